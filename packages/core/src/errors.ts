@@ -1,0 +1,128 @@
+/**
+ * One error type for the whole tool. Every failure a user can cause or meet carries a stable
+ * string code (safe to match in scripts and in `--json` output) and a distinct process exit code.
+ * Exit codes 0, 1 and 2 keep their conventional meaning: success, "a check found a problem",
+ * usage error.
+ */
+export const ERROR_CODES = {
+  /** A check ran and found problems (verify-engine, check-only). */
+  CHECK_FAILED: 1,
+  /** Command line misuse: unknown option, missing argument, conflicting flags. */
+  USAGE: 2,
+  INVALID_PRECISION: 10,
+  INVALID_LIMIT: 11,
+  INVALID_NAME: 12,
+  INVALID_ENGINE_NAME: 13,
+  FILE_NOT_FOUND: 20,
+  NOT_A_FILE: 21,
+  NOT_A_DIRECTORY: 22,
+  FILE_UNREADABLE: 23,
+  OUTPUT_EXISTS: 24,
+  IO_FAILED: 25,
+  YAML_MALFORMED: 30,
+  JSON_MALFORMED: 31,
+  CONFIG_INVALID: 32,
+  DUPLICATE_KEY: 33,
+  UNKNOWN_ENGINE: 34,
+  INVALID_DEVICE_ID: 35,
+  METADATA_INVALID: 40,
+  ENGINE_TRUNCATED: 41,
+  ENGINE_UNRECOGNIZED: 42,
+  HOST_MODE_UNAVAILABLE: 50,
+  TOOLCHAIN_UNREADABLE: 51,
+  INTERNAL: 70,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ForgeErrorOptions {
+  /** What the user should do about it; printed after the message. */
+  fix?: string;
+  /** The file, flag or value the error is about. */
+  input?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ForgeError extends Error {
+  readonly code: ErrorCode;
+  readonly fix: string | undefined;
+  readonly input: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ForgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ForgeError";
+    this.code = code;
+    this.fix = options.fix;
+    this.input = options.input;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      exit_code: this.exitCode,
+      message: this.message,
+      ...(this.input === undefined ? {} : { input: this.input }),
+      ...(this.fix === undefined ? {} : { fix: this.fix }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+export function isForgeError(value: unknown): value is ForgeError {
+  return value instanceof ForgeError;
+}
+
+/** Wraps anything thrown into a ForgeError so the CLI prints one shape and exits with one code. */
+export function toForgeError(value: unknown): ForgeError {
+  if (value instanceof ForgeError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new ForgeError("INTERNAL", `internal error: ${message}`, {
+    cause: value,
+    fix: "this is a bug in trtforge; rerun with LOG_LEVEL=debug and report the output",
+  });
+}
+
+/** Maps a Node fs error on `path` to a ForgeError that names the path and the fix. */
+export function fsError(err: unknown, path: string, action: string): ForgeError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return new ForgeError("FILE_NOT_FOUND", `${action}: ${path} does not exist`, {
+        input: path,
+        fix: "check the path",
+        cause: err,
+      });
+    case "EISDIR":
+      return new ForgeError("NOT_A_FILE", `${action}: ${path} is a directory, a file was expected`, {
+        input: path,
+        fix: "pass the path of a file",
+        cause: err,
+      });
+    case "ENOTDIR":
+      return new ForgeError("NOT_A_DIRECTORY", `${action}: a component of ${path} is not a directory`, {
+        input: path,
+        fix: "check the path",
+        cause: err,
+      });
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return new ForgeError("FILE_UNREADABLE", `${action}: permission denied on ${path}`, {
+        input: path,
+        fix: "check the file's permissions or run as a user who may access it",
+        cause: err,
+      });
+    default:
+      return new ForgeError("IO_FAILED", `${action}: ${path}: ${(err as Error)?.message ?? String(err)}`, {
+        input: path,
+        cause: err,
+      });
+  }
+}
