@@ -2,3 +2,4 @@ export * from "./errors.js";
 export * from "./logger.js";
 export * from "./hashing.js";
 export * from "./atomic-write.js";
+export * from "./project-root.js";
