@@ -1,0 +1,4 @@
+export * from "./builder-info.js";
+export * from "./engine-target.js";
+export * from "./profile-shapes.js";
+export * from "./marker-build.js";

@@ -1,0 +1,71 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sha256Hex } from "@trtforge/core";
+import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata, type Precision } from "@trtforge/engine-format";
+
+export const MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
+export const REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
+
+/** The documented plan header layout: "ftrt" at 0, version bytes at 24..27. */
+export function planBytes(version: [number, number, number, number], size = 4096): Buffer {
+  const bytes = Buffer.alloc(size, 0x3c);
+  bytes.write("ftrt", 0, "ascii");
+  bytes.set(version, 24);
+  return bytes;
+}
+
+export interface Fixture {
+  engine: string;
+  sidecar: string;
+  metadata: EngineMetadata;
+}
+
+function metadataFor(kind: "engine" | "marker", bytes: Buffer, trtVersion: string, precision: Precision, patch: Partial<EngineMetadata>): EngineMetadata {
+  return {
+    schema_version: 1,
+    kind,
+    model_name: encodeModelId(MODEL_ID),
+    hf_revision: REVISION,
+    trt_version: trtVersion,
+    precision,
+    build_options: { workspace_bytes: 2 * 1024 ** 3 },
+    max_batch_size: 128,
+    seq_len: 256,
+    checksum: sha256Hex(bytes),
+    created_at: "2026-11-28T12:00:00.000Z",
+    task: "embeddings",
+    model_id: MODEL_ID,
+    onnx_sha256: kind === "engine" ? "e".repeat(64) : null,
+    inputs: [{ name: "input_ids", dtype: "int64", min_shape: [1, 1], opt_shape: [32, 128], max_shape: [128, 256] }],
+    outputs: [{ name: "sentence_embedding", dtype: "float32", min_shape: [1, 384], opt_shape: [32, 384], max_shape: [128, 384] }],
+    gpu: kind === "engine" ? { name: "NVIDIA GeForce RTX 3090", compute_capability: "8.6" } : null,
+    cuda_version: kind === "engine" ? "12.8" : null,
+    hardware_compatibility_level: "none",
+    version_compatible: false,
+    calibration: null,
+    accuracy: [],
+    builder: { name: "trtforge", version: "0.1.0", git_commit: null },
+    ...patch,
+  };
+}
+
+async function write(dir: string, bytes: Buffer, metadata: EngineMetadata): Promise<Fixture> {
+  const name = formatEngineName({ task: metadata.task, modelId: metadata.model_id, revision: metadata.hf_revision, trtVersion: metadata.trt_version, precision: metadata.precision });
+  const engine = join(dir, name);
+  const sidecar = engine.replace(/\.engine$/, ".json");
+  await writeFile(engine, bytes);
+  await writeFile(sidecar, serializeMetadata(metadata));
+  return { engine, sidecar, metadata };
+}
+
+export async function writeMarkerFixture(dir: string, patch: Partial<EngineMetadata> = {}): Promise<Fixture> {
+  const trtVersion = patch.trt_version ?? "10.16.0";
+  const precision = patch.precision ?? "int8";
+  const bytes = encodeMarker({ task: "embeddings", model_id: MODEL_ID, hf_revision: REVISION, trt_version: trtVersion, precision, created_at: "2026-11-28T12:00:00.000Z" });
+  return write(dir, bytes, metadataFor("marker", bytes, trtVersion, precision, patch));
+}
+
+export async function writePlanFixture(dir: string, version: [number, number, number, number], patch: Partial<EngineMetadata> = {}): Promise<Fixture> {
+  const bytes = planBytes(version);
+  return write(dir, bytes, metadataFor("engine", bytes, patch.trt_version ?? version.join("."), patch.precision ?? "fp16", patch));
+}
