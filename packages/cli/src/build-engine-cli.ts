@@ -1,0 +1,103 @@
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { ForgeError } from "@trtforge/core";
+import { defaultModelsConfigPath } from "@trtforge/config";
+import { assertModeReady, checkHost, formatHostReport, HOST_MODES, type HostMode } from "@trtforge/hostcheck";
+import { buildMarkers } from "./build-markers.js";
+import { cliLogger, runCli } from "./run.js";
+import { CLI_VERSION } from "./version.js";
+
+interface BuildEngineOptions {
+  checkOnly?: boolean;
+  for?: HostMode;
+  buildMarkers?: boolean;
+  config?: string;
+  out?: string;
+  precision?: string;
+  maxBatch?: string;
+  sequenceLength?: string;
+  trtVersion?: string;
+  only?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+async function runCheckOnly(opts: BuildEngineOptions): Promise<void> {
+  const report = await checkHost();
+  if (opts.json) {
+    const ready = opts.for === undefined ? undefined : report.modes[opts.for].ready;
+    process.stdout.write(`${JSON.stringify({ ok: ready ?? true, mode: opts.for ?? null, ...report }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatHostReport(report));
+  }
+  if (opts.for !== undefined) assertModeReady(report, opts.for);
+}
+
+async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
+  if (opts.out === undefined) {
+    throw new ForgeError("USAGE", "--build-markers needs --out <dir>", { input: "--out", fix: "pass --out <dir>, e.g. --out ./markers" });
+  }
+  const log = cliLogger("build-engine");
+  const result = await buildMarkers(
+    {
+      config: opts.config ?? defaultModelsConfigPath(),
+      out: opts.out,
+      ...(opts.precision === undefined ? {} : { precision: opts.precision }),
+      ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }),
+      ...(opts.sequenceLength === undefined ? {} : { sequenceLength: opts.sequenceLength }),
+      ...(opts.trtVersion === undefined ? {} : { trtVersion: opts.trtVersion }),
+      ...(opts.only === undefined ? {} : { only: opts.only }),
+      force: opts.force ?? false,
+    },
+    log,
+  );
+  if (opts.json) {
+    const engines = result.artifacts.map((a) => ({
+      engine: join(result.out, a.engineName),
+      metadata: join(result.out, a.sidecarName),
+      kind: a.metadata.kind,
+      task: a.metadata.task,
+      model_id: a.metadata.model_id,
+      precision: a.metadata.precision,
+      checksum: a.metadata.checksum,
+    }));
+    process.stdout.write(`${JSON.stringify({ ok: true, out: result.out, engines }, null, 2)}\n`);
+  } else {
+    for (const a of result.artifacts) process.stdout.write(`${join(result.out, a.engineName)}\n`);
+  }
+}
+
+export function createBuildEngineProgram(): Command {
+  return new Command("build-engine")
+    .description("Build verified TensorRT engines from Hugging Face models; without TensorRT, check the host or write marker engines")
+    .version(CLI_VERSION)
+    .option("--check-only", "report what this host has and lacks for each mode")
+    .addOption(new Option("--for <mode>", "with --check-only: exit non-zero unless this mode can run").choices([...HOST_MODES]))
+    .option("--build-markers", "write a marker engine and v1 metadata for each model of the build matrix")
+    .option("--config <file>", "build matrix (default: conf/models.yaml)")
+    .option("--out <dir>", "output folder for --build-markers")
+    .option("--precision <p>", "only this precision: fp32, fp16 or int8")
+    .option("--max-batch <n>", "maximum batch size of the optimization profile (1-4096)")
+    .option("--sequence-length <n>", "maximum sequence length of the optimization profile (1-8192)")
+    .option("--trt-version <X.Y.Z>", "TensorRT version the markers stand in for (default: the matrix's)")
+    .option("--only <tasks>", "comma-separated tasks of the matrix to build")
+    .option("--force", "replace existing files in --out")
+    .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
+    .action(async (opts: BuildEngineOptions) => {
+      if (opts.checkOnly && opts.buildMarkers) {
+        throw new ForgeError("USAGE", "--check-only and --build-markers cannot be combined", { input: "--check-only", fix: "run them one after the other" });
+      }
+      if (opts.for !== undefined && !opts.checkOnly) {
+        throw new ForgeError("USAGE", "--for only applies to --check-only", { input: "--for", fix: "add --check-only" });
+      }
+      if (opts.checkOnly) return runCheckOnly(opts);
+      if (opts.buildMarkers) return runBuildMarkers(opts);
+      throw new ForgeError("USAGE", "nothing to do: pass --check-only or --build-markers", {
+        fix: "the export → calibrate → TensorRT build pipeline (--model) is not implemented yet; see README",
+      });
+    });
+}
+
+export async function runBuildEngineCli(argv: readonly string[] = process.argv): Promise<void> {
+  await runCli(createBuildEngineProgram(), argv);
+}

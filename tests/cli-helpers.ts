@@ -1,0 +1,27 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname, "..");
+const BIN = join(ROOT, "packages/cli/bin");
+
+export interface CliRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+  json: () => Record<string, unknown>;
+}
+
+/** Runs one of the real command-line programs with the Node running the tests. */
+export function runCli(command: "build-engine" | "verify-engine" | "model-store", args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const result = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    timeout: 120_000,
+  });
+  return {
+    status: result.status ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json: () => JSON.parse(result.stdout) as Record<string, unknown>,
+  };
+}
