@@ -1,0 +1,15 @@
+import { loadAddon } from "@trtforge/native";
+import { execCommand } from "./exec.js";
+import type { HostDeps } from "./host-deps.js";
+import { resolveOnnxruntimeNodeVersion } from "./onnxruntime-node-version.js";
+
+/** The real host; `overrides` replace single effects (tests fake some and keep the rest real). */
+export function hostDeps(overrides: Partial<HostDeps> = {}): HostDeps {
+  return {
+    exec: overrides.exec ?? execCommand,
+    env: overrides.env ?? process.env,
+    nodeVersion: overrides.nodeVersion ?? process.version,
+    loadAddon: overrides.loadAddon ?? loadAddon,
+    resolveOnnxruntimeNode: overrides.resolveOnnxruntimeNode ?? resolveOnnxruntimeNodeVersion,
+  };
+}
