@@ -25,6 +25,7 @@ run_vitest() {
 }
 
 "$pnpm_bin" exec tsc -b
+"$pnpm_bin" exec tsc -p tsconfig.test.json   # the tests themselves are type-checked too
 run_vitest "node$(node -p 'process.versions.node.split(".")[0]')" env
 if [ "${1:-}" = "--lts" ]; then
   run_vitest "lts" bash scripts/with-lts-node.sh

@@ -24,7 +24,7 @@ export function formatHostReport(report: HostReport): string {
   if (report.gpus.length === 0) lines.push("  none");
   const gpuRows = report.gpus.map((g) => [String(g.index), g.name, `compute ${g.computeCapability}`, `driver ${g.driverVersion}`, g.memoryMiB === null ? "memory unknown" : `${g.memoryMiB} MiB`]);
   if (gpuRows.length > 0) lines.push(...table(["INDEX", "NAME", "COMPUTE", "DRIVER", "MEMORY"], gpuRows).map((l) => `  ${l}`));
-  return lines.join("\n");
+  return `${lines.join("\n")}\n`;
 }
 
 /** Left-aligned columns padded to their widest cell; the first line is the header. */
