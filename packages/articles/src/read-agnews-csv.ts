@@ -1,0 +1,39 @@
+import { createReadStream } from "node:fs";
+import { parse } from "csv-parse";
+import { fsError } from "@trtforge/core";
+import { BadRowLog, type Article } from "./article-set.js";
+
+/**
+ * The AG News layout: `"label","title","description"`, no header. The dataset writes each newline
+ * of the original text as a backslash; they are restored so tokenizers see the real whitespace.
+ */
+export function agNewsText(title: string, description: string): string {
+  const restore = (s: string) => s.replace(/\\/g, "\n");
+  return `${restore(title.trim())}. ${restore(description.trim())}`;
+}
+
+export async function readAgNewsCsv(path: string, bad: BadRowLog): Promise<Article[]> {
+  const articles: Article[] = [];
+  const parser = parse({ relax_column_count: true, skip_empty_lines: true, bom: true, skip_records_with_error: true });
+  // Malformed records (an unclosed quote, ...) are skipped and counted, not fatal.
+  parser.on("skip", (err: Error & { lines?: number }) => bad.add(`${path}:${err.lines ?? "?"}`, `CSV error: ${err.message}`));
+  const input = createReadStream(path);
+  const failure = new Promise<never>((_, reject) => input.once("error", (err) => reject(fsError(err, path, "reading articles"))));
+  const records = (async () => {
+    for await (const record of input.pipe(parser) as AsyncIterable<string[]>) {
+      const origin = `${path}:${(parser.info as { lines: number }).lines}`;
+      if (record.length !== 3) {
+        bad.add(origin, `expected 3 columns (label, title, description), found ${record.length}`);
+        continue;
+      }
+      const [, title = "", description = ""] = record;
+      if (title.trim() === "" && description.trim() === "") {
+        bad.add(origin, "empty title and description");
+        continue;
+      }
+      articles.push({ text: agNewsText(title, description), origin });
+    }
+  })();
+  await Promise.race([records, failure]);
+  return articles;
+}

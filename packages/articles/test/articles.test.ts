@@ -1,0 +1,106 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { agNewsText, readArticles, seededOrder, splitArticles } from "../src/index.js";
+
+const AG_NEWS = join(import.meta.dirname, "../../../../shared/data/ag_news/test.csv");
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "trtforge-articles-"));
+});
+afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+describe("readArticles", () => {
+  it("reads the 7,600 AG News test articles as title. description with newlines restored", async () => {
+    const set = await readArticles(AG_NEWS);
+    expect(set.format).toBe("agnews-csv");
+    expect(set.articles).toHaveLength(7600);
+    expect(set.badRows.count).toBe(0);
+    expect(set.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(set.articles[0]!.text).toBe(
+      "Fears for T N pension after talks. Unions representing workers at Turner   Newall say they are 'disappointed' after talks with stricken parent firm Federal Mogul.",
+    );
+    expect(set.articles[1]!.text).toContain("A second\nteam of rocketeers");
+    expect(set.articles.some((a) => a.text.includes("\\"))).toBe(false);
+  });
+
+  it("counts bad CSV rows and keeps the good ones", async () => {
+    const path = join(dir, "news.csv");
+    await writeFile(path, '"1","Title A","Body A"\n"2","only two"\n"3","",""\n"4","Title B","Body\\B"\n');
+    const set = await readArticles(path);
+    expect(set.articles.map((a) => a.text)).toEqual(["Title A. Body A", "Title B. Body\nB"]);
+    expect(set.badRows.count).toBe(2);
+    expect(set.badRows.examples.map((b) => b.reason)).toEqual([expect.stringMatching(/3 columns/), "empty title and description"]);
+  });
+
+  it("reads JSONL with a text field and counts non-text rows", async () => {
+    const path = join(dir, "calib.jsonl");
+    await writeFile(path, ['{"text":"one"}', "not json", '{"text":42}', '{"title":"x"}', '{"text":"  "}', "", '{"text":"two"}'].join("\n"));
+    const set = await readArticles(path);
+    expect(set.format).toBe("jsonl");
+    expect(set.articles.map((a) => a.text)).toEqual(["one", "two"]);
+    expect(set.badRows.count).toBe(4);
+    expect(set.badRows.examples[0]).toEqual({ origin: `${path}:2`, reason: "not JSON" });
+  });
+
+  it("reads a folder of text files in name order and a single file", async () => {
+    await writeFile(join(dir, "b.txt"), "second");
+    await writeFile(join(dir, "a.txt"), "first");
+    await writeFile(join(dir, "c.jsonl"), '{"text":"third"}\n');
+    await writeFile(join(dir, "notes.md"), "ignored");
+    const set = await readArticles(dir);
+    expect(set.format).toBe("text-dir");
+    expect(set.articles.map((a) => a.text)).toEqual(["first", "second", "third"]);
+    expect(set.badRows.count).toBe(1);
+    const single = await readArticles(join(dir, "a.txt"));
+    expect(single).toMatchObject({ format: "text-file", articles: [{ text: "first" }] });
+  });
+
+  it("hashes the dataset so that any change is seen", async () => {
+    const path = join(dir, "x.jsonl");
+    await writeFile(path, '{"text":"a"}\n');
+    const first = (await readArticles(path)).sha256;
+    await writeFile(path, '{"text":"b"}\n');
+    expect((await readArticles(path)).sha256).not.toBe(first);
+  });
+
+  it("refuses a source with no usable article, with counts", async () => {
+    const path = join(dir, "empty.jsonl");
+    await writeFile(path, '{"text":""}\n{"id":1}\n');
+    await expect(readArticles(path)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringContaining("2 bad row(s)") });
+    await mkdir(join(dir, "nothing"));
+    await expect(readArticles(join(dir, "nothing"))).rejects.toMatchObject({ code: "DATASET_INVALID" });
+    await expect(readArticles(join(dir, "absent.csv"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+  });
+});
+
+describe("sampling", () => {
+  it("is deterministic for a seed, disjoint between sample and held-out, and seed-dependent", async () => {
+    const set = await readArticles(AG_NEWS);
+    const a = splitArticles(set, { seed: 7, sampleSize: 512, heldOutSize: 1000 });
+    const b = splitArticles(set, { seed: 7, sampleSize: 512, heldOutSize: 1000 });
+    expect(a.sample.map((x) => x.origin)).toEqual(b.sample.map((x) => x.origin));
+    const sampled = new Set(a.sample.map((x) => x.origin));
+    expect(a.heldOut.some((x) => sampled.has(x.origin))).toBe(false);
+    expect(a.heldOut).toHaveLength(1000);
+    const c = splitArticles(set, { seed: 8, sampleSize: 512 });
+    expect(c.sample.map((x) => x.origin)).not.toEqual(a.sample.map((x) => x.origin));
+  });
+
+  it("gives a permutation", () => {
+    expect([...seededOrder(100, 3)].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it("refuses to sample more than the dataset holds, with counts", async () => {
+    const path = join(dir, "small.jsonl");
+    await writeFile(path, '{"text":"a"}\n{"text":"b"}\n{"text":""}\n');
+    const set = await readArticles(path);
+    expect(() => splitArticles(set, { seed: 1, sampleSize: 2, heldOutSize: 1 })).toThrowError(/has 2 usable article\(s\) \(1 bad row\(s\)\), 3 are needed/);
+  });
+
+  it("formats AG News text", () => {
+    expect(agNewsText(" T ", "line\\two")).toBe("T. line\ntwo");
+  });
+});
