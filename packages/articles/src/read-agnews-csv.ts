@@ -14,14 +14,15 @@ export function agNewsText(title: string, description: string): string {
 
 export async function readAgNewsCsv(path: string, bad: BadRowLog): Promise<Article[]> {
   const articles: Article[] = [];
-  const parser = parse({ relax_column_count: true, skip_empty_lines: true, bom: true, skip_records_with_error: true });
+  const parser = parse({ relax_column_count: true, skip_empty_lines: true, bom: true, skip_records_with_error: true, info: true });
   // Malformed records (an unclosed quote, ...) are skipped and counted, not fatal.
   parser.on("skip", (err: Error & { lines?: number }) => bad.add(`${path}:${err.lines ?? "?"}`, `CSV error: ${err.message}`));
   const input = createReadStream(path);
   const failure = new Promise<never>((_, reject) => input.once("error", (err) => reject(fsError(err, path, "reading articles"))));
   const records = (async () => {
-    for await (const record of input.pipe(parser) as AsyncIterable<string[]>) {
-      const origin = `${path}:${(parser.info as { lines: number }).lines}`;
+    // With `info`, each record carries its own line number; parser.info is already further ahead.
+    for await (const { record, info } of input.pipe(parser) as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const origin = `${path}:${info.lines}`;
       if (record.length !== 3) {
         bad.add(origin, `expected 3 columns (label, title, description), found ${record.length}`);
         continue;
