@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/**
+ * The JSON-lines protocol of the Python exporter (python/trtforge_export): stdout carries only
+ * these objects, one per line; free text and tracebacks go to stderr.
+ */
+const TensorReportSchema = z.looseObject({
+  name: z.string().min(1),
+  dtype: z.string().min(1),
+  shape: z.array(z.union([z.string(), z.number()])),
+});
+
+export const ExportReportSchema = z.looseObject({
+  model_dir: z.string(),
+  model_id: z.string().nullable(),
+  hf_revision: z.string().nullable(),
+  task: z.enum(["feature-extraction", "sequence-classification"]),
+  architecture: z.string().nullable().optional(),
+  opset: z.number().int(),
+  onnx_file: z.string().min(1),
+  onnx_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  external_data: z.boolean(),
+  inputs: z.array(TensorReportSchema).min(1),
+  outputs: z.array(TensorReportSchema).min(1),
+  reference: z.looseObject({ file: z.string().min(1), samples: z.number().int().positive(), seq_len: z.number().int().positive() }),
+  versions: z.record(z.string(), z.string().nullable()),
+  export_seconds: z.number().optional(),
+  reference_seconds: z.number().optional(),
+});
+export type ExportReport = z.infer<typeof ExportReportSchema>;
+
+export const EXPORTER_ERROR_CODES = ["NOT_A_MODEL", "TASK_UNSUPPORTED", "NEEDS_HUB", "BAD_INPUT", "INTERNAL"] as const;
+
+export const ExporterMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("progress"),
+    stage: z.string(),
+    current: z.number(),
+    total: z.number(),
+    message: z.string().optional(),
+  }),
+  z.object({ type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]), message: z.string() }),
+  z.object({ type: z.literal("result"), report: ExportReportSchema }),
+  z.object({ type: z.literal("error"), code: z.enum(EXPORTER_ERROR_CODES), message: z.string(), fix: z.string().optional() }),
+]);
+export type ExporterMessage = z.infer<typeof ExporterMessageSchema>;
+export type ExportProgress = Extract<ExporterMessage, { type: "progress" }>;
+
+/** Parses one stdout line; anything that is not a protocol message is reported, not guessed at. */
+export function parseExporterLine(line: string): { ok: true; message: ExporterMessage } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: `not JSON: ${line.slice(0, 200)}` };
+  }
+  const parsed = ExporterMessageSchema.safeParse(json);
+  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, reason: `not a protocol message: ${z.prettifyError(parsed.error)}` };
+}

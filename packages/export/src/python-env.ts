@@ -1,0 +1,31 @@
+import { existsSync } from "node:fs";
+import { ForgeError } from "@trtforge/core";
+import { hostDeps, probePython, pythonInterpreterPath, readToolchain } from "@trtforge/hostcheck";
+
+/**
+ * The pinned Python environment, checked before anything is exported: the interpreter must exist
+ * and every package must be the version of toolchain_versions.md. A mismatch names the package
+ * and both versions; nothing runs on a Python we did not pin.
+ */
+export async function checkedPython(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const python = pythonInterpreterPath(env);
+  if (!existsSync(python)) {
+    throw new ForgeError("PYTHON_UNAVAILABLE", `the pinned Python environment is missing: no interpreter at ${python}`, {
+      input: python,
+      fix: "run `build-engine setup` (or bash scripts/setup-python.sh), or set TRTFORGE_PYTHON to a Python with the versions of toolchain_versions.md",
+    });
+  }
+  const probes = await probePython(hostDeps({ env }), readToolchain());
+  const bad = probes.filter((p) => p.status !== "ok");
+  if (bad.length > 0) {
+    const mismatch = bad.every((p) => p.status === "mismatch");
+    throw new ForgeError(
+      mismatch ? "PYTHON_VERSION_MISMATCH" : "PYTHON_UNAVAILABLE",
+      `the Python environment at ${python} does not match toolchain_versions.md:\n${bad
+        .map((p) => `  ${p.id}: found ${p.found ?? "nothing"}, pinned ${p.expected ?? "?"}`)
+        .join("\n")}`,
+      { input: python, fix: bad.map((p) => p.fix).filter(Boolean).join("; ") || "run `build-engine setup`" },
+    );
+  }
+  return python;
+}

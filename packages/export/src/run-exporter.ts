@@ -1,0 +1,134 @@
+import { join } from "node:path";
+import { execa } from "execa";
+import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
+import { parseExporterLine, type ExportProgress, type ExportReport } from "./protocol.js";
+
+export interface ExporterArgs {
+  modelDir: string;
+  outDir: string;
+  task: "auto" | "feature-extraction" | "sequence-classification";
+  opset: number;
+  samplesFile: string;
+  maxSamples: number;
+  seqLen: number;
+  batchSize: number;
+  modelId?: string | undefined;
+  revision?: string | undefined;
+  externalData?: "auto" | "always" | "never";
+}
+
+export interface RunExporterOptions {
+  python: string;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  log: Logger;
+  onProgress?: ((progress: ExportProgress) => void) | undefined;
+}
+
+/** Keeps the last bytes of the child's stderr: enough for a traceback, bounded for a chatty child. */
+class StderrTail {
+  private text = "";
+  constructor(private readonly limit = 16 * 1024) {}
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-this.limit);
+  }
+  toString(): string {
+    return this.text.trim();
+  }
+}
+
+const CHILD_CODES = {
+  NOT_A_MODEL: "EXPORT_NOT_A_MODEL",
+  TASK_UNSUPPORTED: "EXPORT_TASK_UNSUPPORTED",
+  NEEDS_HUB: "EXPORT_NEEDS_HUB",
+  BAD_INPUT: "EXPORT_CHILD_FAILED",
+  INTERNAL: "EXPORT_CHILD_FAILED",
+} as const;
+
+function argv(a: ExporterArgs): string[] {
+  const args = [
+    "-m", "trtforge_export",
+    "--model", a.modelDir,
+    "--out", a.outDir,
+    "--task", a.task,
+    "--opset", String(a.opset),
+    "--samples", a.samplesFile,
+    "--max-samples", String(a.maxSamples),
+    "--seq-len", String(a.seqLen),
+    "--batch-size", String(a.batchSize),
+    "--external-data", a.externalData ?? "auto",
+  ];
+  if (a.modelId) args.push("--model-id", a.modelId);
+  if (a.revision) args.push("--revision", a.revision);
+  return args;
+}
+
+/**
+ * Runs the exporter and returns its report. The child is killed on timeout and on abort (Ctrl-C);
+ * a child that fails says why through its error message or, when it crashed, its stderr.
+ */
+export async function runExporter(args: ExporterArgs, options: RunExporterOptions): Promise<ExportReport> {
+  const stderr = new StderrTail();
+  const child = execa(options.python, argv(args), {
+    cwd: projectRoot(),
+    env: {
+      PYTHONPATH: join(projectRoot(), "python"),
+      PYTHONUNBUFFERED: "1",
+      HF_HUB_OFFLINE: "1",
+      TRANSFORMERS_OFFLINE: "1",
+      HF_DATASETS_OFFLINE: "1",
+    },
+    reject: false,
+    timeout: options.timeoutMs,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+    forceKillAfterDelay: 5_000,
+    buffer: false,
+    stdin: "ignore",
+  });
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => stderr.push(chunk));
+
+  let report: ExportReport | undefined;
+  let childError: { code: keyof typeof CHILD_CODES; message: string; fix?: string | undefined } | undefined;
+  const protocolErrors: string[] = [];
+  for await (const line of child.iterable({ from: "stdout" })) {
+    const text = String(line).trim();
+    if (text === "") continue;
+    const parsed = parseExporterLine(text);
+    if (!parsed.ok) {
+      protocolErrors.push(parsed.reason);
+      continue;
+    }
+    const message = parsed.message;
+    if (message.type === "progress") options.onProgress?.(message);
+    else if (message.type === "log") options.log[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
+    else if (message.type === "result") report = message.report;
+    else childError = { code: message.code, message: message.message, fix: message.fix };
+  }
+  const result = await child;
+
+  if (result.isCanceled) {
+    throw new ForgeError("CANCELLED", "export cancelled: the exporter was stopped", { fix: "run the command again to export" });
+  }
+  if (result.timedOut) {
+    throw new ForgeError("EXPORT_TIMEOUT", `the exporter did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`, {
+      fix: "raise --export-timeout, or check the machine's load",
+      details: { stderr: stderr.toString() },
+    });
+  }
+  if (childError) {
+    throw new ForgeError(CHILD_CODES[childError.code], `exporter: ${childError.message}`, {
+      input: args.modelDir,
+      ...(childError.fix ? { fix: childError.fix } : {}),
+    });
+  }
+  if (result.exitCode !== 0 || report === undefined) {
+    const why = result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)}`;
+    throw new ForgeError(
+      protocolErrors.length > 0 ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
+      `the exporter ${why} without a result${protocolErrors.length > 0 ? `; unexpected output: ${protocolErrors.slice(0, 3).join(" | ")}` : ""}\n--- exporter stderr ---\n${stderr.toString() || "(empty)"}`,
+      { input: args.modelDir, fix: "read the exporter's stderr above; run `build-engine --check-only --for export` to check the Python environment" },
+    );
+  }
+  return report;
+}

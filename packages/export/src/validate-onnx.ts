@@ -1,0 +1,68 @@
+import { ForgeError } from "@trtforge/core";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { OutputComparator, type OutputComparison } from "./compare-outputs.js";
+import { readSafetensors, type NamedTensor } from "./safetensors.js";
+import type { Tolerance } from "./tolerances.js";
+
+export interface ValidationResult {
+  passed: boolean;
+  tolerance: Tolerance;
+  outputs: (OutputComparison & { passed: boolean })[];
+  seconds: number;
+}
+
+export interface ValidateOptions {
+  onnxPath: string;
+  referencePath: string;
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  tolerance: Tolerance;
+  batchSize?: number;
+  onBatch?: (done: number, total: number) => void;
+}
+
+function rowSlice(t: NamedTensor, from: number, to: number): Tensor {
+  const row = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const shape = [to - from, ...t.shape.slice(1)];
+  return t.dtype === "int64"
+    ? new Tensor("int64", t.data.subarray(from * row, to * row), shape)
+    : new Tensor("float32", t.data.subarray(from * row, to * row), shape);
+}
+
+/**
+ * Runs the ONNX model in ONNX Runtime on the inputs PyTorch saw and compares every output with
+ * PyTorch's: max absolute difference and per-sample cosine. Over tolerance the result says
+ * `passed: false`; the caller fails the build and prints the numbers.
+ */
+export async function validateOnnx(options: ValidateOptions): Promise<ValidationResult> {
+  const started = performance.now();
+  const reference = await readSafetensors(options.referencePath);
+  const missing = [...options.inputNames, ...options.outputNames].filter((n) => !reference.has(n));
+  if (missing.length > 0) {
+    throw new ForgeError("EXPORT_PROTOCOL", `${options.referencePath} lacks tensors ${missing.join(", ")}`, { input: options.referencePath, fix: "export the model again" });
+  }
+  const samples = reference.get(options.inputNames[0]!)!.shape[0]!;
+  const session = await InferenceSession.create(options.onnxPath, { graphOptimizationLevel: "all", intraOpNumThreads: 0 });
+  const comparators = new Map(options.outputNames.map((n) => [n, new OutputComparator(n)]));
+  const batchSize = options.batchSize ?? 16;
+  try {
+    for (let from = 0; from < samples; from += batchSize) {
+      const to = Math.min(samples, from + batchSize);
+      const feeds = Object.fromEntries(options.inputNames.map((n) => [n, rowSlice(reference.get(n)!, from, to)]));
+      const results = await session.run(feeds, [...options.outputNames]);
+      for (const name of options.outputNames) {
+        const expected = reference.get(name)!;
+        const rowSize = expected.shape.slice(1).reduce((a, b) => a * b, 1);
+        comparators.get(name)!.add(expected.data.subarray(from * rowSize, to * rowSize) as Float32Array, results[name]!.data as Float32Array, rowSize);
+      }
+      options.onBatch?.(to, samples);
+    }
+  } finally {
+    await session.release();
+  }
+  const outputs = [...comparators.values()].map((c) => {
+    const r = c.result();
+    return { ...r, passed: r.max_abs_diff <= options.tolerance.maxAbsDiff && r.cosine_min >= options.tolerance.minCosine };
+  });
+  return { passed: outputs.every((o) => o.passed), tolerance: options.tolerance, outputs, seconds: (performance.now() - started) / 1000 };
+}
