@@ -23,6 +23,9 @@ export interface RunExporterOptions {
   signal?: AbortSignal | undefined;
   log: Logger;
   onProgress?: ((progress: ExportProgress) => void) | undefined;
+  /** The Python module to run and where to find it; tests put stand-in exporters here. */
+  module?: string;
+  pythonPath?: string;
 }
 
 /** Keeps the last bytes of the child's stderr: enough for a traceback, bounded for a chatty child. */
@@ -45,9 +48,9 @@ const CHILD_CODES = {
   INTERNAL: "EXPORT_CHILD_FAILED",
 } as const;
 
-function argv(a: ExporterArgs): string[] {
+function argv(module: string, a: ExporterArgs): string[] {
   const args = [
-    "-m", "trtforge_export",
+    "-m", module,
     "--model", a.modelDir,
     "--out", a.outDir,
     "--task", a.task,
@@ -69,10 +72,10 @@ function argv(a: ExporterArgs): string[] {
  */
 export async function runExporter(args: ExporterArgs, options: RunExporterOptions): Promise<ExportReport> {
   const stderr = new StderrTail();
-  const child = execa(options.python, argv(args), {
+  const child = execa(options.python, argv(options.module ?? "trtforge_export", args), {
     cwd: projectRoot(),
     env: {
-      PYTHONPATH: join(projectRoot(), "python"),
+      PYTHONPATH: options.pythonPath ?? join(projectRoot(), "python"),
       PYTHONUNBUFFERED: "1",
       HF_HUB_OFFLINE: "1",
       TRANSFORMERS_OFFLINE: "1",
