@@ -4,11 +4,12 @@ import { fsError } from "@trtforge/core";
 import { BadRowLog, type Article } from "./article-set.js";
 
 /**
- * The AG News layout: `"label","title","description"`, no header. The dataset writes each newline
- * of the original text as a backslash; they are restored so tokenizers see the real whitespace.
+ * The AG News layout: `"label","title","description"`, no header. The dataset escapes a dollar
+ * sign as `\$` and writes every other newline of the original text as a lone backslash; both are
+ * restored so that tokenizers see the real text.
  */
 export function agNewsText(title: string, description: string): string {
-  const restore = (s: string) => s.replace(/\\/g, "\n");
+  const restore = (s: string) => s.replace(/\\\$/g, "$").replace(/\\/g, "\n");
   return `${restore(title.trim())}. ${restore(description.trim())}`;
 }
 

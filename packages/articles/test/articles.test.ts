@@ -102,5 +102,6 @@ describe("sampling", () => {
 
   it("formats AG News text", () => {
     expect(agNewsText(" T ", "line\\two")).toBe("T. line\ntwo");
+    expect(agNewsText("Mills Grabs \\$1B Portfolio", "for \\$85\\\\Next")).toBe("Mills Grabs $1B Portfolio. for $85\n\nNext");
   });
 });
