@@ -4,6 +4,8 @@ import { ForgeError } from "@trtforge/core";
 import { defaultModelsConfigPath } from "@trtforge/config";
 import { assertModeReady, checkHost, formatHostReport, HOST_MODES, type HostMode } from "@trtforge/hostcheck";
 import { buildMarkers } from "./build-markers.js";
+import { exportCommand } from "./export-cli.js";
+import { setupCommand } from "./setup-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -68,7 +70,11 @@ async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
 }
 
 export function createBuildEngineProgram(): Command {
-  return new Command("build-engine")
+  // Options after a subcommand belong to it: `build-engine export --out X` is export's --out.
+  const program = new Command("build-engine").enablePositionalOptions();
+  program.addCommand(setupCommand());
+  program.addCommand(exportCommand());
+  return program
     .description("Build verified TensorRT engines from Hugging Face models; without TensorRT, check the host or write marker engines")
     .version(CLI_VERSION)
     .option("--check-only", "report what this host has and lacks for each mode")

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { runModelStoreCli } from "../dist/model-store-cli.js";
+await runModelStoreCli();

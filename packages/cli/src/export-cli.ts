@@ -1,0 +1,92 @@
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { projectRoot } from "@trtforge/core";
+import { exportModel } from "@trtforge/export";
+import { withSigintAbort } from "./abort-on-sigint.js";
+import { parseInteger } from "./parse-options.js";
+import { createProgress } from "./progress.js";
+import { cliLogger } from "./run.js";
+
+export function defaultSamplesPath(): string {
+  return join(projectRoot(), "conf/samples/ag_news_1000.jsonl");
+}
+
+interface ExportOptions {
+  model: string;
+  out: string;
+  task: "auto" | "feature-extraction" | "sequence-classification";
+  opset: string;
+  samples: string;
+  maxSamples: string;
+  seqLen: string;
+  modelId?: string;
+  revision?: string;
+  externalData: "auto" | "always" | "never";
+  exportTimeout: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+export function exportCommand(): Command {
+  return new Command("export")
+    .description("Export a Hugging Face model folder to ONNX and validate it against PyTorch on real articles")
+    .requiredOption("--model <folder>", "Hugging Face model folder (config.json, weights, tokenizer)")
+    .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json")
+    .addOption(new Option("--task <task>", "what the engine computes").choices(["auto", "feature-extraction", "sequence-classification"]).default("auto"))
+    .option("--opset <n>", "ONNX opset (14 or newer)", "17")
+    .option("--samples <articles>", "articles for the reference outputs (JSONL, AG News CSV, folder, file)", defaultSamplesPath())
+    .option("--max-samples <n>", "how many articles to run through PyTorch and ONNX Runtime", "64")
+    .option("--seq-len <n>", "truncation length of the reference inputs", "128")
+    .option("--model-id <id>", "Hugging Face id to record (e.g. sentence-transformers/all-MiniLM-L6-v2)")
+    .option("--revision <rev>", "Hugging Face revision to record")
+    .addOption(new Option("--external-data <mode>", "weights outside model.onnx").choices(["auto", "always", "never"]).default("auto"))
+    .option("--export-timeout <seconds>", "stop the exporter after this long", "1800")
+    .option("--force", "replace --out if it exists")
+    .option("--json", "print the result as JSON on stdout")
+    .action(async (opts: ExportOptions) => {
+      const log = cliLogger("build-engine");
+      const progress = createProgress(log);
+      try {
+        const result = await withSigintAbort((signal) =>
+          exportModel({
+            modelDir: opts.model,
+            out: opts.out,
+            force: opts.force ?? false,
+            task: opts.task,
+            opset: parseInteger(opts.opset, "--opset"),
+            samples: opts.samples,
+            maxSamples: parseInteger(opts.maxSamples, "--max-samples"),
+            seqLen: parseInteger(opts.seqLen, "--seq-len"),
+            ...(opts.modelId ? { modelId: opts.modelId } : {}),
+            ...(opts.revision ? { revision: opts.revision } : {}),
+            externalData: opts.externalData,
+            timeoutMs: parseInteger(opts.exportTimeout, "--export-timeout") * 1000,
+            signal,
+            log,
+            onProgress: (p) => progress.update(p.stage, p.current, p.total, p.message),
+          }),
+        );
+        progress.stop();
+        const summary = {
+          ok: true,
+          dir: result.dir,
+          onnx: result.onnxPath,
+          onnx_sha256: result.report.onnx_sha256,
+          task: result.report.task,
+          inputs: result.report.inputs.map((i) => i.name),
+          outputs: result.report.outputs.map((o) => o.name),
+          validation: result.validation,
+          export_seconds: result.report.export_seconds,
+        };
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else {
+          process.stdout.write(`${result.onnxPath}\n`);
+          for (const o of result.validation.outputs) {
+            process.stdout.write(`  ${o.output}: max |diff| ${o.max_abs_diff.toExponential(2)}, cosine mean ${o.cosine_mean.toFixed(7)} min ${o.cosine_min.toFixed(7)} (${o.samples} articles, ONNX Runtime vs PyTorch)\n`);
+          }
+        }
+      } finally {
+        progress.stop();
+      }
+    });
+}
