@@ -1,0 +1,2 @@
+export * from "./model-tokenizer.js";
+export * from "./load-tokenizer.js";
