@@ -142,6 +142,9 @@ describe("bad input leaves nothing behind", () => {
     expect(runCli("build-engine", ["--build-markers"]).stderr).toMatch(/--out/);
     expect(runCli("build-engine", ["--check-only", "--build-markers", "--out", out]).status).toBe(2);
     expect(runCli("build-engine", ["--check-only", "--for", "teleport"]).status).toBe(2);
+    // Subcommands keep the convention too.
+    expect(runCli("build-engine", ["export", "--bogus"]).status).toBe(2);
+    expect(runCli("build-engine", ["export", "--out", out]).stderr).toMatch(/--model/);
   });
 });
 

@@ -9,8 +9,13 @@ import { createLogger, toForgeError, type Logger } from "@trtforge/core";
  * - anything else is an internal error (exit 70).
  */
 export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  // Subcommands made before this call do not inherit the override: apply it to every command.
+  const applyConventions = (command: Command): void => {
+    command.exitOverride();
+    command.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    command.commands.forEach(applyConventions);
+  };
+  applyConventions(program);
   const wantsJson = argv.includes("--json");
   try {
     await program.parseAsync(argv as string[]);

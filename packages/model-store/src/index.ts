@@ -1,1 +1,26 @@
-export {};
+export { publish, stageVersion, type FinalizeOptions, type PublishOptions, type PublishResult, type StagedVersion, type StageOptions } from "./publish.js";
+export type { PublishFile } from "./stage-files.js";
+export { importHfModel, type ImportHfOptions, type ImportHfResult, type ModelLayout } from "./import-hf.js";
+export { inspectHfModelFolder, type HfModelSummary } from "./hf-model.js";
+export { assertModelId, assertRevision, hfRepoFolderName, modelIdFromRepoFolder } from "./hf-layout.js";
+export { resolveCurrent, type CurrentVersion, type ResolveCurrentOptions } from "./current.js";
+export { resolveModelFolder, type ResolvedModel, type ResolveModelOptions } from "./resolve-model.js";
+export { listAgents, listVersions, type AgentListing, type AgentSummary, type ListVersionsOptions, type VersionInfo } from "./versions.js";
+export { showVersion, type ShowOptions, type VersionDetails } from "./show.js";
+export { assertVerified, verifyVersion, type VerifyOptions, type VerifyProblem, type VerifyReport } from "./verify.js";
+export { rollback, type RollbackOptions, type RollbackResult } from "./rollback.js";
+export { gc, type AgentGcReport, type GcOptions, type GcReport } from "./gc.js";
+export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";
+export type { StagingState } from "./staging.js";
+export { computeChecksum } from "./compute-checksum.js";
+export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH, STAGING_SUFFIX } from "./names.js";
+export { compareCodePoints } from "./code-point-order.js";
+export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";
+export { ManifestSchema, type Manifest } from "./manifest.js";
+export {
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_STAGING_STALE_MS,
+  resolveStoreRoot,
+  type StoreOptions,
+} from "./settings.js";

@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import type { WriterIdentity } from "./manifest.js";
+
+function readBootId(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+interface ProcStat {
+  state: string;
+  startTicks: number;
+}
+
+function parseProcStat(text: string): ProcStat | undefined {
+  // The command name (field 2) may hold spaces and parentheses; fields after the last ")" are fixed.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const startTicks = Number(fields[19]);
+  if (state === undefined || !Number.isInteger(startTicks)) return undefined;
+  return { state, startTicks };
+}
+
+async function readProcStat(pid: number): Promise<ProcStat | undefined> {
+  try {
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+let self: WriterIdentity | undefined;
+
+export function currentProcessIdentity(): WriterIdentity {
+  if (self !== undefined) return self;
+  let startTicks: number | undefined;
+  try {
+    startTicks = parseProcStat(readFileSync(`/proc/${process.pid}/stat`, "utf8"))?.startTicks;
+  } catch {
+    startTicks = undefined;
+  }
+  const bootId = readBootId();
+  self = {
+    pid: process.pid,
+    hostname: hostname(),
+    ...(bootId === undefined ? {} : { boot_id: bootId }),
+    ...(startTicks === undefined ? {} : { start_ticks: startTicks }),
+  };
+  return self;
+}
+
+/** "unknown" when the writer ran on another host: only its heartbeat age can tell then. */
+export type Liveness = "alive" | "dead" | "unknown";
+
+export async function writerLiveness(writer: WriterIdentity): Promise<Liveness> {
+  const me = currentProcessIdentity();
+  if (writer.hostname !== me.hostname) return "unknown";
+  if (writer.boot_id !== undefined && me.boot_id !== undefined && writer.boot_id !== me.boot_id) return "dead";
+  try {
+    process.kill(writer.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return "dead";
+    // EPERM: the pid exists but belongs to another user; fall through to the start-time check.
+  }
+  const stat = await readProcStat(writer.pid);
+  // Without /proc (non-Linux, or not mounted) the kill(0) answer above is all there is.
+  if (stat === undefined) return me.start_ticks === undefined ? "alive" : "dead";
+  // A killed child stays a zombie until its parent reaps it; it will never write again.
+  if (stat.state === "Z" || stat.state === "X") return "dead";
+  if (writer.start_ticks !== undefined && writer.start_ticks !== stat.startTicks) return "dead";
+  return "alive";
+}
