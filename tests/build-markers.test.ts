@@ -163,3 +163,28 @@ describe("build-engine --check-only", () => {
     expect(build.stderr).toMatch(/addon|TensorRT/);
   });
 });
+
+describe("build-engine --build-markers --store", () => {
+  it("publishes one verified version per task into the ModelStore, each marker verifiable there", async () => {
+    const root = join(dir, "store");
+    const run = runCli("build-engine", ["--build-markers", "--store", "--store-root", root, "--json"]);
+    expect(run.status, run.stderr).toBe(0);
+    const published = (run.json() as { published: { agent: string; path: string }[] }).published;
+    expect(published.map((p) => p.agent).sort()).toEqual(["trt-bias", "trt-embeddings", "trt-sentiment"]);
+    for (const { agent, path } of published) {
+      const verify = runCli("model-store", ["verify", "--agent", agent, "--root", root, "--json"]);
+      expect(verify.status, verify.stdout).toBe(0);
+      const engines = (await readdir(path)).filter((f) => f.endsWith(".engine"));
+      expect(engines).toHaveLength(2);
+      for (const engine of engines) {
+        expect(runCli("verify-engine", [join(root, agent, "current", engine), "--json"]).json()).toMatchObject({ ok: true, kind: "marker" });
+      }
+    }
+  });
+
+  it("needs exactly one destination", () => {
+    const both = runCli("build-engine", ["--build-markers", "--store", "--out", out]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/exactly one of --out/);
+  });
+});

@@ -43,3 +43,11 @@ export function checkSequenceLength(value: number, input: string): number {
   }
   return value;
 }
+
+/**
+ * The ModelStore agent that holds a task's engines. Engines get their own agent so that publishing
+ * one never moves the `current` of the agent whose model folder the runtime loads.
+ */
+export function engineAgentName(task: string): string {
+  return `trt-${task}`;
+}

@@ -15,6 +15,8 @@ interface BuildEngineOptions {
   buildMarkers?: boolean;
   config?: string;
   out?: string;
+  store?: boolean;
+  storeRoot?: string;
   precision?: string;
   maxBatch?: string;
   sequenceLength?: string;
@@ -36,14 +38,18 @@ async function runCheckOnly(opts: BuildEngineOptions): Promise<void> {
 }
 
 async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
-  if (opts.out === undefined) {
-    throw new ForgeError("USAGE", "--build-markers needs --out <dir>", { input: "--out", fix: "pass --out <dir>, e.g. --out ./markers" });
+  if ((opts.out === undefined) === (opts.store !== true)) {
+    throw new ForgeError("USAGE", "--build-markers needs exactly one of --out <dir> and --store", {
+      input: "--out",
+      fix: "pass --out <dir> to write files, or --store (with MODEL_STORE_ROOT or --store-root) to publish into the ModelStore",
+    });
   }
   const log = cliLogger("build-engine");
   const result = await buildMarkers(
     {
       config: opts.config ?? defaultModelsConfigPath(),
-      out: opts.out,
+      ...(opts.out === undefined ? {} : { out: opts.out }),
+      ...(opts.store ? { store: { root: opts.storeRoot } } : {}),
       ...(opts.precision === undefined ? {} : { precision: opts.precision }),
       ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }),
       ...(opts.sequenceLength === undefined ? {} : { sequenceLength: opts.sequenceLength }),
@@ -53,19 +59,26 @@ async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
     },
     log,
   );
+  if (result.published) {
+    const versions = result.published.map((p) => ({ agent: p.agent, version: p.version, path: p.path, checksum: p.checksum, current: p.current }));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, published: versions }, null, 2)}\n`);
+    else for (const v of versions) process.stdout.write(`${v.path}\n`);
+    return;
+  }
+  const out = result.out!;
   if (opts.json) {
     const engines = result.artifacts.map((a) => ({
-      engine: join(result.out, a.engineName),
-      metadata: join(result.out, a.sidecarName),
+      engine: join(out, a.engineName),
+      metadata: join(out, a.sidecarName),
       kind: a.metadata.kind,
       task: a.metadata.task,
       model_id: a.metadata.model_id,
       precision: a.metadata.precision,
       checksum: a.metadata.checksum,
     }));
-    process.stdout.write(`${JSON.stringify({ ok: true, out: result.out, engines }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: true, out, engines }, null, 2)}\n`);
   } else {
-    for (const a of result.artifacts) process.stdout.write(`${join(result.out, a.engineName)}\n`);
+    for (const a of result.artifacts) process.stdout.write(`${join(out, a.engineName)}\n`);
   }
 }
 
@@ -82,6 +95,8 @@ export function createBuildEngineProgram(): Command {
     .option("--build-markers", "write a marker engine and v1 metadata for each model of the build matrix")
     .option("--config <file>", "build matrix (default: conf/models.yaml)")
     .option("--out <dir>", "output folder for --build-markers")
+    .option("--store", "with --build-markers: publish into the ModelStore (agent trt-<task>, one version per task)")
+    .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)")
     .option("--precision <p>", "only this precision: fp32, fp16 or int8")
     .option("--max-batch <n>", "maximum batch size of the optimization profile (1-4096)")
     .option("--sequence-length <n>", "maximum sequence length of the optimization profile (1-8192)")

@@ -2,12 +2,15 @@ import { resolve } from "node:path";
 import { ForgeError, publishFiles, type Logger } from "@trtforge/core";
 import { parsePrecision, type Precision } from "@trtforge/engine-format";
 import { loadModelsConfig, type ModelSpec } from "@trtforge/config";
-import { buildMarker, builderInfo, checkBatchSize, checkSequenceLength, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
+import { buildMarker, builderInfo, checkBatchSize, checkSequenceLength, engineAgentName, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
+import { publish, type PublishResult } from "@trtforge/model-store";
 import { parseInteger } from "./parse-options.js";
 
 export interface BuildMarkersOptions {
   config: string;
-  out: string;
+  /** Exactly one of `out` (a folder) and `store` (a ModelStore root) receives the markers. */
+  out?: string;
+  store?: { root: string | undefined };
   precision?: string;
   maxBatch?: string;
   sequenceLength?: string;
@@ -17,7 +20,8 @@ export interface BuildMarkersOptions {
 }
 
 export interface BuildMarkersResult {
-  out: string;
+  out?: string;
+  published?: PublishResult[];
   artifacts: BuiltArtifact[];
 }
 
@@ -86,7 +90,8 @@ export async function buildMarkers(opts: BuildMarkersOptions, log: Logger): Prom
   const builder = await builderInfo();
   const createdAt = new Date();
   const artifacts = targets.map((t) => buildMarker(t, builder, createdAt));
-  const out = resolve(opts.out);
+  if (opts.store) return { artifacts, published: await publishMarkersToStore(artifacts, opts.store.root, log) };
+  const out = resolve(opts.out ?? ".");
   await publishFiles(
     out,
     artifacts.flatMap((a) => [
@@ -97,4 +102,27 @@ export async function buildMarkers(opts: BuildMarkersOptions, log: Logger): Prom
   );
   for (const a of artifacts) log.info({ engine: a.engineName, kind: "marker" }, "wrote marker engine and metadata");
   return { out, artifacts };
+}
+
+/** One ModelStore version per task, under the task's engine agent, each finalized atomically. */
+async function publishMarkersToStore(artifacts: readonly BuiltArtifact[], root: string | undefined, log: Logger): Promise<PublishResult[]> {
+  const byTask = new Map<string, BuiltArtifact[]>();
+  for (const a of artifacts) byTask.set(a.metadata.task, [...(byTask.get(a.metadata.task) ?? []), a]);
+  const results: PublishResult[] = [];
+  for (const [task, group] of byTask) {
+    const first = group[0]!.metadata;
+    const result = await publish({
+      ...(root === undefined ? {} : { root }),
+      agent: engineAgentName(task),
+      files: group.flatMap((a) => [
+        { path: a.engineName, data: a.engineBytes },
+        { path: a.sidecarName, data: a.sidecarText },
+      ]),
+      metadata: { kind: "marker", task, model_id: first.model_id, hf_revision: first.hf_revision, engines: group.map((a) => a.engineName) },
+      logger: log,
+    });
+    log.info({ agent: result.agent, version: result.version, engines: group.length }, "published markers to the model store");
+    results.push(result);
+  }
+  return results;
 }
