@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { projectRoot } from "@trtforge/core";
 import { exportModel } from "@trtforge/export";
 import { withSigintAbort } from "./abort-on-sigint.js";
+import { resolveModelSource } from "./model-ref.js";
 import { parseInteger } from "./parse-options.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
@@ -23,6 +24,7 @@ interface ExportOptions {
   revision?: string;
   externalData: "auto" | "always" | "never";
   exportTimeout: string;
+  storeRoot?: string;
   force?: boolean;
   json?: boolean;
 }
@@ -30,7 +32,8 @@ interface ExportOptions {
 export function exportCommand(): Command {
   return new Command("export")
     .description("Export a Hugging Face model folder to ONNX and validate it against PyTorch on real articles")
-    .requiredOption("--model <folder>", "Hugging Face model folder (config.json, weights, tokenizer)")
+    .requiredOption("--model <folder|store:agent[@version]>", "Hugging Face model folder (config.json, weights, tokenizer), or a ModelStore reference")
+    .option("--store-root <dir>", "ModelStore root for store: references (default: $MODEL_STORE_ROOT)")
     .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json")
     .addOption(new Option("--task <task>", "what the engine computes").choices(["auto", "feature-extraction", "sequence-classification"]).default("auto"))
     .option("--opset <n>", "ONNX opset (14 or newer)", "17")
@@ -47,9 +50,12 @@ export function exportCommand(): Command {
       const log = cliLogger("build-engine");
       const progress = createProgress(log);
       try {
+        const source = await resolveModelSource(opts.model, opts.storeRoot);
+        const modelId = opts.modelId ?? source.modelId;
+        const revision = opts.revision ?? source.revision;
         const result = await withSigintAbort((signal) =>
           exportModel({
-            modelDir: opts.model,
+            modelDir: source.folder,
             out: opts.out,
             force: opts.force ?? false,
             task: opts.task,
@@ -57,8 +63,8 @@ export function exportCommand(): Command {
             samples: opts.samples,
             maxSamples: parseInteger(opts.maxSamples, "--max-samples"),
             seqLen: parseInteger(opts.seqLen, "--seq-len"),
-            ...(opts.modelId ? { modelId: opts.modelId } : {}),
-            ...(opts.revision ? { revision: opts.revision } : {}),
+            ...(modelId ? { modelId } : {}),
+            ...(revision ? { revision } : {}),
             externalData: opts.externalData,
             timeoutMs: parseInteger(opts.exportTimeout, "--export-timeout") * 1000,
             signal,
