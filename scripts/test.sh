@@ -8,6 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 pnpm_bin="$(bash scripts/bootstrap.sh)"
 bash scripts/fetch-test-model.sh >/dev/null
+python_bin="$(bash scripts/setup-python.sh --with-tests)"
 
 run_vitest() {
   local label="$1"; shift
@@ -26,6 +27,8 @@ run_vitest() {
 
 "$pnpm_bin" exec tsc -b
 "$pnpm_bin" exec tsc -p tsconfig.test.json   # the tests themselves are type-checked too
+# The Python exporter's own tests (pytest prints its closing "N passed" line).
+"$python_bin" -m pytest python/tests -q -p no:cacheprovider
 run_vitest "node$(node -p 'process.versions.node.split(".")[0]')" env
 if [ "${1:-}" = "--lts" ]; then
   run_vitest "lts" bash scripts/with-lts-node.sh

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ForgeError, fsError, writeFileAtomic, type Logger } from "@trtforge/core";
 import { readArticles, splitArticles } from "@trtforge/articles";
@@ -128,6 +128,8 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       });
     }
     await writeFileAtomic(join(temp, "validation.json"), `${JSON.stringify({ reference: "pytorch-fp32", candidate: "onnx-fp32-onnxruntime", samples_sha256: articles.sha256, ...validation }, null, 2)}\n`);
+    // mkdtemp makes the folder private; the result is shared like every other artifact.
+    await chmod(temp, 0o755);
     if (options.force) await rm(out, { recursive: true, force: true });
     await rename(temp, out);
     return { dir: out, onnxPath: join(out, basename(report.onnx_file)), report, validation, samplesSha256: articles.sha256 };

@@ -21,6 +21,23 @@ export interface ValidateOptions {
   onBatch?: (done: number, total: number) => void;
 }
 
+/**
+ * The reference zeroes sequence outputs where attention_mask is 0 (padding carries no meaning and
+ * legitimately differs between runtimes); do the same to the candidate so only real tokens count.
+ */
+function maskPadding(values: Float32Array, shape: readonly number[], mask: BigInt64Array | undefined, fromRow: number): Float32Array {
+  if (mask === undefined || shape.length < 3) return values;
+  const [rows, seq] = [shape[0]!, shape[1]!];
+  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(values);
+  for (let r = 0; r < rows; r++) {
+    for (let t = 0; t < seq; t++) {
+      if (mask[(fromRow + r) * seq + t] === 0n) out.fill(0, (r * seq + t) * inner, (r * seq + t + 1) * inner);
+    }
+  }
+  return out;
+}
+
 function rowSlice(t: NamedTensor, from: number, to: number): Tensor {
   const row = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const shape = [to - from, ...t.shape.slice(1)];
@@ -50,10 +67,12 @@ export async function validateOnnx(options: ValidateOptions): Promise<Validation
       const to = Math.min(samples, from + batchSize);
       const feeds = Object.fromEntries(options.inputNames.map((n) => [n, rowSlice(reference.get(n)!, from, to)]));
       const results = await session.run(feeds, [...options.outputNames]);
+      const mask = reference.get("attention_mask");
       for (const name of options.outputNames) {
         const expected = reference.get(name)!;
         const rowSize = expected.shape.slice(1).reduce((a, b) => a * b, 1);
-        comparators.get(name)!.add(expected.data.subarray(from * rowSize, to * rowSize) as Float32Array, results[name]!.data as Float32Array, rowSize);
+        const candidate = maskPadding(results[name]!.data as Float32Array, results[name]!.dims, mask?.dtype === "int64" ? mask.data : undefined, from);
+        comparators.get(name)!.add(expected.data.subarray(from * rowSize, to * rowSize) as Float32Array, candidate, rowSize);
       }
       options.onBatch?.(to, samples);
     }
