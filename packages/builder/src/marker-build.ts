@@ -19,11 +19,20 @@ export interface BuiltArtifact {
 }
 
 /**
- * A marker and its v1 metadata for one target. Input and output shapes come from the declared
- * profile (min/opt/max batch and sequence), not from an ONNX file: none was exported for it, which
- * `onnx_sha256: null` records. The metadata says `kind: "marker"` and names no GPU.
+ * A marker and its v1 metadata for one target. Input and output shapes come from the profile
+ * (min/opt/max batch and sequence). Without `facts` (the build matrix) no ONNX was exported, which
+ * `onnx_sha256: null` records; the pipeline passes what its stages measured. The metadata says
+ * `kind: "marker"` and names no GPU.
  */
-export function buildMarker(target: EngineTarget, builder: BuilderInfo, createdAt: Date): BuiltArtifact {
+/** What the pipeline knows beyond the target when it makes a marker in place of an engine. */
+export interface MarkerFacts {
+  onnxSha256: string | null;
+  calibration: EngineMetadata["calibration"];
+  accuracy: EngineMetadata["accuracy"];
+  buildOptions: EngineMetadata["build_options"];
+}
+
+export function buildMarker(target: EngineTarget, builder: BuilderInfo, createdAt: Date, facts?: MarkerFacts): BuiltArtifact {
   const engineName = formatEngineName({
     task: target.taskName,
     modelId: target.modelId,
@@ -60,6 +69,7 @@ export function buildMarker(target: EngineTarget, builder: BuilderInfo, createdA
       min_seq_len: target.minSeqLen,
       opt_seq_len: target.optSeqLen,
       strongly_typed: target.precision !== "fp32",
+      ...facts?.buildOptions,
     },
     max_batch_size: target.maxBatchSize,
     seq_len: target.seqLen,
@@ -67,15 +77,15 @@ export function buildMarker(target: EngineTarget, builder: BuilderInfo, createdA
     created_at,
     task: target.taskName,
     model_id: target.modelId,
-    onnx_sha256: null,
+    onnx_sha256: facts?.onnxSha256 ?? null,
     inputs: target.inputs.map((name) => tensorSpec(name, "int64", ["batch", "seq"], profile)),
     outputs: target.outputs.map((o) => tensorSpec(o.name, "float32", o.dims, profile)),
     gpu: null,
     cuda_version: null,
     hardware_compatibility_level: "none",
     version_compatible: false,
-    calibration: null,
-    accuracy: [],
+    calibration: facts?.calibration ?? null,
+    accuracy: facts?.accuracy ?? [],
     builder,
   };
   return {

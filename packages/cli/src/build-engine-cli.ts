@@ -5,11 +5,12 @@ import { defaultModelsConfigPath } from "@trtforge/config";
 import { assertModeReady, checkHost, formatHostReport, HOST_MODES, type HostMode } from "@trtforge/hostcheck";
 import { buildMarkers } from "./build-markers.js";
 import { exportCommand } from "./export-cli.js";
+import { addPipelineOptions, runPipelineCli, type PipelineCliOptions } from "./pipeline-cli.js";
 import { setupCommand } from "./setup-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
-interface BuildEngineOptions {
+interface BuildEngineOptions extends Partial<Omit<PipelineCliOptions, "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json">> {
   checkOnly?: boolean;
   for?: HostMode;
   buildMarkers?: boolean;
@@ -82,12 +83,25 @@ async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
   }
 }
 
+async function runModelBuild(opts: PipelineCliOptions): Promise<void> {
+  const result = await runPipelineCli(opts);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+    return;
+  }
+  const verb = result.reused ? "reused" : "published";
+  process.stdout.write(`${verb} ${result.kind} ${result.engineName}\n  ${result.versionPath}\n`);
+  for (const f of result.accuracy as { output: string; candidate: string; cosine_mean: number; cosine_min: number; samples: number }[]) {
+    process.stdout.write(`  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`);
+  }
+}
+
 export function createBuildEngineProgram(): Command {
   // Options after a subcommand belong to it: `build-engine export --out X` is export's --out.
   const program = new Command("build-engine").enablePositionalOptions();
   program.addCommand(setupCommand());
   program.addCommand(exportCommand());
-  return program
+  return addPipelineOptions(program)
     .description("Build verified TensorRT engines from Hugging Face models; without TensorRT, check the host or write marker engines")
     .version(CLI_VERSION)
     .option("--check-only", "report what this host has and lacks for each mode")
@@ -96,7 +110,6 @@ export function createBuildEngineProgram(): Command {
     .option("--config <file>", "build matrix (default: conf/models.yaml)")
     .option("--out <dir>", "output folder for --build-markers")
     .option("--store", "with --build-markers: publish into the ModelStore (agent trt-<task>, one version per task)")
-    .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)")
     .option("--precision <p>", "only this precision: fp32, fp16 or int8")
     .option("--max-batch <n>", "maximum batch size of the optimization profile (1-4096)")
     .option("--sequence-length <n>", "maximum sequence length of the optimization profile (1-8192)")
@@ -113,8 +126,9 @@ export function createBuildEngineProgram(): Command {
       }
       if (opts.checkOnly) return runCheckOnly(opts);
       if (opts.buildMarkers) return runBuildMarkers(opts);
-      throw new ForgeError("USAGE", "nothing to do: pass --check-only or --build-markers", {
-        fix: "the export → calibrate → TensorRT build pipeline (--model) is not implemented yet; see README",
+      if (opts.model !== undefined) return runModelBuild(opts as PipelineCliOptions);
+      throw new ForgeError("USAGE", "nothing to do: pass --model <folder|store:agent>, --check-only or --build-markers", {
+        fix: "e.g. build-engine --model store:memory --precision int8 --marker (see build-engine --help)",
       });
     });
 }

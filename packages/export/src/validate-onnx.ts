@@ -1,6 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { OutputComparator, type OutputComparison } from "./compare-outputs.js";
+import { maskPadding, OutputComparator, type OutputComparison } from "@trtforge/accuracy";
 import { readSafetensors, type NamedTensor } from "./safetensors.js";
 import type { Tolerance } from "./tolerances.js";
 
@@ -19,23 +19,6 @@ export interface ValidateOptions {
   tolerance: Tolerance;
   batchSize?: number;
   onBatch?: (done: number, total: number) => void;
-}
-
-/**
- * The reference zeroes sequence outputs where attention_mask is 0 (padding carries no meaning and
- * legitimately differs between runtimes); do the same to the candidate so only real tokens count.
- */
-function maskPadding(values: Float32Array, shape: readonly number[], mask: BigInt64Array | undefined, fromRow: number): Float32Array {
-  if (mask === undefined || shape.length < 3) return values;
-  const [rows, seq] = [shape[0]!, shape[1]!];
-  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(values);
-  for (let r = 0; r < rows; r++) {
-    for (let t = 0; t < seq; t++) {
-      if (mask[(fromRow + r) * seq + t] === 0n) out.fill(0, (r * seq + t) * inner, (r * seq + t + 1) * inner);
-    }
-  }
-  return out;
 }
 
 function rowSlice(t: NamedTensor, from: number, to: number): Tensor {

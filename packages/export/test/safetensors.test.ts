@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OutputComparator, readSafetensors } from "../src/index.js";
+import { readSafetensors } from "../src/index.js";
 
 /** Writes the documented safetensors layout: u64 LE header length, JSON header, raw bytes. */
 function safetensorsBytes(tensors: Record<string, { dtype: "F32" | "I64"; shape: number[]; bytes: Buffer }>, pad = 0): Buffer {
@@ -46,28 +46,5 @@ describe("readSafetensors", () => {
     await expect(readSafetensors(path)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL", message: expect.stringContaining("size does not match") });
     await writeFile(path, bytes.subarray(0, 6));
     await expect(readSafetensors(path)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL" });
-  });
-});
-
-describe("OutputComparator", () => {
-  it("measures max abs diff and per-sample cosine", () => {
-    const c = new OutputComparator("y");
-    c.add([1, 0, 0, 1], [1, 0.001, 0, -1], 2);
-    const r = c.result();
-    expect(r.samples).toBe(2);
-    expect(r.max_abs_diff).toBeCloseTo(2, 6);
-    expect(r.cosine_min).toBeCloseTo(-1, 6);
-    expect(r.cosine_mean).toBeCloseTo((0.9999995 - 1) / 2, 5);
-  });
-
-  it("never lets NaN pass as close", () => {
-    const c = new OutputComparator("y");
-    c.add([1, 2], [Number.NaN, 2], 2);
-    expect(c.result().max_abs_diff).toBe(Infinity);
-    expect(c.result().cosine_min).toBe(-1);
-  });
-
-  it("refuses outputs of different sizes", () => {
-    expect(() => new OutputComparator("y").add([1, 2], [1], 1)).toThrowError(/2 reference values, 1 candidate/);
   });
 });

@@ -1,0 +1,3 @@
+export * from "./compare-outputs.js";
+export * from "./mask-padding.js";
+export * from "./compare-models.js";

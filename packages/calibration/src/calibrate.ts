@@ -1,0 +1,222 @@
+import { ForgeError } from "@trtforge/core";
+import { splitArticles, type ArticleSet } from "@trtforge/articles";
+import { loadOnnxModel, onnxSha256, serializeOnnxModel, withExtraOutputs } from "@trtforge/onnx-graph";
+import type { ModelTokenizer } from "@trtforge/tokenizer";
+import { InferenceSession } from "onnxruntime-node";
+import { AbsHistogram, DEFAULT_BINS } from "./abs-histogram.js";
+import { amaxOf, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
+import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibration-record.js";
+import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
+import { ENTROPY_START_BIN } from "./entropy.js";
+import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
+import { onnxruntimeNodeVersion, peakRssBytes } from "./process-stats.js";
+import { trtCacheAlgorithmFor } from "./trt-cache.js";
+import { trtVersionDigits } from "./trt-version.js";
+
+export const DEFAULT_BATCH_SIZE = 32;
+export const DEFAULT_SEQ_LEN = 128;
+/**
+ * Rows ONNX Runtime runs at once. Every exposed activation of a run is copied out at the same
+ * time (MiniLM at sequence 128: 22 MB per row over ~190 tensors), so memory follows the rows per
+ * run, not the batch size; and on the project's 2-core machines 8 rows per run were 2.5× faster
+ * per row than 32 (first-touch page faults on the copied-out buffers dominate larger runs). Rows
+ * are independent in a transformer encoder, so the histograms are the same for any split.
+ */
+export const DEFAULT_ROWS_PER_RUN = 8;
+
+export interface CalibrateOptions {
+  onnxPath: string;
+  /** The model's tokenizer (loadTokenizer on the Hugging Face folder the ONNX came from). */
+  tokenizer: ModelTokenizer;
+  /** Real articles (readArticles); a seeded sample of `samples` of them is used. */
+  articles: ArticleSet;
+  samples: number;
+  batchSize?: number;
+  /** Rows per ONNX Runtime run inside a batch (default 8, at most batchSize); see DEFAULT_ROWS_PER_RUN. */
+  rowsPerRun?: number;
+  /** Every article is truncated or padded to this many tokens, the length the engine will run at. */
+  seqLen?: number;
+  seed?: number;
+  algorithm?: CalibrationAlgorithm;
+  /** For "percentile" (default 99.99). */
+  percentile?: number;
+  bins?: number;
+  /** Default "all-float": every float activation, as a TensorRT implicit-INT8 cache lists them. */
+  tensors?: TensorScope;
+  /** The TensorRT the cache is for, e.g. "10.16.0" (its header encodes the version). */
+  trtVersion: string;
+  /** Called after every batch with batches done and the number of batches. */
+  onBatch?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** ONNX Runtime intra-op threads; 0 (default) lets it use the machine's cores. */
+  intraOpThreads?: number;
+}
+
+export interface CalibrationResult {
+  /** What calibration.json holds (saveCalibration). */
+  record: CalibrationRecord;
+  /** Tensor → scale, for insertQdq and writeTrtCache. */
+  scales: Map<string, number>;
+  /** Tensor → amax (scale × 127) before float32 rounding. */
+  amax: Map<string, number>;
+  /** Skipped tensors and tensors with excluded values, in words. */
+  warnings: string[];
+  /** Bytes of histogram state: depends on tensors and bins, never on the number of samples. */
+  histogramBytes: number;
+  /** Tensors ONNX Runtime output per batch (the others share a histogram, see calibrationTensors). */
+  fetchedTensors: number;
+}
+
+function positiveInteger(value: number, name: string, fix: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ForgeError("INVALID_LIMIT", `${name} must be a positive integer, got ${value}`, { input: name, fix });
+  }
+  return value;
+}
+
+interface RunSettings {
+  batchSize: number;
+  rowsPerRun: number;
+  seqLen: number;
+  seed: number;
+  algorithm: CalibrationAlgorithm;
+  percentile: number | undefined;
+  bins: number;
+  scope: TensorScope;
+}
+
+function settingsOf(options: CalibrateOptions): RunSettings {
+  const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, "batchSize", `use a batch size such as ${DEFAULT_BATCH_SIZE}`);
+  const rowsPerRun = Math.min(batchSize, positiveInteger(options.rowsPerRun ?? DEFAULT_ROWS_PER_RUN, "rowsPerRun", `use ${DEFAULT_ROWS_PER_RUN}`));
+  const seqLen = positiveInteger(options.seqLen ?? DEFAULT_SEQ_LEN, "seqLen", `use the engine's sequence length, such as ${DEFAULT_SEQ_LEN}`);
+  positiveInteger(options.samples, "samples", "calibrate on a few hundred articles, e.g. 512");
+  const bins = positiveInteger(options.bins ?? DEFAULT_BINS, "bins", `use ${DEFAULT_BINS} bins, TensorRT's number`);
+  const algorithm = options.algorithm ?? "entropy";
+  if (algorithm === "entropy" && bins <= ENTROPY_START_BIN) {
+    throw new ForgeError("INVALID_LIMIT", `entropy calibration needs more than ${ENTROPY_START_BIN} bins, got ${bins}`, { input: "bins", fix: `use ${DEFAULT_BINS} bins, TensorRT's number` });
+  }
+  const percentile = algorithm === "percentile" ? (options.percentile ?? DEFAULT_PERCENTILE) : undefined;
+  if (percentile !== undefined) checkPercentile(percentile);
+  if (options.samples < batchSize) {
+    throw new ForgeError("INVALID_LIMIT", `${options.samples} sample(s) do not fill one batch of ${batchSize}`, { input: "samples", fix: "ask for at least one batch of samples, or a smaller batch size" });
+  }
+  // Checked here so that a bad version fails before minutes of calibration, not when the cache is written.
+  trtVersionDigits(options.trtVersion);
+  return { batchSize, rowsPerRun, seqLen, seed: options.seed ?? 0, algorithm, percentile, bins, scope: options.tensors ?? "all-float" };
+}
+
+/** Fewer articles than one batch; splitArticles refuses a sample larger than the set, with counts. */
+function checkDataset(set: ArticleSet, batchSize: number): void {
+  if (set.articles.length < batchSize) {
+    throw new ForgeError("DATASET_INVALID", `${set.source} has ${set.articles.length} usable article(s) (${set.badRows.count} bad row(s)), fewer than one batch of ${batchSize}`, {
+      input: set.source,
+      fix: "give a larger dataset or a smaller batch size",
+    });
+  }
+}
+
+/**
+ * Calibrates an ONNX model on real articles with onnxruntime-node. The activations are added as
+ * graph outputs; each batch is tokenized, run, and every output tensor is folded into its
+ * fixed-size |x| histogram and dropped before the next tensor, so memory holds one batch's
+ * activations plus the histograms, whatever the number of samples. Scales come from the chosen
+ * algorithm (TensorRT's entropy by default); tensors with no usable range are listed as skipped.
+ */
+export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
+  const started = performance.now();
+  const settings = settingsOf(options);
+  checkDataset(options.articles, settings.batchSize);
+  const { sample } = splitArticles(options.articles, { seed: settings.seed, sampleSize: options.samples });
+
+  const model = await loadOnnxModel(options.onnxPath);
+  const inputs = checkModelInputs(model, options.tokenizer, options.onnxPath);
+  const hash = await onnxSha256(options.onnxPath);
+  const selection = calibrationTensors(model, settings.scope);
+  const histograms = new Map(selection.fetched.map((name) => [name, new AbsHistogram(settings.bins)]));
+
+  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, selection.fetched)), {
+    // Exposed tensors keep their values under every optimization (ORT never fuses away a graph output).
+    graphOptimizationLevel: "all",
+    // Without the arena, each batch's output buffers go back to the system instead of staying reserved at the peak.
+    enableCpuMemArena: false,
+    intraOpNumThreads: options.intraOpThreads ?? 0,
+  });
+  const batches = Math.ceil(sample.length / settings.batchSize);
+  try {
+    for (let b = 0; b < batches; b++) {
+      if (options.signal?.aborted) throw new ForgeError("CANCELLED", `calibration cancelled after ${b} of ${batches} batches`);
+      const texts = sample.slice(b * settings.batchSize, (b + 1) * settings.batchSize).map((a) => a.text);
+      const encoded = options.tokenizer.encodeBatch(texts, { maxLength: settings.seqLen, padding: "max_length", truncation: true });
+      for (let row = 0; row < encoded.batchSize; row += settings.rowsPerRun) {
+        const rows = Math.min(settings.rowsPerRun, encoded.batchSize - row);
+        // A mutable copy, so that each tensor can be let go of as soon as it is counted.
+        const outputs: Record<string, InferenceSession.OnnxValueMapType[string] | undefined> = {
+          ...(await session.run(batchFeeds(rowsOf(encoded, row, rows), inputs), selection.fetched)),
+        };
+        for (const name of selection.fetched) {
+          const tensor = outputs[name];
+          if (tensor === undefined || tensor.type !== "float32") {
+            throw new ForgeError("INTERNAL", `ONNX Runtime returned ${tensor === undefined ? "no" : `a ${tensor.type}`} tensor for ${name}, a float32 activation was expected`);
+          }
+          histograms.get(name)!.add(tensor.data as Float32Array);
+          // Dropped at once, so that the garbage collector can free it while the next tensors are read.
+          delete outputs[name];
+        }
+      }
+      options.onBatch?.(b + 1, batches);
+    }
+  } finally {
+    await session.release();
+  }
+
+  const scales = new Map<string, number>();
+  const amax = new Map<string, number>();
+  const skipped: CalibrationRecord["skipped"] = [];
+  const excluded: CalibrationRecord["excluded_values"] = [];
+  for (const tensor of selection.tensors) {
+    const source = selection.histogramOf.get(tensor)!;
+    const state = histograms.get(source)!.snapshot();
+    if (source === tensor && (state.fills > 0 || state.nan > 0)) excluded.push({ tensor, fills: state.fills, nan: state.nan, counted: state.counted });
+    const value = amaxOf(state, { algorithm: settings.algorithm, percentile: settings.percentile });
+    const scale = scaleOfAmax(value);
+    if (value > 0 && Number.isFinite(value) && Math.fround(scale) > 0) {
+      amax.set(tensor, value);
+      scales.set(tensor, scale);
+    } else {
+      const why = state.counted === 0 ? "no finite value" : state.maxAbs === 0 ? "every finite value is 0" : `amax ${value} gives no usable float32 scale`;
+      const kept = state.fills + state.nan > 0 ? ` (${state.fills} mask fill(s) and ${state.nan} NaN kept out)` : "";
+      skipped.push({ tensor, reason: `${why}${kept}` });
+    }
+  }
+  const warnings = [
+    ...skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`),
+    ...excluded.map((e) => `${e.tensor}: ${e.fills} mask fill(s) (±inf or |x| ≥ 1e30) and ${e.nan} NaN kept out of the histogram of ${e.counted} values`),
+  ];
+
+  const record: CalibrationRecord = {
+    schema_version: CALIBRATION_SCHEMA_VERSION,
+    onnx_sha256: hash,
+    dataset_sha256: options.articles.sha256,
+    dataset: options.articles.source,
+    algorithm: settings.algorithm,
+    ...(settings.percentile === undefined ? {} : { percentile: settings.percentile }),
+    trt_cache_algorithm: trtCacheAlgorithmFor(settings.algorithm),
+    tensor_scope: settings.scope,
+    samples: sample.length,
+    seed: settings.seed,
+    batch_size: settings.batchSize,
+    rows_per_run: settings.rowsPerRun,
+    seq_len: settings.seqLen,
+    bins: settings.bins,
+    trt_version: options.trtVersion.trim(),
+    scales: Object.fromEntries(scales),
+    skipped,
+    excluded_values: excluded,
+    seconds: (performance.now() - started) / 1000,
+    peak_rss_bytes: peakRssBytes(),
+    onnxruntime_node: onnxruntimeNodeVersion(),
+    created_at: new Date().toISOString(),
+  };
+  const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
+  return { record, scales, amax, warnings, histogramBytes, fetchedTensors: selection.fetched.length };
+}

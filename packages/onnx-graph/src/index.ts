@@ -1,0 +1,31 @@
+export * from "./proto-types.js";
+export { int64ToBigInt, int64ToNumber } from "./int64.js";
+export { cloneModel, mainGraph, onnxModel, opsetVersion, type OnnxModel } from "./model.js";
+export { createAttribute, createNode, createTensor, createTensorValueInfo, ONNX_PROTO_PATH } from "./schema.js";
+export { decodeOnnxModel, loadOnnxModel } from "./load.js";
+export {
+  EXTERNAL_DATA_ALIGNMENT,
+  EXTERNAL_DATA_THRESHOLD_BYTES,
+  PROTOBUF_LIMIT_BYTES,
+  saveOnnxModel,
+  serializeOnnxModel,
+  type ExternalDataMode,
+  type SaveOnnxOptions,
+  type SavedOnnxModel,
+} from "./save.js";
+export { onnxSha256 } from "./hash.js";
+export { readFloat32, tensorDims, tensorFromTypedArray, tensorRawBytes } from "./tensor-data.js";
+export { float16BitsToFloat32, float32ToFloat16Bits, FLOAT16_MAX } from "./float16.js";
+export { tensorElemTypes } from "./elem-types.js";
+export { withExtraOutputs } from "./extra-outputs.js";
+export {
+  floatActivations,
+  quantizationSites,
+  type QuantizableOp,
+  type QuantizationSite,
+  type QuantizationWeight,
+} from "./quantization-sites.js";
+export { insertQdq, quantizeWeight, type InsertQdqOptions, type InsertQdqResult } from "./qdq.js";
+export { convertToFp16, DEFAULT_KEEP_FP32_OP_TYPES, type Fp16Options } from "./fp16.js";
+export { findAttribute, hasSubgraph, intAttr, intAttribute, tensorAttr, tensorAttribute } from "./attributes.js";
+export { indexGraph, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";

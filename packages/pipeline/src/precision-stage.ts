@@ -1,0 +1,147 @@
+import { join } from "node:path";
+import { sha256File, type Logger } from "@trtforge/core";
+import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
+import { splitArticles, type ArticleSet } from "@trtforge/articles";
+import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm } from "@trtforge/calibration";
+import { writeFileAtomic } from "@trtforge/core";
+import type { Precision } from "@trtforge/engine-format";
+import { convertToFp16, insertQdq, loadOnnxModel, onnxSha256, saveOnnxModel } from "@trtforge/onnx-graph";
+import { loadTokenizer } from "@trtforge/tokenizer";
+import { assertAccuracy } from "./accuracy-gate.js";
+import { contentKey } from "./content-key.js";
+import { runStage } from "./stage-dir.js";
+
+export interface PrecisionStageOptions {
+  workRoot: string;
+  precision: Precision;
+  /** The validated fp32 export. */
+  onnxPath: string;
+  onnxSha256: string;
+  /** The Hugging Face folder: its tokenizer feeds calibration and the accuracy runs. */
+  modelDir: string;
+  articles: ArticleSet;
+  calibrationSamples: number;
+  heldOut: number;
+  batchSize: number;
+  seqLen: number;
+  seed: number;
+  algorithm: CalibrationAlgorithm;
+  percentile?: number | undefined;
+  trtVersion: string;
+  outputs: readonly string[];
+  labelOutputs: readonly string[];
+  minCosine: number | undefined;
+  toolVersion: string;
+  log: Logger;
+  signal?: AbortSignal | undefined;
+  onProgress?: (stage: string, current: number, total: number) => void;
+}
+
+export interface CalibrationSummary {
+  algorithm: CalibrationAlgorithm;
+  dataset_sha256: string;
+  sample_count: number;
+  cache_file: string;
+  cache_sha256: string;
+  record_file: string;
+  qdq_onnx_file: string;
+  qdq_onnx_sha256: string;
+  unquantized_sites: number;
+  seconds: number;
+  peak_rss_bytes: number;
+}
+
+export interface PrecisionSummary {
+  precision: Precision;
+  /** The ONNX a strongly typed TensorRT build takes (Q/DQ for int8, fp16 ONNX for fp16). */
+  strong_onnx_file: string;
+  strong_onnx_sha256: string;
+  calibration: CalibrationSummary | null;
+  accuracy: AccuracyFigure[];
+  held_out: number;
+}
+
+/**
+ * Puts the precision into the ONNX itself, as TensorRT 11 requires (and TensorRT 10 accepts):
+ * int8 → calibration on real articles, a TensorRT calibration cache and a Q/DQ model; fp16 → an
+ * fp16 ONNX. Then both are measured against fp32 on held-out articles and gated by --min-cosine.
+ */
+export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionSummary & { dir: string; reused: boolean }> {
+  if (o.precision === "fp32") {
+    return { precision: "fp32", strong_onnx_file: o.onnxPath, strong_onnx_sha256: o.onnxSha256, calibration: null, accuracy: [], held_out: 0, dir: "", reused: false };
+  }
+  const key = contentKey({
+    stage: o.precision,
+    onnx: o.onnxSha256,
+    dataset: o.articles.sha256,
+    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, batch: o.batchSize, trt: o.trtVersion } : {}),
+    heldOut: o.heldOut,
+    seqLen: o.seqLen,
+    seed: o.seed,
+    tool: o.toolVersion,
+  });
+  const calibrationSamples = o.precision === "int8" ? o.calibrationSamples : 0;
+  const { heldOut } = splitArticles(o.articles, { seed: o.seed, sampleSize: Math.max(calibrationSamples, 1), heldOutSize: o.heldOut });
+  const tokenizer = await loadTokenizer(o.modelDir);
+  const result = await runStage<PrecisionSummary>(o.workRoot, o.precision, key, async (temp) => {
+    let calibration: CalibrationSummary | null = null;
+    let strongFile: string;
+    if (o.precision === "int8") {
+      const calibrated = await calibrate({
+        onnxPath: o.onnxPath,
+        tokenizer,
+        articles: o.articles,
+        samples: o.calibrationSamples,
+        batchSize: o.batchSize,
+        seqLen: o.seqLen,
+        seed: o.seed,
+        algorithm: o.algorithm,
+        ...(o.percentile === undefined ? {} : { percentile: o.percentile }),
+        trtVersion: o.trtVersion,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onBatch: (done, total) => o.onProgress?.("calibrate", done, total),
+      });
+      for (const warning of calibrated.warnings) o.log.warn({ stage: "calibrate" }, warning);
+      await saveCalibration(join(temp, "calibration.json"), calibrated.record);
+      await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(calibrated.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
+      const qdq = insertQdq(await loadOnnxModel(o.onnxPath), { activationScales: calibrated.scales });
+      if (qdq.unquantizedSites.length > 0) o.log.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
+      await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
+      strongFile = "model.qdq.onnx";
+      calibration = {
+        algorithm: o.algorithm,
+        dataset_sha256: o.articles.sha256,
+        sample_count: calibrated.record.samples,
+        cache_file: "calibration.cache",
+        cache_sha256: await sha256File(join(temp, "calibration.cache")),
+        record_file: "calibration.json",
+        qdq_onnx_file: strongFile,
+        qdq_onnx_sha256: await onnxSha256(join(temp, strongFile)),
+        unquantized_sites: qdq.unquantizedSites.length,
+        seconds: calibrated.record.seconds,
+        peak_rss_bytes: calibrated.record.peak_rss_bytes,
+      };
+    } else {
+      await saveOnnxModel(convertToFp16(await loadOnnxModel(o.onnxPath)), join(temp, "model.fp16.onnx"));
+      strongFile = "model.fp16.onnx";
+    }
+    const accuracy = await compareModels({
+      reference: o.onnxPath,
+      candidate: join(temp, strongFile),
+      referenceLabel: "fp32-onnx",
+      candidateLabel: o.precision === "int8" ? "int8-qdq-onnx" : "fp16-onnx",
+      tokenizer,
+      texts: heldOut.map((a) => a.text),
+      outputs: o.outputs,
+      labelOutputs: o.labelOutputs,
+      seqLen: o.seqLen,
+      batchSize: o.batchSize,
+      onBatch: (done, total) => o.onProgress?.("accuracy", done, total),
+    });
+    await writeFileAtomic(join(temp, "accuracy.json"), `${JSON.stringify(accuracy, null, 2)}\n`);
+    return { precision: o.precision, strong_onnx_file: strongFile, strong_onnx_sha256: await onnxSha256(join(temp, strongFile)), calibration, accuracy, held_out: heldOut.length };
+  });
+  // The gate runs on reuse too: a stricter --min-cosine must still be able to fail a cached result.
+  assertAccuracy(result.summary.accuracy, o.minCosine, o.precision === "int8" ? "the int8 Q/DQ model" : "the fp16 model");
+  return { ...result.summary, strong_onnx_file: join(result.dir, result.summary.strong_onnx_file), dir: result.dir, reused: result.reused };
+}

@@ -1,0 +1,75 @@
+import type { AccuracyFigure } from "@trtforge/accuracy";
+import type { BuilderInfo } from "@trtforge/builder";
+import type { ExportReport, ValidationResult } from "@trtforge/export";
+import type { TrtBuildOptions } from "./build-options.js";
+import type { CalibrationSummary } from "./precision-stage.js";
+
+/**
+ * Where an engine came from, enough to rebuild it and to know what it was checked against: input
+ * hashes, toolchain versions, options, and the validation and accuracy figures.
+ */
+export interface Provenance {
+  schema_version: 1;
+  build_key: string;
+  kind: "engine" | "marker";
+  created_at: string;
+  model: { id: string | null; revision: string | null; folder_checksum: string; store_ref: string | null };
+  onnx: { fp32_sha256: string; built_from_sha256: string; built_from: string; opset: number };
+  calibration: CalibrationSummary | null;
+  options: TrtBuildOptions;
+  validation: ValidationResult;
+  accuracy: AccuracyFigure[];
+  toolchain: {
+    trtforge: BuilderInfo;
+    node: string;
+    python: Record<string, string | null>;
+    onnxruntime_node: string | null;
+    tensorrt: string;
+    cuda: string | null;
+    gpu: { name: string; compute_capability: string } | null;
+  };
+}
+
+export interface ProvenanceInputs {
+  buildKey: string;
+  kind: "engine" | "marker";
+  createdAt: Date;
+  modelId: string | undefined;
+  revision: string | undefined;
+  folderChecksum: string;
+  storeRef: string | undefined;
+  exportReport: ExportReport;
+  validation: ValidationResult;
+  builtFrom: { file: string; sha256: string };
+  calibration: CalibrationSummary | null;
+  accuracy: AccuracyFigure[];
+  options: TrtBuildOptions;
+  builder: BuilderInfo;
+  onnxruntimeNode: string | null;
+  cuda: string | null;
+  gpu: { name: string; compute_capability: string } | null;
+}
+
+export function provenanceRecord(i: ProvenanceInputs): Provenance {
+  return {
+    schema_version: 1,
+    build_key: i.buildKey,
+    kind: i.kind,
+    created_at: i.createdAt.toISOString(),
+    model: { id: i.modelId ?? null, revision: i.revision ?? null, folder_checksum: i.folderChecksum, store_ref: i.storeRef ?? null },
+    onnx: { fp32_sha256: i.exportReport.onnx_sha256, built_from_sha256: i.builtFrom.sha256, built_from: i.builtFrom.file, opset: i.exportReport.opset },
+    calibration: i.calibration,
+    options: i.options,
+    validation: i.validation,
+    accuracy: i.accuracy,
+    toolchain: {
+      trtforge: i.builder,
+      node: process.versions.node,
+      python: i.exportReport.versions,
+      onnxruntime_node: i.onnxruntimeNode,
+      tensorrt: i.options.trtVersion,
+      cuda: i.cuda,
+      gpu: i.gpu,
+    },
+  };
+}

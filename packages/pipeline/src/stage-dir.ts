@@ -1,0 +1,36 @@
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * A stage's output lives in `<work>/<stage>/<key>/` and counts as done only when its stage.json
+ * exists: the folder is filled under a temporary name and renamed into place, so a crash or Ctrl-C
+ * leaves either nothing or a complete result, and a run with the same key reuses it.
+ */
+export interface StageResult<T> {
+  dir: string;
+  reused: boolean;
+  summary: T;
+}
+
+export const STAGE_FILE = "stage.json";
+
+export async function runStage<T>(workRoot: string, stage: string, key: string, produce: (tempDir: string) => Promise<T>): Promise<StageResult<T>> {
+  const dir = join(workRoot, stage, key);
+  if (existsSync(join(dir, STAGE_FILE))) {
+    return { dir, reused: true, summary: JSON.parse(await readFile(join(dir, STAGE_FILE), "utf8")) as T };
+  }
+  await mkdir(join(workRoot, stage), { recursive: true });
+  const temp = await mkdtemp(join(workRoot, stage, `.${key.slice(0, 12)}.tmp-`));
+  try {
+    const summary = await produce(temp);
+    await writeFile(join(temp, STAGE_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+    await chmod(temp, 0o755);
+    await rm(dir, { recursive: true, force: true });
+    await rename(temp, dir);
+    return { dir, reused: false, summary };
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+}
