@@ -1,1 +1,2 @@
 export * from "./loader.js";
+export { isNativeError } from "./binding-types.js";

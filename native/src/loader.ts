@@ -2,16 +2,13 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AddonBinding } from "./binding-types.js";
+
+/** The full typed interface of what trtforge_trt<major>.node exports (and the fake implements). */
+export type * from "./binding-types.js";
 
 /** The TensorRT majors this source tree has branches for; one `.node` binary per major. */
 export const SUPPORTED_TRT_MAJORS = [11, 10] as const;
-
-export interface AddonBinding {
-  /** TensorRT version of the library actually loaded, e.g. "10.13.3.9". */
-  trtVersion(): string;
-  /** TensorRT version of the headers the addon was compiled against. */
-  compiledTrtVersion(): string;
-}
 
 export type AddonStatus =
   | { available: true; trtMajor: number; path: string; binding: AddonBinding }
@@ -35,7 +32,7 @@ export function loadAddon(): AddonStatus {
       available: false,
       reason: "not-built",
       message: `the TensorRT addon is not built: no ${SUPPORTED_TRT_MAJORS.map((m) => `trtforge_trt${m}.node`).join(" or ")} in ${buildDir}`,
-      fix: "on a host with TensorRT 10 or 11, set TENSORRT_ROOT (or install TensorRT's headers and libraries in the standard paths) and run the native build; marker builds need no addon",
+      fix: "on a host with TensorRT 10 or 11, set TENSORRT_ROOT (or install TensorRT's headers and libraries in the standard paths) and run node native/scripts/build.mjs (pnpm install runs it); marker builds need no addon",
     };
   }
   const require = createRequire(import.meta.url);
@@ -43,6 +40,16 @@ export function loadAddon(): AddonStatus {
   for (const { major, path } of candidates) {
     try {
       const binding = require(path) as AddonBinding;
+      if (binding.trtMajor !== major) {
+        lastFailure = {
+          available: false,
+          reason: "load-failed",
+          path,
+          message: `${path} reports trtMajor ${binding.trtMajor}, not ${major}: the file was renamed or built by another tree`,
+          fix: "rebuild the addon (node native/scripts/build.mjs)",
+        };
+        continue;
+      }
       const loadedMajor = Number(binding.trtVersion().split(".")[0]);
       if (loadedMajor !== major) {
         lastFailure = {
@@ -66,7 +73,7 @@ export function loadAddon(): AddonStatus {
             message: `${path} is built but ${missingLib[0]} cannot be loaded: ${message}`,
             fix: `install TensorRT ${major} and add its lib folder to LD_LIBRARY_PATH`,
           }
-        : { available: false, reason: "load-failed", path, message: `${path} failed to load: ${message}`, fix: "rebuild the addon for this Node.js and TensorRT" };
+        : { available: false, reason: "load-failed", path, message: `${path} failed to load: ${message}`, fix: "rebuild the addon for this Node.js and TensorRT (node native/scripts/build.mjs)" };
     }
   }
   return lastFailure!;

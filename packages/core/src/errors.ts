@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   TRT_MODE_REMOVED: 103,
   PRECISION_NOT_APPLIED: 104,
   ENGINE_LOAD_FAILED: 105,
+  TRT_RUN_FAILED: 106,
+  ENGINE_DISPOSED: 107,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

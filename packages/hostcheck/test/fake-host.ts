@@ -1,6 +1,7 @@
 import type { AddonStatus } from "@trtforge/native";
 import type { ExecResult, HostDeps } from "../src/index.js";
 import { parseToolchain, type Toolchain } from "../src/index.js";
+import { createFakeAddon } from "@trtforge/native/fake";
 
 /**
  * A toolchain table of its own, so that probe tests keep passing when the real pins move. The
@@ -69,7 +70,7 @@ export function addonLoaded(trtMajor: number, trtVersion: string): AddonStatus {
     available: true,
     trtMajor,
     path: `/x/build/Release/trtforge_trt${trtMajor}.node`,
-    binding: { trtVersion: () => trtVersion, compiledTrtVersion: () => trtVersion },
+    binding: createFakeAddon({ trtMajor: trtMajor as 10 | 11, trtVersion }),
   };
 }
 
