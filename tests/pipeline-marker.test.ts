@@ -3,6 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "@trtforge/core";
+import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
+import type { PipelineOptions } from "@trtforge/pipeline";
 import { ROOT, runCli } from "./cli-helpers.js";
 
 const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
@@ -112,4 +115,98 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(run.status).toBe(103);
     expect(run.stderr).toMatch(/TensorRT 11 removed weak typing/);
   });
+});
+
+describe("the same pipeline with a real-build addon (the fake addon: TensorRT itself never runs here)", () => {
+  const pipeline = async (addon: FakeAddon | undefined, patch: Partial<PipelineOptions["options"]> = {}, extra: Partial<PipelineOptions> = {}) => {
+    const { runPipeline } = await import("@trtforge/pipeline");
+    const { resolveModelFolder } = await import("@trtforge/model-store");
+    const model = (await resolveModelFolder({ agent: "memory", root: store, strict: true }))!;
+    return runPipeline({
+      model: { folder: model.folder, modelId: model.modelId, revision: model.revision, storeRef: `store:memory@${model.version}` },
+      hfTask: "auto",
+      options: {
+        precision: "int8",
+        typing: "strong",
+        trtVersion: "10.16.0",
+        maxBatchSize: 16,
+        optBatchSize: 8,
+        minSeqLen: 1,
+        optSeqLen: 128,
+        seqLen: 128,
+        workspaceBytes: 2 * 1024 ** 3,
+        builderOptimizationLevel: 3,
+        hardwareCompatibility: "none",
+        versionCompatible: false,
+        ...patch,
+      },
+      articles: AG_NEWS,
+      calibrationSamples: 64,
+      heldOut: 64,
+      calibrationBatchSize: 16,
+      algorithm: "entropy",
+      seed: 0,
+      opset: 17,
+      marker: false,
+      workRoot: work,
+      storeRoot: store,
+      log: silentLogger(),
+      addon: addon ? { available: true, trtMajor: addon.trtMajor, path: "fake", binding: addon } : undefined,
+      ...extra,
+    });
+  };
+
+  it("builds from the Q/DQ ONNX with one profile per input, records the GPU, saves the timing cache, and verifies as a real engine", async () => {
+    const addon = createFakeAddon({ trtMajor: 10 });
+    const result = await pipeline(addon);
+    expect(result).toMatchObject({ kind: "engine", reused: false });
+    expect(addon.builds).toHaveLength(1);
+    const request = addon.builds[0]!;
+    expect(request.onnxPath).toMatch(/model\.qdq\.onnx$/);
+    expect(request.typing).toBe("strong");
+    expect(request.profiles!.map((p) => p.input)).toEqual(["input_ids", "attention_mask", "token_type_ids"]);
+    expect(request.profiles![0]).toEqual({ input: "input_ids", min: [1, 1], opt: [8, 128], max: [16, 128] });
+    expect(result.engineName).toMatch(/-trt-10\.16\.0\.72-int8\.engine$/);
+    const engine = join(result.versionPath, result.engineName);
+    const verify = runCli("verify-engine", [engine, "--require-real", "--runtime-trt-version", "10.16.0.72", "--runtime-compute-capability", "8.6", "--json"]);
+    expect(verify.status, verify.stdout).toBe(0);
+    expect(verify.json()).toMatchObject({ ok: true, kind: "engine", plan_header: { version: "10.16.0.72" }, metadata: { gpu: { name: "trtforge fake GPU", compute_capability: "8.6" } } });
+    expect(runCli("verify-engine", [engine, "--runtime-compute-capability", "9.0"]).status).toBe(1);
+    expect(await readdir(join(store, "trt-timing-cache", "versions"))).toHaveLength(1);
+    // A second identical build is found in the store and not redone.
+    const again = await pipeline(addon);
+    expect(again).toMatchObject({ reused: true, version: result.version });
+    expect(addon.builds).toHaveLength(1);
+  }, 300_000);
+
+  it("gives TensorRT 10 weak typing the fp32 ONNX and the calibration cache, and feeds back the stored timing cache", async () => {
+    const addon = createFakeAddon({ trtMajor: 10 });
+    await pipeline(addon, { typing: "weak", builderOptimizationLevel: 2 });
+    const request = addon.builds[0]!;
+    expect(request.onnxPath).toMatch(/onnx\/model\.onnx$/);
+    expect(Buffer.from(request.calibrationCache!).toString("utf8").split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
+    expect(request.timingCache).toBeDefined();
+  }, 300_000);
+
+  it("fails when no layer of the built engine runs in the asked precision", async () => {
+    const addon = createFakeAddon({ trtMajor: 11, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
+    await expect(pipeline(addon)).rejects.toMatchObject({ code: "PRECISION_NOT_APPLIED", message: expect.stringContaining("no layer of the built engine runs in int8") });
+  }, 300_000);
+
+  it("turns parser errors into TRT_PARSE_FAILED naming node and operator", async () => {
+    const addon = createFakeAddon({ trtMajor: 10, parseErrors: [{ node: 7, nodeName: "/encoder/Attention", operator: "Attention", message: "unsupported", errorCode: "UNSUPPORTED_NODE" }] });
+    await expect(pipeline(addon, { builderOptimizationLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
+  }, 300_000);
+
+  it("refuses weak typing on a TensorRT 11 runtime", async () => {
+    const addon = createFakeAddon({ trtMajor: 11 });
+    await expect(pipeline(addon, { typing: "weak", builderOptimizationLevel: 4 })).rejects.toMatchObject({ code: "TRT_MODE_REMOVED" });
+  }, 300_000);
+
+  it("cancels a running build through the signal", async () => {
+    const addon = createFakeAddon({ trtMajor: 10, stepDelayMs: 200 });
+    const controller = new AbortController();
+    const run = pipeline(addon, { builderOptimizationLevel: 5 }, { signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
+    await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
+  }, 300_000);
 });

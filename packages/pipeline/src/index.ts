@@ -7,3 +7,4 @@ export * from "./accuracy-gate.js";
 export * from "./provenance.js";
 export * from "./publish-build.js";
 export * from "./run-pipeline.js";
+export * from "./timing-cache.js";

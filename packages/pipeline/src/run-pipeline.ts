@@ -1,11 +1,11 @@
 import { basename, join, resolve } from "node:path";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
 import { readArticles } from "@trtforge/articles";
-import { buildMarker, builderInfo, engineAgentName, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
+import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import type { CalibrationAlgorithm } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
-import { loadAddon } from "@trtforge/native";
+import { loadAddon, type AddonStatus, type ShapeProfile } from "@trtforge/native";
 import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
@@ -13,6 +13,7 @@ import { exportStage } from "./export-stage.js";
 import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
 import { buildVersionName, findBuild, publishBuild } from "./publish-build.js";
+import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
 
 export interface PipelineOptions {
   model: { folder: string; modelId: string | undefined; revision: string | undefined; storeRef: string | undefined };
@@ -34,6 +35,10 @@ export interface PipelineOptions {
   marker: boolean;
   workRoot: string;
   storeRoot: string | undefined;
+  /** GPU to build on. */
+  deviceId?: number | undefined;
+  /** The TensorRT addon; default loadAddon(). Tests pass the fake addon. */
+  addon?: AddonStatus | undefined;
   log: Logger;
   signal?: AbortSignal | undefined;
   onProgress?: (stage: string, current: number, total: number) => void;
@@ -84,7 +89,7 @@ function engineTarget(report: ExportReport, p: PipelineOptions, modelId: string)
  */
 export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   const log = p.log;
-  const addon = loadAddon();
+  const addon = p.addon ?? loadAddon();
   if (!addon.available && !p.marker) {
     // Checked first so that a host that cannot build says so before minutes of export.
     log.warn({ reason: addon.message }, "TensorRT is not available: the run will stop before the build stage");
@@ -146,19 +151,24 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
       fix: `${addon.fix}; rerun the same command with --work-dir ${p.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
     });
   }
-  if (addon.available) {
-    throw new ForgeError("TRT_BUILD_FAILED", "real TensorRT builds are not wired into the pipeline yet", { fix: "use --marker" });
+  const kind = addon.available ? ("engine" as const) : ("marker" as const);
+  const deviceId = p.deviceId ?? 0;
+  const device = addon.available ? addon.binding.devices().find((d) => d.index === deviceId) : undefined;
+  if (addon.available && !device) {
+    throw new ForgeError("INVALID_DEVICE_ID", `GPU ${deviceId} does not exist on this host (${addon.binding.devices().length} GPU(s))`, { input: "--device", fix: "pick a GPU id from build-engine --check-only" });
   }
-  const kind = "marker" as const;
-  const target = engineTarget(report, p, modelId);
+  // A real build records the TensorRT that actually built it; a marker the one it stands in for.
+  const trtVersion = addon.available ? addon.binding.trtVersion() : p.options.trtVersion;
+  const target = { ...engineTarget(report, p, modelId), trtVersion };
   const agent = engineAgentName(target.taskName);
   const buildKey = contentKey({
     kind,
     onnx: builtFrom.sha256,
-    options: p.options,
+    options: { ...p.options, trtVersion },
     calibration_cache: p.options.typing === "weak" ? precision.calibration?.cache_sha256 : undefined,
-    trt: p.options.trtVersion,
-    compute_capability: null,
+    trt: trtVersion,
+    compute_capability: device?.computeCapability ?? null,
+    hardware: device?.name ?? null,
   });
   const existing = await findBuild(p.storeRoot, agent, buildKey);
   const common = {
@@ -171,24 +181,63 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   };
   if (existing) {
     log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
-    const engineName = Object.keys(existing.manifest.metadata).length > 0 ? String((existing.manifest.metadata as { engine?: string }).engine ?? "") : "";
+    const engineName = String((existing.manifest.metadata as { engine?: unknown }).engine ?? "");
     return { ...common, reused: true, version: existing.version, versionPath: existing.path, engineName };
   }
 
   const createdAt = new Date();
-  const metadataCalibration = precision.calibration && {
-    algorithm: precision.calibration.algorithm,
-    dataset_sha256: precision.calibration.dataset_sha256,
-    sample_count: precision.calibration.sample_count,
-    cache_sha256: precision.calibration.cache_sha256,
-    qdq_onnx_sha256: precision.calibration.qdq_onnx_sha256,
-  };
-  const artifact = buildMarker(target, tool, createdAt, {
+  const facts = {
     onnxSha256: builtFrom.sha256,
-    calibration: metadataCalibration,
+    calibration: precision.calibration && {
+      algorithm: precision.calibration.algorithm,
+      dataset_sha256: precision.calibration.dataset_sha256,
+      sample_count: precision.calibration.sample_count,
+      cache_sha256: precision.calibration.cache_sha256,
+      qdq_onnx_sha256: precision.calibration.qdq_onnx_sha256,
+    },
     accuracy: precision.accuracy,
     buildOptions: metadataBuildOptions(p.options),
-  });
+  };
+  let artifact: BuiltArtifact;
+  let cudaVersion: string | null = null;
+  if (addon.available && device) {
+    const timingCache = await loadTimingCache(p.storeRoot, trtVersion, device.computeCapability);
+    const o = p.options;
+    const profiles: ShapeProfile[] = report.inputs.map((input) => ({
+      input: input.name,
+      min: [1, o.minSeqLen],
+      opt: [o.optBatchSize, o.optSeqLen],
+      max: [o.maxBatchSize, o.seqLen],
+    }));
+    const built = await buildWithAddon(addon.binding, {
+      onnxPath: builtFrom.path,
+      precision: o.precision,
+      typing: o.typing,
+      profiles,
+      workspaceBytes: o.workspaceBytes,
+      builderOptimizationLevel: o.builderOptimizationLevel,
+      hardwareCompatibility: o.hardwareCompatibility,
+      versionCompatible: o.versionCompatible,
+      calibrationCachePath: o.typing === "weak" && precision.calibration ? join(precision.dir, precision.calibration.cache_file) : undefined,
+      timingCache,
+      deviceId,
+      log,
+      signal: p.signal,
+      onPhase: (phase, step, steps) => p.onProgress?.(phase, step, steps),
+    });
+    cudaVersion = built.result.device.cudaRuntimeVersion;
+    await saveTimingCache(p.storeRoot, trtVersion, device.computeCapability, built.result.timingCache, log);
+    artifact = engineArtifact(target, tool, createdAt, facts, {
+      engineBytes: built.result.engine,
+      trtVersion,
+      gpu: { name: built.result.device.name, compute_capability: built.result.device.computeCapability },
+      cudaVersion,
+      hardwareCompatibilityLevel: o.hardwareCompatibility,
+      versionCompatible: o.versionCompatible,
+    });
+  } else {
+    artifact = buildMarker(target, tool, createdAt, facts);
+  }
   const provenance = provenanceRecord({
     buildKey,
     kind,
@@ -202,11 +251,11 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     builtFrom: { file: basename(builtFrom.path), sha256: builtFrom.sha256 },
     calibration: precision.calibration,
     accuracy: precision.accuracy,
-    options: p.options,
+    options: { ...p.options, trtVersion },
     builder: tool,
     onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
-    cuda: null,
-    gpu: null,
+    cuda: cudaVersion,
+    gpu: artifact.metadata.gpu,
   });
   const files: PublishFile[] = [
     { path: artifact.engineName, data: artifact.engineBytes },
@@ -229,7 +278,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     agent,
     buildKey,
     files,
-    metadata: { kind, engine: artifact.engineName, build_key: buildKey, model_id: modelId, hf_revision: target.revision, precision: target.precision, trt_version: target.trtVersion },
+    metadata: { kind, engine: artifact.engineName, build_key: buildKey, model_id: modelId, hf_revision: target.revision, precision: target.precision, trt_version: trtVersion },
     log,
   });
   return { ...common, reused: false, version: published.version, versionPath: published.path, engineName: artifact.engineName };
