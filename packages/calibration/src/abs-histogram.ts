@@ -109,48 +109,52 @@ export class AbsHistogram {
 
   /**
    * One pass: counts the values inside [0, range] into the current bins and returns the largest
-   * countable |x| above the range (0 if none). Fills and NaN are counted apart here.
+   * countable |x| above the range (0 if none). `a <= range` is false for NaN and anything above
+   * the range, so the common case costs one comparison; only when some value fell outside does a
+   * second pass sort those into fills, NaN and the new max.
    */
   private countWithin(values: Float32Array | Float64Array, range: number): number {
     const scratch = this.scratch;
     const toBin = range > 0 ? this.bins / range : 0;
-    let overflowMax = 0;
-    let fills = 0;
-    let nan = 0;
     const n = values.length;
     const aligned = n - (n % 4);
+    let outside = 0;
     let i = 0;
-    // `a <= range` is false for NaN and for anything above the range, so the common case costs one
-    // comparison; the rare rest is sorted out in `outside`.
     for (; i < aligned; i += 4) {
       const a0 = Math.abs(values[i]!);
       const a1 = Math.abs(values[i + 1]!);
       const a2 = Math.abs(values[i + 2]!);
       const a3 = Math.abs(values[i + 3]!);
       if (a0 <= range) scratch[((a0 * toBin) | 0) << 2]!++;
+      else outside++;
       if (a1 <= range) scratch[(((a1 * toBin) | 0) << 2) + 1]!++;
+      else outside++;
       if (a2 <= range) scratch[(((a2 * toBin) | 0) << 2) + 2]!++;
+      else outside++;
       if (a3 <= range) scratch[(((a3 * toBin) | 0) << 2) + 3]!++;
-      if (!(a0 <= range && a1 <= range && a2 <= range && a3 <= range)) {
-        for (const a of [a0, a1, a2, a3]) {
-          if (a <= range) continue;
-          if (a !== a) nan++;
-          else if (a >= FILL_MAGNITUDE) fills++;
-          else if (a > overflowMax) overflowMax = a;
-        }
-      }
+      else outside++;
     }
     for (; i < n; i++) {
       const a = Math.abs(values[i]!);
       if (a <= range) scratch[((a * toBin) | 0) << 2]!++;
-      else if (a !== a) nan++;
-      else if (a >= FILL_MAGNITUDE) fills++;
-      else if (a > overflowMax) overflowMax = a;
+      else outside++;
+    }
+    this.flushScratch();
+    let overflowMax = 0;
+    let fills = 0;
+    let nan = 0;
+    if (outside > 0) {
+      for (let j = 0; j < n; j++) {
+        const a = Math.abs(values[j]!);
+        if (a <= range) continue;
+        if (a !== a) nan++;
+        else if (a >= FILL_MAGNITUDE) fills++;
+        else if (a > overflowMax) overflowMax = a;
+      }
     }
     this.fills += fills;
     this.nan += nan;
     this.counted += n - fills - nan;
-    this.flushScratch();
     return overflowMax;
   }
 

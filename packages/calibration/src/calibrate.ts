@@ -4,7 +4,7 @@ import { loadOnnxModel, onnxSha256, serializeOnnxModel, withExtraOutputs } from 
 import type { ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession } from "onnxruntime-node";
 import { AbsHistogram, DEFAULT_BINS } from "./abs-histogram.js";
-import { amaxOf, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
+import { amaxOf, relativeQuantError, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
 import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibration-record.js";
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
 import { ENTROPY_START_BIN } from "./entropy.js";
@@ -48,6 +48,11 @@ export interface CalibrateOptions {
   /** Called after every batch with batches done and the number of batches. */
   onBatch?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Derive the amax of copies and constant multiples of a calibrated tensor from it instead of
+   * fetching them (default true; see calibrationTensors). False fetches every tensor.
+   */
+  deriveScales?: boolean;
   /** ONNX Runtime intra-op threads; 0 (default) lets it use the machine's cores. */
   intraOpThreads?: number;
 }
@@ -59,12 +64,16 @@ export interface CalibrationResult {
   scales: Map<string, number>;
   /** Tensor → amax (scale × 127) before float32 rounding. */
   amax: Map<string, number>;
+  /** Tensor → expected int8 error relative to its mean square (relativeQuantError). */
+  quantError: Map<string, number>;
   /** Skipped tensors and tensors with excluded values, in words. */
   warnings: string[];
   /** Bytes of histogram state: depends on tensors and bins, never on the number of samples. */
   histogramBytes: number;
-  /** Tensors ONNX Runtime output per batch (the others share a histogram, see calibrationTensors). */
+  /** Tensors ONNX Runtime output per batch (the others are derived from them, see calibrationTensors). */
   fetchedTensors: number;
+  /** Where the time went: ONNX Runtime runs (copy-out of the activations included), histogram updates, threshold searches. */
+  timing: { runSeconds: number; histogramSeconds: number; thresholdSeconds: number };
 }
 
 function positiveInteger(value: number, name: string, fix: string): number {
@@ -117,9 +126,10 @@ function checkDataset(set: ArticleSet, batchSize: number): void {
 
 /**
  * Calibrates an ONNX model on real articles with onnxruntime-node. The activations are added as
- * graph outputs; each batch is tokenized, run, and every output tensor is folded into its
- * fixed-size |x| histogram and dropped before the next tensor, so memory holds one batch's
- * activations plus the histograms, whatever the number of samples. Scales come from the chosen
+ * graph outputs; each batch is tokenized and run `rowsPerRun` rows at a time, and every output
+ * tensor is folded into its fixed-size |x| histogram and dropped before the next tensor, so memory
+ * holds one run's activations plus the histograms, whatever the number of samples or the batch
+ * size. Scales come from the chosen
  * algorithm (TensorRT's entropy by default); tensors with no usable range are listed as skipped.
  */
 export async function calibrate(options: CalibrateOptions): Promise<CalibrationResult> {
@@ -130,8 +140,16 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
 
   const model = await loadOnnxModel(options.onnxPath);
   const inputs = checkModelInputs(model, options.tokenizer, options.onnxPath);
+  const maxLength = options.tokenizer.modelMaxLength;
+  if (maxLength !== undefined && settings.seqLen > maxLength) {
+    // Past the position embeddings ONNX Runtime would fail deep inside a Gather.
+    throw new ForgeError("INVALID_LIMIT", `seqLen ${settings.seqLen} is longer than the ${maxLength} tokens the model of ${options.tokenizer.modelDir} takes`, {
+      input: "seqLen",
+      fix: `use a sequence length of at most ${maxLength}`,
+    });
+  }
   const hash = await onnxSha256(options.onnxPath);
-  const selection = calibrationTensors(model, settings.scope);
+  const selection = calibrationTensors(model, settings.scope, { derive: options.deriveScales ?? true });
   const histograms = new Map(selection.fetched.map((name) => [name, new AbsHistogram(settings.bins)]));
 
   const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, selection.fetched)), {
@@ -142,6 +160,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     intraOpNumThreads: options.intraOpThreads ?? 0,
   });
   const batches = Math.ceil(sample.length / settings.batchSize);
+  let runMs = 0;
+  let histogramMs = 0;
   try {
     for (let b = 0; b < batches; b++) {
       if (options.signal?.aborted) throw new ForgeError("CANCELLED", `calibration cancelled after ${b} of ${batches} batches`);
@@ -149,10 +169,13 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       const encoded = options.tokenizer.encodeBatch(texts, { maxLength: settings.seqLen, padding: "max_length", truncation: true });
       for (let row = 0; row < encoded.batchSize; row += settings.rowsPerRun) {
         const rows = Math.min(settings.rowsPerRun, encoded.batchSize - row);
+        const runStarted = performance.now();
         // A mutable copy, so that each tensor can be let go of as soon as it is counted.
         const outputs: Record<string, InferenceSession.OnnxValueMapType[string] | undefined> = {
           ...(await session.run(batchFeeds(rowsOf(encoded, row, rows), inputs), selection.fetched)),
         };
+        const histogramStarted = performance.now();
+        runMs += histogramStarted - runStarted;
         for (const name of selection.fetched) {
           const tensor = outputs[name];
           if (tensor === undefined || tensor.type !== "float32") {
@@ -162,6 +185,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
           // Dropped at once, so that the garbage collector can free it while the next tensors are read.
           delete outputs[name];
         }
+        histogramMs += performance.now() - histogramStarted;
       }
       options.onBatch?.(b + 1, batches);
     }
@@ -169,25 +193,36 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     await session.release();
   }
 
+  const thresholdStarted = performance.now();
   const scales = new Map<string, number>();
   const amax = new Map<string, number>();
+  const quantError = new Map<string, number>();
   const skipped: CalibrationRecord["skipped"] = [];
   const excluded: CalibrationRecord["excluded_values"] = [];
+  // Once per histogram: tensors derived from another (copies, constant multiples) scale its amax.
+  const amaxOfSource = new Map<string, number>();
   for (const tensor of selection.tensors) {
-    const source = selection.histogramOf.get(tensor)!;
+    const { source, factor } = selection.derivedFrom.get(tensor)!;
     const state = histograms.get(source)!.snapshot();
     if (source === tensor && (state.fills > 0 || state.nan > 0)) excluded.push({ tensor, fills: state.fills, nan: state.nan, counted: state.counted });
-    const value = amaxOf(state, { algorithm: settings.algorithm, percentile: settings.percentile });
+    let sourceAmax = amaxOfSource.get(source);
+    if (sourceAmax === undefined) {
+      sourceAmax = amaxOf(state, { algorithm: settings.algorithm, percentile: settings.percentile });
+      amaxOfSource.set(source, sourceAmax);
+    }
+    const value = sourceAmax * factor;
     const scale = scaleOfAmax(value);
     if (value > 0 && Number.isFinite(value) && Math.fround(scale) > 0) {
       amax.set(tensor, value);
       scales.set(tensor, scale);
+      quantError.set(tensor, relativeQuantError(state, sourceAmax));
     } else {
       const why = state.counted === 0 ? "no finite value" : state.maxAbs === 0 ? "every finite value is 0" : `amax ${value} gives no usable float32 scale`;
       const kept = state.fills + state.nan > 0 ? ` (${state.fills} mask fill(s) and ${state.nan} NaN kept out)` : "";
       skipped.push({ tensor, reason: `${why}${kept}` });
     }
   }
+  const thresholdSeconds = (performance.now() - thresholdStarted) / 1000;
   const warnings = [
     ...skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`),
     ...excluded.map((e) => `${e.tensor}: ${e.fills} mask fill(s) (±inf or |x| ≥ 1e30) and ${e.nan} NaN kept out of the histogram of ${e.counted} values`),
@@ -218,5 +253,6 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     created_at: new Date().toISOString(),
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
-  return { record, scales, amax, warnings, histogramBytes, fetchedTensors: selection.fetched.length };
+  const timing = { runSeconds: runMs / 1000, histogramSeconds: histogramMs / 1000, thresholdSeconds };
+  return { record, scales, amax, quantError, warnings, histogramBytes, fetchedTensors: selection.fetched.length, timing };
 }

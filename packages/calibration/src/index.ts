@@ -2,6 +2,8 @@ export { AbsHistogram, DEFAULT_BINS, FILL_MAGNITUDE, rebinCounts, type AbsHistog
 export { entropySearch, ENTROPY_START_BIN, INT8_LEVELS, type EntropySearchOptions, type EntropySearchResult } from "./entropy.js";
 export {
   amaxOf,
+  mseAmax,
+  relativeQuantError,
   CALIBRATION_ALGORITHMS,
   DEFAULT_PERCENTILE,
   entropyAmax,
@@ -13,7 +15,7 @@ export {
 } from "./amax.js";
 export { trtVersionDigits, trtVersionOfDigits } from "./trt-version.js";
 export { hexToScale, parseTrtCache, scaleToHex, TRT_CACHE_ALGORITHMS, trtCacheAlgorithmFor, writeTrtCache, type TrtCache, type TrtCacheAlgorithm } from "./trt-cache.js";
-export { calibrationTensors, TENSOR_SCOPES, type CalibrationTensors, type TensorScope } from "./calibration-tensors.js";
+export { calibrationTensors, TENSOR_SCOPES, type CalibrationTensors, type DerivedScale, type TensorScope } from "./calibration-tensors.js";
 export { batchFeeds, checkModelInputs, rowsOf, runtimeInputs } from "./model-inputs.js";
 export {
   CALIBRATION_SCHEMA_VERSION,

@@ -25,6 +25,7 @@ export interface PipelineCliOptions {
   calibrationAlgorithm: CalibrationAlgorithm;
   percentile?: string;
   minCosine?: string;
+  int8TargetCosine: string;
   typing: "strong" | "weak";
   maxBatch?: string;
   optBatch?: string;
@@ -55,9 +56,10 @@ export function addPipelineOptions(program: Command): Command {
     .option("--calibration-samples <n>", "articles to calibrate on", "512")
     .option("--held-out <n>", "other articles to measure accuracy on", "200")
     .option("--calibration-batch <n>", "batch size of calibration and accuracy runs", "32")
-    .addOption(new Option("--calibration-algorithm <a>", "how ranges are chosen").choices([...CALIBRATION_ALGORITHMS]).default("entropy"))
+    .addOption(new Option("--calibration-algorithm <a>", "how ranges are chosen").choices([...CALIBRATION_ALGORITHMS]).default("max"))
     .option("--percentile <p>", "for --calibration-algorithm percentile (default 99.99)")
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower")
+    .option("--int8-target-cosine <c>", "int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 disables)", "0.99")
     .addOption(new Option("--typing <t>", "strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags").choices(["strong", "weak"]).default("strong"))
     .option("--opt-batch <n>", "batch size the profile is tuned for (default: half of --max-batch)")
     .option("--opt-sequence-length <n>", "sequence length the profile is tuned for and calibration runs at", "128")
@@ -128,6 +130,10 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         algorithm: opts.calibrationAlgorithm,
         percentile: parseFloatOption(opts.percentile, "--percentile", 50, 100),
         minCosine: parseFloatOption(opts.minCosine, "--min-cosine", -1, 1),
+        int8TargetCosine: (() => {
+          const target = parseFloatOption(opts.int8TargetCosine, "--int8-target-cosine", 0, 1);
+          return target === 0 ? undefined : target;
+        })(),
         seed: parseInteger(opts.seed, "--seed"),
         opset: parseInteger(opts.opset, "--opset"),
         marker: opts.marker ?? false,

@@ -35,11 +35,13 @@ export const GpuSchema = z.strictObject({
 });
 
 export const CalibrationSchema = z.strictObject({
-  algorithm: z.enum(["entropy", "percentile", "max"]),
+  algorithm: z.enum(["entropy", "percentile", "max", "mse"]),
   dataset_sha256: sha256,
   sample_count: z.number().int().positive(),
   cache_sha256: sha256.nullable(),
   qdq_onnx_sha256: sha256.nullable().optional(),
+  /** Activations left in float because their int8 error cost too much accuracy. */
+  float_activations: z.array(z.string()).optional(),
 });
 
 const figure = z.number().finite();

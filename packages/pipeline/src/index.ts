@@ -8,3 +8,4 @@ export * from "./provenance.js";
 export * from "./publish-build.js";
 export * from "./run-pipeline.js";
 export * from "./timing-cache.js";
+export * from "./int8-fallback.js";

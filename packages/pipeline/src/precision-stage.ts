@@ -9,6 +9,7 @@ import { convertToFp16, insertQdq, loadOnnxModel, onnxSha256, saveOnnxModel } fr
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { assertAccuracy } from "./accuracy-gate.js";
 import { contentKey } from "./content-key.js";
+import { selectInt8Activations } from "./int8-fallback.js";
 import { runStage } from "./stage-dir.js";
 
 export interface PrecisionStageOptions {
@@ -31,6 +32,8 @@ export interface PrecisionStageOptions {
   outputs: readonly string[];
   labelOutputs: readonly string[];
   minCosine: number | undefined;
+  /** int8: the cosine on calibration articles below which the worst activations go back to float. */
+  int8TargetCosine: number | undefined;
   toolVersion: string;
   log: Logger;
   signal?: AbortSignal | undefined;
@@ -47,6 +50,10 @@ export interface CalibrationSummary {
   qdq_onnx_file: string;
   qdq_onnx_sha256: string;
   unquantized_sites: number;
+  /** Activations kept in float by the int8 selection, worst int8 error first. */
+  float_activations: string[];
+  int8_activations: number;
+  selection_cosine: number | null;
   seconds: number;
   peak_rss_bytes: number;
 }
@@ -74,7 +81,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     stage: o.precision,
     onnx: o.onnxSha256,
     dataset: o.articles.sha256,
-    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, batch: o.batchSize, trt: o.trtVersion } : {}),
+    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
     seed: o.seed,
@@ -103,8 +110,25 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       });
       for (const warning of calibrated.warnings) o.log.warn({ stage: "calibrate" }, warning);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
-      await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(calibrated.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
-      const qdq = insertQdq(await loadOnnxModel(o.onnxPath), { activationScales: calibrated.scales });
+      const fp32 = await loadOnnxModel(o.onnxPath);
+      const { sample } = splitArticles(o.articles, { seed: o.seed, sampleSize: o.calibrationSamples });
+      const selection = await selectInt8Activations({
+        model: fp32,
+        scales: calibrated.scales,
+        quantError: calibrated.quantError,
+        tokenizer,
+        texts: sample.slice(0, 64).map((a) => a.text),
+        outputs: o.outputs,
+        target: o.int8TargetCosine,
+        maxFallbackShare: 0.25,
+        seqLen: o.seqLen,
+        batchSize: o.batchSize,
+        log: o.log,
+        onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
+      });
+      // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
+      await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
+      const qdq = insertQdq(fp32, { activationScales: selection.scales });
       if (qdq.unquantizedSites.length > 0) o.log.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
@@ -118,6 +142,9 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         qdq_onnx_file: strongFile,
         qdq_onnx_sha256: await onnxSha256(join(temp, strongFile)),
         unquantized_sites: qdq.unquantizedSites.length,
+        float_activations: selection.float,
+        int8_activations: selection.quantizedActivations,
+        selection_cosine: selection.cosine,
         seconds: calibrated.record.seconds,
         peak_rss_bytes: calibrated.record.peak_rss_bytes,
       };

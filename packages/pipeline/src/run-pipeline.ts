@@ -29,6 +29,7 @@ export interface PipelineOptions {
   algorithm: CalibrationAlgorithm;
   percentile?: number | undefined;
   minCosine?: number | undefined;
+  int8TargetCosine?: number | undefined;
   seed: number;
   opset: number;
   /** Write a marker where TensorRT is absent instead of stopping at the build stage. */
@@ -135,6 +136,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     outputs,
     labelOutputs: outputs.filter((o) => o === "logits"),
     minCosine: p.minCosine,
+    int8TargetCosine: p.int8TargetCosine,
     toolVersion: tool.version,
     log,
     signal: p.signal,
@@ -194,6 +196,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
       sample_count: precision.calibration.sample_count,
       cache_sha256: precision.calibration.cache_sha256,
       qdq_onnx_sha256: precision.calibration.qdq_onnx_sha256,
+      float_activations: precision.calibration.float_activations,
     },
     accuracy: precision.accuracy,
     buildOptions: metadataBuildOptions(p.options),
