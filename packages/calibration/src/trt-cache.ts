@@ -8,14 +8,14 @@ export type TrtCacheAlgorithm = "EntropyCalibration2" | "EntropyCalibration" | "
 export const TRT_CACHE_ALGORITHMS: readonly TrtCacheAlgorithm[] = ["EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration", "LegacyCalibration"];
 
 /**
- * The header label for our algorithms. TensorRT has no percentile calibrator, and a cache only
- * carries scales, which TensorRT applies as they are; the label must only match the calibrator
- * class the builder reads the cache with (TensorRT ignores a cache whose label differs). Percentile
- * caches are therefore labelled EntropyCalibration2, the calibrator TensorRT recommends and the one
- * trtexec --calib reads with; calibration.json records the real algorithm.
+ * The header label of every cache we write. A cache only carries scales, which TensorRT applies as
+ * they are; the label must only match the calibrator class that reads the cache (TensorRT ignores a
+ * cache whose label differs). Our addon serves caches through an IInt8EntropyCalibrator2, and so
+ * does trtexec --calib, so every cache — entropy, max, percentile or MSE — is labelled
+ * EntropyCalibration2; calibration.json records the algorithm that chose the scales.
  */
-export function trtCacheAlgorithmFor(algorithm: CalibrationAlgorithm): TrtCacheAlgorithm {
-  return algorithm === "max" ? "MinMaxCalibration" : "EntropyCalibration2";
+export function trtCacheAlgorithmFor(_algorithm: CalibrationAlgorithm): TrtCacheAlgorithm {
+  return "EntropyCalibration2";
 }
 
 export interface TrtCache {

@@ -194,8 +194,8 @@ describe("calibrate: algorithms, scope and memory", () => {
   it("labels each cache with TensorRT's closest algorithm and records the real one", () => {
     expect(byAlgorithm.entropy.record).toMatchObject({ algorithm: "entropy", trt_cache_algorithm: "EntropyCalibration2" });
     expect(byAlgorithm.percentile.record).toMatchObject({ algorithm: "percentile", percentile: 99.99, trt_cache_algorithm: "EntropyCalibration2" });
-    expect(byAlgorithm.max.record).toMatchObject({ algorithm: "max", trt_cache_algorithm: "MinMaxCalibration" });
-    expect(trtCacheOfRecord(byAlgorithm.max.record).split("\n")[0]).toBe("TRT-101600-MinMaxCalibration");
+    expect(byAlgorithm.max.record).toMatchObject({ algorithm: "max", trt_cache_algorithm: "EntropyCalibration2" });
+    expect(trtCacheOfRecord(byAlgorithm.max.record).split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
   });
 
   it("derives the same amax as a histogram of the tensor itself would give", async () => {
