@@ -7,13 +7,14 @@
 //   ORT   onnxruntime.quantization.quantize_static (QDQ, per-channel int8 weights) with each
 //         calibrate_method, on MatMul only and on its default op set, activations QInt8 symmetric
 //         (the form TensorRT takes) and QUInt8, and on MatMul with OpTypesToExcludeOutputQuantization
-//         (MatMul inputs only, as ours); one Python process per configuration
+//         (MatMul inputs only, as ours), also with ours' float MatMuls excluded (nodes_to_exclude, the
+//         same int8 coverage as ours); one Python process per configuration
 //         (benchmarks/ort_quantize_static.py), capped in time and memory, fed the token ids the Node
 //         tokenizer produced for the calibration articles
 // Every model is measured with the same compareModels (packages/accuracy) against the fp32 ONNX.
 // Usage: node benchmarks/int8-accuracy.mjs --out int8-accuracy.json [--onnx model.onnx] [--skip-ort]
 //        [--ours max,entropy] [--ort-methods MinMax,Entropy,Percentile,Distribution]
-//        [--ort-ops MatMul,MatMul-inputs,default] [--ort-activations qint8-sym,quint8] [--ort-timeout 1800]
+//        [--ort-ops MatMul,MatMul-inputs,MatMul-inputs-oursfloat,default] [--ort-activations qint8-sym,quint8] [--ort-timeout 1800]
 //        [--ort-max-vm-gb 20] [--ort-stride 4] [--work dir] [--keep]
 // Needs the packages built (tsc -b packages/pipeline packages/cli) and the Python venv.
 // Results and the machine they came from: benchmarks/README.md.
@@ -45,7 +46,7 @@ const { values } = parseArgs({
     ours: { type: "string", default: "max,entropy" },
     "skip-ort": { type: "boolean", default: false },
     "ort-methods": { type: "string", default: "MinMax,Entropy,Percentile,Distribution" },
-    "ort-ops": { type: "string", default: "MatMul,MatMul-inputs,default" },
+    "ort-ops": { type: "string", default: "MatMul,MatMul-inputs,MatMul-inputs-oursfloat,default" },
     "ort-activations": { type: "string", default: "qint8-sym,quint8" },
     "ort-timeout": { type: "string", default: "1800" },
     "ort-max-vm-gb": { type: "string", default: "20" },
@@ -305,13 +306,24 @@ if (!values["skip-ort"]) {
   const opConfigs = {
     MatMul: { opTypes: "MatMul", excludeOutput: null, label: "MatMul" },
     "MatMul-inputs": { opTypes: "MatMul", excludeOutput: "MatMul", label: "MatMul inputs only" },
+    // The same, with nodes_to_exclude = the MatMuls ours keeps in float (its first fallback row,
+    // the pipeline default max when run): the same int8 coverage as ours, ORT's ranges.
+    "MatMul-inputs-oursfloat": { opTypes: "MatMul", excludeOutput: "MatMul", excludeOursFloat: true, label: "MatMul inputs only, ours' float MatMuls excluded" },
     default: { opTypes: "default", excludeOutput: null, label: "default op set" },
   };
   const calibrations = new Map(); // cache file → { row, seconds, tensors, strided }
+  const oursFallback = result.rows.find((r) => r.side === "ours" && r.variant === "fallback" && r.status === "ok");
+  let oursFloatNodes;
+  if (oursFallback) {
+    const float = new Set(oursFallback.float_activations);
+    const graph = mainGraph(await loadOnnxModel(ortInput));
+    oursFloatNodes = graph.node.filter((n) => (n.op_type === "MatMul" || n.op_type === "Gemm") && n.input.some((t) => float.has(t))).map((n) => n.name);
+    result.ort.ours_float = { from: oursFallback.method, activations: oursFallback.float_activations, nodes_to_exclude: oursFloatNodes };
+  }
   const failedCalibrations = new Map(); // `${opTypes}/${method}` → label of the run whose calibration failed
   for (const ops of list(values["ort-ops"])) {
     const config = opConfigs[ops];
-    if (!config) throw new Error(`unknown --ort-ops entry ${ops} (MatMul, MatMul-inputs, default)`);
+    if (!config) throw new Error(`unknown --ort-ops entry ${ops} (${Object.keys(opConfigs).join(", ")})`);
     for (const method of list(values["ort-methods"])) {
       const key = `${config.opTypes}/${method}`;
       const plainCache = join(ortDir, `cache-${config.opTypes}-${method}.json`);
@@ -324,6 +336,11 @@ if (!values["skip-ort"]) {
           await addRow(row);
           continue;
         }
+        if (config.excludeOursFloat && !oursFloatNodes?.length) {
+          Object.assign(row, { status: "not run", error: "no float activations from ours to exclude (run ours with a fallback first)" });
+          await addRow(row);
+          continue;
+        }
         const outPath = join(ortDir, `${ops}-${method}-${activation}.qdq.onnx`);
         // A single pass unless only a strided calibration exists (a single pass ran out of memory before).
         let strided = !existsSync(plainCache) && existsSync(stridedCache);
@@ -332,6 +349,7 @@ if (!values["skip-ort"]) {
           const cache = strided ? stridedCache : plainCache;
           const args = [helper, "quantize", "--model", ortInput, "--calib", calibPath, "--out", outPath, "--method", method, "--ops", config.opTypes, "--activation", activation, "--batch", String(batchSize), "--cache", cache, "--max-vm-gb", maxVm];
           if (config.excludeOutput) args.push("--exclude-output-quantization", config.excludeOutput);
+          if (config.excludeOursFloat) args.push("--nodes-to-exclude", oursFloatNodes.join(","));
           if (strided) args.push("--stride", String(stride));
           log(`${label}${strided ? ` (strided, ${stride} batches at a time)` : ""}`);
           const r = await run(values.python, args, { timeoutSeconds });
@@ -423,8 +441,11 @@ const note = (r) => {
   }
   if (r.side === "ort") {
     if (r.status !== "ok") parts.push(`**${r.status}**${r.error && r.error !== r.status ? `: ${r.error.split("\n")[0].slice(0, 160)}` : ""}`);
-    if (r.strided) parts.push(`calibrated with CalibStridedMinMax: ${r.strided.passes} passes of ${r.strided.articles_per_pass} articles (all ${r.calibration_rows} used), a single pass having run out of memory`);
-    else parts.push(`${r.calibration_rows} articles, single pass`);
+    if (r.status === "not run") {
+      // nothing calibrated: the error says why
+    } else if (r.strided) {
+      parts.push(`${r.status === "ok" ? "calibrated" : "retried"} with CalibStridedMinMax: ${r.strided.passes} passes of ${r.strided.articles_per_pass} articles (all ${r.calibration_rows} used), a single pass having run out of memory`);
+    } else parts.push(`${r.calibration_rows} articles, single pass`);
     if (r.calibration_from_cache_of) parts.push(`ranges from the calibration cache of "${r.calibration_from_cache_of}"`);
     if (r.tensors_calibrated) parts.push(`${r.tensors_calibrated} tensors calibrated`);
     if (r.peak_rss_bytes) parts.push(`peak RSS ${(r.peak_rss_bytes / 1e9).toFixed(1)} GB`);

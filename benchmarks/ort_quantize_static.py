@@ -155,9 +155,11 @@ def quantize(args) -> None:
     if args.stride:
         extra["CalibStridedMinMax"] = args.stride
     op_types = None if args.ops == "default" else args.ops.split(",")
+    nodes_to_exclude = args.nodes_to_exclude.split(",") if args.nodes_to_exclude else None
     kwargs = {
         "quant_format": "QuantFormat.QDQ",
         "op_types_to_quantize": op_types,
+        "nodes_to_exclude": nodes_to_exclude,
         "per_channel": True,
         "reduce_range": False,
         "activation_type": str(activation_type),
@@ -188,6 +190,7 @@ def quantize(args) -> None:
             calibration_data_reader=reader,
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=op_types,
+            nodes_to_exclude=nodes_to_exclude,
             per_channel=True,
             reduce_range=False,
             activation_type=activation_type,
@@ -231,6 +234,7 @@ def main() -> None:
     q.add_argument("--cache", help="calibration_cache_path: reused when it exists (same method and op set)")
     q.add_argument("--stride", type=int, help="CalibStridedMinMax: calibrate this many batches at a time, merging (all rows still used)")
     q.add_argument("--exclude-output-quantization", help="OpTypesToExcludeOutputQuantization, comma-separated (e.g. MatMul: quantize MatMul inputs only)")
+    q.add_argument("--nodes-to-exclude", help="nodes_to_exclude, comma-separated node names (kept in float)")
     q.add_argument("--max-vm-gb", type=float)
     args = parser.parse_args()
     cap_memory(args.max_vm_gb)
