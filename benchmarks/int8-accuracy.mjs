@@ -131,7 +131,20 @@ function matmulInt8Share(model) {
     }
   }
   const qdqNodes = graph.node.filter((n) => n.op_type === "QuantizeLinear").length;
-  return { int8, total, share: total === 0 ? 0 : int8 / total, quantize_linear_nodes: qdqNodes };
+  // Other nodes (residual Add, LayerNormalization, Softmax...) reading an activation through Q/DQ:
+  // quantization error that reaches more than the MatMuls.
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const otherReaders = {};
+  for (const node of graph.node) {
+    if (node.op_type === "MatMul" || node.op_type === "Gemm" || node.op_type === "QuantizeLinear" || node.op_type === "DequantizeLinear") continue;
+    for (const input of node.input) {
+      const dq = producer.get(input);
+      if (dq?.op_type === "DequantizeLinear" && !initializers.has(dq.input[0]) && producer.get(dq.input[0])?.op_type === "QuantizeLinear") {
+        otherReaders[node.op_type] = (otherReaders[node.op_type] ?? 0) + 1;
+      }
+    }
+  }
+  return { int8, total, share: total === 0 ? 0 : int8 / total, quantize_linear_nodes: qdqNodes, other_readers_of_quantized: otherReaders };
 }
 
 // ---- setup ------------------------------------------------------------------------------------
@@ -463,6 +476,8 @@ const note = (r) => {
     if (r.peak_rss_bytes) parts.push(`peak RSS ${(r.peak_rss_bytes / 1e9).toFixed(1)} GB`);
     if (r.attempts?.length > 1) parts.push(`first attempt: ${r.attempts[0].status}, peak RSS ${((r.attempts[0].peak_rss_bytes ?? 0) / 1e9).toFixed(1)} GB`);
   }
+  const others = Object.entries(r.matmul?.other_readers_of_quantized ?? {});
+  if (others.length && r.side !== "control") parts.push(`non-MatMul readers of Q/DQ outputs: ${others.map(([op, n]) => `${n} ${op}`).join(", ")}`);
   if (r.status === "evaluation failed") parts.push(`**evaluation failed**: ${r.error.slice(0, 160)}`);
   return parts.join("; ");
 };
