@@ -2,7 +2,7 @@ import { ForgeError } from "@trtforge/core";
 import type { Article, ArticleSet } from "./article-set.js";
 
 /** mulberry32: a small seeded PRNG, so that a sample is the same on every machine and Node. */
-function prng(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -16,7 +16,7 @@ function prng(seed: number): () => number {
 /** A seeded permutation of 0..n-1 (Fisher-Yates). */
 export function seededOrder(n: number, seed: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
-  const next = prng(seed);
+  const next = seededRandom(seed);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -1,14 +1,7 @@
-/** Seeded random data for histogram tests (mulberry32 + Box-Muller), the same on every machine. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@trtforge/articles";
+
+/** Seeded random data for histogram tests (the articles package's mulberry32 + Box-Muller), the same on every machine. */
+export const random = seededRandom;
 
 export function gaussian(n: number, seed: number, sigma = 1): Float32Array {
   const next = random(seed);

@@ -29,7 +29,7 @@ describe("store names", () => {
     } catch (err) {
       expect(err).toMatchObject({ code: "INVALID_NAME", input: "--agent" });
       expect((err as Error).message).toContain(rule);
-      expect((err as { fix?: string }).fix).toBeTruthy();
+      expect((err as { fix?: string }).fix).toMatch(/\S/);
     }
   });
 
