@@ -29,3 +29,4 @@ export { insertQdq, quantizeWeight, type InsertQdqOptions, type InsertQdqResult 
 export { convertToFp16, DEFAULT_KEEP_FP32_OP_TYPES, type Fp16Options } from "./fp16.js";
 export { findAttribute, hasSubgraph, intAttr, intAttribute, tensorAttr, tensorAttribute } from "./attributes.js";
 export { indexGraph, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";
+export { SAMPLE_TAPS_MIN_OPSET, withSampleTaps, type SampleTap, type SampleTapsModel, type SampleTapsOptions } from "./sample-taps.js";
