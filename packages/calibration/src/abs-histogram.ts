@@ -108,6 +108,26 @@ export class AbsHistogram {
   }
 
   /**
+   * Adds a sample of a tensor's values whose exact largest finite, non-fill |x| over the whole
+   * tensor is known (computed where the tensor lives, see withSampleTaps). The range widens to that
+   * max first, so it stays the exact max of everything seen, not of the sample; the counts are the
+   * sample's, which entropy, percentile and MSE read as a distribution (their scale cancels).
+   */
+  addSample(values: Float32Array | Float64Array, tensorMaxAbs: number): void {
+    if (!(tensorMaxAbs >= 0 && tensorMaxAbs < FILL_MAGNITUDE)) {
+      throw new ForgeError("INTERNAL", `a tensor's max |x| must be finite and below ${FILL_MAGNITUDE}, got ${tensorMaxAbs}`);
+    }
+    if (tensorMaxAbs > this.range) {
+      this.counts = rebinCounts(this.counts, this.range, tensorMaxAbs);
+      if (this.range > 0) this.rebinnings++;
+      this.range = tensorMaxAbs;
+    }
+    if (tensorMaxAbs > this.maxAbs) this.maxAbs = tensorMaxAbs;
+    // Every sample value is within the range now, unless it is a fill or NaN (counted apart by add).
+    this.add(values);
+  }
+
+  /**
    * One pass: counts the values inside [0, range] into the current bins and returns the largest
    * countable |x| above the range (0 if none). `a <= range` is false for NaN and anything above
    * the range, so the common case costs one comparison; only when some value fell outside does a

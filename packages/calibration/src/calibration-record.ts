@@ -30,6 +30,8 @@ export const CalibrationRecordSchema = z.object({
   rows_per_run: PositiveInt,
   seq_len: PositiveInt,
   bins: PositiveInt,
+  /** Every n-th value of each activation went into its histogram (1: all); maxima are over every value. Records from before sampling lack it: 1. */
+  sample_stride: PositiveInt.default(1),
   trt_version: z.string().regex(/^\d+\.\d+(\.\d+)*$/),
   /** Tensor → scale (amax / 127), in graph order. */
   scales: z.record(z.string(), Scale),

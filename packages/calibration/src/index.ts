@@ -29,5 +29,5 @@ export {
   type CalibrationRecord,
 } from "./calibration-record.js";
 export { importTrtCache, type ImportedTrtCache, type ImportTrtCacheOptions } from "./import-trt-cache.js";
-export { calibrate, DEFAULT_BATCH_SIZE, DEFAULT_ROWS_PER_RUN, DEFAULT_SEQ_LEN, type CalibrateOptions, type CalibrationResult } from "./calibrate.js";
+export { calibrate, DEFAULT_BATCH_SIZE, DEFAULT_ROWS_PER_RUN, DEFAULT_SAMPLE_STRIDE, DEFAULT_SEQ_LEN, type CalibrateOptions, type CalibrationResult } from "./calibrate.js";
 export { peakRssBytes } from "./process-stats.js";

@@ -42,6 +42,32 @@ describe("AbsHistogram", () => {
     expect(h.snapshot().rebinnings).toBeGreaterThanOrEqual(5);
   });
 
+  it("addSample spans [0, the tensor's max] even when the sample misses the max, and counts only the sample", () => {
+    const h = new AbsHistogram(4);
+    h.addSample(Float32Array.from([0.1, -0.9, 1.2]), 4);
+    let s = h.snapshot();
+    expect(s.range).toBe(4);
+    expect(s.maxAbs).toBe(4);
+    expect(Array.from(s.counts)).toEqual([2, 1, 0, 0]);
+    expect(s.counted).toBe(3);
+    // A larger max re-bins what was counted; fills and NaN in the sample are counted apart.
+    h.addSample(Float32Array.from([7.9, Number.NaN, -3.4e38, Number.NEGATIVE_INFINITY]), 8);
+    s = h.snapshot();
+    expect(s).toMatchObject({ range: 8, maxAbs: 8, counted: 4, fills: 2, nan: 1, rebinnings: 1 });
+    expect(sum(s.counts)).toBe(4);
+    expect(s.counts[3]).toBe(1);
+    // A smaller max leaves the range as it is.
+    h.addSample(Float32Array.from([0.5]), 2);
+    expect(h.snapshot()).toMatchObject({ range: 8, maxAbs: 8, counted: 5 });
+  });
+
+  it("addSample refuses a max that is NaN, infinite, negative or a fill", () => {
+    const h = new AbsHistogram(4);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -1, FILL_MAGNITUDE]) {
+      expect(() => h.addSample(Float32Array.of(0), bad), String(bad)).toThrowError(expect.objectContaining({ code: "INTERNAL" }));
+    }
+  });
+
   it("after re-binning, approximates the one-shot histogram of the same values", () => {
     const streamed = new AbsHistogram();
     for (const chunk of growingChunks()) streamed.add(chunk);

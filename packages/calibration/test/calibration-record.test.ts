@@ -22,6 +22,7 @@ function record(overrides: Partial<CalibrationRecord> = {}): CalibrationRecord {
     seed: 0,
     batch_size: 32,
     rows_per_run: 8,
+    sample_stride: 31,
     seq_len: 128,
     bins: 2048,
     trt_version: "10.16.0",
@@ -61,6 +62,13 @@ describe("calibration.json", () => {
       ["layer_norm", 7.16 / 127],
       ["val_85", 1 / 127],
     ]);
+  });
+
+  it("reads a record written before sampling existed as stride 1 (every value)", async () => {
+    const path = join(dir, "calibration.json");
+    const { sample_stride: _, ...older } = record();
+    await writeFile(path, JSON.stringify(older));
+    expect((await readCalibration(path)).sample_stride).toBe(1);
   });
 
   it("refuses a calibration made for other weights, naming both hashes and the fix", async () => {

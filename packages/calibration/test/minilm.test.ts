@@ -7,7 +7,7 @@ import { floatActivations, insertQdq, loadOnnxModel, onnxSha256, quantizationSit
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { calibrate, calibrationTensors, importTrtCache, parseTrtCache, trtCacheOfRecord, writeTrtCache, type CalibrateOptions, type CalibrationResult } from "../src/index.js";
+import { calibrate, calibrationTensors, DEFAULT_SAMPLE_STRIDE, importTrtCache, parseTrtCache, trtCacheOfRecord, writeTrtCache, type CalibrateOptions, type CalibrationResult } from "../src/index.js";
 import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
 
 /**
@@ -87,7 +87,7 @@ describe("calibrate on MiniLM (entropy, every float activation)", () => {
     const r = main.record;
     expect(r.onnx_sha256).toBe(await onnxSha256(onnxPath));
     expect(r.dataset_sha256).toBe(articles.sha256);
-    expect(r).toMatchObject({ algorithm: "entropy", trt_cache_algorithm: "EntropyCalibration2", tensor_scope: "all-float", samples: 64, batch_size: 16, rows_per_run: 8, seq_len: 128, bins: 2048, trt_version: "10.16.0", onnxruntime_node: "1.30.0" });
+    expect(r).toMatchObject({ algorithm: "entropy", trt_cache_algorithm: "EntropyCalibration2", tensor_scope: "all-float", samples: 64, batch_size: 16, rows_per_run: 8, seq_len: 128, bins: 2048, sample_stride: DEFAULT_SAMPLE_STRIDE, trt_version: "10.16.0", onnxruntime_node: "1.30.0" });
     expect(r.percentile).toBeUndefined();
     expect(r.seconds).toBeGreaterThan(0);
     expect(r.peak_rss_bytes).toBeGreaterThan(100e6);
@@ -199,12 +199,34 @@ describe("calibrate: algorithms, scope and memory", () => {
   });
 
   it("derives the same amax as a histogram of the tensor itself would give", async () => {
-    const direct = await calibrate(options({ tensors: "all-float", deriveScales: false }));
-    const derived = await calibrate(options({ tensors: "all-float" }));
+    // Every value: a sample of a transposed copy holds other elements than the sample of its source.
+    const direct = await calibrate(options({ tensors: "all-float", deriveScales: false, sampleStride: 1 }));
+    const derived = await calibrate(options({ tensors: "all-float", sampleStride: 1 }));
     expect(derived.fetchedTensors).toBeLessThan(direct.fetchedTensors);
     expect([...derived.amax.keys()]).toEqual([...direct.amax.keys()]);
     // Equal to float rounding: |c·x| in float32 is not exactly |c|·|x| at every bin edge.
     for (const [tensor, amax] of direct.amax) expect(derived.amax.get(tensor)! / amax, tensor).toBeCloseTo(1, 5);
+  }, 120_000);
+
+  it("sampling keeps every max exact: max calibration gives the same amax with every value or every 31st", async () => {
+    const full = await calibrate(options({ algorithm: "max", tensors: "all-float", sampleStride: 1 }));
+    const sampled = await calibrate(options({ algorithm: "max", tensors: "all-float" }));
+    expect(full.record.sample_stride).toBe(1);
+    expect(sampled.record.sample_stride).toBe(DEFAULT_SAMPLE_STRIDE);
+    expect([...sampled.amax.keys()]).toEqual([...full.amax.keys()]);
+    for (const [tensor, amax] of full.amax) expect(sampled.amax.get(tensor), tensor).toBe(amax);
+    expect(sampled.record.skipped.map((x) => x.tensor)).toEqual(full.record.skipped.map((x) => x.tensor));
+    // The masked attention scores hold float32-lowest fills: their in-graph max had to leave them out.
+    const withFills = full.record.excluded_values.filter((e) => e.fills > 0).map((e) => e.tensor);
+    expect(withFills.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(sampled.maskedTensors)).toEqual(new Set(withFills));
+    expect(full.maskedTensors).toEqual([]);
+    // A sample of 1/31 of the values is counted; fills in the sample are counted apart, as in the full histogram.
+    for (const e of sampled.record.excluded_values) {
+      const whole = full.record.excluded_values.find((f) => f.tensor === e.tensor)!;
+      expect(e.counted).toBeGreaterThan(whole.counted / 40);
+      expect(e.counted).toBeLessThan(whole.counted / 25);
+    }
   }, 120_000);
 
   it("holds histogram state whose size does not depend on the number of samples", async () => {

@@ -30,3 +30,4 @@ export { convertToFp16, DEFAULT_KEEP_FP32_OP_TYPES, type Fp16Options } from "./f
 export { findAttribute, hasSubgraph, intAttr, intAttribute, tensorAttr, tensorAttribute } from "./attributes.js";
 export { indexGraph, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";
 export { SAMPLE_TAPS_MIN_OPSET, withSampleTaps, type SampleTap, type SampleTapsModel, type SampleTapsOptions } from "./sample-taps.js";
+export { buildModel, type ModelParts } from "./build-model.js";

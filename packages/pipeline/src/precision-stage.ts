@@ -28,6 +28,8 @@ export interface PrecisionStageOptions {
   seed: number;
   algorithm: CalibrationAlgorithm;
   percentile?: number | undefined;
+  /** Histogram every n-th activation value (see calibrate's sampleStride); undefined: its default. */
+  sampleStride?: number | undefined;
   trtVersion: string;
   outputs: readonly string[];
   labelOutputs: readonly string[];
@@ -81,7 +83,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     stage: o.precision,
     onnx: o.onnxSha256,
     dataset: o.articles.sha256,
-    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
+    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
     seed: o.seed,
@@ -104,6 +106,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         seed: o.seed,
         algorithm: o.algorithm,
         ...(o.percentile === undefined ? {} : { percentile: o.percentile }),
+        ...(o.sampleStride === undefined ? {} : { sampleStride: o.sampleStride }),
         trtVersion: o.trtVersion,
         ...(o.signal ? { signal: o.signal } : {}),
         onBatch: (done, total) => o.onProgress?.("calibrate", done, total),

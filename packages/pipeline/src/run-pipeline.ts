@@ -28,6 +28,8 @@ export interface PipelineOptions {
   calibrationBatchSize: number;
   algorithm: CalibrationAlgorithm;
   percentile?: number | undefined;
+  /** Histogram every n-th activation value during calibration (default 31; 1: every value). */
+  calibrationSampleStride?: number | undefined;
   minCosine?: number | undefined;
   int8TargetCosine?: number | undefined;
   seed: number;
@@ -132,6 +134,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     seed: p.seed,
     algorithm: p.algorithm,
     percentile: p.percentile,
+    sampleStride: p.calibrationSampleStride,
     trtVersion: p.options.trtVersion,
     outputs,
     labelOutputs: outputs.filter((o) => o === "logits"),
