@@ -78,6 +78,10 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     const cache = await readFile(join(result.versionPath, "calibration.cache"), "utf8");
     expect(cache.split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
     expect(cache.split("\n")[1]).toMatch(/^.+: [0-9a-f]{8}$/);
+    // Strong typing (the default) needs scales at the Q/DQ sites only; a 1/31 sample of each is histogrammed.
+    const calibration = JSON.parse(await readFile(join(result.versionPath, "calibration.json"), "utf8")) as { tensor_scope: string; sample_stride: number; scales: Record<string, number> };
+    expect(calibration).toMatchObject({ tensor_scope: "quantization-sites", sample_stride: 31 });
+    expect(Object.keys(calibration.scales)).toHaveLength(48);
 
     const verify = runCli("verify-engine", [join(result.versionPath, result.engineName), "--json"]);
     expect(verify.status, verify.stdout).toBe(0);
@@ -184,7 +188,10 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     await pipeline(addon, { typing: "weak", builderOptimizationLevel: 2 });
     const request = addon.builds[0]!;
     expect(request.onnxPath).toMatch(/onnx\/model\.onnx$/);
-    expect(Buffer.from(request.calibrationCache!).toString("utf8").split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
+    const cacheLines = Buffer.from(request.calibrationCache!).toString("utf8").trim().split("\n");
+    expect(cacheLines[0]).toBe("TRT-101600-EntropyCalibration2");
+    // Implicit int8 takes a scale for every float activation, not just the 48 MatMul inputs (less those kept in float).
+    expect(cacheLines.length - 1).toBeGreaterThan(150);
     expect(request.timingCache).toBeDefined();
   }, 300_000);
 

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { ForgeError } from "@trtforge/core";
 import { parsePrecision, parseTrtVersion, type HardwareCompatibilityLevel } from "@trtforge/engine-format";
 import { checkBatchSize, checkSequenceLength } from "@trtforge/builder";
-import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, type CalibrationAlgorithm } from "@trtforge/calibration";
+import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, TENSOR_SCOPES, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import { defaultWorkRoot, runPipeline, type PipelineResult } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { defaultSamplesPath } from "./export-cli.js";
@@ -25,6 +25,7 @@ export interface PipelineCliOptions {
   calibrationAlgorithm: CalibrationAlgorithm;
   percentile?: string;
   calibrationSampleStride: string;
+  calibrationTensors: TensorScope | "auto";
   minCosine?: string;
   int8TargetCosine: string;
   typing: "strong" | "weak";
@@ -59,6 +60,11 @@ export function addPipelineOptions(program: Command): Command {
     .option("--calibration-batch <n>", "batch size of calibration and accuracy runs", "32")
     .addOption(new Option("--calibration-algorithm <a>", "how ranges are chosen").choices([...CALIBRATION_ALGORITHMS]).default("max"))
     .option("--percentile <p>", "for --calibration-algorithm percentile (default 99.99)")
+    .addOption(
+      new Option("--calibration-tensors <scope>", "activations to calibrate; auto: quantization-sites (MatMul/Gemm/Conv inputs) for --typing strong, all-float for weak")
+        .choices(["auto", ...TENSOR_SCOPES])
+        .default("auto"),
+    )
     .option("--calibration-sample-stride <n>", "histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower", String(DEFAULT_SAMPLE_STRIDE))
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower")
     .option("--int8-target-cosine <c>", "int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 disables)", "0.99")
@@ -136,6 +142,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         algorithm: opts.calibrationAlgorithm,
         percentile: parseFloatOption(opts.percentile, "--percentile", 50, 100),
         calibrationSampleStride,
+        ...(opts.calibrationTensors === "auto" ? {} : { calibrationTensors: opts.calibrationTensors }),
         minCosine: parseFloatOption(opts.minCosine, "--min-cosine", -1, 1),
         int8TargetCosine: (() => {
           const target = parseFloatOption(opts.int8TargetCosine, "--int8-target-cosine", 0, 1);

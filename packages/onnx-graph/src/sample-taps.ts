@@ -9,6 +9,9 @@ import { tensorFromTypedArray } from "./tensor-data.js";
 /** Slice with a step input needs opset 10. */
 export const SAMPLE_TAPS_MIN_OPSET = 10;
 
+/** Standard ops whose outputs are never negative: their max |x| is their max, one reduction instead of two. */
+const NONNEGATIVE_OPS: ReadonlySet<string> = new Set(["Softmax", "Relu", "Sigmoid", "Abs", "Exp"]);
+
 export interface SampleTap {
   /** The tapped activation. */
   tensor: string;
@@ -42,7 +45,8 @@ export interface SampleTapsOptions {
  * activation out of the runtime instead of all of it, while the range (which max calibration and
  * TensorRT's histogram edge depend on) stays exact.
  *
- * The plain max is max(ReduceMax(x), −ReduceMin(x)): two reads of the tensor and no copy. A NaN, an
+ * The plain max is max(ReduceMax(x), −ReduceMin(x)): two reads of the tensor and no copy (one read,
+ * ReduceMax, for outputs of Softmax, Relu, Sigmoid, Abs and Exp, which are never negative). A NaN, an
  * infinity or a mask fill makes it ≥ the fill magnitude or NaN, which the caller detects and answers
  * by tapping that tensor `masked`, where |x| is zeroed outside the finite, non-fill range first.
  */
@@ -83,6 +87,12 @@ export function withSampleTaps(model: OnnxModel, tensors: readonly string[], opt
     graph.node.push(createNode({ op_type: op, input: inputs, output: [output], name: names.fresh(`${base}_node`), attribute }));
     return output;
   };
+  const producers = new Map<string, NodeProto>();
+  for (const n of graph.node) for (const output of n.output) producers.set(output, n);
+  const nonnegative = (tensor: string) => {
+    const producer = producers.get(tensor);
+    return producer !== undefined && (producer.domain === "" || producer.domain === "ai.onnx") && NONNEGATIVE_OPS.has(producer.op_type);
+  };
   const taps: SampleTap[] = [];
   for (const tensor of tensors) {
     const masked = options.masked?.has(tensor) ?? false;
@@ -97,6 +107,8 @@ export function withSampleTaps(model: OnnxModel, tensors: readonly string[], opt
       const usable = add("Less", [abs, fill], `${base}_usable`);
       const kept = add("Where", [usable, abs, zero], `${base}_kept`);
       maxAbsOutput = add("ReduceMax", [kept], `${base}_max_abs`, keepdimsOff());
+    } else if (nonnegative(tensor)) {
+      maxAbsOutput = add("ReduceMax", [tensor], `${base}_max_abs`, keepdimsOff());
     } else {
       const high = add("ReduceMax", [tensor], `${base}_max`, keepdimsOff());
       const low = add("ReduceMin", [tensor], `${base}_min`, keepdimsOff());

@@ -99,6 +99,10 @@ describe("withSampleTaps", () => {
       expect(floats(sampled[tap.sampleOutput])).toEqual(everyNth(all, 5, 7));
       expect(floats(sampled[tap.maxAbsOutput])[0]).toBe(all.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
     }
+    // Softmax is never negative: one reduction; LayerNorm needs both ends.
+    const tapOps = (tensor: string) => mainGraph(tapped.model).node.filter((n) => n.output[0]!.startsWith(`${tensor}__trtforge_tap`)).map((n) => n.op_type);
+    expect(tapOps(softmax)).toEqual(["Reshape", "Slice", "ReduceMax"]);
+    expect(tapOps(layerNorm)).toEqual(["Reshape", "Slice", "ReduceMax", "ReduceMin", "Neg", "Max"]);
     const path = join(dir, "tapped.onnx");
     await writeFile(path, serializeOnnxModel(tapped.model));
     await checkWithOnnx(path);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { sha256File, type Logger } from "@trtforge/core";
 import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
-import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm } from "@trtforge/calibration";
+import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import { writeFileAtomic } from "@trtforge/core";
 import type { Precision } from "@trtforge/engine-format";
 import { convertToFp16, insertQdq, loadOnnxModel, onnxSha256, saveOnnxModel } from "@trtforge/onnx-graph";
@@ -28,6 +28,8 @@ export interface PrecisionStageOptions {
   seed: number;
   algorithm: CalibrationAlgorithm;
   percentile?: number | undefined;
+  /** Which activations get scales: the Q/DQ sites (strong typing) or every float activation (a TensorRT 10 implicit-int8 cache). */
+  tensorScope: TensorScope;
   /** Histogram every n-th activation value (see calibrate's sampleStride); undefined: its default. */
   sampleStride?: number | undefined;
   trtVersion: string;
@@ -83,7 +85,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     stage: o.precision,
     onnx: o.onnxSha256,
     dataset: o.articles.sha256,
-    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
+    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, scope: o.tensorScope, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
     seed: o.seed,
@@ -106,6 +108,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         seed: o.seed,
         algorithm: o.algorithm,
         ...(o.percentile === undefined ? {} : { percentile: o.percentile }),
+        tensors: o.tensorScope,
         ...(o.sampleStride === undefined ? {} : { sampleStride: o.sampleStride }),
         trtVersion: o.trtVersion,
         ...(o.signal ? { signal: o.signal } : {}),

@@ -2,7 +2,7 @@ import { basename, join, resolve } from "node:path";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
 import { readArticles } from "@trtforge/articles";
 import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
-import type { CalibrationAlgorithm } from "@trtforge/calibration";
+import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
 import { loadAddon, type AddonStatus, type ShapeProfile } from "@trtforge/native";
@@ -28,6 +28,12 @@ export interface PipelineOptions {
   calibrationBatchSize: number;
   algorithm: CalibrationAlgorithm;
   percentile?: number | undefined;
+  /**
+   * Activations to calibrate. Default: the Q/DQ sites (MatMul/Gemm/Conv inputs) for strong typing,
+   * whose ONNX carries only those scales; every float activation for weak typing, whose TensorRT 10
+   * implicit-int8 cache lists all of them.
+   */
+  calibrationTensors?: TensorScope | undefined;
   /** Histogram every n-th activation value during calibration (default 31; 1: every value). */
   calibrationSampleStride?: number | undefined;
   minCosine?: number | undefined;
@@ -134,6 +140,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     seed: p.seed,
     algorithm: p.algorithm,
     percentile: p.percentile,
+    tensorScope: p.calibrationTensors ?? (p.options.typing === "weak" ? "all-float" : "quantization-sites"),
     sampleStride: p.calibrationSampleStride,
     trtVersion: p.options.trtVersion,
     outputs,
