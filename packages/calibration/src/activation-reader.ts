@@ -10,6 +10,8 @@ export interface ReaderSettings {
   /** Every stride-th value is histogrammed (1: every value); the max is always exact. */
   sampleStride: number;
   intraOpThreads: number;
+  /** Tensors to tap with a masked max from the first run (see tensorsThatMayHoldFills). */
+  maskedFromStart?: ReadonlySet<string>;
 }
 
 /** Milliseconds spent in ONNX Runtime (copy-out included) and in histogram updates. */
@@ -27,6 +29,8 @@ export interface ActivationReader {
   readonly sampleStride: number;
   /** Tensors whose in-graph max had to leave out NaN, infinities or mask fills. */
   readonly maskedTensors: ReadonlySet<string>;
+  /** Times a run met a NaN, infinity or fill in a tensor not masked yet and the session was rebuilt. */
+  readonly rebuilds: number;
   run(feeds: Feeds, histograms: ReadonlyMap<string, AbsHistogram>): Promise<RunTiming>;
   release(): Promise<void>;
 }
@@ -59,6 +63,7 @@ async function fullReader(model: OnnxModel, tensors: readonly string[], settings
   return {
     sampleStride: 1,
     maskedTensors: new Set(),
+    rebuilds: 0,
     async run(feeds, histograms) {
       const started = performance.now();
       // A mutable copy, so that each tensor can be let go of as soon as it is counted.
@@ -76,18 +81,21 @@ async function fullReader(model: OnnxModel, tensors: readonly string[], settings
 }
 
 /**
- * A strided sample and the exact max of every tensor. A tensor whose plain in-graph max comes back
- * NaN, infinite or at mask-fill size is switched to a masked max: the session is rebuilt once for
- * all such tensors and the same rows run again, so no run's values are counted twice or lost.
+ * A strided sample and the exact max of every tensor. Tensors the graph says may carry mask fills
+ * get a masked max from the start; any other whose plain in-graph max comes back NaN, infinite or
+ * at mask-fill size is switched to a masked max then: the session is rebuilt for all such tensors
+ * of that run and the same rows run again, so no run's values are counted twice or lost.
  */
 async function sampledReader(model: OnnxModel, tensors: readonly string[], settings: ReaderSettings): Promise<ActivationReader> {
   const stride = settings.sampleStride;
-  const masked = new Set<string>();
+  const masked = new Set(tensors.filter((t) => settings.maskedFromStart?.has(t) ?? false));
   let tapped: SampleTapsModel = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
   let session = await createSession(tapped.model, settings, true);
   let fetches = tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]);
   let runs = 0;
+  let rebuilds = 0;
   const rebuild = async (more: readonly string[]) => {
+    rebuilds++;
     for (const tensor of more) masked.add(tensor);
     await session.release();
     tapped = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
@@ -97,6 +105,9 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
   return {
     sampleStride: stride,
     maskedTensors: masked,
+    get rebuilds() {
+      return rebuilds;
+    },
     async run(feeds, histograms) {
       const started = performance.now();
       // Where this run's sample starts rotates, so that over the runs every position of a tensor is sampled even when a dimension is a multiple of the stride.

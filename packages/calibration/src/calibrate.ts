@@ -2,8 +2,9 @@ import { ForgeError } from "@trtforge/core";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { loadOnnxModel, onnxSha256, opsetVersion, SAMPLE_TAPS_MIN_OPSET } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
-import { AbsHistogram, DEFAULT_BINS } from "./abs-histogram.js";
+import { AbsHistogram, DEFAULT_BINS, FILL_MAGNITUDE } from "./abs-histogram.js";
 import { createActivationReader } from "./activation-reader.js";
+import { tensorsThatMayHoldFills } from "./fill-tensors.js";
 import { amaxOf, relativeQuantError, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
 import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibration-record.js";
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
@@ -88,6 +89,8 @@ export interface CalibrationResult {
   fetchedTensors: number;
   /** Tensors whose in-graph max had to leave out NaN, infinities or mask fills (sampled calibration only). */
   maskedTensors: string[];
+  /** Sessions rebuilt because a run met fills the graph did not predict (see tensorsThatMayHoldFills). */
+  sessionRebuilds: number;
   /** Where the time went: ONNX Runtime runs (copy-out of the activations included), histogram updates, threshold searches. */
   timing: { runSeconds: number; histogramSeconds: number; thresholdSeconds: number };
 }
@@ -173,7 +176,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
 
   // Slice with a step input came with opset 10; older models are read whole.
   const sampleStride = (opsetVersion(model) ?? 0) >= SAMPLE_TAPS_MIN_OPSET ? settings.sampleStride : 1;
-  const reader = await createActivationReader(model, selection.fetched, { sampleStride, intraOpThreads: options.intraOpThreads ?? 0 });
+  const reader = await createActivationReader(model, selection.fetched, {
+    sampleStride,
+    intraOpThreads: options.intraOpThreads ?? 0,
+    maskedFromStart: sampleStride > 1 ? tensorsThatMayHoldFills(model, FILL_MAGNITUDE) : new Set(),
+  });
   const batches = Math.ceil(sample.length / settings.batchSize);
   let runMs = 0;
   let histogramMs = 0;
@@ -256,5 +263,5 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
   const timing = { runSeconds: runMs / 1000, histogramSeconds: histogramMs / 1000, thresholdSeconds };
-  return { record, scales, amax, quantError, warnings, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], timing };
+  return { record, scales, amax, quantError, warnings, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
 }

@@ -31,3 +31,4 @@ export {
 export { importTrtCache, type ImportedTrtCache, type ImportTrtCacheOptions } from "./import-trt-cache.js";
 export { calibrate, DEFAULT_BATCH_SIZE, DEFAULT_ROWS_PER_RUN, DEFAULT_SAMPLE_STRIDE, DEFAULT_SEQ_LEN, type CalibrateOptions, type CalibrationResult } from "./calibrate.js";
 export { peakRssBytes } from "./process-stats.js";
+export { tensorsThatMayHoldFills } from "./fill-tensors.js";

@@ -34,7 +34,7 @@ async function histogramOf(stride: number, runs: Float32Array[]) {
   } finally {
     await reader.release();
   }
-  return { state: histograms.get("scaled")!.snapshot(), masked: [...reader.maskedTensors] };
+  return { state: histograms.get("scaled")!.snapshot(), masked: [...reader.maskedTensors], rebuilds: reader.rebuilds };
 }
 
 describe("createActivationReader", () => {
@@ -44,6 +44,7 @@ describe("createActivationReader", () => {
     const sampled = await histogramOf(7, runs);
     expect(full.masked).toEqual([]);
     expect(sampled.masked).toEqual(["scaled"]);
+    expect(sampled.rebuilds).toBe(1);
     const finite = runs.flatMap((x) => Array.from(x)).filter((v) => Number.isFinite(v) && Math.abs(v) < 1e30);
     const expectedMax = Math.fround(3 * finite.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
     expect(full.state.maxAbs).toBe(expectedMax);

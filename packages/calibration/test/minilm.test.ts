@@ -220,6 +220,8 @@ describe("calibrate: algorithms, scope and memory", () => {
     const withFills = full.record.excluded_values.filter((e) => e.fills > 0).map((e) => e.tensor);
     expect(withFills.length).toBeGreaterThanOrEqual(7);
     expect(new Set(sampled.maskedTensors)).toEqual(new Set(withFills));
+    // The graph told where the fills are (a float32-lowest constant, a Where and the Adds after it): no run had to be repeated.
+    expect(sampled.sessionRebuilds).toBe(0);
     expect(full.maskedTensors).toEqual([]);
     // A sample of 1/31 of the values is counted; fills in the sample are counted apart, as in the full histogram.
     for (const e of sampled.record.excluded_values) {
