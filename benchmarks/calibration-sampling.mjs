@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // What sampling does to the scales: calibrate() with every value (sample stride 1) and with the
 // default stride, on the same MiniLM ONNX and AG News articles, for each algorithm; reports the
-// relative difference of every tensor's amax between the two, and both wall times.
+// relative difference of every tensor's amax between the two, and both wall times. With
+// --other-articles it also calibrates every value on a disjoint sample of articles (seed 1), to
+// set the sampling difference against what another choice of articles does.
 // Usage: node benchmarks/calibration-sampling.mjs --out sampling.json [--samples 512] [--stride 31]
 //        [--scope all-float|quantization-sites] [--algorithms entropy,max,percentile,mse]
 // Needs a build first (tsc -b packages/calibration). Results: benchmarks/README.md.
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     stride: { type: "string" },
     scope: { type: "string", default: "all-float" },
     algorithms: { type: "string", default: "max,entropy,percentile,mse" },
+    "other-articles": { type: "boolean", default: false },
     onnx: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx") },
     model: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2") },
     articles: { type: "string", default: "/work/shared/data/ag_news/test.csv" },
@@ -32,35 +35,43 @@ const articles = await readArticles(values.articles);
 const tokenizer = await loadTokenizer(values.model);
 const stride = Number(values.stride ?? DEFAULT_SAMPLE_STRIDE);
 
-async function run(algorithm, sampleStride) {
+async function run(algorithm, sampleStride, seed = 0) {
   const started = performance.now();
   const result = await calibrate({
     onnxPath: values.onnx, tokenizer, articles, samples: Number(values.samples), batchSize: 32, seqLen: 128,
-    algorithm, tensors: values.scope, trtVersion: "10.16.0", sampleStride,
+    algorithm, tensors: values.scope, trtVersion: "10.16.0", sampleStride, seed,
   });
   return { seconds: (performance.now() - started) / 1000, amax: result.amax, timing: result.timing };
 }
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+function compare(a, b) {
+  const diffs = [];
+  for (const [tensor, x] of a.amax) {
+    const y = b.amax.get(tensor);
+    if (y !== undefined) diffs.push({ tensor, full: x, sampled: y, relative: Math.abs(y - x) / x });
+  }
+  diffs.sort((p, q) => p.relative - q.relative);
+  const rel = diffs.map((d) => d.relative);
+  return { diffs, summary: { median: quantile(rel, 0.5), p90: quantile(rel, 0.9), max: rel.at(-1) ?? 0, mean: rel.reduce((p, q) => p + q, 0) / Math.max(1, rel.length) } };
+}
+const fmt = (x) => x.toExponential(2);
 const results = [];
 for (const algorithm of values.algorithms.split(",")) {
   // Interleaved per algorithm, so that machine load affects both alike.
   const full = await run(algorithm, 1);
   const sampled = await run(algorithm, stride);
-  const diffs = [];
-  for (const [tensor, a] of full.amax) {
-    const b = sampled.amax.get(tensor);
-    if (b !== undefined) diffs.push({ tensor, full: a, sampled: b, relative: Math.abs(b - a) / a });
-  }
-  diffs.sort((x, y) => x.relative - y.relative);
-  const rel = diffs.map((d) => d.relative);
+  const { diffs, summary } = compare(full, sampled);
   const row = {
     algorithm, tensors: diffs.length,
     full_seconds: full.seconds, sampled_seconds: sampled.seconds, speedup: full.seconds / sampled.seconds,
-    relative_amax_difference: { median: quantile(rel, 0.5), p90: quantile(rel, 0.9), max: rel.at(-1) ?? 0, mean: rel.reduce((a, b) => a + b, 0) / Math.max(1, rel.length) },
+    relative_amax_difference: summary,
     worst: diffs.slice(-3).reverse(),
   };
+  if (values["other-articles"]) row.other_articles_relative_amax_difference = compare(full, await run(algorithm, 1, 1)).summary;
   results.push(row);
-  console.log(`${algorithm}: ${row.tensors} tensors, |amax(stride ${stride}) - amax(all)| / amax: median ${row.relative_amax_difference.median.toExponential(2)}, p90 ${row.relative_amax_difference.p90.toExponential(2)}, max ${row.relative_amax_difference.max.toExponential(2)}; ${full.seconds.toFixed(1)} s → ${sampled.seconds.toFixed(1)} s`);
+  console.log(`${algorithm}: ${row.tensors} tensors, |amax(stride ${stride}) - amax(all)| / amax: median ${fmt(summary.median)}, p90 ${fmt(summary.p90)}, max ${fmt(summary.max)}; ${full.seconds.toFixed(1)} s → ${sampled.seconds.toFixed(1)} s`);
+  const other = row.other_articles_relative_amax_difference;
+  if (other) console.log(`${algorithm}: every value, other articles (seed 1): median ${fmt(other.median)}, p90 ${fmt(other.p90)}, max ${fmt(other.max)}`);
 }
 await writeFile(values.out, `${JSON.stringify({ stride, scope: values.scope, samples: Number(values.samples), node: process.version, load_average_1m: loadavg()[0], results }, null, 2)}\n`);

@@ -13,7 +13,7 @@
 //         tokenizer produced for the calibration articles
 // Every model is measured with the same compareModels (packages/accuracy) against the fp32 ONNX.
 // Usage: node benchmarks/int8-accuracy.mjs --out int8-accuracy.json [--onnx model.onnx] [--skip-ort]
-//        [--ours max,entropy] [--ort-methods MinMax,Entropy,Percentile,Distribution]
+//        [--ours max,entropy] [--ours-scope quantization-sites|all-float] [--ours-stride 31] [--ort-methods MinMax,Entropy,Percentile,Distribution]
 //        [--ort-ops MatMul,MatMul-inputs,MatMul-inputs-oursfloat,default] [--ort-activations qint8-sym,quint8] [--ort-timeout 1800]
 //        [--ort-max-vm-gb 20] [--ort-stride 4] [--work dir] [--keep]
 // Needs the packages built (tsc -b packages/pipeline packages/cli) and the Python venv.
@@ -44,6 +44,9 @@ const { values } = parseArgs({
     seq: { type: "string", default: "128" },
     target: { type: "string", default: "0.99" },
     ours: { type: "string", default: "max,entropy" },
+    // What the pipeline calibrates for --typing strong (its default), and its default sample stride.
+    "ours-scope": { type: "string", default: "quantization-sites" },
+    "ours-stride": { type: "string", default: "31" },
     "skip-ort": { type: "boolean", default: false },
     "ort-methods": { type: "string", default: "MinMax,Entropy,Percentile,Distribution" },
     "ort-ops": { type: "string", default: "MatMul,MatMul-inputs,MatMul-inputs-oursfloat,default" },
@@ -223,7 +226,10 @@ async function addRow(row, candidatePath) {
 for (const algorithm of list(values.ours)) {
   log(`ours: calibrate (${algorithm}) on ${samples} articles`);
   const started = performance.now();
-  const calibrated = await calibrate({ onnxPath, tokenizer, articles, samples, batchSize, seqLen, seed, algorithm, trtVersion: "10.16.0" });
+  const calibrated = await calibrate({
+    onnxPath, tokenizer, articles, samples, batchSize, seqLen, seed, algorithm, trtVersion: "10.16.0",
+    tensors: values["ours-scope"], sampleStride: Number(values["ours-stride"]),
+  });
   const calibrationSeconds = seconds(started);
   const steps = [];
   const shim = {
@@ -256,6 +262,8 @@ for (const algorithm of list(values.ours)) {
     calibration_record_seconds: calibrated.record.seconds,
     calibration_peak_rss_bytes: calibrated.record.peak_rss_bytes,
     tensors_with_scale: calibrated.scales.size,
+    tensor_scope: calibrated.record.tensor_scope,
+    sample_stride: calibrated.record.sample_stride,
     calibration_rows: calibrated.record.samples,
   };
   const fallback = insertQdq(fp32Model, { activationScales: selection.scales });

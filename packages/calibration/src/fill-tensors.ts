@@ -10,7 +10,13 @@ const FLOAT_TYPES: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.FLOAT
 
 function holdsFill(tensor: TensorProto, fillMagnitude: number): boolean {
   if (tensor.data_type !== DataType.FLOAT) return false;
-  for (const value of readFloat32(tensor)) if (!(Math.abs(value) < fillMagnitude)) return true;
+  const values = readFloat32(tensor);
+  const low = -fillMagnitude;
+  // NaN fails both comparisons. An indexed loop: this reads every weight of the model once.
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!(value < fillMagnitude && value > low)) return true;
+  }
   return false;
 }
 
