@@ -27,7 +27,7 @@ export interface RunTiming {
  */
 export interface ActivationReader {
   readonly sampleStride: number;
-  /** Tensors whose in-graph max had to leave out NaN, infinities or mask fills. */
+  /** Tensors whose in-graph max leaves out NaN, infinities and mask fills (predicted, or met in a run). */
   readonly maskedTensors: ReadonlySet<string>;
   /** Times a run met a NaN, infinity or fill in a tensor not masked yet and the session was rebuilt. */
   readonly rebuilds: number;

@@ -87,7 +87,7 @@ export interface CalibrationResult {
   histogramBytes: number;
   /** Tensors ONNX Runtime output per batch (the others are derived from them, see calibrationTensors). */
   fetchedTensors: number;
-  /** Tensors whose in-graph max had to leave out NaN, infinities or mask fills (sampled calibration only). */
+  /** Tensors whose in-graph max leaves out NaN, infinities and mask fills: predicted from the graph or met in a run (sampled calibration only). */
   maskedTensors: string[];
   /** Sessions rebuilt because a run met fills the graph did not predict (see tensorsThatMayHoldFills). */
   sessionRebuilds: number;
@@ -231,10 +231,15 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     }
   }
   const thresholdSeconds = (performance.now() - thresholdStarted) / 1000;
-  const warnings = [
-    ...skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`),
-    ...excluded.map((e) => `${e.tensor}: ${e.fills} mask fill(s) (±inf or |x| ≥ 1e30) and ${e.nan} NaN kept out of the histogram of ${e.counted} values`),
-  ];
+  const warnings = skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`);
+  // One line for all of them: a BERT has a masked score tensor per layer, and a line each buried the other warnings.
+  if (excluded.length > 0) {
+    const counted = reader.sampleStride === 1 ? "values" : `sampled values (1 in ${reader.sampleStride})`;
+    warnings.push(
+      `mask fills (±inf or |x| ≥ 1e30) and NaN kept out of the histograms of ${excluded.length} tensor(s): ` +
+        excluded.map((e) => `${e.tensor} (${e.fills} fill(s), ${e.nan} NaN, ${e.counted} ${counted} counted)`).join(", "),
+    );
+  }
 
   const record: CalibrationRecord = {
     schema_version: CALIBRATION_SCHEMA_VERSION,
