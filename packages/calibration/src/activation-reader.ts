@@ -94,12 +94,16 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
   let fetches = tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]);
   let runs = 0;
   let rebuilds = 0;
+  let open = true;
   const rebuild = async (more: readonly string[]) => {
     rebuilds++;
     for (const tensor of more) masked.add(tensor);
     await session.release();
+    // If the new session fails to build, release() must not free the old one a second time.
+    open = false;
     tapped = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
     session = await createSession(tapped.model, settings, true);
+    open = true;
     fetches = tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]);
   };
   return {
@@ -127,7 +131,10 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
       }
       return { runMs: counting - started, histogramMs: performance.now() - counting };
     },
-    release: () => session.release(),
+    release: async () => {
+      if (open) await session.release();
+      open = false;
+    },
   };
 }
 
