@@ -19,7 +19,7 @@ import {
   type TensorProto,
 } from "../src/index.js";
 import { buildModel, FLOAT, floatTensor, node, value } from "./helpers/graphs.js";
-import { bertBatch, cosine, floats, runModel } from "./helpers/ort.js";
+import { bertBatch, cosine, floats, runFeeds, runModel } from "./helpers/ort.js";
 import { checkWithOnnx, pythonFixtures } from "./helpers/python.js";
 
 let bert: OnnxModel;
@@ -167,12 +167,7 @@ describe("convertToFp16 on a decomposed layer norm", () => {
     const bytes = await checked(half, "layer_norm_fp16.onnx");
     // Row 0 is constant: its variance is 0 and only epsilon keeps 0 / sqrt(var) from being NaN.
     const x = new ort.Tensor("float32", Float32Array.from([3, 3, 3, 3, 0.5, -1, 2, 0.25]), [2, 4]);
-    const run = async (m: Uint8Array) => {
-      const session = await ort.InferenceSession.create(m);
-      const out = await session.run({ x });
-      await session.release();
-      return out;
-    };
+    const run = (m: Uint8Array) => runFeeds(m, { x });
     const reference = await run(serializeOnnxModel(model));
     const converted = await run(bytes);
     for (const name of ["probabilities", "projected"]) {

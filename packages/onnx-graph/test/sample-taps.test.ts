@@ -5,7 +5,7 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOnnxModel, mainGraph, serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel } from "../src/index.js";
 import { buildModel, FLOAT, floatTensor, node, value } from "./helpers/graphs.js";
-import { bertBatch, floats } from "./helpers/ort.js";
+import { bertBatch, bertFeeds, floats, runFeeds } from "./helpers/ort.js";
 import { checkWithOnnx, pythonFixtures } from "./helpers/python.js";
 
 const FILL = 1e30;
@@ -21,14 +21,7 @@ function scaleModel(opset = 18): OnnxModel {
   });
 }
 
-async function run(model: OnnxModel, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(serializeOnnxModel(model));
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
+const run = (model: OnnxModel, feeds: Record<string, ort.Tensor>) => runFeeds(serializeOnnxModel(model), feeds);
 
 const start = (n: number) => new ort.Tensor("int64", BigInt64Array.of(BigInt(n)), [1]);
 const everyNth = (values: Float32Array, from: number, stride: number) => values.filter((_, i) => i >= from && (i - from) % stride === 0);
@@ -85,14 +78,9 @@ describe("withSampleTaps", () => {
     const layerNorm = graph.node.find((n) => n.op_type === "LayerNormalization")!.output[0]!;
     const softmax = graph.node.find((n) => n.op_type === "Softmax")!.output[0]!;
     const tapped = withSampleTaps(bert, [layerNorm, softmax], { stride: 7, fillMagnitude: FILL });
-    const batch = bertBatch();
-    const bertFeeds = {
-      input_ids: new ort.Tensor("int64", batch.input_ids, batch.dims),
-      attention_mask: new ort.Tensor("int64", batch.attention_mask, batch.dims),
-      token_type_ids: new ort.Tensor("int64", batch.token_type_ids, batch.dims),
-    };
-    const whole = await run(withExtraOutputs(bert, [layerNorm, softmax]), bertFeeds);
-    const sampled = await run(tapped.model, { ...bertFeeds, [tapped.startInput]: start(5) });
+    const feeds = bertFeeds(bertBatch());
+    const whole = await run(withExtraOutputs(bert, [layerNorm, softmax]), feeds);
+    const sampled = await run(tapped.model, { ...feeds, [tapped.startInput]: start(5) });
     expect(floats(sampled.last_hidden_state)).toEqual(floats(whole.last_hidden_state));
     for (const tap of tapped.taps) {
       const all = floats(whole[tap.tensor]);

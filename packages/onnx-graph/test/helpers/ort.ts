@@ -17,18 +17,26 @@ export function bertBatch(seed = 1): BertBatch {
   return { input_ids: ids, attention_mask: mask, token_type_ids: new BigInt64Array(batch * sequence), dims: [batch, sequence] };
 }
 
-export async function runModel(model: Uint8Array | string, batch: BertBatch): Promise<Record<string, ort.Tensor>> {
+export function bertFeeds(batch: BertBatch): Record<string, ort.Tensor> {
+  return {
+    input_ids: new ort.Tensor("int64", batch.input_ids, batch.dims),
+    attention_mask: new ort.Tensor("int64", batch.attention_mask, batch.dims),
+    token_type_ids: new ort.Tensor("int64", batch.token_type_ids, batch.dims),
+  };
+}
+
+/** Runs a model (bytes or a path) once on the feeds, every output fetched, and releases the session. */
+export async function runFeeds(model: Uint8Array | string, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const session = typeof model === "string" ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
   try {
-    const feeds = {
-      input_ids: new ort.Tensor("int64", batch.input_ids, batch.dims),
-      attention_mask: new ort.Tensor("int64", batch.attention_mask, batch.dims),
-      token_type_ids: new ort.Tensor("int64", batch.token_type_ids, batch.dims),
-    };
     return await session.run(feeds);
   } finally {
     await session.release();
   }
+}
+
+export function runModel(model: Uint8Array | string, batch: BertBatch): Promise<Record<string, ort.Tensor>> {
+  return runFeeds(model, bertFeeds(batch));
 }
 
 export function floats(tensor: ort.Tensor | undefined): Float32Array {
