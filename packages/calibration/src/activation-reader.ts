@@ -1,5 +1,5 @@
 import { ForgeError } from "@trtforge/core";
-import { serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel, type SampleTapsModel } from "@trtforge/onnx-graph";
+import { serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel } from "@trtforge/onnx-graph";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { FILL_MAGNITUDE, type AbsHistogram } from "./abs-histogram.js";
 
@@ -89,22 +89,19 @@ async function fullReader(model: OnnxModel, tensors: readonly string[], settings
 async function sampledReader(model: OnnxModel, tensors: readonly string[], settings: ReaderSettings): Promise<ActivationReader> {
   const stride = settings.sampleStride;
   const masked = new Set(tensors.filter((t) => settings.maskedFromStart?.has(t) ?? false));
-  let tapped: SampleTapsModel = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
-  let session = await createSession(tapped.model, settings, true);
-  let fetches = tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]);
+  // The tapped model, its session and what to fetch, rebuilt together whenever `masked` grows.
+  const open = async () => {
+    const tapped = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
+    const session = await createSession(tapped.model, settings, true);
+    return { tapped, session, fetches: tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]) };
+  };
+  let current: Awaited<ReturnType<typeof open>> | undefined = await open();
   let runs = 0;
   let rebuilds = 0;
-  let open = true;
-  const rebuild = async (more: readonly string[]) => {
-    rebuilds++;
-    for (const tensor of more) masked.add(tensor);
-    await session.release();
-    // If the new session fails to build, release() must not free the old one a second time.
-    open = false;
-    tapped = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
-    session = await createSession(tapped.model, settings, true);
-    open = true;
-    fetches = tapped.taps.flatMap((t) => [t.sampleOutput, t.maxAbsOutput]);
+  const runOnce = async (feeds: Feeds, start: Tensor) => {
+    const { tapped, session, fetches } = current!;
+    const outputs: Outputs = await session.run({ ...feeds, [tapped.startInput]: start }, fetches);
+    return tapped.taps.map((tap) => ({ tap, maxAbs: float32Of(outputs, tap.maxAbsOutput, tap.tensor)[0]!, sample: () => float32Of(outputs, tap.sampleOutput, tap.tensor) }));
   };
   return {
     sampleStride: stride,
@@ -117,23 +114,27 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
       // Where this run's sample starts rotates, so that over the runs every position of a tensor is sampled even when a dimension is a multiple of the stride.
       const start = new Tensor("int64", BigInt64Array.of(BigInt(runs % stride)), [1]);
       runs++;
-      let outputs: Outputs = { ...(await session.run({ ...feeds, [tapped.startInput]: start }, fetches)) };
+      let results = await runOnce(feeds, start);
       // NaN fails the comparison too.
-      const unusable = tapped.taps.filter((t) => !t.masked && !(float32Of(outputs, t.maxAbsOutput, t.tensor)[0]! < FILL_MAGNITUDE));
+      const unusable = results.filter((r) => !r.tap.masked && !(r.maxAbs < FILL_MAGNITUDE));
       if (unusable.length > 0) {
-        await rebuild(unusable.map((t) => t.tensor));
-        outputs = { ...(await session.run({ ...feeds, [tapped.startInput]: start }, fetches)) };
+        rebuilds++;
+        for (const r of unusable) masked.add(r.tap.tensor);
+        const old = current!;
+        // Cleared first: if the new session fails to build, release() must not free the old one again.
+        current = undefined;
+        await old.session.release();
+        current = await open();
+        results = await runOnce(feeds, start);
       }
       const counting = performance.now();
-      for (const tap of tapped.taps) {
-        histograms.get(tap.tensor)!.addSample(float32Of(outputs, tap.sampleOutput, tap.tensor), float32Of(outputs, tap.maxAbsOutput, tap.tensor)[0]!);
-        delete outputs[tap.sampleOutput];
-      }
+      for (const { tap, maxAbs, sample } of results) histograms.get(tap.tensor)!.addSample(sample(), maxAbs);
       return { runMs: counting - started, histogramMs: performance.now() - counting };
     },
     release: async () => {
-      if (open) await session.release();
-      open = false;
+      const last = current;
+      current = undefined;
+      await last?.session.release();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { DataType, floatActivations, mainGraph, quantizationSites, readFloat32, tensorDims, type GraphProto, type NodeProto, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
+import { constantValue, DataType, floatActivations, isStandardDomain, mainGraph, quantizationSites, readFloat32, tensorDims, type GraphProto, type NodeProto, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
 
 /**
  * Which tensors to calibrate: "all-float" is every float activation (what a TensorRT implicit-INT8
@@ -47,10 +47,6 @@ function selectedNames(model: OnnxModel, scope: TensorScope): string[] {
   return floatActivations(model).filter((n) => names.has(n));
 }
 
-function isStandard(node: NodeProto): boolean {
-  return node.domain === "" || node.domain === "ai.onnx";
-}
-
 /** The value of a one-element float32 initializer or Constant, else undefined. */
 function scalarConstants(graph: GraphProto): Map<string, number> {
   const scalars = new Map<string, number>();
@@ -61,11 +57,7 @@ function scalarConstants(graph: GraphProto): Map<string, number> {
   };
   for (const tensor of graph.initializer) take(tensor.name, tensor);
   for (const node of graph.node) {
-    if (node.op_type !== "Constant" || !isStandard(node) || node.output[0] === undefined) continue;
-    const value = node.attribute.find((a) => a.name === "value");
-    const valueFloat = node.attribute.find((a) => a.name === "value_float");
-    if (value !== undefined) take(node.output[0], value.t);
-    else if (valueFloat?.f !== undefined) scalars.set(node.output[0], valueFloat.f);
+    if (node.op_type === "Constant" && isStandardDomain(node) && node.output[0] !== undefined) take(node.output[0], constantValue(node));
   }
   return scalars;
 }
@@ -103,7 +95,7 @@ export function calibrationTensors(model: OnnxModel, scope: TensorScope, options
   for (const node of options.derive === false ? [] : graph.node) {
     const output = node.output[0];
     // A graph output is fetched anyway, so deriving it saves nothing.
-    if (!isStandard(node) || output === undefined || !selected.has(output) || graphOutputs.has(output)) continue;
+    if (!isStandardDomain(node) || output === undefined || !selected.has(output) || graphOutputs.has(output)) continue;
     const copy = scaledCopyOf(node, scalars);
     if (copy !== undefined && selected.has(copy.source)) direct.set(output, copy);
   }

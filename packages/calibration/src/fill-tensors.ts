@@ -1,4 +1,4 @@
-import { DataType, mainGraph, readFloat32, tensorElemTypes, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
+import { constantValue, DataType, isStandardDomain, mainGraph, readFloat32, tensorElemTypes, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
 
 /**
  * Ops whose float outputs stay bounded whatever their inputs (a fill or an infinity maps to a
@@ -36,13 +36,10 @@ export function tensorsThatMayHoldFills(model: OnnxModel, fillMagnitude: number)
   for (const initializer of graph.initializer) if (holdsFill(initializer, fillMagnitude)) tainted.add(initializer.name);
   // Nodes are in topological order (an ONNX requirement), so one pass propagates.
   for (const node of graph.node) {
-    const standard = node.domain === "" || node.domain === "ai.onnx";
+    const standard = isStandardDomain(node);
     if (standard && node.op_type === "Constant") {
-      const value = node.attribute.find((a) => a.name === "value")?.t;
-      const valueFloat = node.attribute.find((a) => a.name === "value_float")?.f;
-      if ((value !== null && value !== undefined && holdsFill(value, fillMagnitude)) || (valueFloat !== undefined && valueFloat !== null && !(Math.abs(valueFloat) < fillMagnitude))) {
-        tainted.add(node.output[0]!);
-      }
+      const value = constantValue(node);
+      if (value !== undefined && holdsFill(value, fillMagnitude)) tainted.add(node.output[0]!);
       continue;
     }
     if (standard && BOUNDED_OPS.has(node.op_type)) continue;

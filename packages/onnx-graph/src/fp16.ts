@@ -1,5 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import { findAttribute, hasSubgraph, intAttr, tensorAttr } from "./attributes.js";
+import { constantValue } from "./constant-value.js";
 import { tensorElemTypes } from "./elem-types.js";
 import { float32ArrayToFloat16 } from "./float16.js";
 import { indexGraph, NameAllocator } from "./graph-index.js";
@@ -44,17 +45,6 @@ const FLOAT_TYPE: Record<Precision, number> = { 16: DataType.FLOAT16, 32: DataTy
 function float16Tensor(name: string, tensor: TensorProto): TensorProto {
   const { bits } = float32ArrayToFloat16(readFloat32(tensor));
   return tensorFromTypedArray(name, DataType.FLOAT16, tensorDims(tensor), bits);
-}
-
-/** A Constant's float value as a tensor, whichever of value / value_float / value_floats holds it. */
-function constantValue(node: NodeProto): TensorProto | undefined {
-  const tensor = findAttribute(node, "value")?.t;
-  if (tensor) return tensor;
-  const scalar = findAttribute(node, "value_float");
-  if (scalar?.f !== undefined) return tensorFromTypedArray("", DataType.FLOAT, [], new Float32Array([scalar.f]));
-  const list = findAttribute(node, "value_floats");
-  if (list) return tensorFromTypedArray("", DataType.FLOAT, [list.floats.length], Float32Array.from(list.floats));
-  return undefined;
 }
 
 function castNode(name: string, input: string, output: string, to: Precision): NodeProto {

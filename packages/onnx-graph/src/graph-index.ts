@@ -38,6 +38,11 @@ export function indexGraph(graph: GraphProto): GraphIndex {
 }
 
 /** Hands out tensor and node names that the graph does not use yet. */
+/** A node of the default ONNX domain (written "" or "ai.onnx"), whose op types the standard defines. */
+export function isStandardDomain(node: NodeProto): boolean {
+  return node.domain === "" || node.domain === "ai.onnx";
+}
+
 export class NameAllocator {
   private readonly taken = new Set<string>();
 

@@ -28,6 +28,7 @@ export {
 export { insertQdq, quantizeWeight, type InsertQdqOptions, type InsertQdqResult } from "./qdq.js";
 export { convertToFp16, DEFAULT_KEEP_FP32_OP_TYPES, type Fp16Options } from "./fp16.js";
 export { findAttribute, hasSubgraph, intAttr, intAttribute, tensorAttr, tensorAttribute } from "./attributes.js";
-export { indexGraph, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";
+export { indexGraph, isStandardDomain, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";
+export { constantValue } from "./constant-value.js";
 export { SAMPLE_TAPS_MIN_OPSET, withSampleTaps, type SampleTap, type SampleTapsModel, type SampleTapsOptions } from "./sample-taps.js";
 export { buildModel, type ModelParts } from "./build-model.js";

@@ -1,6 +1,6 @@
 import { intAttribute } from "./attributes.js";
 import { tensorElemTypes } from "./elem-types.js";
-import { indexGraph, type GraphIndex } from "./graph-index.js";
+import { indexGraph, isStandardDomain, type GraphIndex } from "./graph-index.js";
 import { mainGraph, type OnnxModel } from "./model.js";
 import { DataType, type NodeProto } from "./proto-types.js";
 import { tensorDims } from "./tensor-data.js";
@@ -32,10 +32,6 @@ const DATA_INPUTS = 2; // MatMul/Gemm A and B, Conv X and W; Gemm's C and Conv's
 /** Tensors known at build time: initializers and Constant outputs. */
 function isConstant(index: GraphIndex, tensor: string): boolean {
   return index.initializers.has(tensor) || index.producers.get(tensor)?.op_type === "Constant";
-}
-
-function isStandardDomain(node: NodeProto): boolean {
-  return node.domain === "" || node.domain === "ai.onnx";
 }
 
 function weightAxis(node: NodeProto, inputIndex: number, rank: number): number | undefined {

@@ -1,5 +1,5 @@
 import { ForgeError } from "@trtforge/core";
-import { NameAllocator } from "./graph-index.js";
+import { indexGraph, isStandardDomain, NameAllocator } from "./graph-index.js";
 import { cloneModel, mainGraph, opsetVersion, type OnnxModel } from "./model.js";
 import { DataType, type NodeProto } from "./proto-types.js";
 import { intAttr } from "./attributes.js";
@@ -90,11 +90,10 @@ export function withSampleTaps(model: OnnxModel, tensors: readonly string[], opt
     tapNodes.get(tapping)!.push(createNode({ op_type: op, input: inputs, output: [output], name: names.fresh(`${base}_node`), attribute }));
     return output;
   };
-  const producers = new Map<string, NodeProto>();
-  for (const n of graph.node) for (const output of n.output) producers.set(output, n);
+  const { producers } = indexGraph(graph);
   const nonnegative = (tensor: string) => {
     const producer = producers.get(tensor);
-    return producer !== undefined && (producer.domain === "" || producer.domain === "ai.onnx") && NONNEGATIVE_OPS.has(producer.op_type);
+    return producer !== undefined && isStandardDomain(producer) && NONNEGATIVE_OPS.has(producer.op_type);
   };
   const taps: SampleTap[] = [];
   for (const tensor of tensors) {
