@@ -99,12 +99,17 @@ export class AbsHistogram {
     const oldRange = this.range;
     const overflowMax = this.countWithin(values, oldRange);
     if (overflowMax > oldRange) {
-      this.counts = rebinCounts(this.counts, oldRange, overflowMax);
-      if (oldRange > 0) this.rebinnings++;
-      this.range = overflowMax;
+      this.widenTo(overflowMax);
       this.countAbove(values, oldRange, overflowMax);
     }
-    if (overflowMax > this.maxAbs) this.maxAbs = overflowMax;
+  }
+
+  /** Widens the range to `maxAbs` (re-binning what was counted) and records it as the max seen. */
+  private widenTo(maxAbs: number): void {
+    this.counts = rebinCounts(this.counts, this.range, maxAbs);
+    if (this.range > 0) this.rebinnings++;
+    this.range = maxAbs;
+    if (maxAbs > this.maxAbs) this.maxAbs = maxAbs;
   }
 
   /**
@@ -117,12 +122,7 @@ export class AbsHistogram {
     if (!(tensorMaxAbs >= 0 && tensorMaxAbs < FILL_MAGNITUDE)) {
       throw new ForgeError("INTERNAL", `a tensor's max |x| must be finite and below ${FILL_MAGNITUDE}, got ${tensorMaxAbs}`);
     }
-    if (tensorMaxAbs > this.range) {
-      this.counts = rebinCounts(this.counts, this.range, tensorMaxAbs);
-      if (this.range > 0) this.rebinnings++;
-      this.range = tensorMaxAbs;
-    }
-    if (tensorMaxAbs > this.maxAbs) this.maxAbs = tensorMaxAbs;
+    if (tensorMaxAbs > this.range) this.widenTo(tensorMaxAbs);
     // Every sample value is within the range now, unless it is a fill or NaN (counted apart by add).
     this.add(values);
   }

@@ -1,5 +1,6 @@
 import { ForgeError } from "@trtforge/core";
-import { serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel } from "@trtforge/onnx-graph";
+import { opsetVersion, SAMPLE_TAPS_MIN_OPSET, serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel } from "@trtforge/onnx-graph";
+import { tensorsThatMayHoldFills } from "./fill-tensors.js";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { FILL_MAGNITUDE, type AbsHistogram } from "./abs-histogram.js";
 
@@ -10,8 +11,6 @@ export interface ReaderSettings {
   /** Every stride-th value is histogrammed (1: every value); the max is always exact. */
   sampleStride: number;
   intraOpThreads: number;
-  /** Tensors to tap with a masked max from the first run (see tensorsThatMayHoldFills). */
-  maskedFromStart?: ReadonlySet<string>;
 }
 
 /** Milliseconds spent in ONNX Runtime (copy-out included) and in histogram updates. */
@@ -88,7 +87,9 @@ async function fullReader(model: OnnxModel, tensors: readonly string[], settings
  */
 async function sampledReader(model: OnnxModel, tensors: readonly string[], settings: ReaderSettings): Promise<ActivationReader> {
   const stride = settings.sampleStride;
-  const masked = new Set(tensors.filter((t) => settings.maskedFromStart?.has(t) ?? false));
+  // Masked from the first run where the graph shows fills can reach; others are found at run time.
+  const mayHoldFills = tensorsThatMayHoldFills(model, FILL_MAGNITUDE);
+  const masked = new Set(tensors.filter((t) => mayHoldFills.has(t)));
   // The tapped model, its session and what to fetch, rebuilt together whenever `masked` grows.
   const open = async () => {
     const tapped = withSampleTaps(model, tensors, { stride, masked, fillMagnitude: FILL_MAGNITUDE });
@@ -140,5 +141,7 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
 }
 
 export function createActivationReader(model: OnnxModel, tensors: readonly string[], settings: ReaderSettings): Promise<ActivationReader> {
-  return settings.sampleStride === 1 ? fullReader(model, tensors, settings) : sampledReader(model, tensors, settings);
+  // Slice with a step input came with opset 10; older models are read whole.
+  const sampled = settings.sampleStride > 1 && (opsetVersion(model) ?? 0) >= SAMPLE_TAPS_MIN_OPSET;
+  return sampled ? sampledReader(model, tensors, settings) : fullReader(model, tensors, settings);
 }

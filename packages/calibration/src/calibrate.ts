@@ -1,10 +1,9 @@
 import { ForgeError } from "@trtforge/core";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
-import { loadOnnxModel, onnxSha256, opsetVersion, SAMPLE_TAPS_MIN_OPSET } from "@trtforge/onnx-graph";
+import { loadOnnxModel, onnxSha256 } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
-import { AbsHistogram, DEFAULT_BINS, FILL_MAGNITUDE } from "./abs-histogram.js";
+import { AbsHistogram, DEFAULT_BINS, type AbsHistogramState } from "./abs-histogram.js";
 import { createActivationReader } from "./activation-reader.js";
-import { tensorsThatMayHoldFills } from "./fill-tensors.js";
 import { amaxOf, relativeQuantError, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
 import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibration-record.js";
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
@@ -174,13 +173,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const selection = calibrationTensors(model, settings.scope, { derive: options.deriveScales ?? true });
   const histograms = new Map(selection.fetched.map((name) => [name, new AbsHistogram(settings.bins)]));
 
-  // Slice with a step input came with opset 10; older models are read whole.
-  const sampleStride = (opsetVersion(model) ?? 0) >= SAMPLE_TAPS_MIN_OPSET ? settings.sampleStride : 1;
-  const reader = await createActivationReader(model, selection.fetched, {
-    sampleStride,
-    intraOpThreads: options.intraOpThreads ?? 0,
-    maskedFromStart: sampleStride > 1 ? tensorsThatMayHoldFills(model, FILL_MAGNITUDE) : new Set(),
-  });
+  const reader = await createActivationReader(model, selection.fetched, { sampleStride: settings.sampleStride, intraOpThreads: options.intraOpThreads ?? 0 });
   const batches = Math.ceil(sample.length / settings.batchSize);
   let runMs = 0;
   let histogramMs = 0;
@@ -207,23 +200,28 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const quantError = new Map<string, number>();
   const skipped: CalibrationRecord["skipped"] = [];
   const excluded: CalibrationRecord["excluded_values"] = [];
-  // Once per histogram: tensors derived from another (copies, constant multiples) scale its amax.
-  const amaxOfSource = new Map<string, number>();
+  // Once per histogram: tensors derived from another (copies, constant multiples) scale its amax and share its error.
+  const bySource = new Map<string, { state: AbsHistogramState; amax: number; quantError: number }>();
+  const thresholdsOf = (source: string) => {
+    let known = bySource.get(source);
+    if (known === undefined) {
+      const state = histograms.get(source)!.snapshot();
+      const sourceAmax = amaxOf(state, { algorithm: settings.algorithm, percentile: settings.percentile });
+      known = { state, amax: sourceAmax, quantError: relativeQuantError(state, sourceAmax) };
+      bySource.set(source, known);
+    }
+    return known;
+  };
   for (const tensor of selection.tensors) {
     const { source, factor } = selection.derivedFrom.get(tensor)!;
-    const state = histograms.get(source)!.snapshot();
+    const { state, amax: sourceAmax, quantError: sourceError } = thresholdsOf(source);
     if (source === tensor && (state.fills > 0 || state.nan > 0)) excluded.push({ tensor, fills: state.fills, nan: state.nan, counted: state.counted });
-    let sourceAmax = amaxOfSource.get(source);
-    if (sourceAmax === undefined) {
-      sourceAmax = amaxOf(state, { algorithm: settings.algorithm, percentile: settings.percentile });
-      amaxOfSource.set(source, sourceAmax);
-    }
     const value = sourceAmax * factor;
     const scale = scaleOfAmax(value);
     if (value > 0 && Number.isFinite(value) && Math.fround(scale) > 0) {
       amax.set(tensor, value);
       scales.set(tensor, scale);
-      quantError.set(tensor, relativeQuantError(state, sourceAmax));
+      quantError.set(tensor, sourceError);
     } else {
       const why = state.counted === 0 ? "no finite value" : state.maxAbs === 0 ? "every finite value is 0" : `amax ${value} gives no usable float32 scale`;
       const kept = state.fills + state.nan > 0 ? ` (${state.fills} mask fill(s) and ${state.nan} NaN kept out)` : "";
