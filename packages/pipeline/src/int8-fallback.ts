@@ -1,6 +1,6 @@
 import type { Logger } from "@trtforge/core";
 import { compareModels } from "@trtforge/accuracy";
-import { insertQdq, serializeOnnxModel, type OnnxModel } from "@trtforge/onnx-graph";
+import { insertQdq, serializeOnnxModel, sitesWithScales, type OnnxModel } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
 
 export interface FallbackOptions {
@@ -39,12 +39,12 @@ export interface FallbackResult {
  * ONNX Runtime run of the Q/DQ model; the held-out articles are measured afterwards, separately.
  */
 export async function selectInt8Activations(o: FallbackOptions): Promise<FallbackResult> {
-  const sites = [...new Set(insertQdq(o.model, { activationScales: o.scales }).quantizedSites.flatMap((s) => s.activations.map((a) => a.tensor)))];
+  const sites = [...new Set(sitesWithScales(o.model, o.scales).flatMap((s) => s.activations.map((a) => a.tensor)))];
+  if (o.target === undefined) return { scales: new Map(o.scales), float: [], cosine: null, quantizedActivations: sites.length };
   const ranked = [...sites].sort((a, b) => (o.quantError.get(b) ?? 0) - (o.quantError.get(a) ?? 0));
   const reference = serializeOnnxModel(o.model);
   const maxFallback = Math.floor(ranked.length * o.maxFallbackShare);
   const steps = [0, 1, 2, ...Array.from({ length: Math.ceil(maxFallback / 2) }, (_, i) => 4 + 2 * i)].filter((k) => k <= maxFallback);
-  if (o.target === undefined) return { scales: new Map(o.scales), float: [], cosine: null, quantizedActivations: sites.length };
   let best: (FallbackResult & { cosine: number }) | undefined;
   for (const [index, k] of steps.entries()) {
     const float = new Set(ranked.slice(0, k));

@@ -92,7 +92,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     tool: o.toolVersion,
   });
   const calibrationSamples = o.precision === "int8" ? o.calibrationSamples : 0;
-  const { heldOut } = splitArticles(o.articles, { seed: o.seed, sampleSize: Math.max(calibrationSamples, 1), heldOutSize: o.heldOut });
+  const { sample, heldOut } = splitArticles(o.articles, { seed: o.seed, sampleSize: Math.max(calibrationSamples, 1), heldOutSize: o.heldOut });
   const tokenizer = await loadTokenizer(o.modelDir);
   const result = await runStage<PrecisionSummary>(o.workRoot, o.precision, key, async (temp) => {
     let calibration: CalibrationSummary | null = null;
@@ -117,7 +117,6 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       for (const warning of calibrated.warnings) o.log.warn({ stage: "calibrate" }, warning);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
       const fp32 = await loadOnnxModel(o.onnxPath);
-      const { sample } = splitArticles(o.articles, { seed: o.seed, sampleSize: o.calibrationSamples });
       const selection = await selectInt8Activations({
         model: fp32,
         scales: calibrated.scales,
