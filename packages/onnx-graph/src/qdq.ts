@@ -105,9 +105,11 @@ function namesRead(graph: GraphProto, into = new Set<string>()): Set<string> {
  * A site is quantized only when every activation input has a scale, so TensorRT never meets a
  * half-quantized GEMM; the others are returned for reporting.
  */
+const hasScales = (site: QuantizationSite, scales: ReadonlyMap<string, number>) => site.activations.every((a) => scales.has(a.tensor));
+
 /** The sites insertQdq quantizes with these scales: those whose every activation input has one. */
 export function sitesWithScales(model: OnnxModel, scales: ReadonlyMap<string, number>): QuantizationSite[] {
-  return quantizationSites(model).filter((site) => site.activations.every((a) => scales.has(a.tensor)));
+  return quantizationSites(model).filter((site) => hasScales(site, scales));
 }
 
 export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQdqResult {
@@ -119,7 +121,7 @@ export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQd
   }
   const scales = options.activationScales;
   const sites = quantizationSites(model);
-  const quantizedSites = sitesWithScales(model, scales);
+  const quantizedSites = sites.filter((site) => hasScales(site, scales));
   const unquantizedSites = sites.filter((site) => !quantizedSites.includes(site));
   const missingScales = [...new Set(unquantizedSites.flatMap((site) => site.activations.map((a) => a.tensor).filter((t) => !scales.has(t))))];
 
