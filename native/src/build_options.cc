@@ -4,22 +4,10 @@
 #include "js_errors.h"
 
 #include <cmath>
-#include <cstring>
 #include <set>
 
 namespace trtforge
 {
-
-char const* precisionName(Precision precision) noexcept
-{
-    switch (precision)
-    {
-    case Precision::kFP32: return "fp32";
-    case Precision::kFP16: return "fp16";
-    case Precision::kINT8: return "int8";
-    }
-    return "fp32";
-}
 
 std::vector<uint8_t> readBytes(Napi::Env env, Napi::Value value, char const* what)
 {

@@ -57,7 +57,6 @@ struct BuildOptions
     nvinfer1::ILogger::Severity logSeverity = nvinfer1::ILogger::Severity::kINFO;
 };
 
-char const* precisionName(Precision precision) noexcept;
 
 //! Throws Napi::Error (TypeError, or code TRT_MODE_REMOVED) on invalid options.
 BuildOptions readBuildOptions(Napi::Env env, Napi::Value value);

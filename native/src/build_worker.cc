@@ -162,14 +162,7 @@ private:
 
     void failWithLog(char const* code, std::string const& what, uint64_t mark)
     {
-        std::string message = what;
-        std::string const last = mLogger->lastErrorSince(mark);
-        if (!last.empty())
-        {
-            message += ": " + last;
-        }
-        mOutcome->failure.set(code, message);
-        mOutcome->failure.messages = mLogger->messagesSince(mark);
+        mLogger->fail(mOutcome->failure, code, what, mark);
     }
 
     void run()

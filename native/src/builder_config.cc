@@ -1,4 +1,5 @@
 #include "builder_config.h"
+#include "engine_io.h"
 
 #include <map>
 
@@ -19,12 +20,7 @@ std::string shapeToString(std::vector<int64_t> const& shape)
 
 std::string shapeToString(nvinfer1::Dims const& dims)
 {
-    std::vector<int64_t> shape;
-    for (int32_t i = 0; i < dims.nbDims && i < nvinfer1::Dims::MAX_DIMS; ++i)
-    {
-        shape.push_back(dims.d[i]);
-    }
-    return shapeToString(shape);
+    return shapeToString(dimsToVector(dims));
 }
 
 nvinfer1::Dims toDims(std::vector<int64_t> const& shape) noexcept

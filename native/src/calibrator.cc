@@ -24,7 +24,6 @@ bool CacheOnlyCalibrator::getBatch(void* /*bindings*/[], char const* /*names*/[]
 
 void const* CacheOnlyCalibrator::readCalibrationCache(std::size_t& length) noexcept
 {
-    mCacheRead = true;
     length = mCache.size();
     return mCache.empty() ? nullptr : mCache.data();
 }

@@ -20,12 +20,8 @@ public:
     void const* readCalibrationCache(std::size_t& length) noexcept override;
     void writeCalibrationCache(void const* ptr, std::size_t length) noexcept override;
 
-    //! True once TensorRT asked for the cache (it does when it calibrates).
-    bool cacheWasRead() const noexcept { return mCacheRead; }
-
 private:
     std::vector<uint8_t> mCache;
-    bool mCacheRead = false;
 };
 
 } // namespace trtforge

@@ -64,16 +64,7 @@ bool EngineCore::load(Napi::Env env, uint8_t const* data, size_t size, bool allo
         return false;
     }
     uint64_t const mark = mLogger->mark();
-    auto fail = [&](char const* code, std::string const& what) {
-        std::string message = what;
-        std::string const last = mLogger->lastErrorSince(mark);
-        if (!last.empty())
-        {
-            message += ": " + last;
-        }
-        failure.set(code, message);
-        failure.messages = mLogger->messagesSince(mark);
-    };
+    auto fail = [&](char const* code, std::string const& what) { mLogger->fail(failure, code, what, mark); };
 
     mRuntime.reset(nvinfer1::createInferRuntime(*mLogger));
     if (!mRuntime)

@@ -87,29 +87,6 @@ size_t dataTypeBytes(nvinfer1::DataType type) noexcept
     }
 }
 
-char const* ioModeName(nvinfer1::TensorIOMode mode) noexcept
-{
-    using nvinfer1::TensorIOMode;
-    switch (mode)
-    {
-    case TensorIOMode::kINPUT: return "input";
-    case TensorIOMode::kOUTPUT: return "output";
-    case TensorIOMode::kNONE: return "none";
-    default: return "none";
-    }
-}
-
-char const* tensorLocationName(nvinfer1::TensorLocation location) noexcept
-{
-    using nvinfer1::TensorLocation;
-    switch (location)
-    {
-    case TensorLocation::kDEVICE: return "device";
-    case TensorLocation::kHOST: return "host";
-    default: return "device";
-    }
-}
-
 char const* trtErrorCodeName(nvinfer1::ErrorCode code) noexcept
 {
     using nvinfer1::ErrorCode;

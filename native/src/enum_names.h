@@ -18,9 +18,6 @@ char const* dataTypeName(nvinfer1::DataType type) noexcept;
 //! Bytes per element, or 0 for packed sub-byte types (int4, fp4) that the runtime does not copy.
 size_t dataTypeBytes(nvinfer1::DataType type) noexcept;
 
-char const* ioModeName(nvinfer1::TensorIOMode mode) noexcept;
-char const* tensorLocationName(nvinfer1::TensorLocation location) noexcept;
-
 //! IErrorRecorder / IParserError codes without the leading k, e.g. "UNSUPPORTED_NODE".
 char const* trtErrorCodeName(nvinfer1::ErrorCode code) noexcept;
 char const* parserErrorCodeName(nvonnxparser::ErrorCode code) noexcept;

@@ -118,4 +118,15 @@ std::string JsLogger::lastErrorSince(uint64_t mark) const
     return "";
 }
 
+void JsLogger::fail(Failure& failure, char const* code, std::string what, uint64_t mark) const
+{
+    std::string const last = lastErrorSince(mark);
+    if (!last.empty())
+    {
+        what += ": " + last;
+    }
+    failure.set(code, std::move(what));
+    failure.messages = messagesSince(mark);
+}
+
 } // namespace trtforge

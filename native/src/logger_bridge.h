@@ -32,8 +32,9 @@ public:
     std::vector<TrtMessage> messagesSince(uint64_t mark) const;
     //! The last error-level message after `mark`, or "".
     std::string lastErrorSince(uint64_t mark) const;
-
-    Severity minSeverity() const noexcept { return mMinSeverity; }
+    //! Sets `failure` to `code` and `what`, followed by the last error TensorRT logged after `mark`,
+    //! with the messages logged since.
+    void fail(Failure& failure, char const* code, std::string what, uint64_t mark) const;
 
 private:
     struct Entry

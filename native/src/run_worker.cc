@@ -260,14 +260,7 @@ private:
 
     void failWithLog(char const* code, std::string const& what, uint64_t mark)
     {
-        std::string message = what;
-        std::string const last = mCore->logger().lastErrorSince(mark);
-        if (!last.empty())
-        {
-            message += ": " + last;
-        }
-        mFailure.set(code, message);
-        mFailure.messages = mCore->logger().messagesSince(mark);
+        mCore->logger().fail(mFailure, code, what, mark);
     }
 
     void infer()
