@@ -54,10 +54,20 @@ void JsLogger::forward(Severity severity, std::string text)
 
 void JsLogger::log(Severity severity, nvinfer1::AsciiChar const* msg) noexcept
 {
+    // Verbose builds log a great many info lines that go nowhere: no string, no lock for those.
+    bool const kept = severityRank(severity) <= severityRank(Severity::kWARNING);
+    bool const forwarded = mSink && mSink->wantsLogs() && severityRank(severity) <= severityRank(mMinSeverity);
+    if (!kept && !forwarded)
+    {
+        return;
+    }
     try
     {
         std::string text = msg != nullptr ? msg : "";
-        keep(severity, "log", "", text);
+        if (kept)
+        {
+            keep(severity, "log", "", text);
+        }
         forward(severity, std::move(text));
     }
     catch (...)
