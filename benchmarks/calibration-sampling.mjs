@@ -9,11 +9,9 @@
 // Needs a build first (tsc -b packages/calibration). Results: benchmarks/README.md.
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { inputOptions, loadArticlesAndTokenizer } from "./inputs.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     out: { type: "string" },
@@ -22,17 +20,12 @@ const { values } = parseArgs({
     scope: { type: "string", default: "all-float" },
     algorithms: { type: "string", default: "max,entropy,percentile,mse" },
     "other-articles": { type: "boolean", default: false },
-    onnx: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx") },
-    model: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2") },
-    articles: { type: "string", default: "/work/shared/data/ag_news/test.csv" },
+    ...inputOptions,
   },
 });
 if (!values.out) throw new Error("--out <file.json> is required");
 const { calibrate, DEFAULT_SAMPLE_STRIDE } = await import("../packages/calibration/dist/index.js");
-const { readArticles } = await import("../packages/articles/dist/index.js");
-const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
-const articles = await readArticles(values.articles);
-const tokenizer = await loadTokenizer(values.model);
+const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
 const stride = Number(values.stride ?? DEFAULT_SAMPLE_STRIDE);
 
 async function run(algorithm, sampleStride, seed = 0) {

@@ -14,11 +14,11 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { inputOptions, loadArticlesAndTokenizer, root } from "./inputs.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     out: { type: "string" },
@@ -27,16 +27,13 @@ const { values } = parseArgs({
     seq: { type: "string", default: "128" },
     rounds: { type: "string", default: "1" },
     "skip-ort": { type: "boolean", default: false },
-    onnx: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx") },
-    model: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2") },
-    articles: { type: "string", default: "/work/shared/data/ag_news/test.csv" },
+    ...inputOptions,
     python: { type: "string", default: process.env.TRTFORGE_PYTHON || join(root, ".venv/bin/python") },
     // Internal: run one side in this (child) process and print its JSON result.
     child: { type: "string" },
     scope: { type: "string", default: "all-float" },
     rows: { type: "string" },
     stride: { type: "string" },
-    ids: { type: "string" },
   },
 });
 const samples = Number(values.samples);
@@ -44,10 +41,8 @@ const batchSize = Number(values.batch);
 const seqLen = Number(values.seq);
 
 async function loadInputs() {
-  const { readArticles, splitArticles } = await import("../packages/articles/dist/index.js");
-  const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
-  const articles = await readArticles(values.articles);
-  const tokenizer = await loadTokenizer(values.model);
+  const { splitArticles } = await import("../packages/articles/dist/index.js");
+  const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
   // The sample calibrate() takes: seed 0, the first `samples` of the seeded order.
   const { sample } = splitArticles(articles, { seed: 0, sampleSize: samples });
   return { articles, tokenizer, sample };

@@ -23,18 +23,17 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { inputOptions, loadArticlesAndTokenizer, root } from "./inputs.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     out: { type: "string" },
     onnx: { type: "string" },
-    model: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2") },
+    model: inputOptions.model,
     "model-id": { type: "string", default: "sentence-transformers/all-MiniLM-L6-v2" },
-    articles: { type: "string", default: "/work/shared/data/ag_news/test.csv" },
+    articles: inputOptions.articles,
     python: { type: "string", default: process.env.TRTFORGE_PYTHON || join(root, ".venv/bin/python") },
     samples: { type: "string", default: "512" },
     "held-out": { type: "string", default: "1000" },
@@ -71,8 +70,7 @@ const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
 const command = `node benchmarks/int8-accuracy.mjs ${process.argv.slice(2).join(" ")}`.trim();
 process.stdout.write(`$ ${command}\n`);
 
-const { readArticles, splitArticles } = await import("../packages/articles/dist/index.js");
-const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
+const { splitArticles } = await import("../packages/articles/dist/index.js");
 const { calibrate } = await import("../packages/calibration/dist/index.js");
 const { selectInt8Activations } = await import("../packages/pipeline/dist/index.js");
 const { insertQdq, loadOnnxModel, mainGraph, saveOnnxModel } = await import("../packages/onnx-graph/dist/index.js");
@@ -180,8 +178,7 @@ const outputs = mainGraph(fp32Model).output.map((o) => o.name);
 result.fp32 = { onnx: onnxPath, sha256: createHash("sha256").update(fp32Bytes).digest("hex"), outputs, matmul: matmulInt8Share(fp32Model) };
 log(`fp32 ONNX ${onnxPath} (outputs ${outputs.join(", ")})`);
 
-const articles = await readArticles(values.articles);
-const tokenizer = await loadTokenizer(values.model);
+const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
 // The split the precision stage makes: the calibration sample first, then disjoint held-out articles.
 const { sample, heldOut } = splitArticles(articles, { seed, sampleSize: samples, heldOutSize });
 const heldOutTexts = heldOut.map((a) => a.text);
