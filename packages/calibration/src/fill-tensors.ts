@@ -1,4 +1,4 @@
-import { constantValue, DataType, isStandardDomain, mainGraph, readFloat32, tensorElemTypes, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
+import { constantValue, DataType, float32View, isStandardDomain, mainGraph, tensorElemTypes, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
 
 /**
  * Ops whose float outputs stay bounded whatever their inputs (a fill or an infinity maps to a
@@ -10,7 +10,7 @@ const FLOAT_TYPES: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.FLOAT
 
 function holdsFill(tensor: TensorProto, fillMagnitude: number): boolean {
   if (tensor.data_type !== DataType.FLOAT) return false;
-  const values = readFloat32(tensor);
+  const values = float32View(tensor);
   const low = -fillMagnitude;
   // NaN fails both comparisons. An indexed loop: this reads every weight of the model once.
   for (let i = 0; i < values.length; i++) {

@@ -14,7 +14,7 @@ export {
   type SavedOnnxModel,
 } from "./save.js";
 export { onnxSha256 } from "./hash.js";
-export { readFloat32, tensorDims, tensorFromTypedArray, tensorRawBytes } from "./tensor-data.js";
+export { float32View, readFloat32, tensorDims, tensorFromTypedArray, tensorRawBytes } from "./tensor-data.js";
 export { float16BitsToFloat32, float32ToFloat16Bits, FLOAT16_MAX } from "./float16.js";
 export { tensorElemTypes } from "./elem-types.js";
 export { withExtraOutputs } from "./extra-outputs.js";

@@ -100,6 +100,18 @@ export function withRawData(tensor: TensorProto, bytes: Uint8Array): void {
 }
 
 /** A FLOAT tensor's values; a copy, so that unaligned raw_data in a file buffer is no problem. */
+/**
+ * The tensor's float32 values for reading right away, without the copy readFloat32 makes when the
+ * bytes are 4-aligned: the view shares the model's buffer, so keep it no longer than the model.
+ */
+export function float32View(tensor: TensorProto): Float32Array {
+  const raw = hasRawData(tensor) ? tensor.raw_data! : undefined;
+  if (tensor.data_type === DataType.FLOAT && raw !== undefined && raw.byteOffset % 4 === 0 && raw.length === elementCount(tensorDims(tensor)) * 4) {
+    return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+  }
+  return readFloat32(tensor);
+}
+
 export function readFloat32(tensor: TensorProto): Float32Array {
   if (tensor.data_type !== DataType.FLOAT) {
     throw new ForgeError("USAGE", `tensor ${tensor.name} is not float32 (data_type ${tensor.data_type})`);
