@@ -6,6 +6,7 @@ import {
   serializeMetadata,
   type EngineMetadata,
 } from "@trtforge/engine-format";
+import type { ShapeProfile } from "@trtforge/native";
 import type { BuilderInfo } from "./builder-info.js";
 import type { EngineTarget } from "./engine-target.js";
 import { tensorSpec, type ProfileLimits } from "./profile-shapes.js";
@@ -39,6 +40,15 @@ export interface RealBuildFacts {
 
 function profileOf(target: EngineTarget): ProfileLimits {
   return { minBatch: 1, optBatch: target.optBatchSize, maxBatch: target.maxBatchSize, minSeq: target.minSeqLen, optSeq: target.optSeqLen, maxSeq: target.seqLen };
+}
+
+/** The builder's optimization profile of every input: the shapes the metadata records, for TensorRT. */
+export function shapeProfiles(target: EngineTarget): ShapeProfile[] {
+  const profile = profileOf(target);
+  return target.inputs.map((input) => {
+    const spec = tensorSpec(input, "int64", ["batch", "seq"], profile);
+    return { input, min: spec.min_shape, opt: spec.opt_shape, max: spec.max_shape };
+  });
 }
 
 function artifact(target: EngineTarget, trtVersion: string, engineBytes: Buffer, metadata: Omit<EngineMetadata, "checksum">): BuiltArtifact {

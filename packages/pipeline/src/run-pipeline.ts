@@ -1,11 +1,11 @@
 import { basename, join, resolve } from "node:path";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
 import { readArticles } from "@trtforge/articles";
-import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
+import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
-import { loadAddon, type AddonStatus, type ShapeProfile } from "@trtforge/native";
+import { loadAddon, type AddonStatus } from "@trtforge/native";
 import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
@@ -216,12 +216,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   if (addon.available && device) {
     const timingCache = await loadTimingCache(p.storeRoot, trtVersion, device.computeCapability);
     const o = p.options;
-    const profiles: ShapeProfile[] = report.inputs.map((input) => ({
-      input: input.name,
-      min: [1, o.minSeqLen],
-      opt: [o.optBatchSize, o.optSeqLen],
-      max: [o.maxBatchSize, o.seqLen],
-    }));
+    const profiles = shapeProfiles(target);
     const built = await buildWithAddon(addon.binding, {
       onnxPath: builtFrom.path,
       precision: o.precision,
