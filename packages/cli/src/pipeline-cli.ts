@@ -41,6 +41,7 @@ export interface PipelineCliOptions {
   opset: string;
   seed: string;
   marker?: boolean;
+  device: string;
   workDir?: string;
   storeRoot?: string;
   json?: boolean;
@@ -78,6 +79,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--opset <n>", "ONNX opset of the export", "17")
     .option("--seed <n>", "seed of the article sampling", "0")
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
+    .option("--device <n>", "GPU to build on (ids as build-engine --check-only lists them)", "0")
     .option("--work-dir <dir>", "where stage results are kept for reuse (default: .trtforge-work)")
     .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)");
 }
@@ -151,6 +153,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         seed: parseInteger(opts.seed, "--seed"),
         opset: parseInteger(opts.opset, "--opset"),
         marker: opts.marker ?? false,
+        deviceId: parseInteger(opts.device, "--device"),
         workRoot: opts.workDir ?? defaultWorkRoot(),
         storeRoot: opts.storeRoot,
         log,
