@@ -180,7 +180,7 @@ bool configureTimingCache(BuildOptions const& options, nvinfer1::IBuilderConfig&
     return true;
 }
 
-bool configurePrecision(BuildOptions const& options, nvinfer1::IBuilderConfig& config, BuildResources& resources)
+void configurePrecision(BuildOptions const& options, nvinfer1::IBuilderConfig& config, BuildResources& resources)
 {
 #if NV_TENSORRT_MAJOR >= 11
     // Strongly typed only (weak typing was refused when the options were read): the ONNX carries
@@ -207,7 +207,6 @@ bool configurePrecision(BuildOptions const& options, nvinfer1::IBuilderConfig& c
         }
     }
 #endif
-    return true;
 }
 
 bool configureCompatibility(BuildOptions const& options, nvinfer1::IBuilderConfig& config)
@@ -258,11 +257,7 @@ bool configureBuilder(BuildOptions const& options, nvinfer1::IBuilderConfig& con
     {
         config.setProgressMonitor(monitor);
     }
-    if (!configurePrecision(options, config, resources))
-    {
-        failure.set(codes::kBuildFailed, "could not apply the precision options");
-        return false;
-    }
+    configurePrecision(options, config, resources);
     if (!configureCompatibility(options, config))
     {
         failure.set(codes::kBuildFailed, "hardwareCompatibility \"same_compute_capability\" needs TensorRT 10.9+");
