@@ -9,7 +9,7 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const inputOptions = {
   onnx: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx") },
   model: { type: "string", default: join(root, ".tools/models/all-MiniLM-L6-v2") },
-  articles: { type: "string", default: join(root, "../shared/data/ag_news/test.csv") },
+  articles: { type: "string", default: join(root, "data/ag_news/test.csv") },
 };
 
 /** The articles and the model's tokenizer named by --articles and --model (packages must be built). */

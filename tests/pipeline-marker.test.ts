@@ -7,9 +7,10 @@ import { silentLogger } from "@trtforge/core";
 import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
 import type { PipelineOptions } from "@trtforge/pipeline";
 import { ROOT, runCli } from "./cli-helpers.js";
+import { agNewsCsv } from "./support/ag-news.js";
 
 const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
-const AG_NEWS = join(ROOT, "../shared/data/ag_news/test.csv");
+const AG_NEWS = agNewsCsv();
 
 let dir: string;
 let store: string;

@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_DIR = REPO / "python"
-AG_NEWS = Path(os.environ.get("TRTFORGE_AG_NEWS", REPO.parent / "shared" / "data" / "ag_news" / "test.csv"))
+AG_NEWS = Path(os.environ.get("TRTFORGE_AG_NEWS", REPO / "data" / "ag_news" / "test.csv"))
 TYPES = {"progress", "log", "result", "error"}
 STAGES = {"load", "export", "check", "reference", "report"}
 LEVELS = {"debug", "info", "warning", "error"}

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agNewsText, readArticles, seededOrder, splitArticles } from "../src/index.js";
+import { agNewsCsv } from "../../../tests/support/ag-news.js";
 
-const AG_NEWS = join(import.meta.dirname, "../../../../shared/data/ag_news/test.csv");
+const AG_NEWS = agNewsCsv();
 
 let dir: string;
 beforeEach(async () => {

