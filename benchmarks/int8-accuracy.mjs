@@ -100,7 +100,9 @@ function run(file, args, { timeoutSeconds, cwd = root } = {}) {
           timedOut = true;
           try {
             process.kill(-child.pid, "SIGKILL");
-          } catch {}
+          } catch {
+            // The process group is already gone.
+          }
         }, timeoutSeconds * 1000)
       : undefined;
     child.on("close", (code, signal) => {
@@ -109,7 +111,9 @@ function run(file, args, { timeoutSeconds, cwd = root } = {}) {
       let json;
       try {
         json = last ? JSON.parse(last) : undefined;
-      } catch {}
+      } catch {
+        // A last line that is not JSON: the run reports no result.
+      }
       resolvePromise({ code, signal, timedOut, wall_seconds: seconds(started), json, stdout, stderr });
     });
   });

@@ -49,7 +49,7 @@ export function minilmOnnx(): string {
       });
     } catch (err) {
       const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim().split("\n").slice(-15).join("\n");
-      throw new Error(`exporting ${modelDir} to ONNX failed: ${(err as Error).message}\n${stderr}`);
+      throw new Error(`exporting ${modelDir} to ONNX failed: ${(err as Error).message}\n${stderr}`, { cause: err });
     }
     try {
       renameSync(out, dir);

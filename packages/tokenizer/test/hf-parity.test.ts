@@ -6,7 +6,7 @@ import { readArticles } from "@trtforge/articles";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadTokenizer, type EncodedBatch, type EncodeOptions, type ModelTokenizer } from "../src/index.js";
 import { describeMismatch, firstMismatch, ID_FIELDS, rowsOf, type IdField, type IdRows } from "./id-comparison.js";
-import { REPO_ROOT, runPythonScript } from "./python.js";
+import { runPythonScript } from "./python.js";
 import { testModelDir } from "./test-model.js";
 import { agNewsCsv } from "../../../tests/support/ag-news.js";
 
