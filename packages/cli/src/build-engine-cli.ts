@@ -91,6 +91,7 @@ async function runModelBuild(opts: PipelineCliOptions): Promise<void> {
   }
   const verb = result.reused ? "reused" : "published";
   process.stdout.write(`${verb} ${result.kind} ${result.engineName}\n  ${result.versionPath}\n`);
+  process.stdout.write(`  current: ${result.current.change} (${result.agent}/current is ${result.current.version ?? "unset"})\n`);
   for (const f of result.accuracy as { output: string; candidate: string; cosine_mean: number; cosine_min: number; samples: number }[]) {
     process.stdout.write(`  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`);
   }

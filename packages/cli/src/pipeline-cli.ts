@@ -41,6 +41,7 @@ export interface PipelineCliOptions {
   opset: string;
   seed: string;
   marker?: boolean;
+  promote?: boolean;
   device: string;
   workDir?: string;
   storeRoot?: string;
@@ -79,6 +80,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--opset <n>", "ONNX opset of the export", "17")
     .option("--seed <n>", "seed of the article sampling", "0")
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
+    .option("--promote", "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet")
     .option("--device <n>", "GPU to build on (ids as build-engine --check-only lists them)", "0")
     .option("--work-dir <dir>", "where stage results are kept for reuse (default: .trtforge-work)")
     .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)");
@@ -153,6 +155,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         seed: parseInteger(opts.seed, "--seed"),
         opset: parseInteger(opts.opset, "--opset"),
         marker: opts.marker ?? false,
+        promote: opts.promote ?? false,
         deviceId: parseInteger(opts.device, "--device"),
         workRoot: opts.workDir ?? defaultWorkRoot(),
         storeRoot: opts.storeRoot,

@@ -159,7 +159,7 @@ export interface StagingClaim {
 export function versionExistsError(paths: AgentPaths, version: string): ForgeError {
   return new ForgeError("STORE_VERSION_EXISTS", `version "${version}" of agent "${paths.agent}" already exists in ${paths.root}`, {
     input: paths.versionDir(version),
-    fix: "published versions are immutable: choose another --version (the default is a fresh UTC timestamp)",
+    fix: "published versions are immutable: publish under another version name (model-store publish --version <name>; without it the name is a fresh UTC timestamp)",
   });
 }
 

@@ -1,7 +1,7 @@
 import { basename, join, resolve } from "node:path";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
 import { readArticles } from "@trtforge/articles";
-import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
+import { buildMarker, builderInfo, buildWithAddon, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
@@ -12,7 +12,8 @@ import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
 import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
-import { buildVersionName, findBuild, publishBuild } from "./publish-build.js";
+import { buildAgentName } from "./agent-name.js";
+import { buildVersionName, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
 
 export interface PipelineOptions {
@@ -44,6 +45,8 @@ export interface PipelineOptions {
   marker: boolean;
   workRoot: string;
   storeRoot: string | undefined;
+  /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
+  promote?: boolean | undefined;
   /** GPU to build on. */
   deviceId?: number | undefined;
   /** The TensorRT addon; default loadAddon(). Tests pass the fake addon. */
@@ -61,6 +64,8 @@ export interface PipelineResult {
   version: string;
   versionPath: string;
   engineName: string;
+  /** What happened to `<agent>/current` ("first": the agent had none) and the version it names now. */
+  current: CurrentOutcome;
   stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean } };
   accuracy: unknown[];
   validation: unknown;
@@ -88,6 +93,16 @@ function engineTarget(report: ExportReport, p: PipelineOptions, modelId: string)
     inputs: report.inputs.map((i) => i.name),
     outputs: report.outputs.map((out) => ({ name: out.name, dims: symbolic(out.shape) })),
   };
+}
+
+/** The profile's [batch, sequence] at min/opt/max (the one the build uses), as the store's list and show print it. */
+function profileShapes(t: EngineTarget): { min: number[]; opt: number[]; max: number[] } | undefined {
+  const first = shapeProfiles(t)[0];
+  return first === undefined ? undefined : { min: first.min, opt: first.opt, max: first.max };
+}
+
+function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
+  log.info({ agent, current: current.change, current_version: current.version }, `current: ${current.change} (${agent}/current is ${current.version ?? "unset"})`);
 }
 
 /**
@@ -172,7 +187,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   // A real build records the TensorRT that actually built it; a marker the one it stands in for.
   const trtVersion = addon.available ? addon.binding.trtVersion() : p.options.trtVersion;
   const target = { ...engineTarget(report, p, modelId), trtVersion };
-  const agent = engineAgentName(target.taskName);
+  const agent = buildAgentName(p.taskName, report.task, modelId);
   const buildKey = contentKey({
     kind,
     onnx: builtFrom.sha256,
@@ -193,8 +208,9 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   };
   if (existing) {
     log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
-    const engineName = String((existing.manifest.metadata as { engine?: unknown }).engine ?? "");
-    return { ...common, reused: true, version: existing.version, versionPath: existing.path, engineName };
+    const reused = await reuseBuild({ root: p.storeRoot, existing, promote: p.promote ?? false, log });
+    logCurrent(log, agent, reused.current);
+    return { ...common, reused: true, version: reused.version, versionPath: reused.path, engineName: reused.engineName, current: reused.current };
   }
 
   const createdAt = new Date();
@@ -285,11 +301,23 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     root: p.storeRoot,
     agent,
     buildKey,
+    engineName: artifact.engineName,
     files,
-    metadata: { kind, engine: artifact.engineName, build_key: buildKey, model_id: modelId, hf_revision: target.revision, precision: target.precision, trt_version: trtVersion },
+    metadata: {
+      kind,
+      engine: artifact.engineName,
+      build_key: buildKey,
+      model_id: modelId,
+      hf_revision: target.revision,
+      precision: target.precision,
+      trt_version: trtVersion,
+      shapes: profileShapes(target),
+    },
+    promote: p.promote ?? false,
     log,
   });
-  return { ...common, reused: false, version: published.version, versionPath: published.path, engineName: artifact.engineName };
+  logCurrent(log, agent, published.current);
+  return { ...common, reused: published.reused, version: published.version, versionPath: published.path, engineName: published.engineName, current: published.current };
 }
 
 export function defaultWorkRoot(): string {
