@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -64,6 +65,21 @@ async function build(storeRoot: string, optLevel: number, extra: Partial<Pipelin
   });
 }
 
+/** A stage temp folder named by a process that has exited: what a SIGKILLed run leaves. */
+function tempOfDeadRun(stageDir: string): string {
+  const library = join(ROOT, "packages/model-store/dist/index.js");
+  const script = `import(${JSON.stringify(library)}).then(async (m) => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const path = ${JSON.stringify(stageDir)} + "/.0123456789ab.tmp-" + m.writerTag() + "-Ab12Cd";
+    mkdirSync(path, { recursive: true });
+    writeFileSync(path + "/model.onnx", "partial");
+    process.stdout.write(path);
+  });`;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return run.stdout;
+}
+
 describe("current is the version the operator chose to serve", () => {
   it("moves on the first build, on --promote (fresh or reused) and on model-store promote, and nowhere else", async () => {
     const store = join(dir, "store-a");
@@ -77,7 +93,10 @@ describe("current is the version the operator chose to serve", () => {
     const bAgain = await build(store, 2, { promote: true });
     expect(bAgain).toMatchObject({ reused: true, version: b.version, current: { change: "promoted", version: b.version } });
 
+    const stale = tempOfDeadRun(join(work, "export"));
     const aAgain = await build(store, 3);
+    // The next run removed the dead run's stage folder before starting.
+    expect(existsSync(stale)).toBe(false);
     expect(aAgain).toMatchObject({ reused: true, version: a.version, current: { change: "unchanged", version: b.version } });
 
     const aPromoted = await build(store, 3, { promote: true });

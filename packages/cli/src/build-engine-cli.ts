@@ -7,6 +7,7 @@ import { buildMarkers } from "./build-markers.js";
 import { exportCommand } from "./export-cli.js";
 import { addPipelineOptions, runPipelineCli, type PipelineCliOptions } from "./pipeline-cli.js";
 import { setupCommand } from "./setup-cli.js";
+import { workGcCommand } from "./work-gc-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -102,6 +103,7 @@ export function createBuildEngineProgram(): Command {
   const program = new Command("build-engine").enablePositionalOptions();
   program.addCommand(setupCommand());
   program.addCommand(exportCommand());
+  program.addCommand(workGcCommand());
   return addPipelineOptions(program)
     .description("Build verified TensorRT engines from Hugging Face models; without TensorRT, check the host or write marker engines")
     .version(CLI_VERSION)

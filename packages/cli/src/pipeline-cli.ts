@@ -82,7 +82,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
     .option("--promote", "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet")
     .option("--device <n>", "GPU to build on (ids as build-engine --check-only lists them)", "0")
-    .option("--work-dir <dir>", "where stage results are kept for reuse (default: .trtforge-work)")
+    .option("--work-dir <dir>", "where stage results are kept for reuse (default: $TRTFORGE_WORK_DIR, else $XDG_CACHE_HOME/trtforge or ~/.cache/trtforge)")
     .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)");
 }
 

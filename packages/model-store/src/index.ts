@@ -16,6 +16,7 @@ export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";
 export type { StagingState } from "./staging.js";
 export { computeChecksum } from "./compute-checksum.js";
 export { taggedWriterLiveness, writerTag } from "./process-identity.js";
+export { withWaitLock, type WaitLockOptions } from "./wait-lock.js";
 export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH, STAGING_SUFFIX } from "./names.js";
 export { compareCodePoints } from "./code-point-order.js";
 export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";

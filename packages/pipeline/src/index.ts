@@ -9,3 +9,5 @@ export * from "./publish-build.js";
 export * from "./run-pipeline.js";
 export * from "./timing-cache.js";
 export * from "./int8-fallback.js";
+export * from "./work-dir.js";
+export * from "./agent-name.js";

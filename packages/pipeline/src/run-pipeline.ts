@@ -1,12 +1,12 @@
-import { basename, join, resolve } from "node:path";
-import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
+import { basename, join } from "node:path";
+import { ForgeError, type Logger } from "@trtforge/core";
 import { readArticles } from "@trtforge/articles";
 import { buildMarker, builderInfo, buildWithAddon, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
 import { loadAddon, type AddonStatus } from "@trtforge/native";
-import type { PublishFile } from "@trtforge/model-store";
+import { withWaitLock, type PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
@@ -15,6 +15,7 @@ import { provenanceRecord } from "./provenance.js";
 import { buildAgentName } from "./agent-name.js";
 import { buildVersionName, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
+import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
 
 export interface PipelineOptions {
   model: { folder: string; modelId: string | undefined; revision: string | undefined; storeRef: string | undefined };
@@ -112,6 +113,12 @@ function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
  * its build key and not redone.
  */
 export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
+  await removeStaleStageTemps(p.workRoot, p.log);
+  const { log, signal, onProgress, addon, promote, ...request } = p;
+  return withWaitLock(buildLockPath(p.workRoot, contentKey(request)), { waitingFor: `an identical build is running with the work dir ${p.workRoot}`, logger: log, signal }, () => runStages(p));
+}
+
+async function runStages(p: PipelineOptions): Promise<PipelineResult> {
   const log = p.log;
   const addon = p.addon ?? loadAddon();
   if (!addon.available && !p.marker) {
@@ -320,8 +327,5 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
   return { ...common, reused: published.reused, version: published.version, versionPath: published.path, engineName: published.engineName, current: published.current };
 }
 
-export function defaultWorkRoot(): string {
-  return resolve(projectRoot(), ".trtforge-work");
-}
 
 export { buildVersionName };

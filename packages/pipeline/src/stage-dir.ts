@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { stageTempPrefix } from "./work-dir.js";
 
 /**
  * A stage's output lives in `<work>/<stage>/<key>/` and counts as done only when its stage.json
@@ -21,7 +22,7 @@ export async function runStage<T>(workRoot: string, stage: string, key: string, 
     return { dir, reused: true, summary: JSON.parse(await readFile(join(dir, STAGE_FILE), "utf8")) as T };
   }
   await mkdir(join(workRoot, stage), { recursive: true });
-  const temp = await mkdtemp(join(workRoot, stage, `.${key.slice(0, 12)}.tmp-`));
+  const temp = await mkdtemp(join(workRoot, stage, stageTempPrefix(key)));
   try {
     const summary = await produce(temp);
     await writeFile(join(temp, STAGE_FILE), `${JSON.stringify(summary, null, 2)}\n`);
