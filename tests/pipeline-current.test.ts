@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,7 +142,9 @@ describe("current is the version the operator chose to serve", () => {
 
   it("two identical builds racing on one store: the loser reuses the winner's version", async () => {
     const store = join(dir, "store-c");
-    // Separate work dirs: both do all the work, and meet only at publishing.
+    // Separate work dirs (copies holding the stages done above), so the runs meet only at publishing.
+    await cp(work, join(dir, "work-1"), { recursive: true });
+    await cp(work, join(dir, "work-2"), { recursive: true });
     const [one, two] = await Promise.all([build(store, 1, { workRoot: join(dir, "work-1") }), build(store, 1, { workRoot: join(dir, "work-2") })]);
     expect(one.version).toBe(two.version);
     expect([one.reused, two.reused].sort()).toEqual([false, true]);
