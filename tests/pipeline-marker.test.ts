@@ -198,6 +198,14 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     expect(request.timingCache).toBeDefined();
   }, 300_000);
 
+  it("calibrates for the host's TensorRT: the precision stage key and the cache header follow the addon, not the default version", async () => {
+    const addon = createFakeAddon({ trtMajor: 10, trtVersion: "10.13.0.35" });
+    const result = await pipeline(addon, { typing: "weak", trtVersion: undefined });
+    const header = Buffer.from(addon.builds[0]!.calibrationCache!).toString("utf8").split("\n")[0];
+    expect(header).toBe("TRT-101300-EntropyCalibration2");
+    expect(result).toMatchObject({ trtVersion: "10.13.0.35", sources: { trtVersion: "host" }, stages: { precision: { reused: false } } });
+  }, 300_000);
+
   it("fails when no layer of the built engine runs in the asked precision", async () => {
     const addon = createFakeAddon({ trtMajor: 11, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
     await expect(pipeline(addon)).rejects.toMatchObject({ code: "PRECISION_NOT_APPLIED", message: expect.stringContaining("no layer of the built engine runs in int8") });
