@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { createFakeAddon } from "@trtforge/native/fake";
-import type { PipelineOptions, PipelineResult } from "@trtforge/pipeline";
+import type { PipelineInput, PipelineResult } from "@trtforge/pipeline";
 import { ROOT, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
@@ -27,39 +27,40 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 /** fp32 builds with the fake addon (no calibration): optimization levels give distinct build keys over one export. */
-async function build(storeRoot: string, optLevel: number, extra: Partial<PipelineOptions> = {}): Promise<PipelineResult> {
+async function build(storeRoot: string, optLevel: number, extra: Partial<PipelineInput> = {}): Promise<PipelineResult> {
   const { runPipeline } = await import("@trtforge/pipeline");
   const { resolveModelFolder } = await import("@trtforge/model-store");
+  // The model comes from its own store (as a folder); builds publish into the store under test.
   const model = (await resolveModelFolder({ agent: "memory", root: modelStore, strict: true }))!;
   const addon = createFakeAddon({ trtMajor: 10 });
   return runPipeline({
-    model: { folder: model.folder, modelId: model.modelId, revision: model.revision, storeRef: `store:memory@${model.version}` },
+    model: model.folder,
+    modelId: model.modelId,
+    revision: model.revision,
+    storeRoot,
     hfTask: "auto",
-    options: {
-      precision: "fp32",
-      typing: "strong",
-      trtVersion: "10.16.0",
-      maxBatchSize: 16,
-      optBatchSize: 8,
-      minSeqLen: 1,
-      optSeqLen: 64,
-      seqLen: 128,
-      workspaceBytes: 2 * 1024 ** 3,
-      builderOptimizationLevel: optLevel,
-      hardwareCompatibility: "none",
-      versionCompatible: false,
-    },
+    precision: "fp32",
+    typing: "strong",
+    trtVersion: "10.16.0",
+    maxBatch: 16,
+    optBatch: 8,
+    minSequenceLength: 1,
+    optSequenceLength: 64,
+    sequenceLength: 128,
+    workspaceMiB: 2048,
+    optLevel,
+    hardwareCompatibility: "none",
+    versionCompatible: false,
     articles: AG_NEWS,
     calibrationSamples: 16,
     heldOut: 16,
-    calibrationBatchSize: 16,
-    algorithm: "max",
+    calibrationBatch: 16,
+    calibrationAlgorithm: "max",
     seed: 0,
     opset: 17,
     marker: false,
     workRoot: work,
-    storeRoot,
-    log: silentLogger(),
+    logger: silentLogger(),
     addon: { available: true, trtMajor: addon.trtMajor, path: "fake", binding: addon },
     ...extra,
   });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
-import type { PipelineOptions } from "@trtforge/pipeline";
+import type { PipelineInput } from "@trtforge/pipeline";
 import { ROOT, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
@@ -72,9 +72,12 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
         "model.onnx",
         "model.qdq.onnx",
         "provenance.json",
+        "tokenizer",
         "validation.json",
       ].sort(),
     );
+    // What serving needs beside the engine: the tokenizer files and config.json, as from_pretrained() reads them.
+    expect((await readdir(join(result.versionPath, "tokenizer"))).sort()).toEqual(["config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]);
     expect(result.engineName).toBe("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.16.0-int8.engine");
     const cache = await readFile(join(result.versionPath, "calibration.cache"), "utf8");
     expect(cache.split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
@@ -98,6 +101,11 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(provenance.model.store_ref).toMatch(/^store:memory@/);
     expect(provenance.onnx.built_from).toBe("model.qdq.onnx");
     expect(provenance.toolchain.python.torch).toMatch(/^2\.13\.0/);
+    // Where each value came from: the flags above, the build matrix entry of MiniLM, or the defaults.
+    const record = provenance as unknown as { request: { matrix_entry: string; sources: Record<string, string> }; articles: { usable: number; bad_rows: { count: number } } };
+    expect(record.request.matrix_entry).toBe("embeddings");
+    expect(record.request.sources).toMatchObject({ maxBatch: "flag", sequenceLength: "flag", optSequenceLength: "models.yaml entry embeddings", optBatch: "default", seed: "default", trtVersion: "models.yaml entry embeddings", taskName: "models.yaml entry embeddings" });
+    expect(record.articles).toMatchObject({ usable: 7600, bad_rows: { count: 0 } });
   }, 600_000);
 
   it("reuses the identical build the second time", () => {
@@ -123,41 +131,35 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
 });
 
 describe("the same pipeline with a real-build addon (the fake addon: TensorRT itself never runs here)", () => {
-  const pipeline = async (addon: FakeAddon | undefined, patch: Partial<PipelineOptions["options"]> = {}, extra: Partial<PipelineOptions> = {}) => {
+  const pipeline = async (addon: FakeAddon | undefined, patch: Partial<PipelineInput> = {}) => {
     const { runPipeline } = await import("@trtforge/pipeline");
-    const { resolveModelFolder } = await import("@trtforge/model-store");
-    const model = (await resolveModelFolder({ agent: "memory", root: store, strict: true }))!;
     return runPipeline({
-      model: { folder: model.folder, modelId: model.modelId, revision: model.revision, storeRef: `store:memory@${model.version}` },
-      hfTask: "auto",
-      options: {
-        precision: "int8",
-        typing: "strong",
-        trtVersion: "10.16.0",
-        maxBatchSize: 16,
-        optBatchSize: 8,
-        minSeqLen: 1,
-        optSeqLen: 128,
-        seqLen: 128,
-        workspaceBytes: 2 * 1024 ** 3,
-        builderOptimizationLevel: 3,
-        hardwareCompatibility: "none",
-        versionCompatible: false,
-        ...patch,
-      },
+      model: "store:memory",
+      storeRoot: store,
+      workRoot: work,
+      precision: "int8",
+      typing: "strong",
+      trtVersion: "10.16.0",
+      maxBatch: 16,
+      optBatch: 8,
+      minSequenceLength: 1,
+      optSequenceLength: 128,
+      sequenceLength: 128,
+      workspaceMiB: 2048,
+      optLevel: 3,
+      hardwareCompatibility: "none",
+      versionCompatible: false,
       articles: AG_NEWS,
       calibrationSamples: 64,
       heldOut: 64,
-      calibrationBatchSize: 16,
-      algorithm: "entropy",
+      calibrationBatch: 16,
+      calibrationAlgorithm: "entropy",
       seed: 0,
       opset: 17,
       marker: false,
-      workRoot: work,
-      storeRoot: store,
-      log: silentLogger(),
+      logger: silentLogger(),
       addon: addon ? { available: true, trtMajor: addon.trtMajor, path: "fake", binding: addon } : undefined,
-      ...extra,
+      ...patch,
     });
   };
 
@@ -186,7 +188,7 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
 
   it("gives TensorRT 10 weak typing the fp32 ONNX and the calibration cache, and feeds back the stored timing cache", async () => {
     const addon = createFakeAddon({ trtMajor: 10 });
-    await pipeline(addon, { typing: "weak", builderOptimizationLevel: 2 });
+    await pipeline(addon, { typing: "weak", optLevel: 2 });
     const request = addon.builds[0]!;
     expect(request.onnxPath).toMatch(/onnx\/model\.onnx$/);
     const cacheLines = Buffer.from(request.calibrationCache!).toString("utf8").trim().split("\n");
@@ -196,6 +198,14 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     expect(request.timingCache).toBeDefined();
   }, 300_000);
 
+  it("calibrates for the host's TensorRT: the precision stage key and the cache header follow the addon, not the default version", async () => {
+    const addon = createFakeAddon({ trtMajor: 10, trtVersion: "10.13.0.35" });
+    const result = await pipeline(addon, { typing: "weak", trtVersion: undefined });
+    const header = Buffer.from(addon.builds[0]!.calibrationCache!).toString("utf8").split("\n")[0];
+    expect(header).toBe("TRT-101300-EntropyCalibration2");
+    expect(result).toMatchObject({ trtVersion: "10.13.0.35", sources: { trtVersion: "host" }, stages: { precision: { reused: false } } });
+  }, 300_000);
+
   it("fails when no layer of the built engine runs in the asked precision", async () => {
     const addon = createFakeAddon({ trtMajor: 11, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
     await expect(pipeline(addon)).rejects.toMatchObject({ code: "PRECISION_NOT_APPLIED", message: expect.stringContaining("no layer of the built engine runs in int8") });
@@ -203,18 +213,18 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
 
   it("turns parser errors into TRT_PARSE_FAILED naming node and operator", async () => {
     const addon = createFakeAddon({ trtMajor: 10, parseErrors: [{ node: 7, nodeName: "/encoder/Attention", operator: "Attention", message: "unsupported", errorCode: "UNSUPPORTED_NODE" }] });
-    await expect(pipeline(addon, { builderOptimizationLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
+    await expect(pipeline(addon, { optLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
   }, 300_000);
 
   it("refuses weak typing on a TensorRT 11 runtime", async () => {
     const addon = createFakeAddon({ trtMajor: 11 });
-    await expect(pipeline(addon, { typing: "weak", builderOptimizationLevel: 4 })).rejects.toMatchObject({ code: "TRT_MODE_REMOVED" });
+    await expect(pipeline(addon, { typing: "weak", optLevel: 4 })).rejects.toMatchObject({ code: "TRT_MODE_REMOVED" });
   }, 300_000);
 
   it("cancels a running build through the signal", async () => {
     const addon = createFakeAddon({ trtMajor: 10, stepDelayMs: 200 });
     const controller = new AbortController();
-    const run = pipeline(addon, { builderOptimizationLevel: 5 }, { signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
+    const run = pipeline(addon, { optLevel: 5, signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
     await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
   }, 300_000);
 });

@@ -244,6 +244,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     onnx_sha256: hash,
     dataset_sha256: options.articles.sha256,
     dataset: options.articles.source,
+    bad_rows: options.articles.badRows,
     algorithm: settings.algorithm,
     ...(settings.percentile === undefined ? {} : { percentile: settings.percentile }),
     trt_cache_algorithm: trtCacheAlgorithmFor(settings.algorithm),

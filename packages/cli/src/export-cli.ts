@@ -1,16 +1,10 @@
-import { join } from "node:path";
 import { Command, Option } from "commander";
-import { projectRoot } from "@trtforge/core";
 import { exportModel } from "@trtforge/export";
+import { defaultSamplesPath, resolveModelSource } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
-import { resolveModelSource } from "./model-ref.js";
 import { parseInteger } from "./parse-options.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
-
-export function defaultSamplesPath(): string {
-  return join(projectRoot(), "conf/samples/ag_news_1000.jsonl");
-}
 
 interface ExportOptions {
   model: string;

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   INVALID_LIMIT: 11,
   INVALID_NAME: 12,
   INVALID_ENGINE_NAME: 13,
+  /** A build option is not one of its allowed values (typing, calibration algorithm, ...): the library's counterpart of a command-line choice. */
+  INVALID_OPTION: 14,
   FILE_NOT_FOUND: 20,
   NOT_A_FILE: 21,
   NOT_A_DIRECTORY: 22,
@@ -31,6 +33,8 @@ export const ERROR_CODES = {
   HOST_MODE_UNAVAILABLE: 50,
   TOOLCHAIN_UNREADABLE: 51,
   PYTHON_UNAVAILABLE: 52,
+  /** No ModelStore root was given and MODEL_STORE_ROOT is not set. */
+  STORE_ROOT_UNSET: 58,
   STORE_VERSION_EXISTS: 60,
   STORE_AGENT_NOT_FOUND: 61,
   STORE_VERSION_NOT_FOUND: 62,

@@ -6,3 +6,4 @@ export * from "./legacy.js";
 export * from "./marker.js";
 export * from "./plan-header.js";
 export * from "./sidecar.js";
+export * from "./shape-limits.js";

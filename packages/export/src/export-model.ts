@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ForgeError, fsError, writeFileAtomic, type Logger } from "@trtforge/core";
+import { ForgeError, fsError, writeFileAtomic, writeFolderAtomic, type Logger } from "@trtforge/core";
 import { readArticles, splitArticles } from "@trtforge/articles";
 import type { ExportProgress, ExportReport } from "./protocol.js";
 import { checkedPython } from "./python-env.js";
@@ -91,8 +91,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   } catch (err) {
     throw fsError(err, dirname(out), "preparing the output folder");
   }
-  const temp = await mkdtemp(join(dirname(out), `.${basename(out)}.tmp-`));
-  try {
+  return writeFolderAtomic(out, async (temp) => {
     const samplesFile = join(temp, "samples.jsonl");
     await writeFile(samplesFile, sample.map((a) => JSON.stringify({ text: a.text, origin: a.origin })).join("\n") + "\n");
     const report = await runExporter(
@@ -128,13 +127,6 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       });
     }
     await writeFileAtomic(join(temp, "validation.json"), `${JSON.stringify({ reference: "pytorch-fp32", candidate: "onnx-fp32-onnxruntime", samples_sha256: articles.sha256, ...validation }, null, 2)}\n`);
-    // mkdtemp makes the folder private; the result is shared like every other artifact.
-    await chmod(temp, 0o755);
-    if (options.force) await rm(out, { recursive: true, force: true });
-    await rename(temp, out);
     return { dir: out, onnxPath: join(out, basename(report.onnx_file)), report, validation, samplesSha256: articles.sha256 };
-  } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    throw err;
-  }
+  }, { replace: options.force ?? false });
 }

@@ -16,7 +16,7 @@ export interface ExportStageOptions {
   samplesSha256: string;
   seqLen: number;
   toolVersion: string;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal;
   onProgress?: (stage: string, current: number, total: number) => void;
 }
@@ -29,7 +29,9 @@ export interface ExportStageSummary {
 }
 
 /** HF folder → validated fp32 ONNX, keyed by the folder's content and every export option. */
-export async function exportStage(o: ExportStageOptions): Promise<ExportStageSummary & { reused: boolean; dir: string }> {
+export type ExportStageResult = ExportStageSummary & { reused: boolean; dir: string };
+
+export async function exportStage(o: ExportStageOptions): Promise<ExportStageResult> {
   const modelChecksum = await computeChecksum(o.modelDir);
   const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, tool: o.toolVersion });
   const result = await runStage<ExportStageSummary>(o.workRoot, "export", key, async (temp) => {
@@ -42,12 +44,12 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageSum
       seqLen: o.seqLen,
       ...(o.modelId ? { modelId: o.modelId } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
-      log: o.log,
+      log: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (p) => o.onProgress?.(p.stage, p.current, p.total),
     });
     return { onnx_path: "onnx/model.onnx", model_checksum: modelChecksum, report: exported.report, validation: exported.validation };
   });
-  if (result.reused) o.log.info({ dir: result.dir }, "export: reusing an identical earlier export");
+  if (result.reused) o.logger.info({ dir: result.dir }, "export: reusing an identical earlier export");
   return { ...result.summary, onnx_path: join(result.dir, result.summary.onnx_path), reused: result.reused, dir: result.dir };
 }

@@ -39,7 +39,7 @@ export interface PrecisionStageOptions {
   /** int8: the cosine on calibration articles below which the worst activations go back to float. */
   int8TargetCosine: number | undefined;
   toolVersion: string;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal | undefined;
   onProgress?: (stage: string, current: number, total: number) => void;
 }
@@ -77,7 +77,9 @@ export interface PrecisionSummary {
  * int8 → calibration on real articles, a TensorRT calibration cache and a Q/DQ model; fp16 → an
  * fp16 ONNX. Then both are measured against fp32 on held-out articles and gated by --min-cosine.
  */
-export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionSummary & { dir: string; reused: boolean }> {
+export type PrecisionStageResult = PrecisionSummary & { dir: string; reused: boolean };
+
+export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionStageResult> {
   if (o.precision === "fp32") {
     return { precision: "fp32", strong_onnx_file: o.onnxPath, strong_onnx_sha256: o.onnxSha256, calibration: null, accuracy: [], held_out: 0, dir: "", reused: false };
   }
@@ -114,7 +116,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         ...(o.signal ? { signal: o.signal } : {}),
         onBatch: (done, total) => o.onProgress?.("calibrate", done, total),
       });
-      for (const warning of calibrated.warnings) o.log.warn({ stage: "calibrate" }, warning);
+      for (const warning of calibrated.warnings) o.logger.warn({ stage: "calibrate" }, warning);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
       const fp32 = await loadOnnxModel(o.onnxPath);
       const selection = await selectInt8Activations({
@@ -128,13 +130,13 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         maxFallbackShare: 0.25,
         seqLen: o.seqLen,
         batchSize: o.batchSize,
-        log: o.log,
+        log: o.logger,
         onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
       await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
       const qdq = insertQdq(fp32, { activationScales: selection.scales });
-      if (qdq.unquantizedSites.length > 0) o.log.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
+      if (qdq.unquantizedSites.length > 0) o.logger.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
       calibration = {
