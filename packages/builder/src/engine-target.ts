@@ -38,7 +38,7 @@ export function checkSequenceLength(value: number, input: string): number {
   if (!Number.isInteger(value) || value < 1 || value > LIMITS.seqLen) {
     throw new ForgeError("INVALID_LIMIT", `${input} must be an integer from 1 to ${LIMITS.seqLen}, got ${value}`, {
       input,
-      fix: `pass a sequence length between 1 and ${LIMITS.seqLen} (512 for BERT, 514 for RoBERTa position tables)`,
+      fix: `pass a sequence length between 1 and ${LIMITS.seqLen} (at most the model's own limit: 512 for BERT and RoBERTa)`,
     });
   }
   return value;

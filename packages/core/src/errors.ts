@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   INVALID_LIMIT: 11,
   INVALID_NAME: 12,
   INVALID_ENGINE_NAME: 13,
+  /** A sequence length longer than the model's position table or tokenizer allows. */
+  SEQUENCE_TOO_LONG: 14,
   FILE_NOT_FOUND: 20,
   NOT_A_FILE: 21,
   NOT_A_DIRECTORY: 22,

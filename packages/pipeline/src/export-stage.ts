@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Logger } from "@trtforge/core";
-import { exportModel, type ExportReport, type ValidationResult } from "@trtforge/export";
+import { exportModel, type ExportReport, type ShapeCase, type ValidationResult } from "@trtforge/export";
 import { computeChecksum } from "@trtforge/model-store";
 import { contentKey } from "./content-key.js";
 import { runStage } from "./stage-dir.js";
@@ -15,6 +15,8 @@ export interface ExportStageOptions {
   samples: string;
   samplesSha256: string;
   seqLen: number;
+  /** The build profile's shapes: the ONNX is validated against PyTorch at each of them. */
+  shapes: readonly ShapeCase[];
   toolVersion: string;
   log: Logger;
   signal?: AbortSignal;
@@ -31,7 +33,7 @@ export interface ExportStageSummary {
 /** HF folder → validated fp32 ONNX, keyed by the folder's content and every export option. */
 export async function exportStage(o: ExportStageOptions): Promise<ExportStageSummary & { reused: boolean; dir: string }> {
   const modelChecksum = await computeChecksum(o.modelDir);
-  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, tool: o.toolVersion });
+  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, shapes: o.shapes, tool: o.toolVersion });
   const result = await runStage<ExportStageSummary>(o.workRoot, "export", key, async (temp) => {
     const exported = await exportModel({
       modelDir: o.modelDir,
@@ -40,6 +42,7 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageSum
       opset: o.opset,
       samples: o.samples,
       seqLen: o.seqLen,
+      shapes: o.shapes,
       ...(o.modelId ? { modelId: o.modelId } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
       log: o.log,

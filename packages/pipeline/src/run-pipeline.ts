@@ -10,6 +10,7 @@ import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
+import { checkProfileLengths, profileShapeCases } from "./profile-shapes.js";
 import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
 import { buildVersionName, findBuild, publishBuild } from "./publish-build.js";
@@ -103,6 +104,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     // Checked first so that a host that cannot build says so before minutes of export.
     log.warn({ reason: addon.message }, "TensorRT is not available: the run will stop before the build stage");
   }
+  await checkProfileLengths(p.model.folder, p.options);
   const tool = await builderInfo();
   const articles = await readArticles(p.articles);
   const exported = await exportStage({
@@ -115,6 +117,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     samples: p.articles,
     samplesSha256: articles.sha256,
     seqLen: p.options.optSeqLen,
+    shapes: profileShapeCases(p.options),
     toolVersion: `${tool.version}+${tool.git_commit ?? "unknown"}`,
     log,
     ...(p.signal ? { signal: p.signal } : {}),
