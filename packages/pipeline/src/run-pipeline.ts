@@ -10,6 +10,7 @@ import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
+import { labelOptions } from "./label-decision.js";
 import { checkProfileLengths, profileShapeCases } from "./profile-shapes.js";
 import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
@@ -147,7 +148,8 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     sampleStride: p.calibrationSampleStride,
     trtVersion: p.options.trtVersion,
     outputs,
-    labelOutputs: outputs.filter((o) => o === "logits"),
+    ...(await labelOptions(report.task, outputs, p.model.folder)),
+    shapes: profileShapeCases(p.options),
     minCosine: p.minCosine,
     int8TargetCosine: p.int8TargetCosine,
     toolVersion: tool.version,
