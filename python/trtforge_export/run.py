@@ -37,7 +37,7 @@ REPORT_FILE = "report.json"
 # different lengths, so batch (2) and sequence differ and padding is present.
 EXAMPLE_TEXTS = ("The quick brown fox jumps over the lazy dog near the river bank.", "Markets rallied today.")
 _ROBERTA_LIKE = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text",
-                 "longformer"}
+                 "longformer", "ibert", "mpnet"}
 
 
 class _ProtocolLogHandler(logging.Handler):
@@ -189,7 +189,8 @@ def _check_seq_len(seq_len: int, config: Any) -> None:
     if not isinstance(limit, int):
         return
     if config.model_type in _ROBERTA_LIKE:  # positions start after the padding index
-        limit -= int(getattr(config, "pad_token_id", 1) or 1) + 1
+        pad = getattr(config, "pad_token_id", None)
+        limit -= (1 if pad is None else int(pad)) + 1
     if seq_len > limit:
         raise ExportError("BAD_INPUT", f"--seq-len {seq_len} exceeds the model's {limit} positions",
                           f"pass --seq-len {limit} or less")
