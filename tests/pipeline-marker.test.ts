@@ -89,11 +89,27 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
 
     const verify = runCli("verify-engine", [join(result.versionPath, result.engineName), "--json"]);
     expect(verify.status, verify.stdout).toBe(0);
-    const report = verify.json() as { ok: boolean; kind: string; metadata: { onnx_sha256: string; calibration: { sample_count: number; cache_sha256: string }; accuracy: { output: string; samples: number }[] } };
+    const report = verify.json() as { ok: boolean; kind: string; metadata: { onnx_sha256: string; calibration: { sample_count: number; cache_sha256: string }; accuracy: { output: string; samples: number; shape?: { name: string; batch: number; seq_len: number } }[]; inputs: { name: string; min_shape: number[]; opt_shape: number[]; max_shape: number[] }[] } };
     expect(report).toMatchObject({ ok: true, kind: "marker" });
     expect(report.metadata.calibration.sample_count).toBe(64);
-    expect(report.metadata.accuracy.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
-    expect(report.metadata.accuracy[0]!.samples).toBe(64);
+    const heldOut = report.metadata.accuracy.filter((a) => a.shape === undefined);
+    expect(heldOut.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
+    expect(heldOut[0]!.samples).toBe(64);
+    // Every shape the metadata declares was run, in the accuracy stage and in the export's validation.
+    const declared = report.metadata.inputs[0]!;
+    const profile = [["min", declared.min_shape], ["opt", declared.opt_shape], ["max", declared.max_shape]] as const;
+    expect(profile.map(([, s]) => s)).toEqual([[1, 1], [8, 128], [16, 128]]);
+    for (const [name, [batch, seqLen]] of profile) {
+      const runs = report.metadata.accuracy.filter((a) => a.shape?.name === name);
+      expect(runs.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
+      expect(runs[0]!.shape).toEqual({ name, batch, seq_len: seqLen });
+      expect(runs[0]!.samples).toBe(batch);
+    }
+    const validation = JSON.parse(await readFile(join(result.versionPath, "validation.json"), "utf8")) as { passed: boolean; shapes: { name: string; batch: number; seq_len: number; passed: boolean; outputs: { samples: number }[] }[] };
+    expect(validation.passed).toBe(true);
+    expect(validation.shapes.map((s) => [s.name, [s.batch, s.seq_len], s.passed, s.outputs[0]!.samples])).toEqual(profile.map(([name, shape]) => [name, shape, true, shape[0]]));
+    const accuracyFile = JSON.parse(await readFile(join(result.versionPath, "accuracy.json"), "utf8")) as unknown[];
+    expect(accuracyFile).toEqual(report.metadata.accuracy);
     expect(runCli("verify-engine", [join(result.versionPath, result.engineName), "--require-real"]).status).toBe(1);
     expect(runCli("model-store", ["verify", "--agent", "trt-embeddings", "--root", store]).status).toBe(0);
 

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   INVALID_ENGINE_NAME: 13,
   /** A build option is not one of its allowed values (typing, calibration algorithm, ...): the library's counterpart of a command-line choice. */
   INVALID_OPTION: 14,
+  /** A sequence length longer than the model's position table or tokenizer allows. */
+  SEQUENCE_TOO_LONG: 15,
   FILE_NOT_FOUND: 20,
   NOT_A_FILE: 21,
   NOT_A_DIRECTORY: 22,

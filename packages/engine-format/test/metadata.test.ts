@@ -90,7 +90,7 @@ describe("legacy JustNewsAgent sidecars", () => {
       model_name: "sentiment",
       num_classes: 3,
       max_batch_size: 100,
-      sequence_length: 514,
+      sequence_length: 514, // as JustNewsAgent's compiler wrote it; trtforge itself refuses 514 for RoBERTa (512 usable)
       precision: "fp16",
       build_time: 812.4,
       created_at: "2025-07-28 14:02:11",

@@ -6,6 +6,8 @@ import { readArticles, splitArticles } from "@trtforge/articles";
 import type { ExportProgress, ExportReport } from "./protocol.js";
 import { checkedPython } from "./python-env.js";
 import { runExporter, type ExporterArgs } from "./run-exporter.js";
+import { assertSequenceLength, modelSequenceLimit } from "./sequence-limit.js";
+import type { ShapeCase } from "./shape-cases.js";
 import { DEFAULT_TOLERANCES, type Tolerance } from "./tolerances.js";
 import { validateOnnx, type ValidationResult } from "./validate-onnx.js";
 
@@ -20,6 +22,8 @@ export interface ExportModelOptions {
   samples: string;
   maxSamples?: number;
   seqLen?: number;
+  /** Full shapes to validate at besides the samples (the build profile's min, opt and max). */
+  shapes?: readonly ShapeCase[];
   batchSize?: number;
   seed?: number;
   modelId?: string;
@@ -61,9 +65,9 @@ async function assertModelFolder(modelDir: string): Promise<void> {
 }
 
 function formatValidation(v: ValidationResult): string {
-  return v.outputs
-    .map((o) => `  ${o.output}: max |diff| ${o.max_abs_diff.toExponential(3)} (limit ${v.tolerance.maxAbsDiff}), cosine mean ${o.cosine_mean.toFixed(6)} min ${o.cosine_min.toFixed(6)} (limit ${v.tolerance.minCosine}) over ${o.samples} samples${o.passed ? "" : "  <- over tolerance"}`)
-    .join("\n");
+  const line = (o: ValidationResult["outputs"][number], where: string) =>
+    `  ${o.output}${where}: max |diff| ${o.max_abs_diff.toExponential(3)} (limit ${v.tolerance.maxAbsDiff}), cosine mean ${o.cosine_mean.toFixed(6)} min ${o.cosine_min.toFixed(6)} (limit ${v.tolerance.minCosine}) over ${o.samples} samples${o.passed ? "" : "  <- over tolerance"}`;
+  return [...v.outputs.map((o) => line(o, "")), ...v.shapes.flatMap((s) => s.outputs.map((o) => line(o, ` at ${s.name} shape [${s.batch}, ${s.seq_len}]`)))].join("\n");
 }
 
 /**
@@ -75,6 +79,9 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   const modelDir = resolve(options.modelDir);
   const out = resolve(options.out);
   await assertModelFolder(modelDir);
+  const limit = await modelSequenceLimit(modelDir);
+  assertSequenceLength(options.seqLen ?? 128, limit, "the reference sequence length", modelDir);
+  for (const shape of options.shapes ?? []) assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
   if (existsSync(out) && !options.force) {
     throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, { input: out, fix: "choose another output folder or pass --force to replace it" });
   }
@@ -107,6 +114,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
         modelId: options.modelId,
         revision: options.revision,
         externalData: options.externalData ?? "auto",
+        shapes: options.shapes,
       },
       { python, timeoutMs: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS, signal: options.signal, log: options.log, onProgress: options.onProgress },
     );
@@ -115,6 +123,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       referencePath: join(temp, basename(report.reference.file)),
       inputNames: report.inputs.map((i) => i.name),
       outputNames: report.outputs.map((o) => o.name),
+      shapeReferences: (report.reference.shapes ?? []).map((r) => ({ name: r.name, batch: r.batch, seqLen: r.seq_len, path: join(temp, basename(r.file)) })),
       tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
       onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
     });

@@ -22,7 +22,13 @@ export const ExportReportSchema = z.looseObject({
   external_data: z.boolean(),
   inputs: z.array(TensorReportSchema).min(1),
   outputs: z.array(TensorReportSchema).min(1),
-  reference: z.looseObject({ file: z.string().min(1), samples: z.number().int().positive(), seq_len: z.number().int().positive() }),
+  reference: z.looseObject({
+    file: z.string().min(1),
+    samples: z.number().int().positive(),
+    seq_len: z.number().int().positive(),
+    /** References at full shapes (--shapes), one safetensors file each. */
+    shapes: z.array(z.looseObject({ name: z.string().min(1), batch: z.number().int().positive(), seq_len: z.number().int().positive(), file: z.string().min(1) })).optional(),
+  }),
   versions: z.record(z.string(), z.string().nullable()),
   export_seconds: z.number().optional(),
   reference_seconds: z.number().optional(),

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Logger } from "@trtforge/core";
-import { exportModel, type ExportReport, type ValidationResult } from "@trtforge/export";
+import { exportModel, type ExportReport, type ShapeCase, type ValidationResult } from "@trtforge/export";
 import { computeChecksum } from "@trtforge/model-store";
 import { contentKey } from "./content-key.js";
 import { runStage } from "./stage-dir.js";
@@ -15,6 +15,8 @@ export interface ExportStageOptions {
   samples: string;
   samplesSha256: string;
   seqLen: number;
+  /** The build profile's shapes: the ONNX is validated against PyTorch at each of them. */
+  shapes: readonly ShapeCase[];
   toolVersion: string;
   logger: Logger;
   signal?: AbortSignal;
@@ -33,7 +35,7 @@ export type ExportStageResult = ExportStageSummary & { reused: boolean; dir: str
 
 export async function exportStage(o: ExportStageOptions): Promise<ExportStageResult> {
   const modelChecksum = await computeChecksum(o.modelDir);
-  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, tool: o.toolVersion });
+  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, shapes: o.shapes, tool: o.toolVersion });
   const result = await runStage<ExportStageSummary>(o.workRoot, "export", key, async (temp) => {
     const exported = await exportModel({
       modelDir: o.modelDir,
@@ -42,6 +44,7 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageRes
       opset: o.opset,
       samples: o.samples,
       seqLen: o.seqLen,
+      shapes: o.shapes,
       ...(o.modelId ? { modelId: o.modelId } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
       log: o.logger,

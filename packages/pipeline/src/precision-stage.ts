@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { sha256File, type Logger } from "@trtforge/core";
-import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
+import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import { writeFileAtomic } from "@trtforge/core";
@@ -35,6 +35,10 @@ export interface PrecisionStageOptions {
   trtVersion: string;
   outputs: readonly string[];
   labelOutputs: readonly string[];
+  /** How labelOutputs' logits become labels (the head's problem_type); undefined: argmax. */
+  labelDecision?: LabelDecision | undefined;
+  /** The build profile's shapes: the accuracy runs once at each of them too. */
+  shapes: readonly FullShape[];
   minCosine: number | undefined;
   /** int8: the cosine on calibration articles below which the worst activations go back to float. */
   int8TargetCosine: number | undefined;
@@ -90,6 +94,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, scope: o.tensorScope, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
+    shapes: o.shapes,
+    labels: { outputs: o.labelOutputs, decision: o.labelDecision },
     seed: o.seed,
     tool: o.toolVersion,
   });
@@ -168,6 +174,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       texts: heldOut.map((a) => a.text),
       outputs: o.outputs,
       labelOutputs: o.labelOutputs,
+      ...(o.labelDecision ? { labelDecision: o.labelDecision } : {}),
+      shapes: o.shapes,
       seqLen: o.seqLen,
       batchSize: o.batchSize,
       onBatch: (done, total) => o.onProgress?.("accuracy", done, total),

@@ -7,6 +7,7 @@ import { normalizeBuildRequest, type BuildRequest, type BuildRequestInput } from
 import { readCheckedArticles, type ArticlesRecord } from "./check-articles.js";
 import { checkStoreWritable } from "./check-store.js";
 import { resolveModelSource, type ModelSource } from "./model-source.js";
+import { checkProfileLengths } from "./profile-shapes.js";
 import { settleHost, type SettledHost } from "./settle-host.js";
 import type { ArticleSet } from "@trtforge/articles";
 
@@ -62,7 +63,8 @@ export async function prepareRun(input: PipelineInput): Promise<PreparedRun> {
   const matrix = input.modelsConfig === false ? undefined : (await loadModelsConfig(input.modelsConfig ?? defaultModelsConfigPath())).models;
   const request = normalizeBuildRequest({ ...input, modelId: model.modelId }, { matrix, defaultArticles: defaultSamplesPath() });
   if (request.matrixEntry) log.info({ entry: request.matrixEntry }, `defaults from the build matrix entry "${request.matrixEntry}"`);
-  // shapes: the model's usable maximum sequence length (position table, tokenizer) is checked here, against request.build.seqLen.
+  // The model's usable maximum sequence length (position table, tokenizer), before any work.
+  await checkProfileLengths(model.folder, request.build);
   const host = settleHost(request, input.addon ?? loadAddon(), { marker: input.marker ?? false, deviceId: request.deviceId, logger: log });
   if (request.taskName !== undefined) storeRoot = await checkStoreWritable(storeRoot, engineAgentName(request.taskName));
   const articles = await readCheckedArticles(request, log);

@@ -11,6 +11,8 @@ import type { RequestField, ValueSource } from "./build-request.js";
 import { checkStoreWritable } from "./check-store.js";
 import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
+import { labelOptions } from "./label-decision.js";
+import { profileShapeCases } from "./profile-shapes.js";
 import { precisionStage, type PrecisionStageResult } from "./precision-stage.js";
 import { prepareRun, type PipelineInput, type PreparedRun } from "./prepare-run.js";
 import { provenanceRecord } from "./provenance.js";
@@ -109,7 +111,7 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   const signal = input.signal ? { signal: input.signal } : {};
   const exported = await exportStage({
     workRoot: input.workRoot, modelDir: run.model.folder, modelId: run.model.modelId, revision: run.model.revision, task: request.hfTask, opset: request.opset,
-    samples: run.articles.source, samplesSha256: run.articles.sha256, seqLen: options.optSeqLen, toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
+    samples: run.articles.source, samplesSha256: run.articles.sha256, seqLen: options.optSeqLen, shapes: profileShapeCases(options), toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
     logger: log, ...signal, ...progress,
   });
   const report = exported.report;
@@ -121,7 +123,7 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   const precision = await precisionStage({
     workRoot: input.workRoot, precision: options.precision, onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
     calibrationSamples: c.samples, heldOut: c.heldOut, batchSize: c.batchSize, seqLen: options.optSeqLen, seed: c.seed, algorithm: c.algorithm, percentile: c.percentile,
-    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, labelOutputs: outputs.filter((o) => o === "logits"),
+    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...(await labelOptions(report.task, outputs, run.model.folder)), shapes: profileShapeCases(options),
     minCosine: c.minCosine, int8TargetCosine: c.int8TargetCosine, toolVersion: run.builder.version, logger: log, ...signal, ...progress,
   });
   for (const f of precision.accuracy) log.info(f, `accuracy ${f.candidate} vs ${f.reference}`);
