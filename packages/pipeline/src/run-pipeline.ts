@@ -4,7 +4,7 @@ import { readArticles } from "@trtforge/articles";
 import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ExportReport } from "@trtforge/export";
-import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { loadAddon, type AddonStatus } from "@trtforge/native";
 import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
