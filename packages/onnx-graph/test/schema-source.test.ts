@@ -6,6 +6,7 @@ import { ForgeError } from "@trtforge/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { locateOnnxSchema, onnxSchema } from "../src/index.js";
 import { python } from "./helpers/python.js";
+import { thrown } from "../../../tests/support/errors.js";
 
 const REPO_ROOT = join(import.meta.dirname, "../../..");
 const tempDir = mkdtempSync(join(tmpdir(), "trtforge-schema-"));
@@ -17,16 +18,6 @@ function lockedOnnxVersion(): string {
   const pin = /^onnx==([^\s;#]+)/m.exec(lock)?.[1];
   if (pin === undefined) throw new Error("python/requirements.lock pins no onnx");
   return pin;
-}
-
-function errorOf(run: () => unknown): ForgeError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ForgeError);
-    return err as ForgeError;
-  }
-  throw new Error("expected a ForgeError");
 }
 
 describe("the ONNX schema", () => {
@@ -43,7 +34,7 @@ describe("the ONNX schema", () => {
 
   it("names the fix when the Python environment is missing", () => {
     const missing = join(tempDir, "no-such-python");
-    const err = errorOf(() => locateOnnxSchema({ TRTFORGE_PYTHON: missing }));
+    const err = thrown(() => locateOnnxSchema({ TRTFORGE_PYTHON: missing }));
     expect(err.code).toBe("PYTHON_UNAVAILABLE");
     expect(err.message).toContain(`no Python interpreter at ${missing}`);
     expect(err.input).toBe(missing);
@@ -55,7 +46,7 @@ describe("the ONNX schema", () => {
     const bare = join(tempDir, "python-without-site");
     writeFileSync(bare, `#!/bin/sh\nexec ${JSON.stringify(python())} -S "$@"\n`);
     chmodSync(bare, 0o755);
-    const err = errorOf(() => locateOnnxSchema({ TRTFORGE_PYTHON: bare }));
+    const err = thrown(() => locateOnnxSchema({ TRTFORGE_PYTHON: bare }));
     expect(err.code).toBe("PYTHON_UNAVAILABLE");
     expect(err.message).toContain(`the onnx package is not installed in ${bare}`);
     expect(err.fix).toContain(`${bare} -m pip install onnx==${lockedOnnxVersion()}`);
