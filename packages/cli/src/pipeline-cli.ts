@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { ForgeError } from "@trtforge/core";
-import { parsePrecision, parseTrtVersion, type HardwareCompatibilityLevel } from "@trtforge/engine-format";
+import { HF_TASK_CHOICES, type HfTaskChoice, parsePrecision, parseTrtVersion, type HardwareCompatibilityLevel } from "@trtforge/engine-format";
 import { checkBatchSize, checkSequenceLength } from "@trtforge/builder";
 import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, TENSOR_SCOPES, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import { defaultWorkRoot, runPipeline, type PipelineResult } from "@trtforge/pipeline";
@@ -15,7 +15,7 @@ export interface PipelineCliOptions {
   model?: string;
   modelId?: string;
   revision?: string;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   taskName?: string;
   precision?: string;
   calibrate?: string;
@@ -53,7 +53,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--model <folder|store:agent[@version]>", "run the pipeline on this Hugging Face folder or ModelStore model")
     .option("--model-id <id>", "Hugging Face id to record (default: from the ModelStore)")
     .option("--revision <rev>", "Hugging Face revision to record (default: from the ModelStore)")
-    .addOption(new Option("--task <task>", "what the engine computes").choices(["auto", "feature-extraction", "sequence-classification"]).default("auto"))
+    .addOption(new Option("--task <task>", "what the engine computes").choices(HF_TASK_CHOICES).default("auto"))
     .option("--task-name <name>", "engine task name, e.g. sentiment (default: embeddings or classification)")
     .option("--calibrate <articles>", "real articles for int8 calibration and accuracy (JSONL with text, AG News CSV, folder, file; default: conf/samples)")
     .option("--calibration-samples <n>", "articles to calibrate on", "512")

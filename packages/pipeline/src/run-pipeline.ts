@@ -14,12 +14,13 @@ import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
 import { buildVersionName, findBuild, publishBuild } from "./publish-build.js";
 import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
+import type { HfTaskChoice } from "@trtforge/engine-format";
 
 export interface PipelineOptions {
   model: { folder: string; modelId: string | undefined; revision: string | undefined; storeRef: string | undefined };
   /** The engine's task name (file name and store agent trt-<task>); default from the exported task. */
   taskName?: string | undefined;
-  hfTask: "auto" | "feature-extraction" | "sequence-classification";
+  hfTask: HfTaskChoice;
   options: TrtBuildOptions;
   /** Articles for calibration and accuracy (also the export references). */
   articles: string;
