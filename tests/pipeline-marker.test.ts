@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { agNewsCsv } from "./support/ag-news.js";
 
 const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const AG_NEWS = agNewsCsv();
+const ONNXRUNTIME_NODE_PIN = (JSON.parse(readFileSync(join(ROOT, "packages/calibration/package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["onnxruntime-node"];
 
 let dir: string;
 let store: string;
@@ -113,7 +114,7 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(runCli("verify-engine", [join(result.versionPath, result.engineName), "--require-real"]).status).toBe(1);
     expect(runCli("model-store", ["verify", "--agent", "trt-embeddings", "--root", store]).status).toBe(0);
 
-    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string> } };
+    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string>; onnxruntime_node: string | null } };
     expect(provenance.model.store_ref).toMatch(/^store:memory@/);
     expect(provenance.onnx.built_from).toBe("model.qdq.onnx");
     expect(provenance.toolchain.python.torch).toMatch(/^2\.13\.0/);
@@ -122,6 +123,7 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(record.request.matrix_entry).toBe("embeddings");
     expect(record.request.sources).toMatchObject({ maxBatch: "flag", sequenceLength: "flag", optSequenceLength: "models.yaml entry embeddings", optBatch: "default", seed: "default", trtVersion: "models.yaml entry embeddings", taskName: "models.yaml entry embeddings" });
     expect(record.articles).toMatchObject({ usable: 7600, bad_rows: { count: 0 } });
+    expect(provenance.toolchain.onnxruntime_node).toBe(ONNXRUNTIME_NODE_PIN);
   }, 600_000);
 
   it("reuses the identical build the second time", () => {

@@ -2,6 +2,7 @@ import { ForgeError } from "@trtforge/core";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { loadOnnxModel, onnxSha256 } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { AbsHistogram, DEFAULT_BINS, type AbsHistogramState } from "./abs-histogram.js";
 import { createActivationReader } from "./activation-reader.js";
 import { amaxOf, relativeQuantError, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
@@ -9,7 +10,7 @@ import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibratio
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
 import { ENTROPY_START_BIN } from "./entropy.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
-import { onnxruntimeNodeVersion, peakRssBytes } from "./process-stats.js";
+import { peakRssBytes } from "./process-stats.js";
 import { trtCacheAlgorithmFor } from "./trt-cache.js";
 import { trtVersionDigits } from "./trt-version.js";
 
@@ -262,7 +263,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     excluded_values: excluded,
     seconds: (performance.now() - started) / 1000,
     peak_rss_bytes: peakRssBytes(),
-    onnxruntime_node: onnxruntimeNodeVersion(),
+    // This package runs onnxruntime-node, so it resolves; the record keeps its schema either way.
+    onnxruntime_node: resolveOnnxruntimeNodeVersion() ?? "unknown",
     created_at: new Date().toISOString(),
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);

@@ -9,6 +9,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { calibrate, calibrationTensors, DEFAULT_SAMPLE_STRIDE, importTrtCache, parseTrtCache, trtCacheOfRecord, writeTrtCache, type CalibrateOptions, type CalibrationResult } from "../src/index.js";
 import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
+import { rejection } from "../../../tests/support/errors.js";
 
 /**
  * Real calibration runs: the exporter's fp32 ONNX of all-MiniLM-L6-v2, its tokenizer, AG News
@@ -26,15 +27,6 @@ const batchCalls: [number, number][] = [];
 
 function options(overrides: Partial<CalibrateOptions> = {}): CalibrateOptions {
   return { onnxPath, tokenizer, articles, samples: 16, batchSize: 16, seqLen: 128, trtVersion: "10.16.0", ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ForgeError);
-  return err as ForgeError;
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
-import type { HardwareCompatibilityLevel } from "@trtforge/engine-format";
+import { HF_TASK_CHOICES, type HardwareCompatibilityLevel, type HfTaskChoice } from "@trtforge/engine-format";
 import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
-import { BUILD_DEFAULTS, defaultWorkRoot, HF_TASK_CHOICES, runPipeline, TYPINGS, type PipelineResult } from "@trtforge/pipeline";
+import { BUILD_DEFAULTS, defaultWorkRoot, runPipeline, TYPINGS, type PipelineResult } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
@@ -11,7 +11,7 @@ export interface PipelineCliOptions {
   model?: string;
   modelId?: string;
   revision?: string;
-  task?: string;
+  task?: HfTaskChoice;
   taskName?: string;
   precision?: string;
   calibrate?: string;

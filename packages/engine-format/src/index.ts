@@ -1,4 +1,5 @@
 export * from "./precision.js";
+export * from "./hf-task.js";
 export * from "./trt-version.js";
 export * from "./naming.js";
 export * from "./metadata.js";

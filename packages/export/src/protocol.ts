@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HF_TASKS } from "@trtforge/engine-format";
 
 /**
  * The JSON-lines protocol of the Python exporter (python/trtforge_export): stdout carries only
@@ -14,7 +15,7 @@ export const ExportReportSchema = z.looseObject({
   model_dir: z.string(),
   model_id: z.string().nullable(),
   hf_revision: z.string().nullable(),
-  task: z.enum(["feature-extraction", "sequence-classification"]),
+  task: z.enum(HF_TASKS),
   architecture: z.string().nullable().optional(),
   opset: z.number().int(),
   onnx_file: z.string().min(1),

@@ -3,11 +3,12 @@ import { execa } from "execa";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
 import { formatShapeCases, type ShapeCase } from "./shape-cases.js";
 import { parseExporterLine, type ExportProgress, type ExportReport } from "./protocol.js";
+import type { HfTaskChoice } from "@trtforge/engine-format";
 
 export interface ExporterArgs {
   modelDir: string;
   outDir: string;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   opset: number;
   samplesFile: string;
   maxSamples: number;

@@ -1,11 +1,9 @@
 import { ForgeError } from "@trtforge/core";
-import { HardwareCompatibilityLevelSchema, parsePrecision, parseTrtVersion, PROFILE_LIMITS, type HardwareCompatibilityLevel, type Precision } from "@trtforge/engine-format";
+import { HF_TASK_CHOICES, HardwareCompatibilityLevelSchema, parsePrecision, parseTrtVersion, PROFILE_LIMITS, type HardwareCompatibilityLevel, type HfTaskChoice, type Precision } from "@trtforge/engine-format";
 import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, TENSOR_SCOPES, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import type { ModelSpec } from "@trtforge/config";
 import type { TrtBuildOptions } from "./build-options.js";
 
-export const HF_TASK_CHOICES = ["auto", "feature-extraction", "sequence-classification"] as const;
-export type HfTaskChoice = (typeof HF_TASK_CHOICES)[number];
 export const TYPINGS = ["strong", "weak"] as const;
 export type Typing = (typeof TYPINGS)[number];
 

@@ -4,13 +4,14 @@ import { exportModel, type ExportReport, type ShapeCase, type ValidationResult }
 import { computeChecksum } from "@trtforge/model-store";
 import { contentKey } from "./content-key.js";
 import { runStage } from "./stage-dir.js";
+import type { HfTaskChoice } from "@trtforge/engine-format";
 
 export interface ExportStageOptions {
   workRoot: string;
   modelDir: string;
   modelId: string | undefined;
   revision: string | undefined;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   opset: number;
   samples: string;
   samplesSha256: string;

@@ -4,7 +4,7 @@ import type { AccuracyFigure } from "@trtforge/accuracy";
 import { shapeProfiles, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import { withWaitLock } from "@trtforge/model-store";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
-import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { buildArtifact } from "./build-artifact.js";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import type { RequestField, ValueSource } from "./build-request.js";

@@ -5,7 +5,7 @@ import { ForgeError, projectRoot } from "@trtforge/core";
 import semver from "semver";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultToolchainPath, parseToolchain, readToolchain } from "../src/index.js";
-import { TOOLCHAIN_MD } from "./fake-host.js";
+import { TOOLCHAIN_MD } from "../../../tests/support/toolchain-fixture.js";
 
 const HEADER = "| component | pinned | accepted | last exercised | how |\n|---|---|---|---|---|\n";
 

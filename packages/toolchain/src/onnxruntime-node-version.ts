@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 /**
- * The version of onnxruntime-node as Node would resolve it from this package. Resolution, not
- * import: loading the package would load its native library, which the check must not depend on.
+ * The version of onnxruntime-node as Node resolves it from this package, which declares the same
+ * exact pin as the packages that run it (one installed copy; the dependency test keeps the pins
+ * equal). Resolution, not import: loading the package would load its native library, which a
+ * version lookup must not depend on. undefined when it is not installed.
  */
 export function resolveOnnxruntimeNodeVersion(): string | undefined {
   const require = createRequire(import.meta.url);

@@ -1,5 +1,23 @@
 import { execa } from "execa";
-import type { ExecOptions, ExecResult } from "./host-deps.js";
+
+export interface ExecOptions {
+  timeoutMs: number;
+}
+
+/**
+ * How a command ended. A missing binary is a finding (no driver, no Python), not a failure of the
+ * check, so it comes back as `notFound` instead of being thrown.
+ */
+export interface ExecResult {
+  /** null when the command did not exit on its own: not found, timed out, killed, not spawnable. */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  notFound?: boolean;
+  timedOut?: boolean;
+}
+
+export type Exec = (file: string, args: readonly string[], options: ExecOptions) => Promise<ExecResult>;
 
 /** Runs a command without throwing: every way it can end is folded into an ExecResult. */
 export async function execCommand(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
