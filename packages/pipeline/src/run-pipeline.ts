@@ -152,7 +152,13 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     signal: p.signal,
     ...(p.onProgress ? { onProgress: p.onProgress } : {}),
   });
-  for (const f of precision.accuracy) log.info(f, `accuracy ${f.candidate} vs ${f.reference}`);
+  for (const f of precision.accuracy) {
+    const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
+    log.info(
+      { stage: "accuracy", candidate: f.candidate, output: f.output, cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, samples: f.samples },
+      `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
+    );
+  }
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom = p.options.typing === "strong"
