@@ -56,6 +56,13 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
   it("publishes a verifiable marker version with ONNX, Q/DQ ONNX, calibration cache, metadata and provenance", async () => {
     const run = runCli("build-engine", buildArgs());
     expect(run.status, run.stderr).toBe(0);
+    // A normal int8 marker build needs nothing of the operator: no warn-level line (pino level 40+).
+    const warnings = run.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.level >= 40);
+    expect(warnings.map((w) => w.msg)).toEqual([]);
     const result = run.json() as { kind: string; reused: boolean; agent: string; versionPath: string; engineName: string; stages: { export: { reused: boolean } } };
     expect(result).toMatchObject({ kind: "marker", reused: false, agent: "trt-embeddings" });
     // The stages done by the stopped run above are reused.

@@ -81,8 +81,13 @@ export interface CalibrationResult {
   amax: Map<string, number>;
   /** Tensor → expected int8 error relative to its mean square (relativeQuantError). */
   quantError: Map<string, number>;
-  /** Skipped tensors and tensors with excluded values, in words. */
+  /** Tensors left without a scale, in words: worth an operator's look. */
   warnings: string[];
+  /**
+   * What calibration did as designed, in words: attention masks' fill values kept out of the
+   * histograms (every BERT has them). Information, not a warning.
+   */
+  notes: string[];
   /** Bytes of histogram state: depends on tensors and bins, never on the number of samples. */
   histogramBytes: number;
   /** Tensors ONNX Runtime output per batch (the others are derived from them, see calibrationTensors). */
@@ -231,10 +236,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   }
   const thresholdSeconds = (performance.now() - thresholdStarted) / 1000;
   const warnings = skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`);
-  // One line for all of them: a BERT has a masked score tensor per layer, and a line each buried the other warnings.
+  const notes: string[] = [];
+  // One line for all of them: a BERT has a masked score tensor per layer, and a line each buried the warnings.
   if (excluded.length > 0) {
     const counted = reader.sampleStride === 1 ? "values" : `sampled values (1 in ${reader.sampleStride})`;
-    warnings.push(
+    notes.push(
       `mask fills (±inf or |x| ≥ 1e30) and NaN kept out of the histograms of ${excluded.length} tensor(s): ` +
         excluded.map((e) => `${e.tensor} (${e.fills} fill(s), ${e.nan} NaN, ${e.counted} ${counted} counted)`).join(", "),
     );
@@ -269,5 +275,5 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
   const timing = { runSeconds: runMs / 1000, histogramSeconds: histogramMs / 1000, thresholdSeconds };
-  return { record, scales, amax, quantError, warnings, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
+  return { record, scales, amax, quantError, warnings, notes, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
 }

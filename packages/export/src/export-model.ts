@@ -127,7 +127,12 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
       onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
     });
-    options.log.info({ outputs: validation.outputs }, "ONNX Runtime against PyTorch");
+    for (const o of validation.outputs) {
+      options.log.info(
+        { stage: "validate", output: o.output, max_abs_diff: o.max_abs_diff, cosine_min: o.cosine_min, samples: o.samples },
+        `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
+      );
+    }
     if (!validation.passed) {
       throw new ForgeError("VALIDATION_FAILED", `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`, {
         input: modelDir,

@@ -123,6 +123,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         onBatch: (done, total) => o.onProgress?.("calibrate", done, total),
       });
       for (const warning of calibrated.warnings) o.logger.warn({ stage: "calibrate" }, warning);
+      for (const note of calibrated.notes) o.logger.info({ stage: "calibrate" }, note);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
       const fp32 = await loadOnnxModel(o.onnxPath);
       const selection = await selectInt8Activations({
@@ -142,7 +143,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
       await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
       const qdq = insertQdq(fp32, { activationScales: selection.scales });
-      if (qdq.unquantizedSites.length > 0) o.logger.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
+      if (qdq.unquantizedSites.length > 0) o.logger.info({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)");
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
       calibration = {

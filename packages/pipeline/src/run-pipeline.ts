@@ -126,7 +126,13 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
     tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...(await labelOptions(report.task, outputs, run.model.folder)), shapes: profileShapeCases(options),
     minCosine: c.minCosine, int8TargetCosine: c.int8TargetCosine, toolVersion: run.builder.version, logger: log, ...signal, ...progress,
   });
-  for (const f of precision.accuracy) log.info(f, `accuracy ${f.candidate} vs ${f.reference}`);
+  for (const f of precision.accuracy) {
+    const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
+    log.info(
+      { stage: "accuracy", candidate: f.candidate, output: f.output, cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, samples: f.samples },
+      `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
+    );
+  }
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom = options.typing === "strong" ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 } : { path: exported.onnx_path, sha256: report.onnx_sha256 };
