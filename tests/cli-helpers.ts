@@ -21,7 +21,8 @@ export function runCli(command: "build-engine" | "verify-engine" | "model-store"
   const result = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
     encoding: "utf8",
     env: { ...parentEnv, LOG_LEVEL: "warn", ...env },
-    timeout: 120_000,
+    // The pipeline runs export and calibration for real: on a busy 2-core machine that takes minutes.
+    timeout: 540_000,
   });
   return {
     status: result.status ?? -1,
