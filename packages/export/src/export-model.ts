@@ -80,7 +80,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   const out = resolve(options.out);
   await assertModelFolder(modelDir);
   const limit = await modelSequenceLimit(modelDir);
-  assertSequenceLength(options.seqLen ?? 128, limit, "the reference sequence length", modelDir);
+  assertSequenceLength(options.seqLen ?? 128, limit, "--seq-len", modelDir);
   for (const shape of options.shapes ?? []) assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
   if (existsSync(out) && !options.force) {
     throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, { input: out, fix: "choose another output folder or pass --force to replace it" });
@@ -128,7 +128,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
       onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
     });
-    options.log.info({ outputs: validation.outputs }, "ONNX Runtime against PyTorch");
+    options.log.info({ outputs: validation.outputs, shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) }, "ONNX Runtime against PyTorch");
     if (!validation.passed) {
       throw new ForgeError("VALIDATION_FAILED", `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`, {
         input: modelDir,
