@@ -39,6 +39,14 @@ describe("build-engine refuses a sequence length the model cannot take, before a
     expect(run.stderr).toMatch(/at most 512 tokens \(config\.json max_position_embeddings 514 − padding_idx 1 − 1/);
     expect(existsSync(work)).toBe(false);
   });
+
+  it("build-engine export --seq-len 600 for all-MiniLM-L6-v2: refused before the exporter runs", () => {
+    const out = join(dir, "export-600");
+    const run = runCli("build-engine", ["export", "--model", MINILM, "--out", out, "--seq-len", "600"]);
+    expect(run.status, run.stderr).toBe(14);
+    expect(run.stderr).toMatch(/--seq-len 600 is longer than .* at most 512 tokens/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe("a multi-label classifier (problem_type multi_label_classification, like toxic-bert) through the pipeline", () => {

@@ -80,7 +80,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   const out = resolve(options.out);
   await assertModelFolder(modelDir);
   const limit = await modelSequenceLimit(modelDir);
-  assertSequenceLength(options.seqLen ?? 128, limit, "the reference sequence length", modelDir);
+  assertSequenceLength(options.seqLen ?? 128, limit, "--seq-len", modelDir);
   for (const shape of options.shapes ?? []) assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
   if (existsSync(out) && !options.force) {
     throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, { input: out, fix: "choose another output folder or pass --force to replace it" });
@@ -133,6 +133,8 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
         `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
       );
     }
+    const shapes = validation.shapes.map((s) => `${s.name} [${s.batch}, ${s.seq_len}] ${s.passed ? "ok" : "FAILED"}`).join(", ");
+    options.log.info({ stage: "validate", shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) }, `validated at the profile's shapes: ${shapes}`);
     if (!validation.passed) {
       throw new ForgeError("VALIDATION_FAILED", `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`, {
         input: modelDir,
