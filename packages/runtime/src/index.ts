@@ -5,3 +5,5 @@ export { chooseOnnx, FP32_ONNX, QDQ_ONNX, type OnnxChoice, type OnnxVariant } fr
 export { reasonOfProblems } from "./engine-gate.js";
 export { limitsOf } from "./limits.js";
 export { mergeRows, padRows, sliceRows } from "./token-rows.js";
+export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
+export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
