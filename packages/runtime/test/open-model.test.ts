@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { ForgeError } from "@trtforge/core";
-import type { AddonBinding } from "@trtforge/native";
+import type { AddonBinding, NativeEngine } from "@trtforge/native";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { pino } from "pino";
@@ -26,11 +26,13 @@ async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
 }
 
 /** An addon that records every loadEngine call, to prove what was (not) deserialized. */
-function countingAddon(addon: AddonBinding): AddonBinding & { loads: number } {
-  const counted = { ...addon, loads: 0 };
+function countingAddon(addon: AddonBinding): AddonBinding & { loads: number; engines: NativeEngine[] } {
+  const counted = { ...addon, loads: 0, engines: [] as NativeEngine[] };
   counted.loadEngine = (...args) => {
     counted.loads++;
-    return addon.loadEngine(...args);
+    const engine = addon.loadEngine(...args);
+    counted.engines.push(engine);
+    return engine;
   };
   return counted;
 }
@@ -194,6 +196,8 @@ describe("load policy: the engine only after verify-engine passes against the ru
       } finally {
         await model.dispose();
       }
+      // dispose() freed the engine.
+      expect(addon.engines.map((e) => e.disposed)).toEqual([true]);
     }
   });
 });
