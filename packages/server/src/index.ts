@@ -1,0 +1,12 @@
+export { endpointSet, type EndpointSet, type ModelEndpoint } from "./endpoint.js";
+export { FAILURE_REASONS, ProtocolError, type FailureReason } from "./protocol/protocol-error.js";
+export { decodeInferBody, tensorBytes, tensorJsonData } from "./protocol/binary-codec.js";
+export { inferRequestSchema, type InferCall, type DecodedInput } from "./protocol/infer-request.js";
+export { runInfer, TEXT_INPUT, type InferOutcome } from "./protocol/infer.js";
+export { modelMetadata, serverMetadata, evidenceParameters, SERVER_EXTENSIONS } from "./protocol/metadata.js";
+export { handleModelCall, HEADER_LENGTH, type HttpCall, type HttpReply } from "./http/routes.js";
+export { METRIC } from "./metrics/names.js";
+export { FrontMetrics } from "./metrics/front-metrics.js";
+export { WorkerMetrics } from "./metrics/worker-metrics.js";
+export type { GpuSample, GpuSampler } from "./metrics/gpu-sampler.js";
+export { DEFAULT_MAX_BODY_BYTES, startInProcessServer, type InProcessServerOptions, type RunningServer } from "./in-process.js";
