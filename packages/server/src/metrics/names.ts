@@ -16,6 +16,7 @@ export const METRIC = {
   workerRestarts: "trtforge_worker_restarts_total",
   modelInfo: "trtforge_model_info",
   fallbacks: "trtforge_model_fallback_total",
+  swapRefused: "trtforge_model_swap_refused_total",
   gpuMemoryUsed: "trtforge_gpu_memory_used_bytes",
   gpuMemoryTotal: "trtforge_gpu_memory_total_bytes",
   gpuUtilization: "trtforge_gpu_utilization_ratio",

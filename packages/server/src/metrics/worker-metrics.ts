@@ -16,6 +16,7 @@ export class WorkerMetrics {
   private readonly batchSize = new Histogram({ name: METRIC.batchSize, help: "Rows per executed batch", labelNames: ["model", "version"], buckets: BATCH_SIZE_BUCKETS, registers: [this.registry] });
   private readonly modelInfo = new Gauge({ name: METRIC.modelInfo, help: "1 for the version serving each model, with its backend, precision and fallback reason", labelNames: ["model", "version", "backend", "precision", "fallback_reason"], registers: [this.registry], aggregator: "max" });
   private readonly fallbacks = new Counter({ name: METRIC.fallbacks, help: "Versions loaded on ONNX Runtime instead of their engine, by reason", labelNames: ["model", "version", "reason"], registers: [this.registry] });
+  private readonly swapsRefused = new Counter({ name: METRIC.swapRefused, help: "New versions that failed to open, verify or warm up and were not served (the old one kept serving)", labelNames: ["model"], registers: [this.registry] });
   private readonly serving = new Map<string, ModelEvidence>();
 
   observeBatch(report: BatchReport): void {
@@ -26,6 +27,10 @@ export class WorkerMetrics {
     this.batchSize.observe(labels, report.rows);
     this.computeDuration.observe({ ...labels, backend: report.backend }, report.computeSeconds);
     for (const seconds of report.queueSeconds) this.queueDuration.observe(labels, seconds);
+  }
+
+  swapRefused(agent: string): void {
+    this.swapsRefused.inc({ model: agent });
   }
 
   /** A version started serving `agent`; the previous one's info series goes. */

@@ -85,7 +85,7 @@ function tokenizeText(model: ServedModel, input: DecodedInput, truncate: boolean
   try {
     return model.tokenize(input.data.values, { truncate });
   } catch (err) {
-    if (isForgeError(err) && (err.code as string) === "TEXT_TOO_LONG") {
+    if (isForgeError(err) && err.code === "TEXT_TOO_LONG") {
       throw badRequest(`${err.message}; set the request parameter "truncate": true to cut texts at ${model.limits.maxSeq} tokens`);
     }
     throw err;
@@ -129,15 +129,17 @@ function tokenInputs(model: ServedModel, inputs: DecodedInput[]): TokenRows {
 /** The runtime's errors as protocol failures: a full queue or a disposed version is "try again". */
 function runtimeFailure(agent: string, err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
-  const code = isForgeError(err) ? (err.code as string) : undefined;
+  const code = isForgeError(err) ? err.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   switch (code) {
-    case "QUEUE_FULL":
     case "OVERLOADED":
       return new ProtocolError("overloaded", `model "${agent}" is overloaded: ${message}; retry later`, { cause: err });
+    case "MODEL_CLOSED":
+      return new ProtocolError("shutting_down", `model "${agent}" is shutting down: ${message}`, { cause: err });
     case "ENGINE_DISPOSED":
       return new ProtocolError("not_ready", `model "${agent}" is not serving: ${message}`, { cause: err });
     case "TEXT_TOO_LONG":
+    case "BATCH_TOO_LARGE":
     case "INPUT_MISMATCH":
       return new ProtocolError("bad_request", message, { cause: err });
     default:
