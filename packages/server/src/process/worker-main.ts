@@ -1,6 +1,6 @@
 /**
  * A worker process: opens its models (on the GPU CUDA_VISIBLE_DEVICES leaves it, or on the
- * fallback), warms them up, then answers the supervisor's model calls over IPC with the same
+ * fallback; the runtime module warms each one up before it returns it), then answers the supervisor's model calls over IPC with the same
  * protocol routes the in-process server uses. It dies with its supervisor (IPC disconnect).
  */
 import { createLogger, toForgeError, type Logger } from "@trtforge/core";
@@ -57,11 +57,6 @@ async function init(config: WorkerConfig): Promise<void> {
       logger,
     });
     endpoints = endpointSet(opened.endpoints);
-    for (const endpoint of opened.endpoints) {
-      // Ready means a whole request path has run once: tokenizer, batcher, backend.
-      const model = endpoint.current();
-      await endpoint.infer({ tokens: model.tokenize(["warm-up"], { truncate: true }) });
-    }
     const served = opened.endpoints.map((endpoint) => ({ agent: endpoint.agent, version: endpoint.current().version }));
     logger.info({ served, gpu: process.env.CUDA_VISIBLE_DEVICES }, "worker ready");
     send({ type: "ready", served });
