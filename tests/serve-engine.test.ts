@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -54,6 +55,15 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
     expect(summary.errors.unknown_model.status).toBe("404");
     expect(summary.errors.unknown_version.status).toBe("404");
   }, 180_000);
+
+  it("runs the README's tritonclient snippet as written (only its address pointed at this server)", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const snippet = /<!-- tritonclient-snippet[^>]*-->\n```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toContain('InferenceServerClient("127.0.0.1:8000")');
+    const code = snippet!.replace("127.0.0.1:8000", server.url.replace(/^http:\/\//, ""));
+    const { stdout } = await run(join(ROOT, ".venv/bin/python"), ["-c", code], { timeout: 60_000 });
+    expect(stdout.split("\n").slice(0, 2)).toEqual(["(2, 384)", "onnxruntime"]);
+  }, 60_000);
 
   it("answers bad input over HTTP with the protocol's errors", async () => {
     const post = async (body: string | Buffer, headers: Record<string, string> = {}, path = `/v2/models/${AGENT}/infer`) => {
