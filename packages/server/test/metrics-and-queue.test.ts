@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createBatcher } from "@trtforge/runtime";
-import { endpointSet, FrontMetrics, startInProcessServer, WorkerMetrics, type GpuSample, type GpuSampler, type ModelEndpoint } from "../src/index.js";
+import { createFakeAddon } from "@trtforge/native/fake";
+import { countGpus, endpointSet, FrontMetrics, startInProcessServer, WorkerMetrics, type GpuSample, type GpuSampler, type ModelEndpoint } from "../src/index.js";
 import { doubleModel } from "./served-model-double.js";
 
 describe("GPU gauges", () => {
@@ -14,6 +15,10 @@ describe("GPU gauges", () => {
     expect(present).toContain('trtforge_gpu_memory_used_bytes{gpu="0",gpu_uuid="GPU-1234",name="NVIDIA H100"} 2000000000');
     expect(present).toContain('trtforge_gpu_memory_total_bytes{gpu="0",gpu_uuid="GPU-1234",name="NVIDIA H100"} 80000000000');
     expect(present).toContain('trtforge_gpu_utilization_ratio{gpu="0",gpu_uuid="GPU-1234",name="NVIDIA H100"} 0.37');
+    samples = [{ ...gpu, utilizationPercent: null }];
+    const noUtilization = (await metrics.scrape([])).text;
+    expect(noUtilization).toContain('trtforge_gpu_memory_used_bytes{gpu="0"');
+    expect(noUtilization).not.toMatch(/trtforge_gpu_utilization_ratio\{/);
     samples = null;
     expect((await metrics.scrape([])).text).not.toMatch(/trtforge_gpu_\w+\{/);
     const never = (await new FrontMetrics({ sample: async () => null }).scrape([])).text;
@@ -32,6 +37,19 @@ describe("GPU gauges", () => {
     expect(text).toContain('trtforge_inference_exec_count_total{model="m",version="v1"} 3');
     expect(text).toContain('trtforge_inference_queue_duration_seconds_count{model="m",version="v1"} 5');
     expect(text).toContain('trtforge_inference_batch_size_bucket{le="4",model="m",version="v1"} 1');
+  });
+});
+
+describe("countGpus", () => {
+  it("takes the sampler's GPUs, else the CUDA devices the TensorRT addon sees, else 0", async () => {
+    const device = { index: 0, name: "H100", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 };
+    const addon = createFakeAddon({ devices: [device, { ...device, index: 1 }, { ...device, index: 2 }] });
+    const gpus: GpuSample[] = [0, 1].map((index) => ({ index, uuid: `GPU-${index}`, name: "H100", memoryUsedBytes: 0, memoryTotalBytes: 1, utilizationPercent: 0 }));
+    expect(await countGpus({ sample: async () => gpus }, () => ({ available: false, reason: "not-built", message: "", fix: "" }))).toBe(2);
+    expect(await countGpus({ sample: async () => null }, () => ({ available: true, trtMajor: 10, path: "fake", binding: addon }))).toBe(3);
+    expect(await countGpus(undefined, () => ({ available: false, reason: "not-built", message: "", fix: "" }))).toBe(0);
+    // This host: no NVML sampler given and no addon built.
+    expect(await countGpus(undefined)).toBe(0);
   });
 });
 

@@ -14,6 +14,8 @@ export class FrontMetrics {
   private readonly duration = new Histogram({ name: METRIC.requestDuration, help: "Seconds from the request's last body byte to its response, infer requests", labelNames: ["model"], buckets: DURATION_BUCKETS, registers: [this.registry] });
   private readonly pending = new Gauge({ name: METRIC.pendingRequests, help: "Infer requests received and not yet answered", labelNames: ["model"], registers: [this.registry] });
   private readonly restarts = new Counter({ name: METRIC.workerRestarts, help: "Worker processes restarted after they exited", labelNames: ["worker"], registers: [this.registry] });
+  private readonly workersReady = new Gauge({ name: METRIC.workerReady, help: "1 while a worker process has its models loaded and takes requests, 0 while it starts or restarts", labelNames: ["worker"], registers: [this.registry] });
+  private workerStates: () => { name: string; ready: boolean }[] = () => [];
   private gpuGauges: { used: Gauge; total: Gauge; utilization: Gauge } | undefined;
 
   constructor(private readonly gpuSampler: GpuSampler | undefined) {}
@@ -38,9 +40,15 @@ export class FrontMetrics {
     this.restarts.inc({ worker });
   }
 
+  /** Where the scrape reads each worker's state from. */
+  watchWorkers(states: () => { name: string; ready: boolean }[]): void {
+    this.workerStates = states;
+  }
+
   /** Text exposition of this registry merged with the workers' (their counters summed). */
   async scrape(workerMetrics: readonly MetricObjectWithValues<MetricValue<string>>[][]): Promise<{ contentType: string; text: string }> {
     await this.sampleGpus();
+    for (const worker of this.workerStates()) this.workersReady.set({ worker: worker.name }, worker.ready ? 1 : 0);
     const own = await this.registry.getMetricsAsJSON();
     const merged = AggregatorRegistry.aggregate([own, ...workerMetrics]);
     return { contentType: merged.contentType, text: await merged.metrics() };
@@ -64,7 +72,8 @@ export class FrontMetrics {
       const labels = { gpu: String(sample.index), gpu_uuid: sample.uuid, name: sample.name };
       this.gpuGauges.used.set(labels, sample.memoryUsedBytes);
       this.gpuGauges.total.set(labels, sample.memoryTotalBytes);
-      this.gpuGauges.utilization.set(labels, sample.utilizationPercent / 100);
+      // A GPU that does not report utilization has no utilization series, not a zero.
+      if (sample.utilizationPercent !== null) this.gpuGauges.utilization.set(labels, sample.utilizationPercent / 100);
     }
   }
 }

@@ -1,11 +1,12 @@
-/** One GPU as the driver reports it at one moment. */
+/** One GPU as the driver reports it at one moment (the shape @trtforge/gpu-metrics' NVML sampler returns). */
 export interface GpuSample {
   index: number;
   uuid: string;
   name: string;
   memoryUsedBytes: number;
   memoryTotalBytes: number;
-  utilizationPercent: number;
+  /** null where the GPU does not report it. */
+  utilizationPercent: number | null;
 }
 
 /**

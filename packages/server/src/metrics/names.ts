@@ -14,6 +14,7 @@ export const METRIC = {
   computeDuration: "trtforge_inference_compute_duration_seconds",
   batchSize: "trtforge_inference_batch_size",
   workerRestarts: "trtforge_worker_restarts_total",
+  workerReady: "trtforge_worker_ready",
   modelInfo: "trtforge_model_info",
   fallbacks: "trtforge_model_fallback_total",
   swapRefused: "trtforge_model_swap_refused_total",

@@ -10,6 +10,7 @@ import { FrontMetrics } from "../metrics/front-metrics.js";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
+import { countGpus } from "./gpu-count.js";
 import { formatModelRef, parseModelRef, type ModelRef } from "./model-ref.js";
 import { planWorkers } from "./plan.js";
 import { DEFAULT_RESTART_POLICY, WorkerHandle, type RestartPolicy } from "./worker-handle.js";
@@ -26,7 +27,7 @@ export interface ServeOptions {
   metricsPort?: number;
   /** Workers when no GPU can be used. Default 1. */
   cpuWorkers?: number;
-  /** GPUs to use; default: as many as the GPU sampler reports, 0 without one. */
+  /** GPUs to use; default: as many as the GPU sampler reports, else the CUDA devices the TensorRT addon sees, else 0. */
   gpuCount?: number;
   gpuSampler?: GpuSampler;
   maxQueue?: number;
@@ -74,7 +75,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   const cpuWorkers = options.cpuWorkers ?? 1;
   if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1) throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, { input: "cpuWorkers", fix: "pass 1 or more" });
 
-  const gpuCount = options.gpuCount ?? (await options.gpuSampler?.sample().catch(() => null))?.length ?? 0;
+  const gpuCount = options.gpuCount ?? (await countGpus(options.gpuSampler));
   let deviceMap: DeviceMap | undefined;
   if (gpuCount > 0) {
     const path = options.deviceMap ?? (existsSync(defaultDeviceMapPath()) ? defaultDeviceMapPath() : undefined);
@@ -89,6 +90,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   });
 
   const metrics = new FrontMetrics(options.gpuSampler);
+  metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
     maxQueue: options.maxQueue,
