@@ -145,6 +145,12 @@ describe("faults under load (2 CPU workers)", () => {
       await waitFor("answers from the first version", async () => load.answers.some((answer) => answer.version === published.version));
       const next = await republish(published.dir, published.store, published.versionPath, "v-next");
       await waitFor("answers from the new version", async () => load.answers.slice(-6).every((answer) => answer.version === next.version) && load.answers.length > 6, 90_000);
+      const swapped = await (await fetch(server.metricsUrl)).text();
+      expect(swapped).toMatch(/trtforge_model_info\{model="trt-embeddings",version="v-next",backend="onnxruntime"[^}]*\} 1/);
+      expect(swapped).not.toMatch(new RegExp(`trtforge_model_info\\{model="trt-embeddings",version="${published.version}"`));
+      const metadata = (await (await fetch(`${server.url}/v2/models/${AGENT}`)).json()) as { versions: string[]; parameters: { version: string } };
+      expect(metadata.versions).toEqual(["v-next"]);
+      expect(metadata.parameters.version).toBe("v-next");
       rollback(published.store);
       await waitFor("answers from the rolled-back version", async () => load.answers.slice(-6).every((answer) => answer.version === published.version), 90_000);
       const answers = await load.stop();
