@@ -18,7 +18,7 @@ export interface RestartPolicy {
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 250, maxDelayMs: 10_000, stableAfterMs: 30_000 };
 
-type State = "starting" | "ready" | "waiting" | "draining" | "stopped";
+type State = "starting" | "ready" | "exiting" | "waiting" | "draining" | "stopped";
 
 interface PendingCall {
   resolve(reply: HttpReply): void;
@@ -105,6 +105,20 @@ export class WorkerHandle {
           break;
       }
     });
+    // A send racing the worker's death reports here instead of throwing: never let it crash the supervisor.
+    child.on("error", (err) => this.logger.warn({ worker: this.name, err: err.message }, "worker IPC error"));
+    // The channel closes a moment before "exit" says how the process ended: stop sending to it now;
+    // its calls are answered on "exit", or after a second if no exit comes (the worker is then killed).
+    child.on("disconnect", () => {
+      if (this.child !== child || this.state === "draining" || this.state === "stopped") return;
+      if (this.state === "ready") this.state = "exiting";
+      setTimeout(() => {
+        if (this.child === child) {
+          this.failCalls(`worker ${this.name} lost its IPC channel while serving the request; retry it`);
+          child.kill("SIGKILL");
+        }
+      }, 1000).unref();
+    });
     child.on("exit", (code, signal) => this.exited(child, code, signal, failure, first));
     child.send({ type: "init", config: { ...this.config, name: this.name, models: this.plan.models } } satisfies ToWorker);
   }
@@ -114,11 +128,7 @@ export class WorkerHandle {
     this.child = undefined;
     const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
     const wasDraining = this.state === "draining";
-    for (const [id, pending] of this.calls) {
-      this.calls.delete(id);
-      const error = new ProtocolError("worker_exited", `worker ${this.name} exited (${how}) while serving the request; retry it`);
-      pending.resolve(errorReply(error, { ...(pending.model === undefined ? {} : { model: pending.model }), infer: { ok: false, reason: error.reason } }));
-    }
+    this.failCalls(`worker ${this.name} exited (${how}) while serving the request; retry it`);
     for (const [id, answer] of this.metricRequests) {
       this.metricRequests.delete(id);
       answer(undefined);
@@ -144,11 +154,20 @@ export class WorkerHandle {
     }, delay);
   }
 
+  /** Answers every call in flight with 503: the worker will not answer them. */
+  private failCalls(message: string): void {
+    for (const [id, pending] of this.calls) {
+      this.calls.delete(id);
+      const error = new ProtocolError("worker_exited", message);
+      pending.resolve(errorReply(error, { ...(pending.model === undefined ? {} : { model: pending.model }), infer: { ok: false, reason: error.reason } }));
+    }
+  }
+
   /** Forwards one model call; a worker that is not ready answers 503 without being asked. */
   call(httpCall: HttpCall, model: string | undefined): Promise<HttpReply> {
     const child = this.child;
-    if (this.state !== "ready" || child === undefined) {
-      const error = new ProtocolError("not_ready", `worker ${this.name} is ${this.state === "waiting" ? "restarting" : this.state}; retry shortly`);
+    if (this.state !== "ready" || child === undefined || !child.connected) {
+      const error = new ProtocolError("not_ready", `worker ${this.name} is ${this.state === "waiting" || this.state === "exiting" ? "restarting" : this.state}; retry shortly`);
       return Promise.resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
     }
     const id = this.nextId++;
@@ -159,14 +178,20 @@ export class WorkerHandle {
     }
     return new Promise((resolve) => {
       this.calls.set(id, { resolve, model });
-      child.send({ type: "call", id, call: { method: httpCall.method, path: httpCall.path, headers, body: httpCall.body } } satisfies ToWorker);
+      const message: ToWorker = { type: "call", id, call: { method: httpCall.method, path: httpCall.path, headers, body: httpCall.body } };
+      child.send(message, (err) => {
+        if (err === null || !this.calls.has(id)) return;
+        this.calls.delete(id);
+        const error = new ProtocolError("worker_exited", `worker ${this.name} could not take the request (${err.message}); retry it`);
+        resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
+      });
     });
   }
 
   /** The worker's registry as JSON, or undefined when it is not running or does not answer in time. */
   metrics(timeoutMs = 2000): Promise<MetricObjectWithValues<MetricValue<string>>[] | undefined> {
     const child = this.child;
-    if (child === undefined || this.state !== "ready") return Promise.resolve(undefined);
+    if (child === undefined || this.state !== "ready" || !child.connected) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -177,7 +202,9 @@ export class WorkerHandle {
         clearTimeout(timer);
         resolve(values);
       });
-      child.send({ type: "metrics", id } satisfies ToWorker);
+      child.send({ type: "metrics", id } satisfies ToWorker, (err) => {
+        if (err !== null) this.metricRequests.get(id)?.(undefined);
+      });
     });
   }
 
@@ -195,7 +222,8 @@ export class WorkerHandle {
     }
     this.state = "draining";
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.send({ type: "drain" } satisfies ToWorker);
+    if (child.connected) child.send({ type: "drain" } satisfies ToWorker, () => {});
+    else child.kill("SIGKILL");
     const timer = setTimeout(() => {
       this.logger.warn({ worker: this.name, deadlineMs }, "worker did not drain in time; killing it");
       child.kill("SIGKILL");
