@@ -13,7 +13,7 @@ export { DEFAULT_MAX_BODY_BYTES, startInProcessServer, type InProcessServerOptio
 export { startServer, type ServeOptions, type ServingServer, type WorkerStatus } from "./process/supervisor.js";
 export { parseModelRef, formatModelRef, type ModelRef } from "./process/model-ref.js";
 export { planWorkers, type WorkerPlan } from "./process/plan.js";
-export { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./process/worker-handle.js";
+export { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from "./process/worker-handle.js";
 export { DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_DELAY_MS } from "./process/runtime-binding.js";
 export type { OpenModels, OpenModelsOptions, OpenedModels } from "./process/runtime-module.js";
 export { countGpus } from "./process/gpu-count.js";

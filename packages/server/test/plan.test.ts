@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { deviceMapFromYaml, parseYamlText } from "@trtforge/config";
-import { parseModelRef, planWorkers } from "../src/index.js";
+import { DEFAULT_RESTART_POLICY, parseModelRef, planWorkers, restartDelay } from "../src/index.js";
 
 const EMB = "embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.16.0-fp16.engine";
 const SENT = "sentiment.cardiffnlp--twitter-roberta-base-sentiment-latest-4ba3d4463bd1-trt-10.16.0-fp16.engine";
@@ -39,5 +39,11 @@ describe("planWorkers", () => {
     const file = parseYamlText("map.yaml", `version: 1\ndefault_device: 1\nengines: {}\n`);
     expect(planWorkers({ models, gpuCount: 2, cpuWorkers: 1, deviceMap: deviceMapFromYaml(file, { gpuCount: 2 }), engineNames }).map((plan) => plan.gpu)).toEqual([1]);
     expect(planWorkers({ models, gpuCount: 1, cpuWorkers: 1, deviceMap: undefined, engineNames: new Map() })).toEqual([{ name: "gpu0", gpu: 0, models }]);
+  });
+});
+
+describe("restartDelay", () => {
+  it("doubles per exit in a row from 250 ms and stops at 10 s", () => {
+    expect([0, 1, 2, 3, 5, 6, 20].map((exits) => restartDelay(DEFAULT_RESTART_POLICY, exits))).toEqual([250, 500, 1000, 2000, 8000, 10_000, 10_000]);
   });
 });

@@ -18,6 +18,11 @@ export interface RestartPolicy {
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 250, maxDelayMs: 10_000, stableAfterMs: 30_000 };
 
+/** Delay before the restart after `exitsInARow` earlier exits without a stable run between them. */
+export function restartDelay(policy: RestartPolicy, exitsInARow: number): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** exitsInARow);
+}
+
 type State = "starting" | "ready" | "exiting" | "waiting" | "draining" | "stopped";
 
 interface PendingCall {
@@ -143,7 +148,7 @@ export class WorkerHandle {
       return;
     }
     if (this.readyAt > 0 && Date.now() - this.readyAt >= this.policy.stableAfterMs) this.exitsInARow = 0;
-    const delay = Math.min(this.policy.maxDelayMs, this.policy.initialDelayMs * 2 ** this.exitsInARow);
+    const delay = restartDelay(this.policy, this.exitsInARow);
     this.exitsInARow += 1;
     this.state = "waiting";
     this.logger.error({ worker: this.name, how, restartInMs: delay, failure: failure?.message }, "worker exited; restarting");
