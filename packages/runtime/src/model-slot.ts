@@ -84,10 +84,11 @@ export class ModelSlot implements ModelProvider {
     this.#timer.unref();
   }
 
-  /** Reads `current` once and swaps if it moved; what the poll timer does. */
+  /** Reads `current` once and swaps if it moved; what the poll timer does. A pinned version never moves. */
   async checkNow(): Promise<void> {
     const log = this.options.logger ?? silentLogger();
     const { agent } = this.source;
+    if (this.source.version !== undefined) return;
     let target: string | undefined;
     try {
       const current = await resolveCurrent({ agent, strict: false, ...(this.source.storeRoot === undefined ? {} : { root: this.source.storeRoot }) });

@@ -17,9 +17,9 @@ export interface OnnxChoice {
 
 /**
  * "auto" takes the first present of: the CPU-serving ONNX (tuned for ONNX Runtime's CPU kernels by
- * the pipeline), then the fp32 export. The Q/DQ int8 ONNX is never chosen automatically: it is
- * shaped for TensorRT, and on ONNX Runtime's CPU kernels it measured barely faster than fp32 at a
- * visible cost in accuracy (docs/serving.md, benchmarks/onnx-choice.mjs); ask for it with "int8".
+ * the pipeline), the Q/DQ int8 ONNX (published only for int8 builds: the quantization the engine
+ * itself carries, accuracy-gated by the pipeline, and measured faster than fp32 on the CPU), then
+ * the fp32 export. Figures: docs/serving.md, benchmarks/onnx-choice.mjs.
  */
 export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant): Promise<OnnxChoice> {
   const missing = (what: string, file: string): ForgeError =>
@@ -32,9 +32,9 @@ export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant)
     if (cpu !== undefined) return { variant: "cpu", file: cpu.file, precision: cpu.precision };
     if (variant === "cpu") throw missing("CPU-serving ONNX", "model.cpu.onnx (or cpu-serving.json naming one)");
   }
-  if (variant === "int8") {
-    if (!version.files.includes(QDQ_ONNX)) throw missing("Q/DQ int8 ONNX", QDQ_ONNX);
-    return { variant: "int8", file: QDQ_ONNX, precision: "int8" };
+  if (variant === "int8" || variant === "auto") {
+    if (version.files.includes(QDQ_ONNX)) return { variant: "int8", file: QDQ_ONNX, precision: "int8" };
+    if (variant === "int8") throw missing("Q/DQ int8 ONNX", QDQ_ONNX);
   }
   if (!version.files.includes(FP32_ONNX)) throw missing("fp32 ONNX", FP32_ONNX);
   return { variant: "fp32", file: FP32_ONNX, precision: "fp32" };

@@ -36,11 +36,20 @@ function toOutput(name: string, tensor: Tensor): OutputTensor {
 
 /** The ONNX Runtime (CPU) backend over one ONNX file of the store version. */
 export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}): Promise<BackendRunner> {
-  const session = await InferenceSession.create(onnxPath, {
-    executionProviders: ["cpu"],
-    graphOptimizationLevel: "all",
-    ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
-  });
+  let session: InferenceSession;
+  try {
+    session = await InferenceSession.create(onnxPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    });
+  } catch (err) {
+    throw new ForgeError("MODEL_UNSERVABLE", `ONNX Runtime cannot load ${onnxPath}: ${(err as Error).message}`, {
+      input: onnxPath,
+      fix: "republish the version from build-engine's output, or choose another onnxVariant",
+      cause: err,
+    });
+  }
   const inputNames = [...session.inputNames];
   const unknown = inputNames.filter((n) => tokenInput({ rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() }, n) === undefined);
   if (unknown.length > 0) {

@@ -261,17 +261,16 @@ describe("the fallback computes what the ONNX computes", () => {
 });
 
 describe("which ONNX the fallback runs", () => {
-  it("int8 runs the Q/DQ ONNX, auto prefers the CPU-serving ONNX its record names, cpu without one is refused", async () => {
+  it("int8 runs the Q/DQ ONNX (auto too, when it is the best present), auto prefers the CPU-serving ONNX its record names, cpu without one is refused", async () => {
     const qdq = await minilmQdqOnnx();
     await publishVersion({ root, agent: "variants", version: "v1", onnx: { "model.onnx": minilmOnnx(), "model.qdq.onnx": qdq } });
     const int8 = await openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "int8" });
-    const auto = await openServedModel({ storeRoot: root, agent: "variants" });
+    const fp32Model = await openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "fp32" });
     try {
       expect(int8.evidence).toMatchObject({ artifact: "model.qdq.onnx", precision: "int8", checksum: await sha256Of(qdq) });
-      // Without a CPU-serving ONNX, auto serves the fp32 export (docs/serving.md says why not Q/DQ).
-      expect(auto.evidence).toMatchObject({ artifact: "model.onnx", precision: "fp32" });
+      expect(fp32Model.evidence).toMatchObject({ artifact: "model.onnx", precision: "fp32", checksum: onnxSha });
       const texts = await agNewsTexts(4, 200);
-      const [a, b] = await Promise.all([int8.run(int8.tokenize(texts, { truncate: true })), auto.run(auto.tokenize(texts, { truncate: true }))]);
+      const [a, b] = await Promise.all([int8.run(int8.tokenize(texts, { truncate: true })), fp32Model.run(fp32Model.tokenize(texts, { truncate: true }))]);
       const ea = a.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
       const eb = b.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
       let dot = 0, na = 0, nb = 0;
@@ -280,9 +279,14 @@ describe("which ONNX the fallback runs", () => {
       expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.9);
       expect(Array.from(ea.subarray(0, 8))).not.toEqual(Array.from(eb.subarray(0, 8)));
     } finally {
-      await Promise.all([int8.dispose(), auto.dispose()]);
+      await Promise.all([int8.dispose(), fp32Model.dispose()]);
     }
     expect((await rejection(openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "cpu" }))).code).toBe("MODEL_UNSERVABLE");
+    // Without a CPU-serving ONNX, auto serves the Q/DQ ONNX; without that either, the fp32 export.
+    const autoQdq = await openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "auto" });
+    await autoQdq.dispose();
+    expect(autoQdq.evidence.artifact).toBe("model.qdq.onnx");
+    expect((await rejection(openServedModel({ storeRoot: root, agent: "embed" }, { onnxVariant: "int8" }))).code).toBe("MODEL_UNSERVABLE");
 
     await publishVersion({
       root,
