@@ -108,6 +108,23 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
   }, 60_000);
 });
 
+describe("a lone worker's death", () => {
+  it("answers 503 and reports not ready until the worker is back, then serves again", async () => {
+    const server = await startServeEngine(published.store, ["--cpu-workers", "1"]);
+    try {
+      process.kill(server.workers[0]!.pid, "SIGKILL");
+      await waitFor("the server to report not ready", async () => (await fetch(`${server.url}/v2/health/ready`)).status === 503, 10_000);
+      const during = await inferTexts(server.url, ["while restarting"]);
+      expect(during.status).toBe(503);
+      expect(during.error).toMatch(/worker cpu0 is not ready \((exiting|waiting|starting)\); retry shortly/);
+      await waitFor("the worker to be back", async () => (await fetch(`${server.url}/v2/health/ready`)).status === 200, 60_000);
+      expect((await inferTexts(server.url, ["after the restart"])).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+});
+
 describe("faults under load (2 CPU workers)", () => {
   it("SIGKILL of a worker: its requests get 503 at once, the worker comes back, no other request fails", async () => {
     const server = await startServeEngine(published.store, ["--cpu-workers", "2"]);

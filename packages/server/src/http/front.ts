@@ -6,6 +6,9 @@ import { ProtocolError } from "../protocol/protocol-error.js";
 import { readBody } from "./read-body.js";
 import { errorReply, jsonReply, modelOfPath, type HttpCall, type HttpReply } from "./routes.js";
 
+/** How long the rest of an oversized body may take to arrive (and be dropped) before the connection is cut. */
+const BODY_DISCARD_MS = 30_000;
+
 /** Where model requests go: the endpoints of this process, or the workers behind a supervisor. */
 export interface ModelDispatcher {
   /** Every configured model has a version loaded and warmed up. */
@@ -61,10 +64,14 @@ export function createFront(options: FrontOptions): Front {
       if (!body.tooLarge) return;
       const error = new ProtocolError("payload_too_large", `the request body (${body.received} bytes or more) is over the server's limit of ${options.maxBodyBytes} bytes; send fewer rows per request`);
       if (isInfer) options.metrics.requestRejected(model, error.reason);
-      // The rest of the body is never read: answer, then drop the connection.
-      response.setHeader("connection", "close");
+      // Answer now; the rest of the body is read and dropped as it arrives, never kept. Closing
+      // the socket instead would reset the connection under a client still sending, and a reset
+      // can destroy the 413 before the client reads it. A body that never ends is cut off.
+      request.resume();
+      const cutOff = setTimeout(() => request.socket.destroy(), BODY_DISCARD_MS);
+      request.once("end", () => clearTimeout(cutOff));
+      request.once("close", () => clearTimeout(cutOff));
       send(response, errorReply(error));
-      response.on("finish", () => request.socket.destroySoon());
       return;
     }
     const call: HttpCall = { method, path, headers: request.headers, body: body.body };

@@ -5,7 +5,8 @@ export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge: tru
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused
  * before one byte is read; a chunked body stops being collected the moment it passes the limit,
- * so an oversized request never sits in memory whole.
+ * so an oversized request never sits in memory whole. The caller answers at once and lets the rest
+ * be discarded as it arrives (see front.ts).
  */
 export function readBody(request: IncomingMessage, limit: number): Promise<BodyResult> {
   const declared = Number(request.headers["content-length"] ?? Number.NaN);
@@ -24,7 +25,6 @@ export function readBody(request: IncomingMessage, limit: number): Promise<BodyR
       received += chunk.length;
       if (received > limit) {
         chunks.length = 0;
-        request.pause();
         settle({ ok: false, tooLarge: true, received });
         return;
       }

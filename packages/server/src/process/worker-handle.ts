@@ -172,7 +172,7 @@ export class WorkerHandle {
   call(httpCall: HttpCall, model: string | undefined): Promise<HttpReply> {
     const child = this.child;
     if (this.state !== "ready" || child === undefined || !child.connected) {
-      const error = new ProtocolError("not_ready", `worker ${this.name} is ${this.state === "waiting" || this.state === "exiting" ? "restarting" : this.state}; retry shortly`);
+      const error = new ProtocolError("not_ready", `worker ${this.name} is not ready (${this.state === "ready" ? "exiting" : this.state}); retry shortly`);
       return Promise.resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
     }
     const id = this.nextId++;
