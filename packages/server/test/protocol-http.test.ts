@@ -174,7 +174,7 @@ describe("bad input answers 400 with a JSON error naming the problem", () => {
     expect(((await headerPastBody.json()) as { error: string }).error).toMatch(/Inference-Header-Content-Length is 99 but the body has only 2 bytes/);
   });
 
-  it("answers a 100 MB body with 413 at once, without reading it", async () => {
+  it("answers a 100 MB body with 413 at once, without buffering it", async () => {
     const started = Date.now();
     const body = Buffer.alloc(100 * 1024 * 1024, 0x20);
     const result = await new Promise<{ status: number; text: string }>((resolve, reject) => {
