@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   STORE_NO_PREVIOUS_VERSION: 68,
   STORE_NOT_A_MODEL: 69,
   INTERNAL: 70,
+  /** serve-engine could not bind its HTTP or metrics port. */
+  SERVER_LISTEN_FAILED: 120,
+  /** A serve-engine worker could not load its models, or kept exiting while starting. */
+  SERVER_WORKER_FAILED: 121,
   EXPORT_NOT_A_MODEL: 80,
   EXPORT_TASK_UNSUPPORTED: 81,
   EXPORT_NEEDS_HUB: 82,
