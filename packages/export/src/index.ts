@@ -5,3 +5,4 @@ export * from "./safetensors.js";
 export * from "./tolerances.js";
 export * from "./validate-onnx.js";
 export * from "./export-model.js";
+export * from "./cpu-serving.js";

@@ -9,3 +9,4 @@ export * from "./publish-build.js";
 export * from "./run-pipeline.js";
 export * from "./timing-cache.js";
 export * from "./int8-fallback.js";
+export * from "./cpu-serving-stage.js";

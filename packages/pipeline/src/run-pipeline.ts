@@ -9,6 +9,7 @@ import { loadAddon, type AddonStatus } from "@trtforge/native";
 import type { PublishFile } from "@trtforge/model-store";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import { contentKey } from "./content-key.js";
+import { cpuServingFiles, cpuServingStage, type CpuServingChoice } from "./cpu-serving-stage.js";
 import { exportStage } from "./export-stage.js";
 import { precisionStage } from "./precision-stage.js";
 import { provenanceRecord } from "./provenance.js";
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   calibrationSampleStride?: number | undefined;
   minCosine?: number | undefined;
   int8TargetCosine?: number | undefined;
+  /** The CPU-serving ONNX published beside the engine (model.cpu.onnx): int8 (default), fp32 fused, or off. */
+  cpuServing?: CpuServingChoice | undefined;
   seed: number;
   opset: number;
   /** Write a marker where TensorRT is absent instead of stopping at the build stage. */
@@ -61,7 +64,7 @@ export interface PipelineResult {
   version: string;
   versionPath: string;
   engineName: string;
-  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean } };
+  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean }; cpuServing?: { dir: string; reused: boolean } };
   accuracy: unknown[];
   validation: unknown;
 }
@@ -153,6 +156,24 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     ...(p.onProgress ? { onProgress: p.onProgress } : {}),
   });
   for (const f of precision.accuracy) log.info(f, `accuracy ${f.candidate} vs ${f.reference}`);
+  const cpuServing = await cpuServingStage({
+    workRoot: p.workRoot,
+    choice: p.cpuServing ?? "int8",
+    onnxPath: exported.onnx_path,
+    onnxSha256: report.onnx_sha256,
+    modelDir: p.model.folder,
+    articles,
+    calibrationSamples: p.calibrationSamples,
+    heldOut: p.heldOut,
+    seed: p.seed,
+    seqLen: p.options.optSeqLen,
+    batchSize: p.calibrationBatchSize,
+    outputs,
+    labelOutputs: outputs.filter((o) => o === "logits"),
+    toolVersion: tool.version,
+    log,
+    signal: p.signal,
+  });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom = p.options.typing === "strong"
@@ -181,13 +202,14 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     trt: trtVersion,
     compute_capability: device?.computeCapability ?? null,
     hardware: device?.name ?? null,
+    cpu_serving: cpuServing?.record.sha256 ?? null,
   });
   const existing = await findBuild(p.storeRoot, agent, buildKey);
   const common = {
     kind,
     buildKey,
     agent,
-    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused } },
+    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused }, ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}) },
     accuracy: precision.accuracy,
     validation: exported.validation,
   };
@@ -272,6 +294,7 @@ export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
     { path: "model.onnx", sourcePath: exported.onnx_path },
     { path: "export-report.json", data: `${JSON.stringify(report, null, 2)}\n` },
     { path: "validation.json", data: `${JSON.stringify(exported.validation, null, 2)}\n` },
+    ...cpuServingFiles(cpuServing),
   ];
   if (precision.precision !== "fp32") {
     files.push({ path: basename(precision.strong_onnx_file), sourcePath: precision.strong_onnx_file });
