@@ -3,7 +3,7 @@ import { ForgeError } from "@trtforge/core";
 import { parsePrecision, parseTrtVersion, type HardwareCompatibilityLevel } from "@trtforge/engine-format";
 import { checkBatchSize, checkSequenceLength } from "@trtforge/builder";
 import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, TENSOR_SCOPES, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
-import { defaultWorkRoot, runPipeline, type PipelineResult } from "@trtforge/pipeline";
+import { CPU_SERVING_CHOICES, defaultWorkRoot, runPipeline, type CpuServingChoice, type PipelineResult } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { defaultSamplesPath } from "./export-cli.js";
 import { resolveModelSource } from "./model-ref.js";
@@ -28,6 +28,7 @@ export interface PipelineCliOptions {
   calibrationTensors: TensorScope | "auto";
   minCosine?: string;
   int8TargetCosine: string;
+  cpuServing: CpuServingChoice;
   typing: "strong" | "weak";
   maxBatch?: string;
   optBatch?: string;
@@ -69,6 +70,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--calibration-sample-stride <n>", "histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower", String(DEFAULT_SAMPLE_STRIDE))
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower")
     .option("--int8-target-cosine <c>", "int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 disables)", "0.99")
+    .addOption(new Option("--cpu-serving <form>", "the CPU-serving ONNX published beside the engine (model.cpu.onnx, for the ONNX Runtime fallback): int8 weights, fused fp32, or off").choices([...CPU_SERVING_CHOICES]).default("int8"))
     .addOption(new Option("--typing <t>", "strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags").choices(["strong", "weak"]).default("strong"))
     .option("--opt-batch <n>", "batch size the profile is tuned for (default: half of --max-batch)")
     .option("--opt-sequence-length <n>", "sequence length the profile is tuned for and calibration runs at", "128")
@@ -146,6 +148,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         calibrationSampleStride,
         ...(opts.calibrationTensors === "auto" ? {} : { calibrationTensors: opts.calibrationTensors }),
         minCosine: parseFloatOption(opts.minCosine, "--min-cosine", -1, 1),
+        cpuServing: opts.cpuServing,
         int8TargetCosine: (() => {
           const target = parseFloatOption(opts.int8TargetCosine, "--int8-target-cosine", 0, 1);
           return target === 0 ? undefined : target;

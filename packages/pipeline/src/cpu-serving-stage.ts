@@ -51,6 +51,8 @@ export interface CpuServingRecord {
   file: string;
   sha256: string;
   source_onnx_sha256: string;
+  /** int8 or fp32: what the runtime reports as the served precision (cpu-<precision>). */
+  precision: Exclude<CpuServingChoice, "off">;
   quantization: CpuQuantization;
   optimization: CpuOptimizeReport;
   /** The ONNX Runtime the graph was fused and quantized with (Python) and the one that measured it (Node). */
@@ -85,8 +87,9 @@ export interface CpuServingStageResult {
  * articles and gated. Keyed by the ONNX, the quantization, the articles and the tool version.
  */
 export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuServingStageResult | undefined> {
-  if (o.choice === "off") return undefined;
-  const quantization = QUANTIZATION_OF[o.choice];
+  const choice = o.choice;
+  if (choice === "off") return undefined;
+  const quantization = QUANTIZATION_OF[choice];
   const onnxruntimeNode = resolveOnnxruntimeNodeVersion() ?? null;
   const key = contentKey({
     stage: "cpu-serving",
@@ -123,6 +126,7 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
       file: CPU_SERVING_ONNX,
       sha256: await onnxSha256(onnxPath),
       source_onnx_sha256: o.onnxSha256,
+      precision: choice,
       quantization,
       optimization,
       tuned_for: { onnxruntime: optimization.onnxruntime, onnxruntime_node: onnxruntimeNode },
