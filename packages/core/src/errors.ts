@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   STORE_NO_PREVIOUS_VERSION: 68,
   STORE_NOT_A_MODEL: 69,
   INTERNAL: 70,
+  /** serve-engine could not bind its HTTP or metrics port. */
+  SERVER_LISTEN_FAILED: 120,
+  /** A serve-engine worker could not load its models, or kept exiting while starting. */
+  SERVER_WORKER_FAILED: 121,
   EXPORT_NOT_A_MODEL: 80,
   EXPORT_TASK_UNSUPPORTED: 81,
   EXPORT_NEEDS_HUB: 82,
@@ -67,6 +71,21 @@ export const ERROR_CODES = {
   ENGINE_LOAD_FAILED: 105,
   TRT_RUN_FAILED: 106,
   ENGINE_DISPOSED: 107,
+  // Serving runtime (@trtforge/runtime).
+  /** requireTensorRT was set and the engine could not be loaded (the fallback reason says why). */
+  TENSORRT_REQUIRED: 110,
+  /** A store version lacks what serving needs (ONNX, tokenizer files, engine metadata). */
+  MODEL_UNSERVABLE: 111,
+  /** The batcher's bounded queue is full (the server answers 503). */
+  OVERLOADED: 112,
+  /** A request has more rows than the model's maximum batch. */
+  BATCH_TOO_LARGE: 113,
+  /** A text has more tokens than the model's profile allows and truncation was not asked for. */
+  TEXT_TOO_LONG: 114,
+  /** A loaded version failed its warm-up batch. */
+  WARMUP_FAILED: 115,
+  /** The batcher or model slot was closed; nothing more is served through it. */
+  MODEL_CLOSED: 116,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
