@@ -66,6 +66,9 @@ def optimize(onnx_path: Path, model_dir: Path, out: Path, quantization: str, pro
     with tempfile.TemporaryDirectory(prefix=".trtforge-cpu-", dir=out.parent) as tmp:
         proto.progress("export", 1, 3, "fusing attention")
         fused = fuse_attention(onnx.load(str(onnx_path)), heads)
+        # The exporter's intermediate shapes describe the graph before fusion; quantize_dynamic's
+        # shape inference refuses a graph whose recorded shapes disagree with the fused one.
+        del fused.model.graph.value_info[:]
         proto.log("info", f"attention: {fused.fused} of {fused.attention_blocks} blocks fused into com.microsoft.Attention")
         attention_path = Path(tmp) / "attention.onnx"
         onnx.save(fused.model, str(attention_path))
@@ -74,6 +77,7 @@ def optimize(onnx_path: Path, model_dir: Path, out: Path, quantization: str, pro
         # for the CPU the session runs on, so nothing here is tied to one machine's kernels.
         optimized = optimizer.optimize_model(str(attention_path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0)
         fused_path = Path(tmp) / "fused.onnx"
+        del optimized.model.graph.value_info[:]
         optimized.save_model_to_file(str(fused_path))
         counts = collections.Counter(n.op_type for n in onnx.load(str(fused_path)).graph.node)
         quantized: dict[str, Any] | None = None
@@ -81,7 +85,10 @@ def optimize(onnx_path: Path, model_dir: Path, out: Path, quantization: str, pro
         if quantization == "dynamic-int8":
             proto.progress("export", 3, 3, "quantizing MatMul and Attention weights to int8")
             final = Path(tmp) / "int8.onnx"
-            quantize_dynamic(str(fused_path), str(final), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Attention"])
+            quantize_dynamic(str(fused_path), str(final), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
+                             # Tensors behind contrib ops (Attention, SkipLayerNormalization) get no type
+                             # from ONNX shape inference; every float tensor here is float32.
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             qcounts = collections.Counter(n.op_type for n in onnx.load(str(final)).graph.node)
             quantized = {
                 "method": "onnxruntime.quantization.quantize_dynamic",
