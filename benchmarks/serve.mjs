@@ -26,6 +26,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { request, Agent } from "node:http";
+import { createRequire } from "node:module";
 import { inputOptions, root } from "./inputs.mjs";
 
 const { values } = parseArgs({
@@ -75,7 +76,8 @@ export function floorSessionOptions(threads, opt = "all", arena = "on") {
 }
 
 async function floorChild() {
-  const { InferenceSession, Tensor } = await import("onnxruntime-node");
+  // The root has no onnxruntime-node of its own: take the runtime package's, the one serve-engine runs.
+  const { InferenceSession, Tensor } = createRequire(join(root, "packages/runtime/package.json"))("onnxruntime-node");
   const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
   const texts = JSON.parse(await readFile(values.texts, "utf8"));
   const batch = Number(values.batch);
@@ -110,7 +112,7 @@ async function floorChild() {
 
 function runChild(command, args) {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: values.threads } }, (err, stdout, stderr) => {
+    execFile(command, args, { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: values.threads, PYTHONPATH: join(root, "python") } }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${command} ${args.join(" ")} failed: ${err.message}\n${stderr.slice(-3000)}`));
       resolve(JSON.parse(stdout.trim().split("\n").at(-1)));
     });
@@ -236,7 +238,7 @@ async function main() {
     await writeFile(join(dir, "texts.jsonl"), texts.map((text) => JSON.stringify({ text })).join("\n"));
     const bench = await benchStore(values["store-root"], values.agent, dir);
     const fusedFp32 = join(dir, "model.cpu-fp32.onnx");
-    await runChild(values.python, ["-m", "trtforge_export.cpu_serving", "--onnx", join(bench.versionPath, "model.onnx"), "--model", values.model, "--out", fusedFp32, "--quantization", "none"]).catch(() => undefined);
+    await runChild(values.python, ["-m", "trtforge_export.cpu_serving", "--onnx", join(bench.versionPath, "model.onnx"), "--model", values.model, "--out", fusedFp32, "--quantization", "none"]);
     const onnx = {
       "cpu-int8 (model.cpu.onnx)": join(bench.versionPath, "model.cpu.onnx"),
       "cpu-fp32 (fused, not published)": fusedFp32,
