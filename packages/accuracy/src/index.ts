@@ -1,3 +1,4 @@
 export * from "./compare-outputs.js";
 export * from "./mask-padding.js";
 export * from "./compare-models.js";
+export * from "./ort-version.js";

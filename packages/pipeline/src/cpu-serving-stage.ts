@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { ForgeError, writeFileAtomic, type Logger } from "@trtforge/core";
-import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
+import { compareModels, onnxruntimeNodeVersion, type AccuracyFigure } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { optimizeForCpu, type CpuOptimizeReport, type CpuQuantization } from "@trtforge/export";
-import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
 import { onnxSha256 } from "@trtforge/onnx-graph";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { contentKey } from "./content-key.js";
@@ -56,7 +55,7 @@ export interface CpuServingRecord {
   quantization: CpuQuantization;
   optimization: CpuOptimizeReport;
   /** The ONNX Runtime the graph was fused and quantized with (Python) and the one that measured it (Node). */
-  tuned_for: { onnxruntime: string; onnxruntime_node: string | null };
+  tuned_for: { onnxruntime: string; onnxruntime_node: string };
   accuracy: AccuracyFigure[];
   held_out: number;
   gate: { outputs: string[]; min_cosine: number; min_label_agreement: number };
@@ -90,7 +89,7 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
   const choice = o.choice;
   if (choice === "off") return undefined;
   const quantization = QUANTIZATION_OF[choice];
-  const onnxruntimeNode = resolveOnnxruntimeNodeVersion() ?? null;
+  const onnxruntimeNode = onnxruntimeNodeVersion();
   const key = contentKey({
     stage: "cpu-serving",
     onnx: o.onnxSha256,
