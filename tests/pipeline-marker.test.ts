@@ -73,10 +73,12 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
         "accuracy.json",
         "calibration.cache",
         "calibration.json",
+        "cpu-serving.json",
         result.engineName,
         result.engineName.replace(/\.engine$/, ".json"),
         "export-report.json",
         "manifest.json",
+        "model.cpu.onnx",
         "model.onnx",
         "model.qdq.onnx",
         "provenance.json",
@@ -120,6 +122,11 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(accuracyFile).toEqual(report.metadata.accuracy);
     expect(runCli("verify-engine", [join(result.versionPath, result.engineName), "--require-real"]).status).toBe(1);
     expect(runCli("model-store", ["verify", "--agent", "trt-embeddings", "--root", store]).status).toBe(0);
+    // The CPU-serving form (int8 dynamic, fused) is published with its record, gated on the sentence embedding.
+    const cpu = JSON.parse(await readFile(join(result.versionPath, "cpu-serving.json"), "utf8")) as { file: string; quantization: string; sha256: string; gate: { outputs: string[] }; accuracy: { output: string; cosine_mean: number; samples: number }[] };
+    expect(cpu).toMatchObject({ file: "model.cpu.onnx", quantization: "dynamic-int8", gate: { outputs: ["sentence_embedding"] } });
+    expect(cpu.accuracy.find((a) => a.output === "sentence_embedding")!.cosine_mean).toBeGreaterThanOrEqual(0.99);
+    expect(cpu.accuracy[0]!.samples).toBe(64);
 
     const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string>; onnxruntime_node: string | null } };
     expect(provenance.model.store_ref).toMatch(/^store:memory@/);

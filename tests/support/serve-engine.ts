@@ -31,7 +31,7 @@ export interface PublishedStore {
 }
 
 /**
- * build-engine --marker publishes MiniLM (fp32 ONNX, marker engine, metadata) into a temporary store.
+ * build-engine --marker --cpu-serving off publishes MiniLM (fp32 ONNX, marker engine, metadata) into a temporary store.
  * Where that version lacks the tokenizer files the runtime needs, the same files plus the model's
  * own tokenizer are published as the next version, so the test serves what the pipeline built.
  */
@@ -44,6 +44,9 @@ export async function publishMiniLm(): Promise<PublishedStore> {
       "--model-id", "sentence-transformers/all-MiniLM-L6-v2",
       "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
       "--marker", "--precision", "fp32", "--max-batch", "16", "--sequence-length", "128",
+      // These tests compare what is served with onnxruntime on model.onnx, exactly: no CPU-serving
+      // (int8) ONNX, which the runtime's auto choice would serve instead.
+      "--cpu-serving", "off",
       "--store-root", store, "--work-dir", join(dir, "work"), "--json",
     ]),
   ) as { versionPath: string };

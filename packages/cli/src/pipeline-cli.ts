@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { HF_TASK_CHOICES, type HardwareCompatibilityLevel, type HfTaskChoice } from "@trtforge/engine-format";
 import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
-import { BUILD_DEFAULTS, defaultWorkRoot, runPipeline, TYPINGS, type PipelineResult } from "@trtforge/pipeline";
+import { BUILD_DEFAULTS, CPU_SERVING_CHOICES, defaultWorkRoot, runPipeline, TYPINGS, type CpuServingChoice, type PipelineResult } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
@@ -26,6 +26,7 @@ export interface PipelineCliOptions {
   minCosine?: string;
   int8TargetCosine?: string;
   typing?: string;
+  cpuServing?: CpuServingChoice;
   maxBatch?: string;
   optBatch?: string;
   minSequenceLength?: string;
@@ -74,6 +75,7 @@ export function addPipelineOptions(program: Command): Command {
     .option("--calibration-sample-stride <n>", `histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower (default: ${d.calibrationSampleStride})`)
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower (-1 to 1)")
     .option("--int8-target-cosine <c>", `int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`)
+    .addOption(new Option("--cpu-serving <form>", "the CPU-serving ONNX published beside the engine (model.cpu.onnx, for the ONNX Runtime fallback): int8 weights, fused fp32, or off (default: int8)").choices([...CPU_SERVING_CHOICES]))
     .addOption(new Option("--typing <t>", `strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags (default: ${d.typing})`).choices([...TYPINGS]))
     .option("--opt-batch <n>", "batch size the profile is tuned for (default: the build matrix entry's with its maximum, else half of --max-batch)")
     .option("--min-sequence-length <n>", `shortest sequence of the profile ${orMatrix(d.minSequenceLength)}`)
@@ -128,6 +130,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         seed: opts.seed,
         opset: opts.opset,
         device: opts.device,
+        cpuServing: opts.cpuServing,
         marker: opts.marker ?? false,
         promote: opts.promote ?? false,
         workRoot: opts.workDir ?? defaultWorkRoot(),

@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   INPUT_MISMATCH: 92,
   ACCURACY_GATE_FAILED: 93,
   CALIBRATION_CACHE_INVALID: 94,
+  /** The CPU-serving ONNX (fused, int8) is less accurate against fp32 than its gate allows. */
+  CPU_SERVING_ACCURACY_FAILED: 95,
   TRT_UNAVAILABLE: 100,
   TRT_PARSE_FAILED: 101,
   TRT_BUILD_FAILED: 102,

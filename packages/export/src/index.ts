@@ -8,3 +8,4 @@ export * from "./export-model.js";
 export * from "./model-config.js";
 export * from "./sequence-limit.js";
 export * from "./shape-cases.js";
+export * from "./cpu-serving.js";

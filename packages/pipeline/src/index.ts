@@ -20,3 +20,4 @@ export * from "./prepare-run.js";
 export * from "./publish-list.js";
 export * from "./build-artifact.js";
 export * from "./marker-matrix.js";
+export * from "./cpu-serving-stage.js";

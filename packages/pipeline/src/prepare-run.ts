@@ -7,6 +7,7 @@ import { normalizeBuildRequest, type BuildRequest, type BuildRequestInput } from
 import { readCheckedArticles, type ArticlesRecord } from "./check-articles.js";
 import { checkStoreWritable } from "./check-store.js";
 import { resolveModelSource, type ModelSource } from "./model-source.js";
+import type { CpuServingChoice } from "./cpu-serving-stage.js";
 import { checkProfileLengths } from "./profile-shapes.js";
 import { settleHost, type SettledHost } from "./settle-host.js";
 import type { ArticleSet } from "@trtforge/articles";
@@ -19,6 +20,8 @@ export interface PipelineInput extends BuildRequestInput {
   revision?: string | undefined;
   /** Write a marker where TensorRT is absent instead of stopping at the build stage. */
   marker?: boolean | undefined;
+  /** The CPU-serving ONNX published beside the engine (model.cpu.onnx): int8 (default), fp32 fused, or off. */
+  cpuServing?: CpuServingChoice | undefined;
   /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
   promote?: boolean | undefined;
   /** Where stage results are kept for reuse. */

@@ -20,6 +20,7 @@ import { publishList } from "./publish-list.js";
 import { buildAgentName } from "./agent-name.js";
 import { buildVersionName, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
+import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -36,7 +37,7 @@ export interface PipelineResult {
   options: TrtBuildOptions;
   /** Where each option came from. */
   sources: Partial<Record<RequestField, ValueSource>>;
-  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean } };
+  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean }; cpuServing?: { dir: string; reused: boolean } };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
 }
@@ -63,7 +64,7 @@ function engineTarget(run: PreparedRun, report: ExportReport, options: TrtBuildO
 }
 
 /** The store version of a build is named by this key: same inputs, options, TensorRT and GPU, same version. */
-function buildKeyOf(run: PreparedRun, options: TrtBuildOptions, builtFromSha256: string, precision: PrecisionStageResult): string {
+function buildKeyOf(run: PreparedRun, options: TrtBuildOptions, builtFromSha256: string, precision: PrecisionStageResult, cpuServingSha256: string | undefined): string {
   return contentKey({
     kind: run.host.kind,
     onnx: builtFromSha256,
@@ -72,6 +73,7 @@ function buildKeyOf(run: PreparedRun, options: TrtBuildOptions, builtFromSha256:
     trt: options.trtVersion,
     compute_capability: run.host.device?.computeCapability ?? null,
     hardware: run.host.device?.name ?? null,
+    cpu_serving: cpuServingSha256 ?? null,
   });
 }
 
@@ -120,10 +122,11 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   await checkStoreWritable(run.storeRoot, agent);
   const outputs = report.outputs.map((o) => o.name);
   const c = request.calibration;
+  const labels = await labelOptions(report.task, outputs, run.model.folder);
   const precision = await precisionStage({
     workRoot: input.workRoot, precision: options.precision, onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
     calibrationSamples: c.samples, heldOut: c.heldOut, batchSize: c.batchSize, seqLen: options.optSeqLen, seed: c.seed, algorithm: c.algorithm, percentile: c.percentile,
-    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...(await labelOptions(report.task, outputs, run.model.folder)), shapes: profileShapeCases(options),
+    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...labels, shapes: profileShapeCases(options),
     minCosine: c.minCosine, int8TargetCosine: c.int8TargetCosine, toolVersion: run.builder.version, logger: log, ...signal, ...progress,
   });
   for (const f of precision.accuracy) {
@@ -133,6 +136,11 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
       `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
     );
   }
+  const cpuServing = await cpuServingStage({
+    workRoot: input.workRoot, choice: input.cpuServing ?? "int8", onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
+    calibrationSamples: c.samples, heldOut: c.heldOut, seed: c.seed, seqLen: options.optSeqLen, batchSize: c.batchSize, outputs, ...labels, toolVersion: run.builder.version,
+    log, ...signal,
+  });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom = options.typing === "strong" ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 } : { path: exported.onnx_path, sha256: report.onnx_sha256 };
@@ -141,10 +149,10 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
       fix: `${host.addon.fix}; rerun the same command with --work-dir ${input.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
     });
   }
-  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision);
+  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256);
   const common = {
     kind: host.kind, buildKey, agent, trtVersion: host.trtVersion, options, sources: { ...request.sources, trtVersion: host.trtVersionSource },
-    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused } },
+    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused }, ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}) },
     accuracy: precision.accuracy, validation: exported.validation,
   };
   const existing = await findBuild(run.storeRoot, agent, buildKey);
@@ -172,7 +180,7 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   });
   const published = await publishBuild({
     root: run.storeRoot, agent, buildKey, engineName: artifact.engineName,
-    files: publishList({ artifact, provenance, modelDir: run.model.folder, onnxPath: exported.onnx_path, report, validation: exported.validation, precision }),
+    files: [...publishList({ artifact, provenance, modelDir: run.model.folder, onnxPath: exported.onnx_path, report, validation: exported.validation, precision }), ...cpuServingFiles(cpuServing)],
     metadata: {
       kind: host.kind, engine: artifact.engineName, build_key: buildKey, model_id: target.modelId, hf_revision: target.revision, precision: options.precision, trt_version: host.trtVersion,
       shapes: profileShapes(target),
