@@ -81,7 +81,7 @@ describe("bad input leaves nothing behind", () => {
     ["non-numeric batch", ["--max-batch", "12abc"], 11, /--max-batch.*12abc/],
     ["zero sequence length", ["--sequence-length", "0"], 11, /--sequence-length.*got 0/],
     ["absurd sequence length", ["--sequence-length", "99999999"], 11, /--sequence-length/],
-    ["unknown task in --only", ["--only", "poetry"], 2, /poetry/],
+    ["unknown task in --only", ["--only", "poetry"], 14, /poetry/],
     ["a folder as --config", ["--config", "DIR"], 21, /is a directory/],
     ["a missing --config", ["--config", "DIR/absent.yaml"], 20, /absent\.yaml/],
   ];

@@ -1,16 +1,17 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
-import type { PipelineOptions } from "@trtforge/pipeline";
+import type { PipelineInput } from "@trtforge/pipeline";
 import { ROOT, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
 const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const AG_NEWS = agNewsCsv();
+const ONNXRUNTIME_NODE_PIN = (JSON.parse(readFileSync(join(ROOT, "packages/calibration/package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["onnxruntime-node"];
 
 let dir: string;
 let store: string;
@@ -55,6 +56,13 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
   it("publishes a verifiable marker version with ONNX, Q/DQ ONNX, calibration cache, metadata and provenance", async () => {
     const run = runCli("build-engine", buildArgs());
     expect(run.status, run.stderr).toBe(0);
+    // A normal int8 marker build needs nothing of the operator: no warn-level line (pino level 40+).
+    const warnings = run.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.level >= 40);
+    expect(warnings.map((w) => w.msg)).toEqual([]);
     const result = run.json() as { kind: string; reused: boolean; agent: string; versionPath: string; engineName: string; stages: { export: { reused: boolean } } };
     expect(result).toMatchObject({ kind: "marker", reused: false, agent: "trt-embeddings" });
     // The stages done by the stopped run above are reused.
@@ -65,16 +73,21 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
         "accuracy.json",
         "calibration.cache",
         "calibration.json",
+        "cpu-serving.json",
         result.engineName,
         result.engineName.replace(/\.engine$/, ".json"),
         "export-report.json",
         "manifest.json",
+        "model.cpu.onnx",
         "model.onnx",
         "model.qdq.onnx",
         "provenance.json",
+        "tokenizer",
         "validation.json",
       ].sort(),
     );
+    // What serving needs beside the engine: the tokenizer files and config.json, as from_pretrained() reads them.
+    expect((await readdir(join(result.versionPath, "tokenizer"))).sort()).toEqual(["config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]);
     expect(result.engineName).toBe("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.16.0-int8.engine");
     const cache = await readFile(join(result.versionPath, "calibration.cache"), "utf8");
     expect(cache.split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
@@ -86,18 +99,45 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
 
     const verify = runCli("verify-engine", [join(result.versionPath, result.engineName), "--json"]);
     expect(verify.status, verify.stdout).toBe(0);
-    const report = verify.json() as { ok: boolean; kind: string; metadata: { onnx_sha256: string; calibration: { sample_count: number; cache_sha256: string }; accuracy: { output: string; samples: number }[] } };
+    const report = verify.json() as { ok: boolean; kind: string; metadata: { onnx_sha256: string; calibration: { sample_count: number; cache_sha256: string }; accuracy: { output: string; samples: number; shape?: { name: string; batch: number; seq_len: number } }[]; inputs: { name: string; min_shape: number[]; opt_shape: number[]; max_shape: number[] }[] } };
     expect(report).toMatchObject({ ok: true, kind: "marker" });
     expect(report.metadata.calibration.sample_count).toBe(64);
-    expect(report.metadata.accuracy.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
-    expect(report.metadata.accuracy[0]!.samples).toBe(64);
+    const heldOut = report.metadata.accuracy.filter((a) => a.shape === undefined);
+    expect(heldOut.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
+    expect(heldOut[0]!.samples).toBe(64);
+    // Every shape the metadata declares was run, in the accuracy stage and in the export's validation.
+    const declared = report.metadata.inputs[0]!;
+    const profile = [["min", declared.min_shape], ["opt", declared.opt_shape], ["max", declared.max_shape]] as const;
+    expect(profile.map(([, s]) => s)).toEqual([[1, 1], [8, 128], [16, 128]]);
+    for (const [name, [batch, seqLen]] of profile) {
+      const runs = report.metadata.accuracy.filter((a) => a.shape?.name === name);
+      expect(runs.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
+      expect(runs[0]!.shape).toEqual({ name, batch, seq_len: seqLen });
+      expect(runs[0]!.samples).toBe(batch);
+    }
+    const validation = JSON.parse(await readFile(join(result.versionPath, "validation.json"), "utf8")) as { passed: boolean; shapes: { name: string; batch: number; seq_len: number; passed: boolean; outputs: { samples: number }[] }[] };
+    expect(validation.passed).toBe(true);
+    expect(validation.shapes.map((s) => [s.name, [s.batch, s.seq_len], s.passed, s.outputs[0]!.samples])).toEqual(profile.map(([name, shape]) => [name, shape, true, shape[0]]));
+    const accuracyFile = JSON.parse(await readFile(join(result.versionPath, "accuracy.json"), "utf8")) as unknown[];
+    expect(accuracyFile).toEqual(report.metadata.accuracy);
     expect(runCli("verify-engine", [join(result.versionPath, result.engineName), "--require-real"]).status).toBe(1);
     expect(runCli("model-store", ["verify", "--agent", "trt-embeddings", "--root", store]).status).toBe(0);
+    // The CPU-serving form (int8 dynamic, fused) is published with its record, gated on the sentence embedding.
+    const cpu = JSON.parse(await readFile(join(result.versionPath, "cpu-serving.json"), "utf8")) as { file: string; quantization: string; sha256: string; gate: { outputs: string[] }; accuracy: { output: string; cosine_mean: number; samples: number }[] };
+    expect(cpu).toMatchObject({ file: "model.cpu.onnx", quantization: "dynamic-int8", gate: { outputs: ["sentence_embedding"] } });
+    expect(cpu.accuracy.find((a) => a.output === "sentence_embedding")!.cosine_mean).toBeGreaterThanOrEqual(0.99);
+    expect(cpu.accuracy[0]!.samples).toBe(64);
 
-    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string> } };
+    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string>; onnxruntime_node: string | null } };
     expect(provenance.model.store_ref).toMatch(/^store:memory@/);
     expect(provenance.onnx.built_from).toBe("model.qdq.onnx");
     expect(provenance.toolchain.python.torch).toMatch(/^2\.13\.0/);
+    // Where each value came from: the flags above, the build matrix entry of MiniLM, or the defaults.
+    const record = provenance as unknown as { request: { matrix_entry: string; sources: Record<string, string> }; articles: { usable: number; bad_rows: { count: number } } };
+    expect(record.request.matrix_entry).toBe("embeddings");
+    expect(record.request.sources).toMatchObject({ maxBatch: "flag", sequenceLength: "flag", optSequenceLength: "models.yaml entry embeddings", optBatch: "default", seed: "default", trtVersion: "models.yaml entry embeddings", taskName: "models.yaml entry embeddings" });
+    expect(record.articles).toMatchObject({ usable: 7600, bad_rows: { count: 0 } });
+    expect(provenance.toolchain.onnxruntime_node).toBe(ONNXRUNTIME_NODE_PIN);
   }, 600_000);
 
   it("reuses the identical build the second time", () => {
@@ -123,41 +163,35 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
 });
 
 describe("the same pipeline with a real-build addon (the fake addon: TensorRT itself never runs here)", () => {
-  const pipeline = async (addon: FakeAddon | undefined, patch: Partial<PipelineOptions["options"]> = {}, extra: Partial<PipelineOptions> = {}) => {
+  const pipeline = async (addon: FakeAddon | undefined, patch: Partial<PipelineInput> = {}) => {
     const { runPipeline } = await import("@trtforge/pipeline");
-    const { resolveModelFolder } = await import("@trtforge/model-store");
-    const model = (await resolveModelFolder({ agent: "memory", root: store, strict: true }))!;
     return runPipeline({
-      model: { folder: model.folder, modelId: model.modelId, revision: model.revision, storeRef: `store:memory@${model.version}` },
-      hfTask: "auto",
-      options: {
-        precision: "int8",
-        typing: "strong",
-        trtVersion: "10.16.0",
-        maxBatchSize: 16,
-        optBatchSize: 8,
-        minSeqLen: 1,
-        optSeqLen: 128,
-        seqLen: 128,
-        workspaceBytes: 2 * 1024 ** 3,
-        builderOptimizationLevel: 3,
-        hardwareCompatibility: "none",
-        versionCompatible: false,
-        ...patch,
-      },
+      model: "store:memory",
+      storeRoot: store,
+      workRoot: work,
+      precision: "int8",
+      typing: "strong",
+      trtVersion: "10.16.0",
+      maxBatch: 16,
+      optBatch: 8,
+      minSequenceLength: 1,
+      optSequenceLength: 128,
+      sequenceLength: 128,
+      workspaceMiB: 2048,
+      optLevel: 3,
+      hardwareCompatibility: "none",
+      versionCompatible: false,
       articles: AG_NEWS,
       calibrationSamples: 64,
       heldOut: 64,
-      calibrationBatchSize: 16,
-      algorithm: "entropy",
+      calibrationBatch: 16,
+      calibrationAlgorithm: "entropy",
       seed: 0,
       opset: 17,
       marker: false,
-      workRoot: work,
-      storeRoot: store,
-      log: silentLogger(),
+      logger: silentLogger(),
       addon: addon ? { available: true, trtMajor: addon.trtMajor, path: "fake", binding: addon } : undefined,
-      ...extra,
+      ...patch,
     });
   };
 
@@ -186,7 +220,7 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
 
   it("gives TensorRT 10 weak typing the fp32 ONNX and the calibration cache, and feeds back the stored timing cache", async () => {
     const addon = createFakeAddon({ trtMajor: 10 });
-    await pipeline(addon, { typing: "weak", builderOptimizationLevel: 2 });
+    await pipeline(addon, { typing: "weak", optLevel: 2 });
     const request = addon.builds[0]!;
     expect(request.onnxPath).toMatch(/onnx\/model\.onnx$/);
     const cacheLines = Buffer.from(request.calibrationCache!).toString("utf8").trim().split("\n");
@@ -196,25 +230,34 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     expect(request.timingCache).toBeDefined();
   }, 300_000);
 
+  it("calibrates for the host's TensorRT: the precision stage key and the cache header follow the addon, not the default version", async () => {
+    const addon = createFakeAddon({ trtMajor: 10, trtVersion: "10.13.0.35" });
+    const result = await pipeline(addon, { typing: "weak", trtVersion: undefined });
+    const header = Buffer.from(addon.builds[0]!.calibrationCache!).toString("utf8").split("\n")[0];
+    expect(header).toBe("TRT-101300-EntropyCalibration2");
+    expect(result).toMatchObject({ trtVersion: "10.13.0.35", sources: { trtVersion: "host" }, stages: { precision: { reused: false } } });
+  }, 300_000);
+
   it("fails when no layer of the built engine runs in the asked precision", async () => {
     const addon = createFakeAddon({ trtMajor: 11, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
     await expect(pipeline(addon)).rejects.toMatchObject({ code: "PRECISION_NOT_APPLIED", message: expect.stringContaining("no layer of the built engine runs in int8") });
-  }, 300_000);
+    // A TensorRT 11 host calibrates for its own version (its own precision stage): minutes on a busy machine.
+  }, 600_000);
 
   it("turns parser errors into TRT_PARSE_FAILED naming node and operator", async () => {
     const addon = createFakeAddon({ trtMajor: 10, parseErrors: [{ node: 7, nodeName: "/encoder/Attention", operator: "Attention", message: "unsupported", errorCode: "UNSUPPORTED_NODE" }] });
-    await expect(pipeline(addon, { builderOptimizationLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
+    await expect(pipeline(addon, { optLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
   }, 300_000);
 
   it("refuses weak typing on a TensorRT 11 runtime", async () => {
     const addon = createFakeAddon({ trtMajor: 11 });
-    await expect(pipeline(addon, { typing: "weak", builderOptimizationLevel: 4 })).rejects.toMatchObject({ code: "TRT_MODE_REMOVED" });
+    await expect(pipeline(addon, { typing: "weak", optLevel: 4 })).rejects.toMatchObject({ code: "TRT_MODE_REMOVED" });
   }, 300_000);
 
   it("cancels a running build through the signal", async () => {
     const addon = createFakeAddon({ trtMajor: 10, stepDelayMs: 200 });
     const controller = new AbortController();
-    const run = pipeline(addon, { builderOptimizationLevel: 5 }, { signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
+    const run = pipeline(addon, { optLevel: 5, signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
     await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
   }, 300_000);
 });

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { AddonBinding, BuildEngineOptions, NativeError, NativeProgressEvent } from "../src/binding-types.js";
 import { isNativeError } from "../src/binding-types.js";
 import { createFakeAddon, FAKE_PLAN_MARKER, type FakeAddon } from "../src/fake-addon.js";
+import { rejection } from "../../tests/support/errors.js";
 
 const temp = mkdtempSync(join(tmpdir(), "trtforge-fake-addon-"));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -16,16 +17,6 @@ const profiles = [
   { input: "attention_mask", min: [1, 128], opt: [32, 128], max: [100, 128] },
 ];
 const base: BuildEngineOptions = { onnxPath, precision: "fp16", profiles };
-
-async function rejection(promise: Promise<unknown>): Promise<NativeError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(isNativeError(err)).toBe(true);
-    return err as NativeError;
-  }
-  throw new Error("expected a rejection");
-}
 
 function thrown(fn: () => unknown): Error & { code?: string } {
   try {
@@ -111,7 +102,7 @@ describe("createFakeAddon: the AddonBinding contract", () => {
         if (e.type === "stepComplete" && e.step === 2) job.cancel();
       },
     });
-    const err = await rejection(job.promise);
+    const err = await rejection(job.promise, isNativeError);
     expect(err.code).toBe("CANCELLED");
     expect(progress.filter((e) => e.type === "stepComplete")).toHaveLength(3);
     expect(progress.slice(-2)).toEqual([
@@ -126,7 +117,7 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     const job = addon.buildEngine(base, { onProgress: (e) => progress.push(e) });
     job.cancel();
     job.cancel();
-    expect((await rejection(job.promise)).code).toBe("CANCELLED");
+    expect((await rejection(job.promise, isNativeError)).code).toBe("CANCELLED");
     expect(progress).toEqual([]);
   });
 
@@ -193,7 +184,7 @@ describe("createFakeAddon: the AddonBinding contract", () => {
       { node: 57, nodeName: "/pooler/Tanh", operator: "Tanh", message: "bad input", errorCode: "INVALID_NODE" },
     ];
     const addon = createFakeAddon({ parseErrors: details });
-    const err = await rejection(addon.buildEngine(base).promise);
+    const err = await rejection(addon.buildEngine(base).promise, isNativeError);
     expect(err.code).toBe("TRT_PARSE_FAILED");
     expect(err.message).toBe(
       `TensorRT's ONNX parser could not parse ${onnxPath}: node 41 (/encoder/layer.0/attention/Einsum, Einsum): [UNSUPPORTED_NODE] unsupported equation (and 1 more)`,
@@ -202,10 +193,10 @@ describe("createFakeAddon: the AddonBinding contract", () => {
   });
 
   it("fails parsing a missing ONNX file, and can be told to fail the build (TRT_BUILD_FAILED)", async () => {
-    const missing = await rejection(createFakeAddon().buildEngine({ ...base, onnxPath: join(temp, "nope.onnx") }).promise);
+    const missing = await rejection(createFakeAddon().buildEngine({ ...base, onnxPath: join(temp, "nope.onnx") }).promise, isNativeError);
     expect(missing.code).toBe("TRT_PARSE_FAILED");
     const logs: string[] = [];
-    const failed = await rejection(createFakeAddon({ buildErrors: ["Internal Error: no kernel for /MatMul"] }).buildEngine(base, { onLog: (e) => logs.push(e.message) }).promise);
+    const failed = await rejection(createFakeAddon({ buildErrors: ["Internal Error: no kernel for /MatMul"] }).buildEngine(base, { onLog: (e) => logs.push(e.message) }).promise, isNativeError);
     expect(failed.code).toBe("TRT_BUILD_FAILED");
     expect(failed.message).toBe("TensorRT could not build the engine: Internal Error: no kernel for /MatMul");
     expect(failed.details).toEqual([{ source: "log", severity: "error", message: "Internal Error: no kernel for /MatMul" }]);
@@ -219,13 +210,13 @@ describe("createFakeAddon: the AddonBinding contract", () => {
         { name: "logits", mode: "output", dtype: "fp32", shape: [-1, 2], location: "device" },
       ],
     });
-    expect((await rejection(addon.buildEngine({ ...base, profiles: [] }).promise)).message).toMatch(/input_ids has dynamic dimensions \[-1,-1\]/);
-    expect((await rejection(addon.buildEngine(base).promise)).message).toMatch(/names input attention_mask, which the network does not have/);
+    expect((await rejection(addon.buildEngine({ ...base, profiles: [] }).promise, isNativeError)).message).toMatch(/input_ids has dynamic dimensions \[-1,-1\]/);
+    expect((await rejection(addon.buildEngine(base).promise, isNativeError)).message).toMatch(/names input attention_mask, which the network does not have/);
   });
 
   it("fails like a host without a GPU, or with a wrong device id", async () => {
-    expect((await rejection(createFakeAddon({ devices: [] }).buildEngine(base).promise)).code).toBe("TRT_UNAVAILABLE");
-    expect((await rejection(createFakeAddon().buildEngine({ ...base, deviceId: 3 }).promise)).code).toBe("INVALID_DEVICE_ID");
+    expect((await rejection(createFakeAddon({ devices: [] }).buildEngine(base).promise, isNativeError)).code).toBe("TRT_UNAVAILABLE");
+    expect((await rejection(createFakeAddon().buildEngine({ ...base, deviceId: 3 }).promise, isNativeError)).code).toBe("INVALID_DEVICE_ID");
   });
 
   it("turns a timing cache into a larger one, and replaces a foreign one with a warning", async () => {

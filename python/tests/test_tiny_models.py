@@ -153,3 +153,61 @@ def test_roberta_seq_len_limit(exporter: Callable[[list[str], Path], Run], tiny_
     run = exporter(["--model", str(tiny_roberta), "--seq-len", "129"], tmp_path / "out")
     assert run.final["code"] == "BAD_INPUT" and "128" in run.final["message"]
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("model_name", ["tiny_bert_cls", "tiny_roberta"])
+def test_attention_fusion_matches_the_export(exporter: Callable[[list[str], Path], Run], ag_news: list[tuple[str, str]],
+                                             tmp_path: Path, model_name: str, request: pytest.FixtureRequest) -> None:
+    """Every attention block of the dynamo export becomes one com.microsoft.Attention with the same
+    outputs; the CPU-serving CLI then fuses LayerNorm/GELU and (int8) quantizes, over the protocol."""
+    import subprocess
+    import sys
+
+    from conftest import PYTHON_DIR, check_protocol
+    from trtforge_export.attention_fusion import fuse_attention
+
+    model_dir: Path = request.getfixturevalue(model_name)
+    run = exporter(["--model", str(model_dir), "--samples", str(_samples(tmp_path, ag_news, 400, 8)), "--seq-len", "64"],
+                   tmp_path / "out")
+    names = [i["name"] for i in run.report["inputs"]]
+    ref = load_file(str(run.out / "reference.safetensors"))
+    feeds = {k: ref[k] for k in names}
+    original = ort.InferenceSession(str(run.out / "model.onnx"), providers=["CPUExecutionProvider"])
+    fused = fuse_attention(onnx.load(str(run.out / "model.onnx")), num_heads=2)
+    assert (fused.attention_blocks, fused.fused) == (2, 2)
+    assert [n.op_type for n in fused.model.graph.node].count("Attention") == 2
+    assert "Softmax" not in [n.op_type for n in fused.model.graph.node]
+    session = ort.InferenceSession(fused.model.SerializeToString(), providers=["CPUExecutionProvider"])
+    mask = ref["attention_mask"].astype(bool)
+    for name, want, got in zip([o.name for o in original.get_outputs()], original.run(None, feeds), session.run(None, feeds)):
+        d = np.abs(want - got)
+        assert float((d[mask] if want.ndim == 3 else d).max()) < TOL, name
+
+    proc = subprocess.run([sys.executable, "-m", "trtforge_export.cpu_serving", "--onnx", str(run.out / "model.onnx"),
+                           "--model", str(model_dir), "--out", str(tmp_path / "model.cpu.onnx")],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(PYTHON_DIR), "PATH": "/usr/bin:/bin"},
+                          timeout=300, stdin=subprocess.DEVNULL)
+    final = check_protocol(proc.stdout, proc.returncode)[-1]
+    assert final["type"] == "result", (final, proc.stderr[-3000:])
+    report = final["report"]
+    assert report["attention_fused"] == 2 and report["quantization"]["integer_nodes"]["QAttention"] == 2
+    assert report["fused_operators"]["SkipLayerNormalization"] >= 3
+    int8 = ort.InferenceSession(str(tmp_path / "model.cpu.onnx"), providers=["CPUExecutionProvider"])
+    assert [o.name for o in int8.get_outputs()] == [o.name for o in original.get_outputs()]
+
+
+def test_attention_fusion_leaves_an_unknown_graph_alone() -> None:
+    """A Softmax that is not self-attention (no Q/K/V projections) is counted and left as it was."""
+    from onnx import TensorProto, helper
+
+    from trtforge_export.attention_fusion import fuse_attention
+
+    graph = helper.make_graph([helper.make_node("Softmax", ["x"], ["y"], axis=-1)], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4]),
+                               helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [2, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])])
+    model = helper.make_model(graph)
+    before = model.SerializeToString()
+    result = fuse_attention(model, num_heads=2)
+    assert (result.attention_blocks, result.fused) == (1, 0)
+    assert result.model.SerializeToString() == before

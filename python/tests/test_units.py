@@ -79,3 +79,35 @@ def test_read_samples(tmp_path: Path) -> None:
     with pytest.raises(ExportError) as e:
         read_samples(path, 1)  # the whole file is validated, not only the rows used
     assert e.value.code == "BAD_INPUT" and ":2:" in e.value.message
+
+
+def test_shapes_option_parses_and_refuses_bad_items(tmp_path: Path) -> None:
+    from trtforge_export.options import ShapeCase, parse_options
+
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"text": "a"}\n', encoding="utf-8")
+    base = ["--model", str(tmp_path), "--out", str(tmp_path / "out"), "--samples", str(samples)]
+    assert parse_options([*base, "--shapes", "min:1x1,max:16x256"]).shapes == (ShapeCase("min", 1, 1), ShapeCase("max", 16, 256))
+    for bad in ("min:0x1", "max:16", "max:16x256,max:1x1", "x y:1x1"):
+        with pytest.raises(ExportError) as e:
+            parse_options([*base, "--shapes", bad])
+        assert e.value.code == "BAD_INPUT"
+    with pytest.raises(ExportError, match="--shapes needs --samples"):
+        parse_options(["--model", str(tmp_path), "--out", str(tmp_path / "out"), "--shapes", "min:1x1"])
+
+
+def test_full_shape_rows_are_real_tokens_only(minilm_dir: Path, ag_news: list[tuple[str, str]]) -> None:
+    from transformers import AutoTokenizer
+
+    from trtforge_export.reference import fill_rows, tokenize_full
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir), local_files_only=True)
+    texts = [f"{t}. {d}" for t, d in ag_news[:20]]
+    names = ("input_ids", "attention_mask", "token_type_ids")
+    enc = tokenize_full(tokenizer, fill_rows(tokenizer, texts, 3, 200), names, 200)
+    assert tuple(enc["input_ids"].shape) == (3, 200)
+    assert bool((enc["attention_mask"] == 1).all())
+    assert all(int(enc["input_ids"][r, 0]) == tokenizer.cls_token_id for r in range(3))
+    assert not torch.equal(enc["input_ids"][0], enc["input_ids"][1])
+    one = tokenize_full(tokenizer, fill_rows(tokenizer, texts, 1, 1), names, 1)
+    assert one["input_ids"].tolist() == [[tokenizer.cls_token_id]]

@@ -17,6 +17,15 @@ DEFAULT_OPSET = 17
 
 
 @dataclass(frozen=True)
+class ShapeCase:
+    """One [batch, sequence] shape the ONNX must be checked at (an optimization profile's min/opt/max)."""
+
+    name: str
+    batch: int
+    seq_len: int
+
+
+@dataclass(frozen=True)
 class Options:
     model: Path
     out: Path
@@ -29,6 +38,7 @@ class Options:
     model_id: str | None
     revision: str | None
     external_data: ExternalData
+    shapes: tuple[ShapeCase, ...] = ()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +64,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--revision", help="HF revision to record (default: from an HF cache path, else null)")
     p.add_argument("--external-data", default="auto", choices=["auto", "always", "never"],
                    help="weights in model.onnx.data: auto (when over 2 GB), always, never")
+    p.add_argument("--shapes", default="", help="also compute references at these full shapes, NAME:BATCHxSEQ,... "
+                   "(e.g. min:1x1,opt:8x128,max:16x256), each row real samples joined to fill SEQ tokens")
     return p
+
+
+def _parse_shapes(text: str) -> tuple[ShapeCase, ...]:
+    shapes: list[ShapeCase] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, dims = item.partition(":")
+        batch, _, seq = dims.partition("x")
+        if not name.isidentifier() or not batch.isdigit() or not seq.isdigit() or int(batch) < 1 or int(seq) < 1:
+            raise ExportError("BAD_INPUT", f"--shapes item {item!r} is not NAME:BATCHxSEQ with positive integers",
+                              "pass e.g. --shapes min:1x1,opt:8x128,max:16x256")
+        if any(s.name == name for s in shapes):
+            raise ExportError("BAD_INPUT", f"--shapes names {name!r} twice", "give each shape its own name")
+        shapes.append(ShapeCase(name=name, batch=int(batch), seq_len=int(seq)))
+    return tuple(shapes)
 
 
 def parse_options(argv: Sequence[str]) -> Options:
@@ -73,6 +99,10 @@ def parse_options(argv: Sequence[str]) -> Options:
     for name, value in (("--model-id", ns.model_id), ("--revision", ns.revision)):
         if value is not None and (not value.strip() or any(c.isspace() for c in value)):
             raise ExportError("BAD_INPUT", f"{name} must be a non-empty word, got {value!r}", f"fix {name}")
+    shapes = _parse_shapes(ns.shapes)
+    if shapes and ns.samples is None:
+        raise ExportError("BAD_INPUT", "--shapes needs --samples: each shape is filled with real text",
+                          "pass --samples FILE.jsonl")
     if ns.samples is not None and not ns.samples.is_file():
         raise ExportError("BAD_INPUT", f"samples file {str(ns.samples)!r} does not exist",
                           "pass --samples FILE.jsonl with one {\"text\": ...} object per line")
@@ -90,6 +120,7 @@ def parse_options(argv: Sequence[str]) -> Options:
         model_id=ns.model_id,
         revision=ns.revision,
         external_data=ns.external_data,
+        shapes=shapes,
     )
 
 

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import torch
 from safetensors.numpy import save_file
 
+from .errors import ExportError
 from .onnx_export import SEQUENCE_OUTPUTS
 from .wrapper import ExportWrapper
 
@@ -91,6 +92,66 @@ def compute_reference(
     }
     save_file(tensors, str(path), metadata=metadata)
     return Reference(path=path, samples=len(texts), seq_len=length,
+                     tensors={k: (str(v.dtype), list(v.shape)) for k, v in tensors.items()})
+
+
+def fill_rows(tokenizer: Any, texts: list[str], batch: int, seq_len: int, start: int = 0) -> list[str]:
+    """``batch`` texts of at least ``seq_len`` tokens each: consecutive samples joined by spaces,
+    cycling through them, so that every position of the shape carries a real token."""
+    lengths: dict[int, int] = {}
+    rows: list[str] = []
+    index = start
+    for _ in range(batch):
+        parts: list[str] = []
+        count = 0
+        # A small margin: joining two texts can merge their boundary tokens.
+        while count < seq_len + 8:
+            i = index % len(texts)
+            if i not in lengths:
+                lengths[i] = len(tokenizer(texts[i], add_special_tokens=False)["input_ids"])
+            parts.append(texts[i])
+            count += max(lengths[i], 1)
+            index += 1
+        rows.append(" ".join(parts))
+    return rows
+
+
+def tokenize_full(tokenizer: Any, rows: list[str], input_names: tuple[str, ...], seq_len: int) -> dict[str, torch.Tensor]:
+    """Exactly ``seq_len`` real tokens per row (attention 1 everywhere). A length below the special
+    tokens' count keeps the first tokens of the templated row (``[CLS]`` alone for 1)."""
+    specials = int(tokenizer.num_special_tokens_to_add(pair=False))
+    enc = tokenize(tokenizer, rows, input_names, max(seq_len, specials + 1))
+    sliced = {name: t[:, :seq_len].contiguous() for name, t in enc.items()}
+    if sliced["input_ids"].shape[1] != seq_len or not bool((sliced["attention_mask"] == 1).all()):
+        raise ExportError("BAD_INPUT", f"the samples do not fill {seq_len} tokens per row", "pass longer or more samples")
+    return sliced
+
+
+def compute_shape_reference(
+    wrapper: ExportWrapper,
+    tokenizer: Any,
+    texts: list[str],
+    input_names: tuple[str, ...],
+    output_names: tuple[str, ...],
+    name: str,
+    batch: int,
+    seq_len: int,
+    out_dir: Path,
+) -> Reference:
+    """PyTorch outputs at one full [batch, seq_len] shape, in one forward pass, saved as
+    ``reference.<name>.safetensors``: the ONNX is then run at exactly that shape."""
+    wrapper.eval()
+    enc = tokenize_full(tokenizer, fill_rows(tokenizer, texts, batch, seq_len), input_names, seq_len)
+    with torch.no_grad():
+        result = wrapper(*(enc[n] for n in input_names))
+    tensors: dict[str, npt.NDArray[Any]] = {n: np.ascontiguousarray(enc[n].numpy().astype(np.int64)) for n in input_names}
+    for n, t in zip(output_names, result):
+        tensors[n] = np.ascontiguousarray(t.detach().to(torch.float32).numpy())
+    path = out_dir / f"reference.{name}.safetensors"
+    save_file(tensors, str(path), metadata={"producer": "trtforge_export", "shape": name, "batch": str(batch),
+                                            "seq_len": str(seq_len), "inputs": ",".join(input_names),
+                                            "outputs": ",".join(output_names)})
+    return Reference(path=path, samples=batch, seq_len=seq_len,
                      tensors={k: (str(v.dtype), list(v.shape)) for k, v in tensors.items()})
 
 

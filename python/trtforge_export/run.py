@@ -28,7 +28,7 @@ from .onnx_export import (
 from .options import Options
 from .plan import Plan
 from .protocol import Level, Protocol
-from .reference import compute_reference, tokenize
+from .reference import compute_reference, compute_shape_reference, tokenize
 from .versions import sha256_file, versions
 from .wrapper import ExportWrapper, output_names
 
@@ -37,7 +37,7 @@ REPORT_FILE = "report.json"
 # different lengths, so batch (2) and sequence differ and padding is present.
 EXAMPLE_TEXTS = ("The quick brown fox jumps over the lazy dog near the river bank.", "Markets rallied today.")
 _ROBERTA_LIKE = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text",
-                 "longformer"}
+                 "longformer", "ibert", "mpnet"}
 
 
 class _ProtocolLogHandler(logging.Handler):
@@ -81,7 +81,7 @@ def _run_in(options: Options, plan: Plan, proto: Protocol, texts: list[str] | No
     proto.progress("load", 1, 3, "loading config and tokenizer")
     loaded = load_all(folder, task)
     proto.progress("load", 2, 3, f"loaded {type(loaded.model).__name__} from {folder.weight_file}")
-    _check_seq_len(options.seq_len, loaded.config)
+    _check_seq_len(max([options.seq_len, *(s.seq_len for s in options.shapes)]), loaded.config)
     classification = task == "sequence-classification"
     wrapper = ExportWrapper(loaded.model, classification=classification, pooling=pooling).eval()
     outputs = output_names(classification, pooling)
@@ -119,6 +119,13 @@ def _run_in(options: Options, plan: Plan, proto: Protocol, texts: list[str] | No
             wrapper, loaded.tokenizer, texts, loaded.input_names, outputs, options.seq_len, options.batch_size,
             staging, on_batch=lambda i, n: proto.progress("reference", i, n, f"batch {i}/{n}"),
         )
+        shapes = []
+        for case in options.shapes:
+            proto.progress("reference", n_batches, n_batches, f"shape {case.name} [{case.batch}, {case.seq_len}]")
+            shape_ref = compute_shape_reference(wrapper, loaded.tokenizer, texts, loaded.input_names, outputs, case.name,
+                                                case.batch, case.seq_len, staging)
+            shapes.append({"name": case.name, "batch": case.batch, "seq_len": case.seq_len, "file": shape_ref.path.name,
+                           "sha256": sha256_file(shape_ref.path)})
         reference_seconds = time.monotonic() - start
         reference = {
             "file": ref.path.name,
@@ -127,6 +134,7 @@ def _run_in(options: Options, plan: Plan, proto: Protocol, texts: list[str] | No
             "max_seq_len": options.seq_len,
             "batch_size": options.batch_size,
             "sha256": sha256_file(ref.path),
+            "shapes": shapes,
             "tensors": {k: {"dtype": d, "shape": s} for k, (d, s) in ref.tensors.items()},
             "padding": {
                 "side": getattr(loaded.tokenizer, "padding_side", "right"),
@@ -181,7 +189,8 @@ def _check_seq_len(seq_len: int, config: Any) -> None:
     if not isinstance(limit, int):
         return
     if config.model_type in _ROBERTA_LIKE:  # positions start after the padding index
-        limit -= int(getattr(config, "pad_token_id", 1) or 1) + 1
+        pad = getattr(config, "pad_token_id", None)
+        limit -= (1 if pad is None else int(pad)) + 1
     if seq_len > limit:
         raise ExportError("BAD_INPUT", f"--seq-len {seq_len} exceeds the model's {limit} positions",
                           f"pass --seq-len {limit} or less")

@@ -4,7 +4,7 @@ import { fsError } from "@trtforge/core";
 import { BadRowLog, type Article } from "./article-set.js";
 
 /**
- * The AG News layout: `"label","title","description"`, no header. The dataset escapes a dollar
+ * The AG News layout: `"label","title","description"` with a numeric label; a header line is skipped. The dataset escapes a dollar
  * sign as `\$` and writes every other newline of the original text as a lone backslash; both are
  * restored so that tokenizers see the real text.
  */
@@ -28,7 +28,12 @@ export async function readAgNewsCsv(path: string, bad: BadRowLog): Promise<Artic
         bad.add(origin, `expected 3 columns (label, title, description), found ${record.length}`);
         continue;
       }
-      const [, title = "", description = ""] = record;
+      const [label = "", title = "", description = ""] = record;
+      if (!/^\s*\d+\s*$/.test(label)) {
+        // A header line ("label,title,description") is not an article; any other non-numeric label is a bad row.
+        if (info.lines !== 1) bad.add(origin, `the label "${label.slice(0, 20)}" is not a class number`);
+        continue;
+      }
       if (title.trim() === "" && description.trim() === "") {
         bad.add(origin, "empty title and description");
         continue;

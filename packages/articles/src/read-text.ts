@@ -4,14 +4,30 @@ import { fsError } from "@trtforge/core";
 import { BadRowLog, type Article } from "./article-set.js";
 import { readJsonl } from "./read-jsonl.js";
 
+/** NUL bytes or bytes that are not UTF-8: an executable or an archive given by mistake, never an article. */
+export function looksBinary(bytes: Buffer): boolean {
+  if (bytes.includes(0)) return true;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A single text file is one article (JustNewsAgent's single-file calibration form). */
 export async function readTextFile(path: string, bad: BadRowLog): Promise<Article[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (err) {
     throw fsError(err, path, "reading articles");
   }
+  if (looksBinary(bytes)) {
+    bad.add(path, "binary file (NUL bytes or invalid UTF-8), not text");
+    return [];
+  }
+  const text = bytes.toString("utf8");
   if (text.trim() === "") {
     bad.add(path, "empty file");
     return [];

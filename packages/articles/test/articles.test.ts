@@ -75,6 +75,26 @@ describe("readArticles", () => {
     await expect(readArticles(join(dir, "nothing"))).rejects.toMatchObject({ code: "DATASET_INVALID" });
     await expect(readArticles(join(dir, "absent.csv"))).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
   });
+
+  it("refuses a binary file instead of taking it as one article", async () => {
+    const path = join(dir, "program");
+    await writeFile(path, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]));
+    await expect(readArticles(path)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/no usable article.*binary file/) });
+    const latin1 = join(dir, "latin1.txt");
+    await writeFile(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    await expect(readArticles(latin1)).rejects.toMatchObject({ code: "DATASET_INVALID" });
+  });
+
+  it("skips a CSV header line: a header-only CSV holds no article, a later non-numeric label is a bad row", async () => {
+    const headerOnly = join(dir, "header.csv");
+    await writeFile(headerOnly, "label,title,description\n");
+    await expect(readArticles(headerOnly)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringContaining("no usable article (0 bad row(s))") });
+    const withHeader = join(dir, "with-header.csv");
+    await writeFile(withHeader, 'label,title,description\n"1","Title A","Body A"\n"x","Title B","Body B"\n');
+    const set = await readArticles(withHeader);
+    expect(set.articles.map((a) => a.text)).toEqual(["Title A. Body A"]);
+    expect(set.badRows).toEqual({ count: 1, examples: [{ origin: `${withHeader}:3`, reason: 'the label "x" is not a class number' }] });
+  });
 });
 
 describe("sampling", () => {

@@ -2,6 +2,7 @@ import { ForgeError } from "@trtforge/core";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { loadOnnxModel, onnxSha256 } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { AbsHistogram, DEFAULT_BINS, type AbsHistogramState } from "./abs-histogram.js";
 import { createActivationReader } from "./activation-reader.js";
 import { amaxOf, relativeQuantError, checkPercentile, DEFAULT_PERCENTILE, scaleOfAmax, type CalibrationAlgorithm } from "./amax.js";
@@ -9,7 +10,7 @@ import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibratio
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
 import { ENTROPY_START_BIN } from "./entropy.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
-import { onnxruntimeNodeVersion, peakRssBytes } from "./process-stats.js";
+import { peakRssBytes } from "./process-stats.js";
 import { trtCacheAlgorithmFor } from "./trt-cache.js";
 import { trtVersionDigits } from "./trt-version.js";
 
@@ -80,8 +81,13 @@ export interface CalibrationResult {
   amax: Map<string, number>;
   /** Tensor → expected int8 error relative to its mean square (relativeQuantError). */
   quantError: Map<string, number>;
-  /** Skipped tensors and tensors with excluded values, in words. */
+  /** Tensors left without a scale, in words: worth an operator's look. */
   warnings: string[];
+  /**
+   * What calibration did as designed, in words: attention masks' fill values kept out of the
+   * histograms (every BERT has them). Information, not a warning.
+   */
+  notes: string[];
   /** Bytes of histogram state: depends on tensors and bins, never on the number of samples. */
   histogramBytes: number;
   /** Tensors ONNX Runtime output per batch (the others are derived from them, see calibrationTensors). */
@@ -230,10 +236,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   }
   const thresholdSeconds = (performance.now() - thresholdStarted) / 1000;
   const warnings = skipped.map((s) => `${s.tensor}: no scale: ${s.reason}; TensorRT keeps its layers out of int8`);
-  // One line for all of them: a BERT has a masked score tensor per layer, and a line each buried the other warnings.
+  const notes: string[] = [];
+  // One line for all of them: a BERT has a masked score tensor per layer, and a line each buried the warnings.
   if (excluded.length > 0) {
     const counted = reader.sampleStride === 1 ? "values" : `sampled values (1 in ${reader.sampleStride})`;
-    warnings.push(
+    notes.push(
       `mask fills (±inf or |x| ≥ 1e30) and NaN kept out of the histograms of ${excluded.length} tensor(s): ` +
         excluded.map((e) => `${e.tensor} (${e.fills} fill(s), ${e.nan} NaN, ${e.counted} ${counted} counted)`).join(", "),
     );
@@ -244,6 +251,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     onnx_sha256: hash,
     dataset_sha256: options.articles.sha256,
     dataset: options.articles.source,
+    bad_rows: options.articles.badRows,
     algorithm: settings.algorithm,
     ...(settings.percentile === undefined ? {} : { percentile: settings.percentile }),
     trt_cache_algorithm: trtCacheAlgorithmFor(settings.algorithm),
@@ -261,10 +269,11 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     excluded_values: excluded,
     seconds: (performance.now() - started) / 1000,
     peak_rss_bytes: peakRssBytes(),
-    onnxruntime_node: onnxruntimeNodeVersion(),
+    // This package runs onnxruntime-node, so it resolves; the record keeps its schema either way.
+    onnxruntime_node: resolveOnnxruntimeNodeVersion() ?? "unknown",
     created_at: new Date().toISOString(),
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
   const timing = { runSeconds: runMs / 1000, histogramSeconds: histogramMs / 1000, thresholdSeconds };
-  return { record, scales, amax, quantError, warnings, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
+  return { record, scales, amax, quantError, warnings, notes, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
 }

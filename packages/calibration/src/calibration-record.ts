@@ -18,6 +18,8 @@ export const CalibrationRecordSchema = z.object({
   dataset_sha256: Sha256,
   /** Where the articles came from (informative; the hash is the key). */
   dataset: z.string(),
+  /** Malformed rows of the article source, skipped (count and the first few origins). Older records lack it. */
+  bad_rows: z.object({ count: z.number().int().nonnegative(), examples: z.array(z.object({ origin: z.string(), reason: z.string() })) }).optional(),
   algorithm: z.enum(CALIBRATION_ALGORITHMS),
   percentile: z.number().gt(0).lte(100).optional(),
   /** The algorithm name the TensorRT cache's header carries (percentile has none of its own). */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CALIBRATION_SCHEMA_VERSION, loadCalibration, parseTrtCache, readCalibration, saveCalibration, trtCacheOfRecord, type CalibrationRecord } from "../src/index.js";
+import { rejection } from "../../../tests/support/errors.js";
 
 const ONNX = "a".repeat(64);
 const DATA = "b".repeat(64);
@@ -42,15 +43,6 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-calibration-"));
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
-
-async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ForgeError);
-  return err as ForgeError;
-}
 
 describe("calibration.json", () => {
   it("round-trips and yields the scales in order", async () => {

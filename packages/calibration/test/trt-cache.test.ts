@@ -1,16 +1,7 @@
 import { ForgeError } from "@trtforge/core";
 import { describe, expect, it } from "vitest";
 import { hexToScale, parseTrtCache, scaleToHex, trtCacheAlgorithmFor, trtVersionDigits, trtVersionOfDigits, writeTrtCache } from "../src/index.js";
-
-function thrown(fn: () => unknown): ForgeError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ForgeError);
-    return err as ForgeError;
-  }
-  throw new Error("expected a ForgeError");
-}
+import { thrown } from "../../../tests/support/errors.js";
 
 describe("TensorRT version digits", () => {
   it("encodes 8.x as major·1000 + minor·100 + patch and 10.x on as major·10000 + minor·100 + patch", () => {

@@ -3,14 +3,15 @@ import { Command, Option } from "commander";
 import { ForgeError } from "@trtforge/core";
 import { defaultModelsConfigPath } from "@trtforge/config";
 import { assertModeReady, checkHost, formatHostReport, HOST_MODES, type HostMode } from "@trtforge/hostcheck";
-import { buildMarkers } from "./build-markers.js";
+import { buildMarkers } from "@trtforge/pipeline";
 import { exportCommand } from "./export-cli.js";
 import { addPipelineOptions, runPipelineCli, type PipelineCliOptions } from "./pipeline-cli.js";
 import { setupCommand } from "./setup-cli.js";
+import { workGcCommand } from "./work-gc-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
-interface BuildEngineOptions extends Partial<Omit<PipelineCliOptions, "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json">> {
+interface BuildEngineOptions extends Omit<PipelineCliOptions, "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json" | "config"> {
   checkOnly?: boolean;
   for?: HostMode;
   buildMarkers?: boolean;
@@ -45,21 +46,18 @@ async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
       fix: "pass --out <dir> to write files, or --store (with MODEL_STORE_ROOT or --store-root) to publish into the ModelStore",
     });
   }
-  const log = cliLogger("build-engine");
-  const result = await buildMarkers(
-    {
-      config: opts.config ?? defaultModelsConfigPath(),
-      ...(opts.out === undefined ? {} : { out: opts.out }),
-      ...(opts.store ? { store: { root: opts.storeRoot } } : {}),
-      ...(opts.precision === undefined ? {} : { precision: opts.precision }),
-      ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }),
-      ...(opts.sequenceLength === undefined ? {} : { sequenceLength: opts.sequenceLength }),
-      ...(opts.trtVersion === undefined ? {} : { trtVersion: opts.trtVersion }),
-      ...(opts.only === undefined ? {} : { only: opts.only }),
-      force: opts.force ?? false,
-    },
-    log,
-  );
+  const result = await buildMarkers({
+    config: opts.config ?? defaultModelsConfigPath(),
+    out: opts.out,
+    store: opts.store ? { root: opts.storeRoot } : undefined,
+    precision: opts.precision,
+    maxBatch: opts.maxBatch,
+    sequenceLength: opts.sequenceLength,
+    trtVersion: opts.trtVersion,
+    only: opts.only?.split(",").map((t) => t.trim()).filter(Boolean),
+    force: opts.force ?? false,
+    logger: cliLogger("build-engine"),
+  });
   if (result.published) {
     const versions = result.published.map((p) => ({ agent: p.agent, version: p.version, path: p.path, checksum: p.checksum, current: p.current }));
     if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, published: versions }, null, 2)}\n`);
@@ -91,7 +89,8 @@ async function runModelBuild(opts: PipelineCliOptions): Promise<void> {
   }
   const verb = result.reused ? "reused" : "published";
   process.stdout.write(`${verb} ${result.kind} ${result.engineName}\n  ${result.versionPath}\n`);
-  for (const f of result.accuracy as { output: string; candidate: string; cosine_mean: number; cosine_min: number; samples: number }[]) {
+  process.stdout.write(`  current: ${result.current.change} (${result.agent}/current is ${result.current.version ?? "unset"})\n`);
+  for (const f of result.accuracy) {
     process.stdout.write(`  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`);
   }
 }
@@ -101,19 +100,20 @@ export function createBuildEngineProgram(): Command {
   const program = new Command("build-engine").enablePositionalOptions();
   program.addCommand(setupCommand());
   program.addCommand(exportCommand());
+  program.addCommand(workGcCommand());
   return addPipelineOptions(program)
     .description("Build verified TensorRT engines from Hugging Face models; without TensorRT, check the host or write marker engines")
     .version(CLI_VERSION)
     .option("--check-only", "report what this host has and lacks for each mode")
     .addOption(new Option("--for <mode>", "with --check-only: exit non-zero unless this mode can run").choices([...HOST_MODES]))
     .option("--build-markers", "write a marker engine and v1 metadata for each model of the build matrix")
-    .option("--config <file>", "build matrix (default: conf/models.yaml)")
+    .option("--config <file>", "build matrix: the markers' models, and a model build's defaults (default: conf/models.yaml)")
     .option("--out <dir>", "output folder for --build-markers")
     .option("--store", "with --build-markers: publish into the ModelStore (agent trt-<task>, one version per task)")
-    .option("--precision <p>", "only this precision: fp32, fp16 or int8")
-    .option("--max-batch <n>", "maximum batch size of the optimization profile (1-4096)")
-    .option("--sequence-length <n>", "maximum sequence length of the optimization profile (1-8192)")
-    .option("--trt-version <X.Y.Z>", "TensorRT version the markers stand in for (default: the matrix's)")
+    .option("--precision <p>", "fp32, fp16 or int8 (default: the build matrix entry's first precision, else fp16; markers: each of the entry's)")
+    .option("--max-batch <n>", "maximum batch size of the optimization profile, 1-4096 (default: the build matrix entry's, else 32)")
+    .option("--sequence-length <n>", "maximum sequence length of the optimization profile, 1-8192 (default: the build matrix entry's, else 256)")
+    .option("--trt-version <X.Y.Z>", "TensorRT version a marker stands in for (default: the build matrix entry's, else 10.16.0; a real build uses the host's)")
     .option("--only <tasks>", "comma-separated tasks of the matrix to build")
     .option("--force", "replace existing files in --out")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")

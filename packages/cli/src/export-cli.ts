@@ -1,21 +1,16 @@
-import { join } from "node:path";
 import { Command, Option } from "commander";
-import { projectRoot } from "@trtforge/core";
 import { exportModel } from "@trtforge/export";
+import { defaultSamplesPath, resolveModelSource } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
-import { resolveModelSource } from "./model-ref.js";
 import { parseInteger } from "./parse-options.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
-
-export function defaultSamplesPath(): string {
-  return join(projectRoot(), "conf/samples/ag_news_1000.jsonl");
-}
+import { HF_TASK_CHOICES, type HfTaskChoice } from "@trtforge/engine-format";
 
 interface ExportOptions {
   model: string;
   out: string;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   opset: string;
   samples: string;
   maxSamples: string;
@@ -35,7 +30,7 @@ export function exportCommand(): Command {
     .requiredOption("--model <folder|store:agent[@version]>", "Hugging Face model folder (config.json, weights, tokenizer), or a ModelStore reference")
     .option("--store-root <dir>", "ModelStore root for store: references (default: $MODEL_STORE_ROOT)")
     .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json")
-    .addOption(new Option("--task <task>", "what the engine computes").choices(["auto", "feature-extraction", "sequence-classification"]).default("auto"))
+    .addOption(new Option("--task <task>", "what the engine computes").choices(HF_TASK_CHOICES).default("auto"))
     .option("--opset <n>", "ONNX opset (14 or newer)", "17")
     .option("--samples <articles>", "articles for the reference outputs (JSONL, AG News CSV, folder, file)", defaultSamplesPath())
     .option("--max-samples <n>", "how many articles to run through PyTorch and ONNX Runtime", "64")

@@ -7,10 +7,13 @@ import {
   importHfModel,
   listAgents,
   listVersions,
+  formatShapes,
+  promoteVersion,
   publish,
   rollback,
   showVersion,
   verifyVersion,
+  type BuildFacts,
   type GcReport,
   type PublishResult,
   type StoreOptions,
@@ -92,6 +95,17 @@ function describePublish(result: PublishResult): string {
   if (result.cleanedStaging.length > 0) lines.push(`  removed stale staging: ${result.cleanedStaging.join(", ")}`);
   if (result.retention && result.retention.remove.length > 0) lines.push(`  removed old versions: ${result.retention.remove.join(", ")}`);
   return lines.join("\n");
+}
+
+/** "engine int8 1x1..16x128..32x256 TensorRT 10.16.0", or "" for a version that is not a build. */
+function describeBuild(build: BuildFacts): string {
+  const parts = [
+    build.kind,
+    build.precision,
+    build.shapes === undefined ? undefined : formatShapes(build.shapes),
+    build.trtVersion === undefined ? undefined : `TensorRT ${build.trtVersion}`,
+  ];
+  return parts.filter((p) => p !== undefined).join(" ");
 }
 
 function describeVerify(report: VerifyReport): string {
@@ -197,10 +211,12 @@ export function createModelStoreProgram(): Command {
       const listing = await listVersions({ ...storeOptions(opts), agent: opts.agent });
       const lines = listing.versions.map((v) => {
         const model = v.modelId === undefined ? "" : `\t${v.modelId}${v.revision === undefined ? "" : `@${v.revision}`}`;
-        return `${v.isCurrent ? "*" : " "} ${v.version}\t${v.createdAt}\t${v.manifest}${v.layout === "legacy" ? " (legacy)" : ""}${model}`;
+        const build = describeBuild(v.build);
+        return `${v.isCurrent ? "*" : " "} ${v.version}\t${v.createdAt}\t${v.manifest}${v.layout === "legacy" ? " (legacy)" : ""}${build === "" ? "" : `\t${build}`}${model}`;
       });
       for (const s of listing.staging) lines.push(`  ${s.name}\tstaging: ${s.stale ? "stale, " : ""}${s.reason}`);
       if (listing.currentProblem !== undefined) lines.push(`current: ${listing.currentProblem}`);
+      if (listing.versions.length > 0) lines.push(`(* = current${listing.current === undefined ? "; no current version: model-store promote " + listing.agent + " <version> picks one" : ""})`);
       emit(opts, { ...listing }, lines.join("\n") || "no versions");
     });
 
@@ -211,8 +227,9 @@ export function createModelStoreProgram(): Command {
     .action(async (opts: CommonOptions & { agent: string; version?: string }) => {
       const details = await showVersion({ ...storeOptions(opts), agent: opts.agent, ...(opts.version === undefined ? {} : { version: opts.version }) });
       const lines = [
-        `${details.agent}/${details.version}${details.isCurrent ? " (current)" : ""}`,
+        `${details.agent}/${details.version}${details.isCurrent ? " (current)" : ` (not current; current: ${details.currentVersion})`}`,
         `  path: ${details.path}`,
+        ...(describeBuild(details.build) === "" ? [] : [`  build: ${describeBuild(details.build)}`]),
         `  layout: ${details.layout}`,
         `  checksum: ${details.manifest.checksum}`,
         ...(details.createdAt === undefined ? [] : [`  created: ${details.createdAt}`]),
@@ -241,6 +258,17 @@ export function createModelStoreProgram(): Command {
     .action(async (opts: CommonOptions & { agent: string; to?: string; verify: boolean }) => {
       const result = await rollback({ ...storeOptions(opts), agent: opts.agent, ...(opts.to === undefined ? {} : { to: opts.to }), verify: opts.verify });
       emit(opts, { ...result }, `${result.agent}: current ${result.from} -> ${result.to}${result.verification ? " (verified)" : ""}`);
+    });
+
+  writer(program.command("promote"))
+    .description("make a finalized version current (what consumers serve), after verifying it; build-engine publishes without moving current unless --promote")
+    .argument("<agent>", "agent")
+    .argument("<version>", "version to make current")
+    .option("--no-verify", "switch without verifying the version first")
+    .action(async (agent: string, version: string, opts: CommonOptions & { verify: boolean }) => {
+      const result = await promoteVersion({ ...storeOptions(opts), agent, version, verify: opts.verify });
+      const moved = result.change === "unchanged" ? `current is already ${version}` : `current ${result.previous ?? "(none)"} -> ${version}`;
+      emit(opts, { ...result }, `${agent}: ${moved}${result.verification ? " (verified)" : ""}`);
     });
 
   writer(program.command("gc"))

@@ -1,34 +1,54 @@
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import type { Logger } from "@trtforge/core";
+import { stderrTerminal, type TerminalWriter } from "./terminal.js";
 
 /**
  * Progress of long stages (export, calibration batches, TensorRT build phases). On a terminal:
- * one bar per stage on stderr. Elsewhere (CI, pipes): a log line when a stage starts, at each
- * tenth of the way and when it ends, so JSON logs stay readable.
+ * one bar per stage on stderr, drawn through the terminal writer that the logger also writes to,
+ * so log lines appear above the bars and never inside them. Elsewhere (CI, pipes): a log line when
+ * a stage starts, at each tenth of the way and when it ends, so JSON logs stay readable.
  */
 export interface ProgressDisplay {
   update(stage: string, current: number, total: number, message?: string): void;
   stop(): void;
 }
 
-class TerminalProgress implements ProgressDisplay {
+export class TerminalProgress implements ProgressDisplay {
   private readonly bars = new Map<string, SingleBar>();
-  private readonly multi = new MultiBar(
-    { format: " {stage} |{bar}| {value}/{total} {message}", stream: process.stderr, hideCursor: true, clearOnComplete: false },
-    Presets.shades_classic,
-  );
+  private readonly multi: MultiBar;
+  private stopped = false;
+
+  constructor(
+    private readonly terminal: TerminalWriter = stderrTerminal,
+    stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.multi = new MultiBar(
+      // The stage name gets its own padded column and a space, so a long name never runs into the count.
+      // forceRedraw: a bar is drawn again below each log line even when its value did not change.
+      { format: " {stage} |{bar}| {value}/{total} {message}", stream, hideCursor: true, clearOnComplete: false, autopadding: true, forceRedraw: true },
+      Presets.shades_classic,
+    );
+  }
 
   update(stage: string, current: number, total: number, message = ""): void {
+    if (this.stopped) return;
     let bar = this.bars.get(stage);
+    const label = stage.length >= 12 ? stage : stage.padEnd(12);
     if (!bar) {
-      bar = this.multi.create(total, 0, { stage: stage.padEnd(10), message });
+      bar = this.multi.create(total, 0, { stage: label, message });
       this.bars.set(stage, bar);
+      this.terminal.attach(this.multi);
     }
     bar.setTotal(total);
-    bar.update(current, { stage: stage.padEnd(10), message });
+    bar.update(current, { stage: label, message });
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Later log lines go straight to the stream; those waiting for the next redraw are printed now.
+    this.terminal.detach(this.multi);
+    if (this.multi.isActive) this.multi.update();
     this.multi.stop();
   }
 }

@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { createLogger, toForgeError, type Logger } from "@trtforge/core";
+import { stderrTerminal } from "./terminal.js";
 
 /**
  * Runs a commander program with the conventions every trtforge command shares:
@@ -38,5 +39,5 @@ export async function runCli(program: Command, argv: readonly string[] = process
 }
 
 export function cliLogger(name: string): Logger {
-  return createLogger({ name });
+  return createLogger({ name, prettyDestination: stderrTerminal });
 }

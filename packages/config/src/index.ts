@@ -5,13 +5,12 @@ export { locatedError, type LocatedErrorOptions, type ProblemText } from "./loca
 export { closestNames, editDistance } from "./closest-names.js";
 export {
   AGENT_PATTERN,
-  HF_TASKS,
   MAX_BATCH_SIZE_LIMIT,
   MAX_SEQ_LEN_LIMIT,
   MODEL_INPUTS,
   modelsConfigJsonSchema,
 } from "./models-schema.js";
-export type { HfTask, ModelInput, ModelOutput, ModelSpec, OutputDim } from "./model-spec.js";
+export type { ModelInput, ModelOutput, ModelSpec, OutputDim } from "./model-spec.js";
 export {
   defaultModelsConfigPath,
   engineNameFor,

@@ -1,11 +1,10 @@
 import type { ForgeError } from "@trtforge/core";
-import type { Precision } from "@trtforge/engine-format";
+import type { HfTask, Precision, ShapeLimits } from "@trtforge/engine-format";
 import { formatKeyPath, type KeyPath } from "./key-path.js";
 import { locatedError } from "./located-error.js";
-import { HF_TASKS, MAX_BATCH_SIZE_LIMIT, MAX_SEQ_LEN_LIMIT, MODEL_INPUTS, MODELS_FIELD_RULES, type ModelDefaults, type ModelEntry } from "./models-schema.js";
+import { MAX_BATCH_SIZE_LIMIT, MAX_SEQ_LEN_LIMIT, MODEL_INPUTS, MODELS_FIELD_RULES, type ModelDefaults, type ModelEntry } from "./models-schema.js";
 import type { YamlFile } from "./yaml-file.js";
 
-export type HfTask = (typeof HF_TASKS)[number];
 export type ModelInput = (typeof MODEL_INPUTS)[number];
 /** A dimension of an output tensor: the dynamic batch or sequence axis, or a fixed size. */
 export type OutputDim = "batch" | "seq" | number;
@@ -16,17 +15,12 @@ export interface ModelOutput {
 }
 
 /** One entry of conf/models.yaml with the file's defaults applied. */
-export interface ModelSpec {
+export interface ModelSpec extends ShapeLimits {
   taskName: string;
   modelId: string;
   revision: string;
   hfTask: HfTask;
   agent: string;
-  maxBatchSize: number;
-  optBatchSize: number;
-  minSeqLen: number;
-  optSeqLen: number;
-  seqLen: number;
   inputs: readonly ModelInput[];
   outputs: readonly ModelOutput[];
   precisions: readonly Precision[];

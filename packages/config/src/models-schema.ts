@@ -1,14 +1,13 @@
-import { assertModelId, PRECISIONS, TASK_PATTERN, TRT_VERSION_PATTERN } from "@trtforge/engine-format";
+import { assertModelId, HF_TASKS, PRECISIONS, PROFILE_LIMITS, TASK_PATTERN, TRT_VERSION_PATTERN } from "@trtforge/engine-format";
 import { z } from "zod";
 import type { KeyPath } from "./key-path.js";
 import { rulesByKeyName, type FieldRule, type ForgeIssueParams, type SchemaRules } from "./schema-issues.js";
 
 /** The largest batch a model entry may declare; TensorRT profiles beyond it are not exercised. */
-export const MAX_BATCH_SIZE_LIMIT = 4096;
+export const MAX_BATCH_SIZE_LIMIT = PROFILE_LIMITS.maxBatchSize;
 /** The longest sequence a model entry may declare. */
-export const MAX_SEQ_LEN_LIMIT = 8192;
+export const MAX_SEQ_LEN_LIMIT = PROFILE_LIMITS.seqLen;
 export const MODEL_INPUTS = ["input_ids", "attention_mask", "token_type_ids"] as const;
-export const HF_TASKS = ["feature-extraction", "sequence-classification"] as const;
 /** ModelStore agent names become folder names, hence no dots or slashes. */
 export const AGENT_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 

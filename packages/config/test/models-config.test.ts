@@ -16,7 +16,7 @@ models:
     agent: analyst
     max_batch_size: 100
     opt_batch_size: 50
-    seq_len: 514
+    seq_len: 512
     inputs: [input_ids, attention_mask]
     outputs:
       - { name: logits, dims: [batch, 3] }
@@ -66,7 +66,7 @@ describe("loadModelsConfig on a valid file", () => {
       optBatchSize: 50,
       minSeqLen: 1,
       optSeqLen: 128,
-      seqLen: 514,
+      seqLen: 512,
       inputs: ["input_ids", "attention_mask"],
       outputs: [{ name: "logits", dims: ["batch", 3] }],
       precisions: ["fp16", "int8"],

@@ -13,6 +13,10 @@ export const ERROR_CODES = {
   INVALID_LIMIT: 11,
   INVALID_NAME: 12,
   INVALID_ENGINE_NAME: 13,
+  /** A build option is not one of its allowed values (typing, calibration algorithm, ...): the library's counterpart of a command-line choice. */
+  INVALID_OPTION: 14,
+  /** A sequence length longer than the model's position table or tokenizer allows. */
+  SEQUENCE_TOO_LONG: 15,
   FILE_NOT_FOUND: 20,
   NOT_A_FILE: 21,
   NOT_A_DIRECTORY: 22,
@@ -31,6 +35,8 @@ export const ERROR_CODES = {
   HOST_MODE_UNAVAILABLE: 50,
   TOOLCHAIN_UNREADABLE: 51,
   PYTHON_UNAVAILABLE: 52,
+  /** No ModelStore root was given and MODEL_STORE_ROOT is not set. */
+  STORE_ROOT_UNSET: 58,
   STORE_VERSION_EXISTS: 60,
   STORE_AGENT_NOT_FOUND: 61,
   STORE_VERSION_NOT_FOUND: 62,
@@ -42,6 +48,10 @@ export const ERROR_CODES = {
   STORE_NO_PREVIOUS_VERSION: 68,
   STORE_NOT_A_MODEL: 69,
   INTERNAL: 70,
+  /** serve-engine could not bind its HTTP or metrics port. */
+  SERVER_LISTEN_FAILED: 120,
+  /** A serve-engine worker could not load its models, or kept exiting while starting. */
+  SERVER_WORKER_FAILED: 121,
   EXPORT_NOT_A_MODEL: 80,
   EXPORT_TASK_UNSUPPORTED: 81,
   EXPORT_NEEDS_HUB: 82,
@@ -57,6 +67,8 @@ export const ERROR_CODES = {
   INPUT_MISMATCH: 92,
   ACCURACY_GATE_FAILED: 93,
   CALIBRATION_CACHE_INVALID: 94,
+  /** The CPU-serving ONNX (fused, int8) is less accurate against fp32 than its gate allows. */
+  CPU_SERVING_ACCURACY_FAILED: 95,
   TRT_UNAVAILABLE: 100,
   TRT_PARSE_FAILED: 101,
   TRT_BUILD_FAILED: 102,
@@ -65,6 +77,21 @@ export const ERROR_CODES = {
   ENGINE_LOAD_FAILED: 105,
   TRT_RUN_FAILED: 106,
   ENGINE_DISPOSED: 107,
+  // Serving runtime (@trtforge/runtime).
+  /** requireTensorRT was set and the engine could not be loaded (the fallback reason says why). */
+  TENSORRT_REQUIRED: 110,
+  /** A store version lacks what serving needs (ONNX, tokenizer files, engine metadata). */
+  MODEL_UNSERVABLE: 111,
+  /** The batcher's bounded queue is full (the server answers 503). */
+  OVERLOADED: 112,
+  /** A request has more rows than the model's maximum batch. */
+  BATCH_TOO_LARGE: 113,
+  /** A text has more tokens than the model's profile allows and truncation was not asked for. */
+  TEXT_TOO_LONG: 114,
+  /** A loaded version failed its warm-up batch. */
+  WARMUP_FAILED: 115,
+  /** The batcher or model slot was closed; nothing more is served through it. */
+  MODEL_CLOSED: 116,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

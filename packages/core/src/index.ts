@@ -2,4 +2,5 @@ export * from "./errors.js";
 export * from "./logger.js";
 export * from "./hashing.js";
 export * from "./atomic-write.js";
+export * from "./atomic-folder.js";
 export * from "./project-root.js";

@@ -8,6 +8,11 @@ export interface LoggerSettings {
   /** Force JSON lines (true) or human-readable lines (false); default: JSON unless stderr is a TTY. */
   json?: boolean;
   name?: string;
+  /**
+   * Where human-readable lines go (default stderr). A CLI that draws progress bars passes the
+   * writer that owns the terminal, so a log line is never printed into a bar.
+   */
+  prettyDestination?: NodeJS.WritableStream;
 }
 
 /**
@@ -21,7 +26,15 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   if (json) return pino(options, pino.destination({ fd: 2, sync: true }));
   return pino(
     options,
-    pretty({ destination: 2, sync: true, colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,name" }),
+    // singleLine: a record's fields on its own line, never a multi-line object between other output.
+    pretty({
+      destination: settings.prettyDestination ?? 2,
+      sync: true,
+      colorize: true,
+      singleLine: true,
+      translateTime: "SYS:HH:MM:ss",
+      ignore: "pid,hostname,name",
+    }),
   );
 }
 

@@ -1,4 +1,5 @@
 export * from "./precision.js";
+export * from "./hf-task.js";
 export * from "./trt-version.js";
 export * from "./naming.js";
 export * from "./metadata.js";
@@ -6,3 +7,4 @@ export * from "./legacy.js";
 export * from "./marker.js";
 export * from "./plan-header.js";
 export * from "./sidecar.js";
+export * from "./shape-limits.js";

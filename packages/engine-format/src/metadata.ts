@@ -55,6 +55,11 @@ export const AccuracyFigureSchema = z.strictObject({
   cosine_mean: figure.optional(),
   cosine_min: figure.optional(),
   label_agreement: figure.min(0).max(1).optional(),
+  /** How logits became labels: argmax (single-label head) or a per-label sigmoid threshold (multi-label head). */
+  label_decision: z.enum(["argmax", "sigmoid-threshold"]).optional(),
+  label_threshold: figure.gt(0).lt(1).optional(),
+  /** The full profile shape this figure was run at; absent: the held-out articles, each batch padded to its longest. */
+  shape: z.strictObject({ name: z.string().min(1), batch: z.number().int().positive(), seq_len: z.number().int().positive() }).optional(),
 });
 
 export const BuildOptionsSchema = z.looseObject({

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForgeError } from "@trtforge/core";
 import { EngineMetadataSchema, parseSidecar, readSidecar, serializeMetadata, type EngineMetadata } from "../src/index.js";
+import { LEGACY_COMPILER_SIDECAR } from "../../../tests/support/legacy-sidecar.js";
 
 export const sampleMetadata: EngineMetadata = {
   schema_version: 1,
@@ -86,17 +87,7 @@ describe("metadata v1", () => {
 
 describe("legacy JustNewsAgent sidecars", () => {
   it("reads the real compiler's sidecar as legacy, with the task from model_name", () => {
-    const legacy = {
-      model_name: "sentiment",
-      num_classes: 3,
-      max_batch_size: 100,
-      sequence_length: 514,
-      precision: "fp16",
-      build_time: 812.4,
-      created_at: "2025-07-28 14:02:11",
-      tensorrt_version: "10.10.0.31",
-    };
-    const reading = parseSidecar(JSON.stringify(legacy), "native_sentiment_roberta.json");
+    const reading = parseSidecar(JSON.stringify(LEGACY_COMPILER_SIDECAR), "native_sentiment_roberta.json");
     expect(reading.schema).toBe("legacy");
     if (reading.schema !== "legacy") return;
     expect(reading.legacy.task).toBe("sentiment");

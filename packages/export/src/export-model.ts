@@ -1,11 +1,13 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ForgeError, fsError, writeFileAtomic, type Logger } from "@trtforge/core";
+import { ForgeError, fsError, writeFileAtomic, writeFolderAtomic, type Logger } from "@trtforge/core";
 import { readArticles, splitArticles } from "@trtforge/articles";
 import type { ExportProgress, ExportReport } from "./protocol.js";
 import { checkedPython } from "./python-env.js";
 import { runExporter, type ExporterArgs } from "./run-exporter.js";
+import { assertSequenceLength, modelSequenceLimit } from "./sequence-limit.js";
+import type { ShapeCase } from "./shape-cases.js";
 import { DEFAULT_TOLERANCES, type Tolerance } from "./tolerances.js";
 import { validateOnnx, type ValidationResult } from "./validate-onnx.js";
 
@@ -20,6 +22,8 @@ export interface ExportModelOptions {
   samples: string;
   maxSamples?: number;
   seqLen?: number;
+  /** Full shapes to validate at besides the samples (the build profile's min, opt and max). */
+  shapes?: readonly ShapeCase[];
   batchSize?: number;
   seed?: number;
   modelId?: string;
@@ -61,9 +65,9 @@ async function assertModelFolder(modelDir: string): Promise<void> {
 }
 
 function formatValidation(v: ValidationResult): string {
-  return v.outputs
-    .map((o) => `  ${o.output}: max |diff| ${o.max_abs_diff.toExponential(3)} (limit ${v.tolerance.maxAbsDiff}), cosine mean ${o.cosine_mean.toFixed(6)} min ${o.cosine_min.toFixed(6)} (limit ${v.tolerance.minCosine}) over ${o.samples} samples${o.passed ? "" : "  <- over tolerance"}`)
-    .join("\n");
+  const line = (o: ValidationResult["outputs"][number], where: string) =>
+    `  ${o.output}${where}: max |diff| ${o.max_abs_diff.toExponential(3)} (limit ${v.tolerance.maxAbsDiff}), cosine mean ${o.cosine_mean.toFixed(6)} min ${o.cosine_min.toFixed(6)} (limit ${v.tolerance.minCosine}) over ${o.samples} samples${o.passed ? "" : "  <- over tolerance"}`;
+  return [...v.outputs.map((o) => line(o, "")), ...v.shapes.flatMap((s) => s.outputs.map((o) => line(o, ` at ${s.name} shape [${s.batch}, ${s.seq_len}]`)))].join("\n");
 }
 
 /**
@@ -75,6 +79,9 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   const modelDir = resolve(options.modelDir);
   const out = resolve(options.out);
   await assertModelFolder(modelDir);
+  const limit = await modelSequenceLimit(modelDir);
+  assertSequenceLength(options.seqLen ?? 128, limit, "--seq-len", modelDir);
+  for (const shape of options.shapes ?? []) assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
   if (existsSync(out) && !options.force) {
     throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, { input: out, fix: "choose another output folder or pass --force to replace it" });
   }
@@ -91,8 +98,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   } catch (err) {
     throw fsError(err, dirname(out), "preparing the output folder");
   }
-  const temp = await mkdtemp(join(dirname(out), `.${basename(out)}.tmp-`));
-  try {
+  return writeFolderAtomic(out, async (temp) => {
     const samplesFile = join(temp, "samples.jsonl");
     await writeFile(samplesFile, sample.map((a) => JSON.stringify({ text: a.text, origin: a.origin })).join("\n") + "\n");
     const report = await runExporter(
@@ -108,6 +114,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
         modelId: options.modelId,
         revision: options.revision,
         externalData: options.externalData ?? "auto",
+        shapes: options.shapes,
       },
       { python, timeoutMs: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS, signal: options.signal, log: options.log, onProgress: options.onProgress },
     );
@@ -116,10 +123,18 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       referencePath: join(temp, basename(report.reference.file)),
       inputNames: report.inputs.map((i) => i.name),
       outputNames: report.outputs.map((o) => o.name),
+      shapeReferences: (report.reference.shapes ?? []).map((r) => ({ name: r.name, batch: r.batch, seqLen: r.seq_len, path: join(temp, basename(r.file)) })),
       tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
       onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
     });
-    options.log.info({ outputs: validation.outputs }, "ONNX Runtime against PyTorch");
+    for (const o of validation.outputs) {
+      options.log.info(
+        { stage: "validate", output: o.output, max_abs_diff: o.max_abs_diff, cosine_min: o.cosine_min, samples: o.samples },
+        `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
+      );
+    }
+    const shapes = validation.shapes.map((s) => `${s.name} [${s.batch}, ${s.seq_len}] ${s.passed ? "ok" : "FAILED"}`).join(", ");
+    options.log.info({ stage: "validate", shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) }, `validated at the profile's shapes: ${shapes}`);
     if (!validation.passed) {
       throw new ForgeError("VALIDATION_FAILED", `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`, {
         input: modelDir,
@@ -128,13 +143,6 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
       });
     }
     await writeFileAtomic(join(temp, "validation.json"), `${JSON.stringify({ reference: "pytorch-fp32", candidate: "onnx-fp32-onnxruntime", samples_sha256: articles.sha256, ...validation }, null, 2)}\n`);
-    // mkdtemp makes the folder private; the result is shared like every other artifact.
-    await chmod(temp, 0o755);
-    if (options.force) await rm(out, { recursive: true, force: true });
-    await rename(temp, out);
     return { dir: out, onnxPath: join(out, basename(report.onnx_file)), report, validation, samplesSha256: articles.sha256 };
-  } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    throw err;
-  }
+  }, { replace: options.force ?? false });
 }

@@ -5,3 +5,7 @@ export * from "./safetensors.js";
 export * from "./tolerances.js";
 export * from "./validate-onnx.js";
 export * from "./export-model.js";
+export * from "./model-config.js";
+export * from "./sequence-limit.js";
+export * from "./shape-cases.js";
+export * from "./cpu-serving.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HF_TASKS } from "@trtforge/engine-format";
 
 /**
  * The JSON-lines protocol of the Python exporter (python/trtforge_export): stdout carries only
@@ -14,7 +15,7 @@ export const ExportReportSchema = z.looseObject({
   model_dir: z.string(),
   model_id: z.string().nullable(),
   hf_revision: z.string().nullable(),
-  task: z.enum(["feature-extraction", "sequence-classification"]),
+  task: z.enum(HF_TASKS),
   architecture: z.string().nullable().optional(),
   opset: z.number().int(),
   onnx_file: z.string().min(1),
@@ -22,7 +23,13 @@ export const ExportReportSchema = z.looseObject({
   external_data: z.boolean(),
   inputs: z.array(TensorReportSchema).min(1),
   outputs: z.array(TensorReportSchema).min(1),
-  reference: z.looseObject({ file: z.string().min(1), samples: z.number().int().positive(), seq_len: z.number().int().positive() }),
+  reference: z.looseObject({
+    file: z.string().min(1),
+    samples: z.number().int().positive(),
+    seq_len: z.number().int().positive(),
+    /** References at full shapes (--shapes), one safetensors file each. */
+    shapes: z.array(z.looseObject({ name: z.string().min(1), batch: z.number().int().positive(), seq_len: z.number().int().positive(), file: z.string().min(1) })).optional(),
+  }),
   versions: z.record(z.string(), z.string().nullable()),
   export_seconds: z.number().optional(),
   reference_seconds: z.number().optional(),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { ForgeError } from "@trtforge/core";
-import { hostDeps, probePython, pythonInterpreterPath, readToolchain } from "@trtforge/hostcheck";
+import { checkPythonEnvironment, execCommand, pythonInterpreterPath, readToolchain } from "@trtforge/toolchain";
 
 /**
  * The pinned Python environment, checked before anything is exported: the interpreter must exist
@@ -15,14 +15,14 @@ export async function checkedPython(env: NodeJS.ProcessEnv = process.env): Promi
       fix: "run `build-engine setup` (or bash scripts/setup-python.sh), or set TRTFORGE_PYTHON to a Python with the versions of toolchain_versions.md",
     });
   }
-  const probes = await probePython(hostDeps({ env }), readToolchain());
+  const probes = await checkPythonEnvironment({ exec: execCommand, env }, readToolchain());
   const bad = probes.filter((p) => p.status !== "ok");
   if (bad.length > 0) {
     const mismatch = bad.every((p) => p.status === "mismatch");
     throw new ForgeError(
       mismatch ? "PYTHON_VERSION_MISMATCH" : "PYTHON_UNAVAILABLE",
       `the Python environment at ${python} does not match toolchain_versions.md:\n${bad
-        .map((p) => `  ${p.id}: found ${p.found ?? "nothing"}, pinned ${p.expected ?? "?"}`)
+        .map((p) => `  ${p.component}: found ${p.found ?? "nothing"}, pinned ${p.expected ?? "?"}`)
         .join("\n")}`,
       { input: python, fix: bad.map((p) => p.fix).filter(Boolean).join("; ") || "run `build-engine setup`" },
     );

@@ -1,12 +1,14 @@
 import { join } from "node:path";
 import { execa } from "execa";
 import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
+import { formatShapeCases, type ShapeCase } from "./shape-cases.js";
 import { parseExporterLine, type ExportProgress, type ExportReport } from "./protocol.js";
+import type { HfTaskChoice } from "@trtforge/engine-format";
 
 export interface ExporterArgs {
   modelDir: string;
   outDir: string;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   opset: number;
   samplesFile: string;
   maxSamples: number;
@@ -15,6 +17,8 @@ export interface ExporterArgs {
   modelId?: string | undefined;
   revision?: string | undefined;
   externalData?: "auto" | "always" | "never";
+  /** Full shapes to compute references at, besides the samples (see ShapeCase). */
+  shapes?: readonly ShapeCase[] | undefined;
 }
 
 export interface RunExporterOptions {
@@ -63,6 +67,7 @@ function argv(module: string, a: ExporterArgs): string[] {
   ];
   if (a.modelId) args.push("--model-id", a.modelId);
   if (a.revision) args.push("--revision", a.revision);
+  if (a.shapes && a.shapes.length > 0) args.push("--shapes", formatShapeCases(a.shapes));
   return args;
 }
 

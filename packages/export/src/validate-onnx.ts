@@ -4,11 +4,33 @@ import { maskPadding, OutputComparator, type OutputComparison } from "@trtforge/
 import { readSafetensors, type NamedTensor } from "./safetensors.js";
 import type { Tolerance } from "./tolerances.js";
 
+type CheckedOutput = OutputComparison & { passed: boolean };
+
+/** The ONNX run at one full [batch, seq_len] shape against PyTorch at the same shape. */
+export interface ShapeValidation {
+  name: string;
+  batch: number;
+  seq_len: number;
+  passed: boolean;
+  outputs: CheckedOutput[];
+}
+
 export interface ValidationResult {
   passed: boolean;
   tolerance: Tolerance;
-  outputs: (OutputComparison & { passed: boolean })[];
+  /** On the reference samples (each batch padded to its longest sample). */
+  outputs: CheckedOutput[];
+  /** At every shape given (the build profile's min, opt and max): what was run, at what shape. */
+  shapes: ShapeValidation[];
   seconds: number;
+}
+
+/** A reference computed at one full shape (the exporter's reference.<name>.safetensors). */
+export interface ShapeReference {
+  name: string;
+  batch: number;
+  seqLen: number;
+  path: string;
 }
 
 export interface ValidateOptions {
@@ -17,6 +39,7 @@ export interface ValidateOptions {
   inputNames: readonly string[];
   outputNames: readonly string[];
   tolerance: Tolerance;
+  shapeReferences?: readonly ShapeReference[];
   batchSize?: number;
   onBatch?: (done: number, total: number) => void;
 }
@@ -62,9 +85,49 @@ export async function validateOnnx(options: ValidateOptions): Promise<Validation
   } finally {
     await session.release();
   }
-  const outputs = [...comparators.values()].map((c) => {
-    const r = c.result();
-    return { ...r, passed: r.max_abs_diff <= options.tolerance.maxAbsDiff && r.cosine_min >= options.tolerance.minCosine };
-  });
-  return { passed: outputs.every((o) => o.passed), tolerance: options.tolerance, outputs, seconds: (performance.now() - started) / 1000 };
+  const outputs = [...comparators.values()].map((c) => checked(c, options.tolerance));
+  const shapes: ShapeValidation[] = [];
+  for (const shape of options.shapeReferences ?? []) shapes.push(await validateShape(options, shape));
+  return {
+    passed: outputs.every((o) => o.passed) && shapes.every((s) => s.passed),
+    tolerance: options.tolerance,
+    outputs,
+    shapes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function checked(c: OutputComparator, tolerance: Tolerance): CheckedOutput {
+  const r = c.result();
+  return { ...r, passed: r.max_abs_diff <= tolerance.maxAbsDiff && r.cosine_min >= tolerance.minCosine };
+}
+
+/** One run of the whole shape at once: the batch and sequence length are those the profile declares. */
+async function validateShape(options: ValidateOptions, shape: ShapeReference): Promise<ShapeValidation> {
+  const reference = await readSafetensors(shape.path);
+  const missing = [...options.inputNames, ...options.outputNames].filter((n) => !reference.has(n));
+  if (missing.length > 0) {
+    throw new ForgeError("EXPORT_PROTOCOL", `${shape.path} lacks tensors ${missing.join(", ")}`, { input: shape.path, fix: "export the model again" });
+  }
+  for (const name of options.inputNames) {
+    const dims = reference.get(name)!.shape;
+    if (dims[0] !== shape.batch || dims[1] !== shape.seqLen) {
+      throw new ForgeError("EXPORT_PROTOCOL", `${shape.path}: ${name} has shape [${dims.join(", ")}], not the [${shape.batch}, ${shape.seqLen}] of shape ${shape.name}`, { input: shape.path, fix: "export the model again" });
+    }
+  }
+  const session = await InferenceSession.create(options.onnxPath, { graphOptimizationLevel: "all", intraOpNumThreads: 0 });
+  const comparators = options.outputNames.map((n) => new OutputComparator(n));
+  try {
+    const feeds = Object.fromEntries(options.inputNames.map((n) => [n, rowSlice(reference.get(n)!, 0, shape.batch)]));
+    const results = await session.run(feeds, [...options.outputNames]);
+    options.outputNames.forEach((name, i) => {
+      const expected = reference.get(name)!;
+      const rowSize = expected.shape.slice(1).reduce((a, b) => a * b, 1);
+      comparators[i]!.add(expected.data as Float32Array, results[name]!.data as Float32Array, rowSize);
+    });
+  } finally {
+    await session.release();
+  }
+  const outputs = comparators.map((c) => checked(c, options.tolerance));
+  return { name: shape.name, batch: shape.batch, seq_len: shape.seqLen, passed: outputs.every((o) => o.passed), outputs };
 }

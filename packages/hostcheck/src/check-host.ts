@@ -7,8 +7,7 @@ import { probeNode } from "./probes/node.js";
 import { probeNvidia, type GpuInfo } from "./probes/nvidia.js";
 import { probeOnnxruntimeNode } from "./probes/onnxruntime-node.js";
 import { probePython } from "./probes/python.js";
-import { PYTHON_PACKAGES } from "./python-packages.js";
-import { defaultToolchainPath, readToolchain } from "./toolchain.js";
+import { PYTHON_PACKAGES, defaultToolchainPath, readToolchain } from "@trtforge/toolchain";
 
 export interface HostReport {
   /** The toolchain_versions.md the host was compared with. */

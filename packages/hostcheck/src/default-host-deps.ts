@@ -1,7 +1,6 @@
 import { loadAddon } from "@trtforge/native";
-import { execCommand } from "./exec.js";
+import { execCommand, resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import type { HostDeps } from "./host-deps.js";
-import { resolveOnnxruntimeNodeVersion } from "./onnxruntime-node-version.js";
 
 /** The real host; `overrides` replace single effects (tests fake some and keep the rest real). */
 export function hostDeps(overrides: Partial<HostDeps> = {}): HostDeps {

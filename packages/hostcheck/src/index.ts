@@ -12,22 +12,10 @@ export {
   type ModeReport,
 } from "./modes.js";
 export type { ProbeId, ProbeResult, ProbeStatus } from "./probe-result.js";
-export type { ExecOptions, ExecResult, HostDeps } from "./host-deps.js";
+export type { HostDeps } from "./host-deps.js";
 export { hostDeps } from "./default-host-deps.js";
-export { execCommand } from "./exec.js";
-export { resolveOnnxruntimeNodeVersion } from "./onnxruntime-node-version.js";
-export {
-  TOOLCHAIN_FILE,
-  defaultToolchainPath,
-  parseToolchain,
-  readToolchain,
-  type Toolchain,
-  type ToolchainEntry,
-} from "./toolchain.js";
-export { PYTHON_PACKAGES, type PythonPackage } from "./python-packages.js";
-export { buildFlavor, comparableVersion } from "./version.js";
 export { probeNode } from "./probes/node.js";
-export { probePython, pythonInterpreterPath } from "./probes/python.js";
+export { probePython } from "./probes/python.js";
 export { probeOnnxruntimeNode } from "./probes/onnxruntime-node.js";
 export { probeNativeAddon } from "./probes/native-addon.js";
 export { GPU_QUERY_ARGS, parseDriverCudaVersion, parseGpuList, probeNvidia, type GpuInfo, type NvidiaProbe } from "./probes/nvidia.js";

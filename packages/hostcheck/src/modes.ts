@@ -1,6 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import type { ProbeId, ProbeResult } from "./probe-result.js";
-import { PYTHON_PACKAGES } from "./python-packages.js";
+import { PYTHON_PACKAGES } from "@trtforge/toolchain";
 
 export const HOST_MODES = ["marker", "export", "calibrate", "build"] as const;
 export type HostMode = (typeof HOST_MODES)[number];

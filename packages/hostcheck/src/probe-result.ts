@@ -1,4 +1,4 @@
-import type { PythonPackage } from "./python-packages.js";
+import type { PythonPackage } from "@trtforge/toolchain";
 
 export type ProbeStatus = "ok" | "missing" | "mismatch" | "error";
 

@@ -5,21 +5,12 @@ import { ForgeError } from "@trtforge/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { HOST_MODES, assertModeReady, checkHost, evaluateModes, formatHostReport, type HostMode, type ProbeResult } from "../src/index.js";
 import { ADDON_NOT_BUILT, TOOLCHAIN_MD, exited, fakeExec, nvidiaSmi, pythonReport, readyHost, TWO_GPUS_CSV, PINNED_PACKAGES } from "./fake-host.js";
+import { thrown } from "../../../tests/support/errors.js";
 
 const tempDir = mkdtempSync(join(tmpdir(), "hostcheck-check-"));
 const toolchainPath = join(tempDir, "toolchain_versions.md");
 writeFileSync(toolchainPath, TOOLCHAIN_MD);
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
-
-function caught(fn: () => void): ForgeError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ForgeError);
-    return err as ForgeError;
-  }
-  throw new Error("nothing was thrown");
-}
 
 describe("checkHost with a faked host", () => {
   it("reports every mode ready on a host with everything at its pin", async () => {
@@ -88,7 +79,7 @@ describe("assertModeReady", () => {
 
   it("lists each missing item for build in the message and one fix line per item", async () => {
     const report = await hostWithoutGpuOrPython();
-    const err = caught(() => assertModeReady(report, "build"));
+    const err = thrown(() => assertModeReady(report, "build"));
     expect(err.code).toBe("HOST_MODE_UNAVAILABLE");
     expect(err.exitCode).toBe(50);
     const itemLines = err.message.split("\n").slice(1);
@@ -105,7 +96,7 @@ describe("assertModeReady", () => {
 
   it("names the interpreter and every package for export", async () => {
     const report = await hostWithoutGpuOrPython();
-    const err = caught(() => assertModeReady(report, "export"));
+    const err = thrown(() => assertModeReady(report, "export"));
     expect(err.message).toContain("--for export");
     expect(err.message).toContain("no Python interpreter at /nowhere/python");
     const fixLines = err.fix!.split("\n");

@@ -3,7 +3,6 @@ import { projectRoot } from "@trtforge/core";
 import { describe, expect, it } from "vitest";
 import {
   GPU_QUERY_ARGS,
-  PYTHON_PACKAGES,
   parseDriverCudaVersion,
   parseGpuList,
   probeNativeAddon,
@@ -13,6 +12,7 @@ import {
   probePython,
   type ProbeResult,
 } from "../src/index.js";
+import { PYTHON_PACKAGES } from "@trtforge/toolchain";
 import {
   ADDON_NOT_BUILT,
   NVIDIA_SMI_SUMMARY,

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadAddon } from "@trtforge/native";
 import { describe, expect, it } from "vitest";
-import { checkHost, execCommand, resolveOnnxruntimeNodeVersion } from "../src/index.js";
+import { execCommand, resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
+import { checkHost } from "../src/index.js";
 
 /** What the interpreter says about itself, or undefined when it cannot be run. */
 function selfReportedVersion(python: string): string | undefined {

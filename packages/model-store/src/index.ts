@@ -6,13 +6,17 @@ export { assertModelId, assertRevision, hfRepoFolderName, modelIdFromRepoFolder 
 export { resolveCurrent, type CurrentVersion, type ResolveCurrentOptions } from "./current.js";
 export { resolveModelFolder, type ResolvedModel, type ResolveModelOptions } from "./resolve-model.js";
 export { listAgents, listVersions, type AgentListing, type AgentSummary, type ListVersionsOptions, type VersionInfo } from "./versions.js";
+export { buildFacts, formatShapes, type BuildFacts } from "./build-facts.js";
 export { showVersion, type ShowOptions, type VersionDetails } from "./show.js";
 export { assertVerified, verifyVersion, type VerifyOptions, type VerifyProblem, type VerifyReport } from "./verify.js";
 export { rollback, type RollbackOptions, type RollbackResult } from "./rollback.js";
+export { promoteVersion, type CurrentChange, type PromoteOptions, type PromoteResult } from "./promote.js";
 export { gc, type AgentGcReport, type GcOptions, type GcReport } from "./gc.js";
 export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";
 export type { StagingState } from "./staging.js";
 export { computeChecksum } from "./compute-checksum.js";
+export { taggedWriterLiveness, writerTag } from "./process-identity.js";
+export { withWaitLock, type WaitLockOptions } from "./wait-lock.js";
 export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH, STAGING_SUFFIX } from "./names.js";
 export { compareCodePoints } from "./code-point-order.js";
 export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";

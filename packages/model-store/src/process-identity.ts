@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -73,4 +74,38 @@ export async function writerLiveness(writer: WriterIdentity): Promise<Liveness> 
   if (stat.state === "Z" || stat.state === "X") return "dead";
   if (writer.start_ticks !== undefined && writer.start_ticks !== stat.startTicks) return "dead";
   return "alive";
+}
+
+/**
+ * The current process's identity packed into a file-name-safe tag (`w<pid>-<start ticks>-<host hash>`),
+ * so that a folder named with it says who made it from the instant it exists: a writer killed right
+ * after mkdir leaves a folder that is judged at once, not after an age limit. The host hash covers the
+ * hostname and the boot id, so a tag from another host or an earlier boot is never matched to a local pid.
+ */
+export function writerTag(): string {
+  const me = currentProcessIdentity();
+  return `w${me.pid}-${me.start_ticks ?? "x"}-${hostHash(me)}`;
+}
+
+function hostHash(identity: WriterIdentity): string {
+  return createHash("sha256").update(`${identity.hostname}\0${identity.boot_id ?? ""}`).digest("hex").slice(0, 8);
+}
+
+const TAG_PATTERN = /w(\d+)-(\d+|x)-([0-9a-f]{8})/;
+
+/**
+ * Liveness of the writer whose tag is in `name`: undefined when the name holds no tag; "unknown" when
+ * it was made on another host or boot (the hash differs), where only age can tell.
+ */
+export async function taggedWriterLiveness(name: string): Promise<Liveness | undefined> {
+  const match = TAG_PATTERN.exec(name);
+  if (match === null) return undefined;
+  const me = currentProcessIdentity();
+  if (match[3] !== hostHash(me)) return "unknown";
+  return writerLiveness({
+    pid: Number(match[1]),
+    hostname: me.hostname,
+    ...(me.boot_id === undefined ? {} : { boot_id: me.boot_id }),
+    ...(match[2] === "x" ? {} : { start_ticks: Number(match[2]) }),
+  });
 }

@@ -9,6 +9,7 @@ import { parseUserMetadata, readManifest, storeFields, writeManifest, type Manif
 import { assertStoreName, defaultVersionName } from "./names.js";
 import { AgentPaths, MANIFEST_NAME } from "./paths.js";
 import { currentProcessIdentity } from "./process-identity.js";
+import type { CurrentChange } from "./promote.js";
 import { applyRetentionLocked, assertKeepCount, type RetentionPlan } from "./retention.js";
 import { storeSettings, type StoreOptions, type StoreSettings } from "./settings.js";
 import { planFromDirectory, planFromFiles, writePlan, type PublishFile, type StagePlan } from "./stage-files.js";
@@ -20,8 +21,12 @@ import { walkTree } from "./tree-walk.js";
 export interface FinalizeOptions {
   /** Free-form metadata merged into the manifest (JSON-serializable; store-owned keys are refused). */
   metadata?: Record<string, unknown>;
-  /** Switch `current` to the new version (default true, as JustNewsAgent's finalize always does). */
-  setCurrent?: boolean;
+  /**
+   * Switch `current` to the new version (default true, as JustNewsAgent's finalize always does).
+   * "if-no-current": only when the agent has no usable current (missing or dangling), decided under
+   * the lock, so a first version makes a fresh agent servable without overriding an operator's choice.
+   */
+  setCurrent?: boolean | "if-no-current";
   /** After publishing, remove all but the N newest versions (never current or its previous one). */
   keep?: number;
 }
@@ -36,6 +41,8 @@ export interface PublishResult {
   createdAt: string;
   /** Whether `current` now points at this version. */
   current: boolean;
+  /** "promoted": current moved here from another version; "first": the agent had no usable current; "unchanged": not moved. */
+  currentChange: CurrentChange;
   /** The version `current` pointed at before, if any. */
   previousCurrent?: string;
   /** Stale staging folders of crashed writers removed before staging. */
@@ -104,8 +111,10 @@ async function finalizeClaim(ctx: Context, claim: StagingClaim, options: Finaliz
     }
     settings.log.info({ agent: paths.agent, version: claim.version, files: digest.fileCount, bytes: digest.totalBytes }, `published ${paths.agent}/${claim.version}`);
     const before = await readCurrentState(paths);
-    const setCurrent = options.setCurrent ?? true;
+    const wanted = options.setCurrent ?? true;
+    const setCurrent = wanted === "if-no-current" ? before.state !== "ok" : wanted;
     if (setCurrent) await swapCurrent(paths, claim.version, lock);
+    const currentChange: CurrentChange = !setCurrent ? "unchanged" : before.state === "ok" ? "promoted" : "first";
     const retention = keep === undefined ? undefined : await applyRetentionLocked(paths, settings, keep, lock);
     return {
       agent: paths.agent,
@@ -116,6 +125,7 @@ async function finalizeClaim(ctx: Context, claim: StagingClaim, options: Finaliz
       totalBytes: digest.totalBytes,
       createdAt,
       current: setCurrent,
+      currentChange,
       ...(before.state === "ok" ? { previousCurrent: before.current.version } : {}),
       cleanedStaging: ctx.cleanedStaging,
       ...(retention === undefined ? {} : { retention }),
@@ -133,9 +143,9 @@ async function abortClaim(claim: StagingClaim): Promise<void> {
 }
 
 /** Checks that cost nothing and change nothing, so that the common mistakes leave the store untouched. */
-async function precheck(paths: AgentPaths, version: string, setCurrent: boolean): Promise<void> {
+async function precheck(paths: AgentPaths, version: string, setCurrent: boolean | "if-no-current"): Promise<void> {
   if ((await pathKind(paths.versionDir(version)).catch(() => "missing")) !== "missing") throw versionExistsError(paths, version);
-  if (setCurrent && (await pathKind(paths.currentLink).catch(() => "missing")) === "directory") {
+  if (setCurrent === true && (await pathKind(paths.currentLink).catch(() => "missing")) === "directory") {
     throw new ForgeError("STORE_CURRENT_DANGLING", `${paths.currentLink} is a real folder, so it cannot be switched to a new version atomically`, {
       input: paths.currentLink,
       fix: `move it into ${paths.versionsDir}/<name> and replace it with a symlink (ln -sfn versions/<name> current), or publish with --no-set-current`,

@@ -7,11 +7,11 @@ import { withAgentLock, type AgentLock } from "./lock.js";
 import { readManifest, storeFields, writeManifest, type StagingRecord, type WriterIdentity } from "./manifest.js";
 import { STAGING_SUFFIX } from "./names.js";
 import { CLAIM_PREFIX, MANIFEST_NAME, type AgentPaths } from "./paths.js";
-import { currentProcessIdentity, writerLiveness, type Liveness } from "./process-identity.js";
+import { currentProcessIdentity, taggedWriterLiveness, writerLiveness, writerTag, type Liveness } from "./process-identity.js";
 import type { StoreSettings } from "./settings.js";
 import { isErrno, storeWriteError } from "./store-errors.js";
 
-/** A claim folder lives for milliseconds (mkdir, write record, rename); one older than this is debris. */
+/** A claim folder lives for milliseconds (mkdir, write record, rename); an untagged one (older trtforge) older than this is debris. */
 const CLAIM_MAX_AGE_MS = 60_000;
 const HEARTBEAT_MAX_MS = 30_000;
 
@@ -62,6 +62,11 @@ export async function inspectStaging(path: string, name: string, settings: Store
       return { ...base, stale: true, reason: `its writer (${describeWriter(writer)}) has shown no activity for ${Math.round(idle / 1000)} s` };
     }
     return { ...base, stale: false, reason: `being staged by ${describeWriter(writer)}` };
+  }
+  // A claim's name carries its writer's tag, so a writer killed before its record was written is still judged.
+  const tagged = name.startsWith(CLAIM_PREFIX) ? await taggedWriterLiveness(name.slice(CLAIM_PREFIX.length)) : undefined;
+  if (tagged === "dead") {
+    return { name, path, liveness: "dead", lastActivity: new Date(now).toISOString(), stale: true, reason: "its writer (named in the claim) is gone" };
   }
   let newest: number;
   try {
@@ -154,12 +159,13 @@ export interface StagingClaim {
 export function versionExistsError(paths: AgentPaths, version: string): ForgeError {
   return new ForgeError("STORE_VERSION_EXISTS", `version "${version}" of agent "${paths.agent}" already exists in ${paths.root}`, {
     input: paths.versionDir(version),
-    fix: "published versions are immutable: choose another --version (the default is a fresh UTC timestamp)",
+    fix: "published versions are immutable: publish under another version name (model-store publish --version <name>; without it the name is a fresh UTC timestamp)",
   });
 }
 
 async function prepareClaim(paths: AgentPaths, version: string, record: StagingRecord): Promise<string> {
-  const dir = join(paths.versionsDir, `${CLAIM_PREFIX}${version}-${randomBytes(4).toString("hex")}`);
+  // The writer tag goes first: a version name may itself look like a tag, the prefix position cannot.
+  const dir = join(paths.versionsDir, `${CLAIM_PREFIX}${writerTag()}-${randomBytes(4).toString("hex")}-${version}`);
   await makeSharedDir(dir);
   await writeManifest(dir, { version, checksum: "", metadata: { staging: record } });
   await fsyncDirectory(dir);

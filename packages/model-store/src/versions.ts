@@ -1,5 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { buildFacts, type BuildFacts } from "./build-facts.js";
 import { compareCodePoints } from "./code-point-order.js";
 import { agentNotFound, readCurrentState, type CurrentVersion } from "./current.js";
 import { isDirectory } from "./fs-util.js";
@@ -25,6 +26,8 @@ export interface VersionInfo {
   fileCount?: number;
   totalBytes?: number;
   isCurrent: boolean;
+  /** Kind, precision, TensorRT version and profile shapes of a build-engine version (empty for plain models). */
+  build: BuildFacts;
   /** "legacy": the folder `current` points at outside versions/ (e.g. `<agent>/v1`), listed so it is not invisible. */
   layout: "versions" | "legacy";
 }
@@ -40,13 +43,14 @@ export interface AgentListing {
 
 async function describeVersion(path: string, version: string, layout: VersionInfo["layout"], current: CurrentVersion | undefined): Promise<VersionInfo> {
   const read = await readManifest(path);
-  const base = { version, path, layout, isCurrent: layout === "legacy" || (current?.layout === "versions" && current.version === version) };
+  const base = { version, path, layout, build: {} as BuildFacts, isCurrent: layout === "legacy" || (current?.layout === "versions" && current.version === version) };
   if (read.state === "ok") {
     const fields = storeFields(read.manifest.metadata);
     const created = fields.createdAt;
     const meta = read.manifest.metadata;
     return {
       ...base,
+      build: buildFacts(meta),
       createdAt: (created ?? read.mtime).toISOString(),
       createdAtSource: created === undefined ? "manifest-mtime" : "metadata",
       manifest: isFinalManifest(read.manifest) ? "ok" : "unfinished",

@@ -1,7 +1,8 @@
 export * from "./proto-types.js";
 export { int64ToBigInt, int64ToNumber } from "./int64.js";
 export { cloneModel, mainGraph, onnxModel, opsetVersion, type OnnxModel } from "./model.js";
-export { createAttribute, createNode, createTensor, createTensorValueInfo, ONNX_PROTO_PATH } from "./schema.js";
+export { createAttribute, createNode, createTensor, createTensorValueInfo, onnxSchema, type OnnxSchema } from "./schema.js";
+export { locateOnnxSchema, type OnnxSchemaSource } from "./schema-source.js";
 export { decodeOnnxModel, loadOnnxModel } from "./load.js";
 export {
   EXTERNAL_DATA_ALIGNMENT,

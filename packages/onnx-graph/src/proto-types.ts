@@ -1,6 +1,6 @@
 /**
  * Hand-written TypeScript views of the onnx.proto messages this package reads or builds. The
- * objects are protobufjs messages decoded by reflection from the vendored schema, so every field
+ * objects are protobufjs messages decoded by reflection from the pinned schema, so every field
  * of the schema is present at run time even where these interfaces leave it out; fields not
  * listed here travel through load and save untouched.
  *

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fsError } from "@trtforge/core";
 import Long from "long";
 import protobuf from "protobufjs";
 import type {
@@ -11,9 +11,7 @@ import type {
   TypeProto,
   ValueInfoProto,
 } from "./proto-types.js";
-
-/** The vendored schema; see the package README for its source and version. */
-export const ONNX_PROTO_PATH = fileURLToPath(new URL("../proto/onnx.proto", import.meta.url));
+import { locateOnnxSchema, unusableSchema, type OnnxSchemaSource } from "./schema-source.js";
 
 export interface OnnxSchema {
   readonly ModelProto: protobuf.Type;
@@ -24,13 +22,18 @@ export interface OnnxSchema {
   readonly AttributeProto: protobuf.Type;
   readonly TypeProto: protobuf.Type;
   readonly StringStringEntryProto: protobuf.Type;
+  /** The schema's IR_VERSION (enum onnx.Version): the newest IR the schema describes. */
+  readonly irVersion: number;
+  readonly source: OnnxSchemaSource;
 }
 
 let schema: OnnxSchema | undefined;
 
 /**
- * The reflected onnx.proto types, parsed once. Reflection (rather than generated code) means a
- * newer schema is a file swap, and every field the schema knows survives a decode/encode.
+ * The reflected onnx.proto types, parsed once per process from the pinned onnx package of the
+ * project's Python environment (see schema-source.ts; PYTHON_UNAVAILABLE when it is missing).
+ * Reflection (rather than generated code) means a newer onnx pin needs no change here, and every
+ * field the schema knows survives a decode/encode.
  */
 export function onnxSchema(): OnnxSchema {
   if (schema !== undefined) return schema;
@@ -39,8 +42,24 @@ export function onnxSchema(): OnnxSchema {
     protobuf.util.Long = Long as unknown as typeof protobuf.util.Long;
     protobuf.configure();
   }
-  const { root } = protobuf.parse(readFileSync(ONNX_PROTO_PATH, "utf8"), { keepCase: true });
+  const source = locateOnnxSchema();
+  let text: string;
+  try {
+    text = readFileSync(source.path, "utf8");
+  } catch (err) {
+    throw fsError(err, source.path, "reading the ONNX schema");
+  }
+  let root: protobuf.Root;
+  try {
+    root = protobuf.parse(text, { keepCase: true }).root;
+  } catch (err) {
+    throw unusableSchema(source, `does not parse: ${(err as Error).message}`, err);
+  }
   const type = (name: string): protobuf.Type => root.lookupType(`onnx.${name}`);
+  const irVersion = root.lookupEnum("onnx.Version").values.IR_VERSION;
+  if (irVersion === undefined) {
+    throw unusableSchema(source, "has no Version.IR_VERSION");
+  }
   schema = {
     ModelProto: type("ModelProto"),
     GraphProto: type("GraphProto"),
@@ -50,6 +69,8 @@ export function onnxSchema(): OnnxSchema {
     AttributeProto: type("AttributeProto"),
     TypeProto: type("TypeProto"),
     StringStringEntryProto: type("StringStringEntryProto"),
+    irVersion,
+    source,
   };
   return schema;
 }
@@ -89,7 +110,7 @@ export function createTensorValueInfo(name: string, elemType: number, shape?: re
 
 export function decodeModelProto(bytes: Uint8Array): ModelProto {
   const reader = protobuf.Reader.create(bytes);
-  // Fields newer than the vendored schema are kept (as raw bytes) and written back on encode.
+  // Fields newer than the pinned schema are kept (as raw bytes) and written back on encode.
   reader.discardUnknown = false;
   return onnxSchema().ModelProto.decode(reader) as unknown as ModelProto;
 }

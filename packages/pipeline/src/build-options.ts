@@ -1,16 +1,11 @@
-import type { HardwareCompatibilityLevel, Precision } from "@trtforge/engine-format";
+import type { HardwareCompatibilityLevel, Precision, ShapeLimits } from "@trtforge/engine-format";
 
 /** Everything that shapes the TensorRT build; it is part of the build key and of the metadata. */
-export interface TrtBuildOptions {
+export interface TrtBuildOptions extends ShapeLimits {
   precision: Precision;
   /** "strong": precision from the ONNX (Q/DQ or fp16 ONNX), TensorRT 10 and 11. "weak": TensorRT 10 builder flags (+ calibration cache for int8). */
   typing: "strong" | "weak";
   trtVersion: string;
-  maxBatchSize: number;
-  optBatchSize: number;
-  minSeqLen: number;
-  optSeqLen: number;
-  seqLen: number;
   workspaceBytes: number;
   builderOptimizationLevel: number;
   hardwareCompatibility: HardwareCompatibilityLevel;

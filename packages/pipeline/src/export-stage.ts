@@ -1,22 +1,25 @@
 import { join } from "node:path";
 import type { Logger } from "@trtforge/core";
-import { exportModel, type ExportReport, type ValidationResult } from "@trtforge/export";
+import { exportModel, type ExportReport, type ShapeCase, type ValidationResult } from "@trtforge/export";
 import { computeChecksum } from "@trtforge/model-store";
 import { contentKey } from "./content-key.js";
 import { runStage } from "./stage-dir.js";
+import type { HfTaskChoice } from "@trtforge/engine-format";
 
 export interface ExportStageOptions {
   workRoot: string;
   modelDir: string;
   modelId: string | undefined;
   revision: string | undefined;
-  task: "auto" | "feature-extraction" | "sequence-classification";
+  task: HfTaskChoice;
   opset: number;
   samples: string;
   samplesSha256: string;
   seqLen: number;
+  /** The build profile's shapes: the ONNX is validated against PyTorch at each of them. */
+  shapes: readonly ShapeCase[];
   toolVersion: string;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal;
   onProgress?: (stage: string, current: number, total: number) => void;
 }
@@ -29,9 +32,11 @@ export interface ExportStageSummary {
 }
 
 /** HF folder → validated fp32 ONNX, keyed by the folder's content and every export option. */
-export async function exportStage(o: ExportStageOptions): Promise<ExportStageSummary & { reused: boolean; dir: string }> {
+export type ExportStageResult = ExportStageSummary & { reused: boolean; dir: string };
+
+export async function exportStage(o: ExportStageOptions): Promise<ExportStageResult> {
   const modelChecksum = await computeChecksum(o.modelDir);
-  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, tool: o.toolVersion });
+  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, shapes: o.shapes, tool: o.toolVersion });
   const result = await runStage<ExportStageSummary>(o.workRoot, "export", key, async (temp) => {
     const exported = await exportModel({
       modelDir: o.modelDir,
@@ -40,14 +45,15 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageSum
       opset: o.opset,
       samples: o.samples,
       seqLen: o.seqLen,
+      shapes: o.shapes,
       ...(o.modelId ? { modelId: o.modelId } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
-      log: o.log,
+      log: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (p) => o.onProgress?.(p.stage, p.current, p.total),
     });
     return { onnx_path: "onnx/model.onnx", model_checksum: modelChecksum, report: exported.report, validation: exported.validation };
   });
-  if (result.reused) o.log.info({ dir: result.dir }, "export: reusing an identical earlier export");
+  if (result.reused) o.logger.info({ dir: result.dir }, "export: reusing an identical earlier export");
   return { ...result.summary, onnx_path: join(result.dir, result.summary.onnx_path), reused: result.reused, dir: result.dir };
 }

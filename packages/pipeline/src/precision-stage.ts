@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { sha256File, type Logger } from "@trtforge/core";
-import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
+import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
 import { writeFileAtomic } from "@trtforge/core";
@@ -35,11 +35,15 @@ export interface PrecisionStageOptions {
   trtVersion: string;
   outputs: readonly string[];
   labelOutputs: readonly string[];
+  /** How labelOutputs' logits become labels (the head's problem_type); undefined: argmax. */
+  labelDecision?: LabelDecision | undefined;
+  /** The build profile's shapes: the accuracy runs once at each of them too. */
+  shapes: readonly FullShape[];
   minCosine: number | undefined;
   /** int8: the cosine on calibration articles below which the worst activations go back to float. */
   int8TargetCosine: number | undefined;
   toolVersion: string;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal | undefined;
   onProgress?: (stage: string, current: number, total: number) => void;
 }
@@ -77,7 +81,9 @@ export interface PrecisionSummary {
  * int8 → calibration on real articles, a TensorRT calibration cache and a Q/DQ model; fp16 → an
  * fp16 ONNX. Then both are measured against fp32 on held-out articles and gated by --min-cosine.
  */
-export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionSummary & { dir: string; reused: boolean }> {
+export type PrecisionStageResult = PrecisionSummary & { dir: string; reused: boolean };
+
+export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionStageResult> {
   if (o.precision === "fp32") {
     return { precision: "fp32", strong_onnx_file: o.onnxPath, strong_onnx_sha256: o.onnxSha256, calibration: null, accuracy: [], held_out: 0, dir: "", reused: false };
   }
@@ -88,6 +94,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, scope: o.tensorScope, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
+    shapes: o.shapes,
+    labels: { outputs: o.labelOutputs, decision: o.labelDecision },
     seed: o.seed,
     tool: o.toolVersion,
   });
@@ -114,7 +122,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         ...(o.signal ? { signal: o.signal } : {}),
         onBatch: (done, total) => o.onProgress?.("calibrate", done, total),
       });
-      for (const warning of calibrated.warnings) o.log.warn({ stage: "calibrate" }, warning);
+      for (const warning of calibrated.warnings) o.logger.warn({ stage: "calibrate" }, warning);
+      for (const note of calibrated.notes) o.logger.info({ stage: "calibrate" }, note);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
       const fp32 = await loadOnnxModel(o.onnxPath);
       const selection = await selectInt8Activations({
@@ -128,13 +137,13 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         maxFallbackShare: 0.25,
         seqLen: o.seqLen,
         batchSize: o.batchSize,
-        log: o.log,
+        log: o.logger,
         onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
       await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
       const qdq = insertQdq(fp32, { activationScales: selection.scales });
-      if (qdq.unquantizedSites.length > 0) o.log.warn({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "some MatMul/Gemm sites stay in float: no scale for their input");
+      if (qdq.unquantizedSites.length > 0) o.logger.info({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)");
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
       calibration = {
@@ -166,6 +175,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       texts: heldOut.map((a) => a.text),
       outputs: o.outputs,
       labelOutputs: o.labelOutputs,
+      ...(o.labelDecision ? { labelDecision: o.labelDecision } : {}),
+      shapes: o.shapes,
       seqLen: o.seqLen,
       batchSize: o.batchSize,
       onBatch: (done, total) => o.onProgress?.("accuracy", done, total),

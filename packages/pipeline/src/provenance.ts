@@ -2,7 +2,15 @@ import type { AccuracyFigure } from "@trtforge/accuracy";
 import type { BuilderInfo } from "@trtforge/builder";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
 import type { TrtBuildOptions } from "./build-options.js";
+import type { ArticlesRecord } from "./check-articles.js";
+import type { RequestField, ValueSource } from "./build-request.js";
 import type { CalibrationSummary } from "./precision-stage.js";
+
+/** Where each value of the build request came from: flag, the build matrix entry, default, or the host. */
+export interface RequestRecord {
+  matrix_entry: string | null;
+  sources: Partial<Record<RequestField, ValueSource>>;
+}
 
 /**
  * Where an engine came from, enough to rebuild it and to know what it was checked against: input
@@ -16,7 +24,9 @@ export interface Provenance {
   model: { id: string | null; revision: string | null; folder_checksum: string; store_ref: string | null };
   onnx: { fp32_sha256: string; built_from_sha256: string; built_from: string; opset: number };
   calibration: CalibrationSummary | null;
+  articles: ArticlesRecord;
   options: TrtBuildOptions;
+  request: RequestRecord;
   validation: ValidationResult;
   accuracy: AccuracyFigure[];
   toolchain: {
@@ -42,8 +52,10 @@ export interface ProvenanceInputs {
   validation: ValidationResult;
   builtFrom: { file: string; sha256: string };
   calibration: CalibrationSummary | null;
+  articles: ArticlesRecord;
   accuracy: AccuracyFigure[];
   options: TrtBuildOptions;
+  request: RequestRecord;
   builder: BuilderInfo;
   onnxruntimeNode: string | null;
   cuda: string | null;
@@ -59,7 +71,9 @@ export function provenanceRecord(i: ProvenanceInputs): Provenance {
     model: { id: i.modelId ?? null, revision: i.revision ?? null, folder_checksum: i.folderChecksum, store_ref: i.storeRef ?? null },
     onnx: { fp32_sha256: i.exportReport.onnx_sha256, built_from_sha256: i.builtFrom.sha256, built_from: i.builtFrom.file, opset: i.exportReport.opset },
     calibration: i.calibration,
+    articles: i.articles,
     options: i.options,
+    request: i.request,
     validation: i.validation,
     accuracy: i.accuracy,
     toolchain: {

@@ -1,57 +1,26 @@
-import { basename, join, resolve } from "node:path";
-import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
-import { readArticles } from "@trtforge/articles";
-import { buildMarker, builderInfo, buildWithAddon, engineAgentName, engineArtifact, shapeProfiles, type BuiltArtifact, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
-import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
-import type { ExportReport } from "@trtforge/export";
-import { resolveOnnxruntimeNodeVersion } from "@trtforge/hostcheck";
-import { loadAddon, type AddonStatus } from "@trtforge/native";
-import type { PublishFile } from "@trtforge/model-store";
+import { basename } from "node:path";
+import { ForgeError, type Logger } from "@trtforge/core";
+import type { AccuracyFigure } from "@trtforge/accuracy";
+import { shapeProfiles, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
+import { withWaitLock } from "@trtforge/model-store";
+import type { ExportReport, ValidationResult } from "@trtforge/export";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
+import { buildArtifact } from "./build-artifact.js";
 import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
+import type { RequestField, ValueSource } from "./build-request.js";
+import { checkStoreWritable } from "./check-store.js";
 import { contentKey } from "./content-key.js";
 import { exportStage } from "./export-stage.js";
-import { precisionStage } from "./precision-stage.js";
+import { labelOptions } from "./label-decision.js";
+import { profileShapeCases } from "./profile-shapes.js";
+import { precisionStage, type PrecisionStageResult } from "./precision-stage.js";
+import { prepareRun, type PipelineInput, type PreparedRun } from "./prepare-run.js";
 import { provenanceRecord } from "./provenance.js";
-import { buildVersionName, findBuild, publishBuild } from "./publish-build.js";
-import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
-
-export interface PipelineOptions {
-  model: { folder: string; modelId: string | undefined; revision: string | undefined; storeRef: string | undefined };
-  /** The engine's task name (file name and store agent trt-<task>); default from the exported task. */
-  taskName?: string | undefined;
-  hfTask: "auto" | "feature-extraction" | "sequence-classification";
-  options: TrtBuildOptions;
-  /** Articles for calibration and accuracy (also the export references). */
-  articles: string;
-  calibrationSamples: number;
-  heldOut: number;
-  calibrationBatchSize: number;
-  algorithm: CalibrationAlgorithm;
-  percentile?: number | undefined;
-  /**
-   * Activations to calibrate. Default: the Q/DQ sites (MatMul/Gemm/Conv inputs) for strong typing,
-   * whose ONNX carries only those scales; every float activation for weak typing, whose TensorRT 10
-   * implicit-int8 cache lists all of them.
-   */
-  calibrationTensors?: TensorScope | undefined;
-  /** Histogram every n-th activation value during calibration (default 31; 1: every value). */
-  calibrationSampleStride?: number | undefined;
-  minCosine?: number | undefined;
-  int8TargetCosine?: number | undefined;
-  seed: number;
-  opset: number;
-  /** Write a marker where TensorRT is absent instead of stopping at the build stage. */
-  marker: boolean;
-  workRoot: string;
-  storeRoot: string | undefined;
-  /** GPU to build on. */
-  deviceId?: number | undefined;
-  /** The TensorRT addon; default loadAddon(). Tests pass the fake addon. */
-  addon?: AddonStatus | undefined;
-  log: Logger;
-  signal?: AbortSignal | undefined;
-  onProgress?: (stage: string, current: number, total: number) => void;
-}
+import { publishList } from "./publish-list.js";
+import { buildAgentName } from "./agent-name.js";
+import { buildVersionName, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
+import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
+import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -61,9 +30,16 @@ export interface PipelineResult {
   version: string;
   versionPath: string;
   engineName: string;
-  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean } };
-  accuracy: unknown[];
-  validation: unknown;
+  /** What happened to `<agent>/current` ("first": the agent had none) and the version it names now. */
+  current: CurrentOutcome;
+  /** The TensorRT the engine was built with (or the marker stands in for). */
+  trtVersion: string;
+  options: TrtBuildOptions;
+  /** Where each option came from. */
+  sources: Partial<Record<RequestField, ValueSource>>;
+  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean }; cpuServing?: { dir: string; reused: boolean } };
+  accuracy: AccuracyFigure[];
+  validation: ValidationResult;
 }
 
 const DEFAULT_TASK_NAMES = { "feature-extraction": "embeddings", "sequence-classification": "classification" } as const;
@@ -72,228 +48,148 @@ function symbolic(shape: readonly (string | number)[]): SymbolicDim[] {
   return shape.map((d) => (d === "batch" ? "batch" : d === "sequence" ? "seq" : typeof d === "number" ? d : "batch"));
 }
 
-function engineTarget(report: ExportReport, p: PipelineOptions, modelId: string): EngineTarget {
-  const o = p.options;
+function engineTarget(run: PreparedRun, report: ExportReport, options: TrtBuildOptions): EngineTarget {
+  const modelId = run.model.modelId ?? report.model_id;
+  if (!modelId) {
+    throw new ForgeError("INVALID_NAME", `the model id of ${run.model.folder} is not known`, { input: "--model-id", fix: "pass --model-id <org/name>, or build from a ModelStore version imported with --model-id" });
+  }
   return {
-    taskName: p.taskName ?? DEFAULT_TASK_NAMES[report.task],
+    ...options,
+    taskName: run.request.taskName ?? DEFAULT_TASK_NAMES[report.task],
     modelId,
-    revision: p.model.revision ?? report.hf_revision ?? "unknown",
-    precision: o.precision,
-    trtVersion: o.trtVersion,
-    maxBatchSize: o.maxBatchSize,
-    optBatchSize: o.optBatchSize,
-    minSeqLen: o.minSeqLen,
-    optSeqLen: o.optSeqLen,
-    seqLen: o.seqLen,
+    revision: run.model.revision ?? report.hf_revision ?? "unknown",
     inputs: report.inputs.map((i) => i.name),
     outputs: report.outputs.map((out) => ({ name: out.name, dims: symbolic(out.shape) })),
   };
 }
 
+/** The store version of a build is named by this key: same inputs, options, TensorRT and GPU, same version. */
+function buildKeyOf(run: PreparedRun, options: TrtBuildOptions, builtFromSha256: string, precision: PrecisionStageResult, cpuServingSha256: string | undefined): string {
+  return contentKey({
+    kind: run.host.kind,
+    onnx: builtFromSha256,
+    options,
+    calibration_cache: options.typing === "weak" ? precision.calibration?.cache_sha256 : undefined,
+    trt: options.trtVersion,
+    compute_capability: run.host.device?.computeCapability ?? null,
+    hardware: run.host.device?.name ?? null,
+    cpu_serving: cpuServingSha256 ?? null,
+  });
+}
+
+/** The profile's [batch, sequence] at min/opt/max (the one the build uses), as the store's list and show print it. */
+function profileShapes(t: EngineTarget): { min: number[]; opt: number[]; max: number[] } | undefined {
+  const first = shapeProfiles(t)[0];
+  return first === undefined ? undefined : { min: first.min, opt: first.opt, max: first.max };
+}
+
+function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
+  log.info({ agent, current: current.change, current_version: current.version }, `current: ${current.change} (${agent}/current is ${current.version ?? "unset"})`);
+}
+
 /**
- * build-engine's whole run: export → validate → precision → TensorRT build (or a marker where
- * TensorRT is absent and --marker is given) → publish into the ModelStore. Each stage is keyed by
- * its inputs and reused when they have not changed; an identical build is found in the store by
- * its build key and not redone.
+ * build-engine's whole run: settle everything (prepareRun) → export → validate → precision →
+ * TensorRT build (or a marker where TensorRT is absent and `marker` is set) → publish into the
+ * ModelStore. Each stage is keyed by its inputs and reused when they have not changed; an
+ * identical build is found in the store by its build key and not redone.
  */
-export async function runPipeline(p: PipelineOptions): Promise<PipelineResult> {
-  const log = p.log;
-  const addon = p.addon ?? loadAddon();
-  if (!addon.available && !p.marker) {
-    // Checked first so that a host that cannot build says so before minutes of export.
-    log.warn({ reason: addon.message }, "TensorRT is not available: the run will stop before the build stage");
-  }
-  const tool = await builderInfo();
-  const articles = await readArticles(p.articles);
+export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+  await removeStaleStageTemps(input.workRoot, input.logger);
+  // Identical runs sharing a work dir take turns: the second then reuses the first's stages and version.
+  const { logger, signal, onProgress, addon, promote, ...request } = input;
+  return withWaitLock(
+    buildLockPath(input.workRoot, contentKey(request)),
+    { waitingFor: `an identical build is running with the work dir ${input.workRoot}`, logger, signal },
+    () => runStages(input),
+  );
+}
+
+async function runStages(input: PipelineInput): Promise<PipelineResult> {
+  const log = input.logger;
+  const run = await prepareRun(input);
+  const { request, host } = run;
+  const options: TrtBuildOptions = { ...request.build, trtVersion: host.trtVersion };
+  const progress = input.onProgress ? { onProgress: input.onProgress } : {};
+  const signal = input.signal ? { signal: input.signal } : {};
   const exported = await exportStage({
-    workRoot: p.workRoot,
-    modelDir: p.model.folder,
-    modelId: p.model.modelId,
-    revision: p.model.revision,
-    task: p.hfTask,
-    opset: p.opset,
-    samples: p.articles,
-    samplesSha256: articles.sha256,
-    seqLen: p.options.optSeqLen,
-    toolVersion: `${tool.version}+${tool.git_commit ?? "unknown"}`,
-    log,
-    ...(p.signal ? { signal: p.signal } : {}),
-    ...(p.onProgress ? { onProgress: p.onProgress } : {}),
+    workRoot: input.workRoot, modelDir: run.model.folder, modelId: run.model.modelId, revision: run.model.revision, task: request.hfTask, opset: request.opset,
+    samples: run.articles.source, samplesSha256: run.articles.sha256, seqLen: options.optSeqLen, shapes: profileShapeCases(options), toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
+    logger: log, ...signal, ...progress,
   });
   const report = exported.report;
-  const modelId = p.model.modelId ?? report.model_id;
-  if (!modelId) {
-    throw new ForgeError("USAGE", `the model id of ${p.model.folder} is not known`, { input: "--model-id", fix: "pass --model-id <org/name>, or build from a ModelStore version imported with --model-id" });
-  }
+  const target = engineTarget(run, report, options);
+  const agent = buildAgentName(request.taskName, report.task, target.modelId);
+  await checkStoreWritable(run.storeRoot, agent);
   const outputs = report.outputs.map((o) => o.name);
+  const c = request.calibration;
+  const labels = await labelOptions(report.task, outputs, run.model.folder);
   const precision = await precisionStage({
-    workRoot: p.workRoot,
-    precision: p.options.precision,
-    onnxPath: exported.onnx_path,
-    onnxSha256: report.onnx_sha256,
-    modelDir: p.model.folder,
-    articles,
-    calibrationSamples: p.calibrationSamples,
-    heldOut: p.heldOut,
-    batchSize: p.calibrationBatchSize,
-    seqLen: p.options.optSeqLen,
-    seed: p.seed,
-    algorithm: p.algorithm,
-    percentile: p.percentile,
-    tensorScope: p.calibrationTensors ?? (p.options.typing === "weak" ? "all-float" : "quantization-sites"),
-    sampleStride: p.calibrationSampleStride,
-    trtVersion: p.options.trtVersion,
-    outputs,
-    labelOutputs: outputs.filter((o) => o === "logits"),
-    minCosine: p.minCosine,
-    int8TargetCosine: p.int8TargetCosine,
-    toolVersion: tool.version,
-    log,
-    signal: p.signal,
-    ...(p.onProgress ? { onProgress: p.onProgress } : {}),
+    workRoot: input.workRoot, precision: options.precision, onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
+    calibrationSamples: c.samples, heldOut: c.heldOut, batchSize: c.batchSize, seqLen: options.optSeqLen, seed: c.seed, algorithm: c.algorithm, percentile: c.percentile,
+    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...labels, shapes: profileShapeCases(options),
+    minCosine: c.minCosine, int8TargetCosine: c.int8TargetCosine, toolVersion: run.builder.version, logger: log, ...signal, ...progress,
   });
-  for (const f of precision.accuracy) log.info(f, `accuracy ${f.candidate} vs ${f.reference}`);
+  for (const f of precision.accuracy) {
+    const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
+    log.info(
+      { stage: "accuracy", candidate: f.candidate, output: f.output, cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, samples: f.samples },
+      `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
+    );
+  }
+  const cpuServing = await cpuServingStage({
+    workRoot: input.workRoot, choice: input.cpuServing ?? "int8", onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
+    calibrationSamples: c.samples, heldOut: c.heldOut, seed: c.seed, seqLen: options.optSeqLen, batchSize: c.batchSize, outputs, ...labels, toolVersion: run.builder.version,
+    log, ...signal,
+  });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
-  const builtFrom = p.options.typing === "strong"
-    ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 }
-    : { path: exported.onnx_path, sha256: report.onnx_sha256 };
-  if (!addon.available && !p.marker) {
-    throw new ForgeError("TRT_UNAVAILABLE", `stopping before the TensorRT build: ${addon.message}. The export${p.options.precision === "fp32" ? "" : " and precision"} stages are done and kept for reuse:\n  ${exported.dir}${precision.dir ? `\n  ${precision.dir}` : ""}`, {
-      fix: `${addon.fix}; rerun the same command with --work-dir ${p.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
+  const builtFrom = options.typing === "strong" ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 } : { path: exported.onnx_path, sha256: report.onnx_sha256 };
+  if (!host.addon.available && !input.marker) {
+    throw new ForgeError("TRT_UNAVAILABLE", `stopping before the TensorRT build: ${host.addon.message}. The export${options.precision === "fp32" ? "" : " and precision"} stages are done and kept for reuse:\n  ${exported.dir}${precision.dir ? `\n  ${precision.dir}` : ""}`, {
+      fix: `${host.addon.fix}; rerun the same command with --work-dir ${input.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
     });
   }
-  const kind = addon.available ? ("engine" as const) : ("marker" as const);
-  const deviceId = p.deviceId ?? 0;
-  const device = addon.available ? addon.binding.devices().find((d) => d.index === deviceId) : undefined;
-  if (addon.available && !device) {
-    throw new ForgeError("INVALID_DEVICE_ID", `GPU ${deviceId} does not exist on this host (${addon.binding.devices().length} GPU(s))`, { input: "--device", fix: "pick a GPU id from build-engine --check-only" });
-  }
-  // A real build records the TensorRT that actually built it; a marker the one it stands in for.
-  const trtVersion = addon.available ? addon.binding.trtVersion() : p.options.trtVersion;
-  const target = { ...engineTarget(report, p, modelId), trtVersion };
-  const agent = engineAgentName(target.taskName);
-  const buildKey = contentKey({
-    kind,
-    onnx: builtFrom.sha256,
-    options: { ...p.options, trtVersion },
-    calibration_cache: p.options.typing === "weak" ? precision.calibration?.cache_sha256 : undefined,
-    trt: trtVersion,
-    compute_capability: device?.computeCapability ?? null,
-    hardware: device?.name ?? null,
-  });
-  const existing = await findBuild(p.storeRoot, agent, buildKey);
+  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256);
   const common = {
-    kind,
-    buildKey,
-    agent,
-    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused } },
-    accuracy: precision.accuracy,
-    validation: exported.validation,
+    kind: host.kind, buildKey, agent, trtVersion: host.trtVersion, options, sources: { ...request.sources, trtVersion: host.trtVersionSource },
+    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused }, ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}) },
+    accuracy: precision.accuracy, validation: exported.validation,
   };
+  const existing = await findBuild(run.storeRoot, agent, buildKey);
   if (existing) {
     log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
-    const engineName = String((existing.manifest.metadata as { engine?: unknown }).engine ?? "");
-    return { ...common, reused: true, version: existing.version, versionPath: existing.path, engineName };
+    const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, log });
+    logCurrent(log, agent, reused.current);
+    return { ...common, reused: true, version: reused.version, versionPath: reused.path, engineName: reused.engineName, current: reused.current };
   }
 
   const createdAt = new Date();
+  const cal = precision.calibration;
   const facts = {
     onnxSha256: builtFrom.sha256,
-    calibration: precision.calibration && {
-      algorithm: precision.calibration.algorithm,
-      dataset_sha256: precision.calibration.dataset_sha256,
-      sample_count: precision.calibration.sample_count,
-      cache_sha256: precision.calibration.cache_sha256,
-      qdq_onnx_sha256: precision.calibration.qdq_onnx_sha256,
-      float_activations: precision.calibration.float_activations,
-    },
+    calibration: cal && { algorithm: cal.algorithm, dataset_sha256: cal.dataset_sha256, sample_count: cal.sample_count, cache_sha256: cal.cache_sha256, qdq_onnx_sha256: cal.qdq_onnx_sha256, float_activations: cal.float_activations },
     accuracy: precision.accuracy,
-    buildOptions: metadataBuildOptions(p.options),
+    buildOptions: metadataBuildOptions(options),
   };
-  let artifact: BuiltArtifact;
-  let cudaVersion: string | null = null;
-  if (addon.available && device) {
-    const timingCache = await loadTimingCache(p.storeRoot, trtVersion, device.computeCapability);
-    const o = p.options;
-    const profiles = shapeProfiles(target);
-    const built = await buildWithAddon(addon.binding, {
-      onnxPath: builtFrom.path,
-      precision: o.precision,
-      typing: o.typing,
-      profiles,
-      workspaceBytes: o.workspaceBytes,
-      builderOptimizationLevel: o.builderOptimizationLevel,
-      hardwareCompatibility: o.hardwareCompatibility,
-      versionCompatible: o.versionCompatible,
-      calibrationCachePath: o.typing === "weak" && precision.calibration ? join(precision.dir, precision.calibration.cache_file) : undefined,
-      timingCache,
-      deviceId,
-      log,
-      signal: p.signal,
-      onPhase: (phase, step, steps) => p.onProgress?.(phase, step, steps),
-    });
-    cudaVersion = built.result.device.cudaRuntimeVersion;
-    await saveTimingCache(p.storeRoot, trtVersion, device.computeCapability, built.result.timingCache, log);
-    artifact = engineArtifact(target, tool, createdAt, facts, {
-      engineBytes: built.result.engine,
-      trtVersion,
-      gpu: { name: built.result.device.name, compute_capability: built.result.device.computeCapability },
-      cudaVersion,
-      hardwareCompatibilityLevel: o.hardwareCompatibility,
-      versionCompatible: o.versionCompatible,
-    });
-  } else {
-    artifact = buildMarker(target, tool, createdAt, facts);
-  }
+  const { artifact, cudaVersion } = await buildArtifact({ host, target, options, builder: run.builder, createdAt, facts, onnxPath: builtFrom.path, precision, storeRoot: run.storeRoot, logger: log, signal: input.signal, onProgress: input.onProgress });
   const provenance = provenanceRecord({
-    buildKey,
-    kind,
-    createdAt,
-    modelId,
-    revision: target.revision,
-    folderChecksum: exported.model_checksum,
-    storeRef: p.model.storeRef,
-    exportReport: report,
-    validation: exported.validation,
-    builtFrom: { file: basename(builtFrom.path), sha256: builtFrom.sha256 },
-    calibration: precision.calibration,
-    accuracy: precision.accuracy,
-    options: { ...p.options, trtVersion },
-    builder: tool,
-    onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
-    cuda: cudaVersion,
-    gpu: artifact.metadata.gpu,
+    buildKey, kind: host.kind, createdAt, modelId: target.modelId, revision: target.revision, folderChecksum: exported.model_checksum, storeRef: run.model.storeRef,
+    exportReport: report, validation: exported.validation, builtFrom: { file: basename(builtFrom.path), sha256: builtFrom.sha256 }, calibration: cal, articles: run.articlesRecord,
+    accuracy: precision.accuracy, options, request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources }, builder: run.builder,
+    onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null, cuda: cudaVersion, gpu: artifact.metadata.gpu,
   });
-  const files: PublishFile[] = [
-    { path: artifact.engineName, data: artifact.engineBytes },
-    { path: artifact.sidecarName, data: artifact.sidecarText },
-    { path: "provenance.json", data: `${JSON.stringify(provenance, null, 2)}\n` },
-    { path: "model.onnx", sourcePath: exported.onnx_path },
-    { path: "export-report.json", data: `${JSON.stringify(report, null, 2)}\n` },
-    { path: "validation.json", data: `${JSON.stringify(exported.validation, null, 2)}\n` },
-  ];
-  if (precision.precision !== "fp32") {
-    files.push({ path: basename(precision.strong_onnx_file), sourcePath: precision.strong_onnx_file });
-    files.push({ path: "accuracy.json", data: `${JSON.stringify(precision.accuracy, null, 2)}\n` });
-  }
-  if (precision.calibration) {
-    files.push({ path: "calibration.cache", sourcePath: join(precision.dir, precision.calibration.cache_file) });
-    files.push({ path: "calibration.json", sourcePath: join(precision.dir, precision.calibration.record_file) });
-  }
   const published = await publishBuild({
-    root: p.storeRoot,
-    agent,
-    buildKey,
-    files,
-    metadata: { kind, engine: artifact.engineName, build_key: buildKey, model_id: modelId, hf_revision: target.revision, precision: target.precision, trt_version: trtVersion },
+    root: run.storeRoot, agent, buildKey, engineName: artifact.engineName,
+    files: [...publishList({ artifact, provenance, modelDir: run.model.folder, onnxPath: exported.onnx_path, report, validation: exported.validation, precision }), ...cpuServingFiles(cpuServing)],
+    metadata: {
+      kind: host.kind, engine: artifact.engineName, build_key: buildKey, model_id: target.modelId, hf_revision: target.revision, precision: options.precision, trt_version: host.trtVersion,
+      shapes: profileShapes(target),
+    },
+    promote: input.promote ?? false,
     log,
   });
-  return { ...common, reused: false, version: published.version, versionPath: published.path, engineName: artifact.engineName };
-}
-
-export function defaultWorkRoot(): string {
-  return resolve(projectRoot(), ".trtforge-work");
+  logCurrent(log, agent, published.current);
+  return { ...common, reused: published.reused, version: published.version, versionPath: published.path, engineName: published.engineName, current: published.current };
 }
 
 export { buildVersionName };

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFolderAtomic } from "@trtforge/core";
+import { stageTempPrefix } from "./work-dir.js";
 
 /**
  * A stage's output lives in `<work>/<stage>/<key>/` and counts as done only when its stage.json
@@ -21,16 +23,16 @@ export async function runStage<T>(workRoot: string, stage: string, key: string, 
     return { dir, reused: true, summary: JSON.parse(await readFile(join(dir, STAGE_FILE), "utf8")) as T };
   }
   await mkdir(join(workRoot, stage), { recursive: true });
-  const temp = await mkdtemp(join(workRoot, stage, `.${key.slice(0, 12)}.tmp-`));
-  try {
-    const summary = await produce(temp);
-    await writeFile(join(temp, STAGE_FILE), `${JSON.stringify(summary, null, 2)}\n`);
-    await chmod(temp, 0o755);
-    await rm(dir, { recursive: true, force: true });
-    await rename(temp, dir);
-    return { dir, reused: false, summary };
-  } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    throw err;
-  }
+  // A folder without stage.json is an unfinished result of an older run: replaced.
+  const summary = await writeFolderAtomic(
+    dir,
+    async (temp) => {
+      const produced = await produce(temp);
+      await writeFile(join(temp, STAGE_FILE), `${JSON.stringify(produced, null, 2)}\n`);
+      return produced;
+    },
+    // The writer's tag in the temp name lets the next run remove a killed run's folder at once.
+    { replace: true, tempPrefix: stageTempPrefix(key) },
+  );
+  return { dir, reused: false, summary };
 }

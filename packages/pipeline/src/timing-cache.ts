@@ -26,13 +26,19 @@ export async function loadTimingCache(root: string | undefined, trtVersion: stri
 
 export async function saveTimingCache(root: string | undefined, trtVersion: string, computeCapability: string, bytes: Uint8Array, log: Logger): Promise<void> {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-  await publish({
-    ...(root ? { root } : {}),
-    agent: TIMING_CACHE_AGENT,
-    version: `trt${trtVersion}-sm${computeCapability}-${stamp}`,
-    files: [{ path: FILE, data: bytes }],
-    metadata: { trt_version: trtVersion, compute_capability: computeCapability },
-    keep: 3,
-    logger: log,
-  });
+  try {
+    await publish({
+      ...(root ? { root } : {}),
+      agent: TIMING_CACHE_AGENT,
+      version: `trt${trtVersion}-sm${computeCapability}-${stamp}`,
+      files: [{ path: FILE, data: bytes }],
+      metadata: { trt_version: trtVersion, compute_capability: computeCapability },
+      keep: 3,
+      logger: log,
+    });
+  } catch (err) {
+    // Another build on this GPU saved its cache in the same second: that one serves the next build as well.
+    if (!isForgeError(err) || err.code !== "STORE_VERSION_EXISTS") throw err;
+    log.debug({ agent: TIMING_CACHE_AGENT }, "a concurrent build saved its timing cache in the same second; keeping that one");
+  }
 }

@@ -1,3 +1,4 @@
+import { SOURCE_FOLDER_FIX } from "./source-folder-fix.js";
 import { resolve } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { unsupportedPreTokenizerSettings } from "./library-limits.js";
@@ -34,7 +35,7 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   if (padToken !== undefined && padTokenId === undefined) {
     throw new ForgeError("TOKENIZER_INVALID", `the pad token ${JSON.stringify(padToken)} is not in the vocabulary of ${path}`, {
       input: path,
-      fix: "set pad_token in tokenizer_config.json to a token of the vocabulary",
+      fix: `set pad_token in tokenizer_config.json to a token of the vocabulary ${SOURCE_FOLDER_FIX}`,
     });
   }
   const inputNames = inputNamesOf(files, resolve(dir, "tokenizer_config.json"));

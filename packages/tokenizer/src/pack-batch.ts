@@ -1,3 +1,4 @@
+import { SOURCE_FOLDER_FIX } from "./source-folder-fix.js";
 import { ForgeError } from "@trtforge/core";
 import type { EncodedBatch, EncodeOptions } from "./model-tokenizer.js";
 import { specialTokenCount, type SingleSequenceTemplate } from "./sequence-template.js";
@@ -49,7 +50,7 @@ export function packBatch(contents: readonly (readonly number[])[], options: Enc
   // Refused whatever the lengths, so that whether a batch can be encoded does not depend on its texts.
   if (padTokenId === undefined && (options.padding === "max_length" || kept.length > 1)) {
     throw new ForgeError("TOKENIZER_INVALID", "the tokenizer has no pad token, so texts cannot be padded into a batch", {
-      fix: "set pad_token in the model's tokenizer_config.json, or encode one text at a time with padding \"longest\"",
+      fix: `set pad_token in tokenizer_config.json ${SOURCE_FOLDER_FIX}, or encode one text at a time with padding "longest"`,
     });
   }
 

@@ -1,3 +1,4 @@
+import { SOURCE_FOLDER_FIX } from "./source-folder-fix.js";
 import { ForgeError } from "@trtforge/core";
 import type { ModelInputName } from "./model-tokenizer.js";
 import { isJsonObject, type JsonObject, type TokenizerFiles } from "./tokenizer-files.js";
@@ -71,7 +72,7 @@ export function inputNamesOf(files: TokenizerFiles, configPath: string): ModelIn
   if (!Array.isArray(stated) || stated.some((name) => typeof name !== "string")) {
     throw new ForgeError("TOKENIZER_INVALID", `${configPath}: model_input_names must be a list of names`, {
       input: configPath,
-      fix: 'write it as e.g. ["input_ids", "attention_mask"], or remove it',
+      fix: `write it as e.g. ["input_ids", "attention_mask"], or remove it, ${SOURCE_FOLDER_FIX}`,
     });
   }
   const unknown = (stated as string[]).filter((name) => !KNOWN_INPUT_NAMES.includes(name as ModelInputName));
@@ -79,7 +80,7 @@ export function inputNamesOf(files: TokenizerFiles, configPath: string): ModelIn
     throw new ForgeError(
       "TOKENIZER_INVALID",
       `${configPath}: model_input_names ${JSON.stringify(stated)} ${unknown.length > 0 ? `names ${unknown.join(", ")}, which a text tokenizer does not produce` : "lacks input_ids"}`,
-      { input: configPath, fix: `list only ${KNOWN_INPUT_NAMES.join(", ")} (input_ids required)` },
+      { input: configPath, fix: `list only ${KNOWN_INPUT_NAMES.join(", ")} (input_ids required) ${SOURCE_FOLDER_FIX}` },
     );
   }
   return [...new Set(stated as ModelInputName[])];

@@ -7,6 +7,7 @@ import { loadTokenizer, type EncodedBatch, type ModelTokenizer } from "../src/in
 import { packBatch } from "../src/pack-batch.js";
 import type { SingleSequenceTemplate } from "../src/sequence-template.js";
 import { testModelDir } from "./test-model.js";
+import { rejection, thrown } from "../../../tests/support/errors.js";
 
 /** API behaviour that needs no Python: the MiniLM folder and small hand-written tokenizer.json files. */
 
@@ -18,25 +19,6 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 const row = (values: BigInt64Array | undefined, seqLen: number, index: number) =>
   Array.from(values!.subarray(index * seqLen, (index + 1) * seqLen), Number);
-
-async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ForgeError);
-  return err as ForgeError;
-}
-
-function thrown(run: () => unknown): ForgeError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ForgeError);
-    return err as ForgeError;
-  }
-  throw new Error("expected a ForgeError, nothing was thrown");
-}
 
 /** A WordPiece tokenizer.json small enough to read: [UNK]=0 [CLS]=1 [SEP]=2, no pad token. */
 function tinyTokenizerJson(overrides: Record<string, unknown> = {}): Record<string, unknown> {

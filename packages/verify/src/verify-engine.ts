@@ -17,6 +17,7 @@ import {
 import { classifyEngineFile, type EngineBytes } from "./engine-bytes.js";
 import type { Check, Problem, ProblemCode } from "./problems.js";
 import { computeCapabilityVerdict, trtRuntimeVerdict } from "./runtime-compat.js";
+import { checksumMismatchMessage, readStoreEvidence } from "./store-evidence.js";
 
 export interface RuntimeTarget {
   /** TensorRT version of the runtime that would load the engine, e.g. "10.13.3". */
@@ -300,7 +301,7 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
   checkConsistency(metadata, f);
   checkName(enginePath, metadata, f);
   if (metadata.checksum === sha256) f.pass("checksum", `sha256 ${sha256} matches metadata`);
-  else f.fail("checksum", "CHECKSUM_MISMATCH", `sha256 of ${enginePath} is ${sha256}, the metadata says ${metadata.checksum}: the file changed after it was built`);
+  else f.fail("checksum", "CHECKSUM_MISMATCH", checksumMismatchMessage(enginePath, sha256, metadata.checksum, await readStoreEvidence(enginePath, sidecar)));
   checkKind(bytes, metadata, f);
   checkRuntime(metadata, options.runtime, f);
   return report("v1", metadata);

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serializeMetadata } from "@trtforge/engine-format";
 import { assertEngineLoadable, verifyEngine, type VerifyReport } from "../src/index.js";
 import { planBytes, writeMarkerFixture, writePlanFixture } from "./fixtures.js";
+import { LEGACY_COMPILER_SIDECAR } from "../../../tests/support/legacy-sidecar.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -160,21 +161,10 @@ describe("verifyEngine on plans (byte layouts from the documented header format)
 });
 
 describe("legacy JustNewsAgent engines", () => {
-  const legacySidecar = {
-    model_name: "sentiment",
-    num_classes: 3,
-    max_batch_size: 100,
-    sequence_length: 514,
-    precision: "fp16",
-    build_time: 812.4,
-    created_at: "2025-07-28 14:02:11",
-    tensorrt_version: "10.10.0.31",
-  };
-
   it("reports the sidecar as legacy and fails unless allowed", async () => {
     const engine = join(dir, "native_sentiment_roberta.engine");
     await writeFile(engine, planBytes([10, 10, 0, 31]));
-    await writeFile(join(dir, "native_sentiment_roberta.json"), JSON.stringify(legacySidecar));
+    await writeFile(join(dir, "native_sentiment_roberta.json"), JSON.stringify(LEGACY_COMPILER_SIDECAR));
     const strict = await verifyEngine(engine);
     expect(strict).toMatchObject({ ok: false, schema: "legacy", kind: "engine" });
     expect(codes(strict)).toEqual(["LEGACY_METADATA"]);

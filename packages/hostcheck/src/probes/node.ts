@@ -1,7 +1,7 @@
 import { compareWithToolchain } from "../compare-with-toolchain.js";
 import type { HostDeps } from "../host-deps.js";
 import type { ProbeResult } from "../probe-result.js";
-import type { Toolchain } from "../toolchain.js";
+import type { Toolchain } from "@trtforge/toolchain";
 
 export function probeNode(deps: Pick<HostDeps, "nodeVersion">, toolchain: Toolchain): ProbeResult {
   return compareWithToolchain(toolchain, {

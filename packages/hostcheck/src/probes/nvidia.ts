@@ -1,7 +1,8 @@
 import { compareWithToolchain } from "../compare-with-toolchain.js";
-import type { ExecResult, HostDeps } from "../host-deps.js";
+import type { ExecResult } from "@trtforge/toolchain";
+import type { HostDeps } from "../host-deps.js";
 import type { ProbeResult } from "../probe-result.js";
-import type { Toolchain } from "../toolchain.js";
+import type { Toolchain } from "@trtforge/toolchain";
 
 export interface GpuInfo {
   index: number;

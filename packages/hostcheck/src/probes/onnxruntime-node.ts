@@ -1,7 +1,7 @@
 import { compareWithToolchain } from "../compare-with-toolchain.js";
 import type { HostDeps } from "../host-deps.js";
 import type { ProbeResult } from "../probe-result.js";
-import type { Toolchain } from "../toolchain.js";
+import type { Toolchain } from "@trtforge/toolchain";
 
 const ID = "onnxruntime-node";
 const LABEL = "onnxruntime-node";

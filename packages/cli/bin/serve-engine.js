@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runServeEngineCli } from "../dist/serve-engine-cli.js";
+
+await runServeEngineCli();

@@ -1,0 +1,82 @@
+import { Command } from "commander";
+import { createLogger, ForgeError } from "@trtforge/core";
+import { startServer } from "@trtforge/server";
+import { parseInteger } from "./parse-options.js";
+import { runCli } from "./run.js";
+import { CLI_VERSION } from "./version.js";
+
+interface ServeCliOptions {
+  storeRoot?: string;
+  model: string[];
+  deviceMap?: string;
+  host: string;
+  httpPort: string;
+  metricsPort: string;
+  cpuWorkers: string;
+  maxQueue?: string;
+  maxQueueDelayMs?: string;
+  drainTimeoutMs: string;
+  requireTensorrt?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function createServeEngineProgram(): Command {
+  return new Command("serve-engine")
+    .description("Serve published ModelStore versions over the Open Inference Protocol (KServe v2, tritonclient-compatible): one worker per GPU, ONNX Runtime fallback, dynamic batching, hot swap, Prometheus metrics")
+    .version(CLI_VERSION)
+    .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)")
+    .option("--model <agent[@version]>", "agent to serve: its current version (followed across publishes and rollbacks), or a pinned version; repeat for more", collect, [])
+    .option("--device-map <file>", "engine-to-GPU map (default: conf/engine_device_map.yaml); used only where GPUs are present")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--http-port <n>", "inference port (0: any free port)", "8000")
+    .option("--metrics-port <n>", "Prometheus /metrics port (0: any free port)", "8002")
+    .option("--cpu-workers <n>", "worker processes when no GPU can be used", "1")
+    .option("--max-queue <n>", "requests waiting per model beyond which new ones get 503 (default 128)")
+    .option("--max-queue-delay-ms <n>", "how long a request may wait for others to join its batch (default 5)")
+    .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
+    .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
+    .option("--json", "JSON log lines on stderr even on a terminal, and one JSON line on stdout once serving")
+    .action(async (opts: ServeCliOptions) => {
+      const storeRoot = opts.storeRoot ?? process.env.MODEL_STORE_ROOT;
+      if (storeRoot === undefined || storeRoot === "") {
+        throw new ForgeError("USAGE", "no model store: pass --store-root <dir> or set MODEL_STORE_ROOT", { input: "--store-root", fix: "pass --store-root <dir>" });
+      }
+      if (opts.model.length === 0) {
+        throw new ForgeError("USAGE", "no model to serve: pass --model <agent>[@<version>] at least once", { input: "--model", fix: "e.g. --model trt-embeddings" });
+      }
+      const logger = createLogger({ name: "serve-engine", ...(opts.json ? { json: true } : {}) });
+      const server = await startServer({
+        storeRoot,
+        models: opts.model,
+        ...(opts.deviceMap === undefined ? {} : { deviceMap: opts.deviceMap }),
+        host: opts.host,
+        httpPort: parseInteger(opts.httpPort, "--http-port"),
+        metricsPort: parseInteger(opts.metricsPort, "--metrics-port"),
+        cpuWorkers: parseInteger(opts.cpuWorkers, "--cpu-workers"),
+        ...(opts.maxQueue === undefined ? {} : { maxQueue: parseInteger(opts.maxQueue, "--max-queue") }),
+        ...(opts.maxQueueDelayMs === undefined ? {} : { maxQueueDelayMs: parseInteger(opts.maxQueueDelayMs, "--max-queue-delay-ms") }),
+        drainTimeoutMs: parseInteger(opts.drainTimeoutMs, "--drain-timeout-ms"),
+        requireTensorrt: opts.requireTensorrt === true,
+        serverVersion: CLI_VERSION,
+        logger,
+        ...(opts.json ? { jsonLogs: true } : {}),
+      });
+      const summary = { url: server.url, metrics_url: server.metricsUrl, workers: server.workers() };
+      process.stdout.write(opts.json ? `${JSON.stringify({ ok: true, serving: summary })}\n` : `serving on ${server.url} (metrics ${server.metricsUrl})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          logger.info({ signal }, "draining: no new requests, finishing those in flight");
+          process.once(signal, () => process.exit(130));
+          void server.close().then(resolve);
+        };
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      });
+    });
+}
+
+export async function runServeEngineCli(argv: readonly string[] = process.argv): Promise<void> {
+  await runCli(createServeEngineProgram(), argv);
+}

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import type { Logger } from "@trtforge/core";
+import { buildMarker, buildWithAddon, engineArtifact, shapeProfiles, type ArtifactFacts, type BuilderInfo, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
+import type { TrtBuildOptions } from "./build-options.js";
+import type { PrecisionStageResult } from "./precision-stage.js";
+import type { SettledHost } from "./settle-host.js";
+import { loadTimingCache, saveTimingCache } from "./timing-cache.js";
+
+export interface ArtifactInputs {
+  host: SettledHost;
+  target: EngineTarget;
+  options: TrtBuildOptions;
+  builder: BuilderInfo;
+  createdAt: Date;
+  facts: ArtifactFacts;
+  /** The ONNX TensorRT parses (fp32 for weak typing, the precision's ONNX for strong typing). */
+  onnxPath: string;
+  precision: PrecisionStageResult;
+  storeRoot: string;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((stage: string, current: number, total: number) => void) | undefined;
+}
+
+export interface BuiltEngine {
+  artifact: BuiltArtifact;
+  /** The CUDA runtime of a real build; null for a marker. */
+  cudaVersion: string | null;
+}
+
+/** The engine TensorRT builds on the settled device (through the store's timing cache), or a marker where TensorRT is absent. */
+export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
+  const { host, options: o, precision } = i;
+  if (host.kind === "marker" || !host.addon.available || !host.device) {
+    return { artifact: buildMarker(i.target, i.builder, i.createdAt, i.facts), cudaVersion: null };
+  }
+  const computeCapability = host.device.computeCapability;
+  const timingCache = await loadTimingCache(i.storeRoot, host.trtVersion, computeCapability);
+  const built = await buildWithAddon(host.addon.binding, {
+    onnxPath: i.onnxPath,
+    precision: o.precision,
+    typing: o.typing,
+    profiles: shapeProfiles(i.target),
+    workspaceBytes: o.workspaceBytes,
+    builderOptimizationLevel: o.builderOptimizationLevel,
+    hardwareCompatibility: o.hardwareCompatibility,
+    versionCompatible: o.versionCompatible,
+    calibrationCachePath: o.typing === "weak" && precision.calibration ? join(precision.dir, precision.calibration.cache_file) : undefined,
+    timingCache,
+    deviceId: host.deviceId,
+    log: i.logger,
+    signal: i.signal,
+    onPhase: (phase, step, steps) => i.onProgress?.(phase, step, steps),
+  });
+  const cudaVersion = built.result.device.cudaRuntimeVersion;
+  await saveTimingCache(i.storeRoot, host.trtVersion, computeCapability, built.result.timingCache, i.logger);
+  const artifact = engineArtifact(i.target, i.builder, i.createdAt, i.facts, {
+    engineBytes: built.result.engine,
+    trtVersion: host.trtVersion,
+    gpu: { name: built.result.device.name, compute_capability: built.result.device.computeCapability },
+    cudaVersion,
+    hardwareCompatibilityLevel: o.hardwareCompatibility,
+    versionCompatible: o.versionCompatible,
+  });
+  return { artifact, cudaVersion };
+}

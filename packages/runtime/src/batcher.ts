@@ -1,0 +1,207 @@
+import { performance } from "node:perf_hooks";
+import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
+import type { BatchReport, InferRequest, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
+import { mergeRows, sliceRows } from "./token-rows.js";
+
+/** A model borrowed for one batch; release() once the batch is done (hot swap drains on it). */
+export interface ModelLease {
+  readonly model: ServedModel;
+  release(): void;
+}
+
+/** Where the batcher gets the model for each batch: a fixed one, or a ModelSlot that swaps versions. */
+export interface ModelProvider {
+  acquire(): ModelLease;
+}
+
+export interface BatcherOptions {
+  /** How long the oldest queued request may wait for others to join its batch. */
+  maxQueueDelayMs: number;
+  /** Requests waiting (not yet executing) beyond which new ones are refused with OVERLOADED. */
+  maxQueue: number;
+  /** Called after every executed batch, for metrics. */
+  onBatch?: (report: BatchReport) => void;
+  logger?: Logger;
+}
+
+export interface Batcher {
+  infer(request: InferRequest): Promise<InferResult>;
+  /** Requests queued and not yet executing. */
+  readonly pending: number;
+  /** Refuses new requests (MODEL_CLOSED), finishes every queued and executing one, then resolves. */
+  close(): Promise<void>;
+}
+
+interface Queued {
+  request: InferRequest;
+  enqueuedAt: number;
+  resolve(result: InferResult): void;
+  reject(error: unknown): void;
+}
+
+function fixedProvider(model: ServedModel): ModelProvider {
+  return { acquire: () => ({ model, release: () => {} }) };
+}
+
+function isProvider(target: ServedModel | ModelProvider): target is ModelProvider {
+  return typeof (target as ModelProvider).acquire === "function";
+}
+
+/** The pad id the tokenizer used: any input id under a zero attention mask (0 when nothing is padded). */
+function padIdOf(parts: readonly TokenRows[]): bigint {
+  for (const part of parts) {
+    const at = part.attentionMask.indexOf(0n);
+    if (at !== -1) return part.inputIds[at]!;
+  }
+  return 0n;
+}
+
+function pick(outputs: readonly OutputTensor[], names: readonly string[] | undefined): OutputTensor[] {
+  if (names === undefined) return [...outputs];
+  return names.map((name) => {
+    const found = outputs.find((o) => o.name === name);
+    if (found === undefined) {
+      throw new ForgeError("INPUT_MISMATCH", `the model has no output named ${name}; it has ${outputs.map((o) => o.name).join(", ")}`, {
+        input: name,
+        fix: "ask for outputs listed in the model metadata, or for none to get them all",
+      });
+    }
+    return found;
+  });
+}
+
+/**
+ * Dynamic batching for one model: requests are merged into one execution up to the model's maximum
+ * batch, or until the oldest has waited maxQueueDelayMs, padded to the longest sequence among them,
+ * and each request gets back exactly its rows (and its own sequence length for per-token outputs).
+ * One batch executes at a time; the queue is bounded.
+ */
+export function createBatcher(target: ServedModel | ModelProvider, options: BatcherOptions): Batcher {
+  const provider = isProvider(target) ? target : fixedProvider(target);
+  const log = options.logger ?? silentLogger();
+  const queue: Queued[] = [];
+  let executing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function currentLimits() {
+    const lease = provider.acquire();
+    try {
+      return lease.model.limits;
+    } finally {
+      lease.release();
+    }
+  }
+
+  function schedule(): void {
+    if (executing !== undefined || queue.length === 0) return;
+    const maxBatch = currentLimits().maxBatch;
+    const queuedRows = queue.reduce((n, q) => n + q.request.tokens.rows, 0);
+    const waited = performance.now() - queue[0]!.enqueuedAt;
+    if (queuedRows >= maxBatch || waited >= options.maxQueueDelayMs || closed) {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      executing = execute().finally(() => {
+        executing = undefined;
+        schedule();
+      });
+      return;
+    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      schedule();
+    }, Math.max(0, options.maxQueueDelayMs - waited));
+  }
+
+  async function execute(): Promise<void> {
+    const lease = provider.acquire();
+    const { model } = lease;
+    const batch: Queued[] = [];
+    let rows = 0;
+    while (queue.length > 0 && (batch.length === 0 || rows + queue[0]!.request.tokens.rows <= model.limits.maxBatch)) {
+      const next = queue.shift()!;
+      batch.push(next);
+      rows += next.request.tokens.rows;
+    }
+    const started = performance.now();
+    const parts = batch.map((q) => q.request.tokens);
+    const seqLen = Math.max(...parts.map((p) => p.seqLen));
+    const report = (ok: boolean): BatchReport => ({
+      agent: model.agent,
+      version: model.version,
+      backend: model.evidence.backend,
+      requests: batch.length,
+      rows,
+      queueSeconds: batch.map((q) => (started - q.enqueuedAt) / 1000),
+      computeSeconds: (performance.now() - started) / 1000,
+      ok,
+    });
+    try {
+      const merged = batch.length === 1 ? parts[0]! : mergeRows(parts, seqLen, padIdOf(parts));
+      const outputs = await model.run(merged);
+      const done = report(true);
+      let first = 0;
+      for (const q of batch) {
+        const own = q.request.tokens;
+        try {
+          const mine = outputs.map((o) => sliceRows(o, first, own.rows, own.seqLen, seqLen));
+          q.resolve({ outputs: pick(mine, q.request.outputs), evidence: model.evidence });
+        } catch (err) {
+          q.reject(err);
+        }
+        first += own.rows;
+      }
+      options.onBatch?.(done);
+    } catch (err) {
+      log.warn({ agent: model.agent, version: model.version, requests: batch.length, rows, err }, "batch failed");
+      for (const q of batch) q.reject(err);
+      options.onBatch?.(report(false));
+    } finally {
+      lease.release();
+    }
+  }
+
+  return {
+    infer(request: InferRequest): Promise<InferResult> {
+      if (closed) return Promise.reject(new ForgeError("MODEL_CLOSED", "the model is shutting down and takes no new requests", { fix: "retry on another server or after restart" }));
+      const { rows } = request.tokens;
+      const maxBatch = currentLimits().maxBatch;
+      if (rows < 1) {
+        return Promise.reject(new ForgeError("INPUT_MISMATCH", "the request has no rows: a batch needs at least one", { input: "batch", fix: "send at least one row" }));
+      }
+      if (rows > maxBatch) {
+        return Promise.reject(
+          new ForgeError("BATCH_TOO_LARGE", `the request has ${rows} rows, more than the model's maximum batch ${maxBatch}`, {
+            input: "batch",
+            fix: `split it into requests of at most ${maxBatch} rows`,
+            details: { rows, maxBatch },
+          }),
+        );
+      }
+      if (queue.length >= options.maxQueue) {
+        return Promise.reject(
+          new ForgeError("OVERLOADED", `${queue.length} requests are already waiting (the queue holds at most ${options.maxQueue})`, {
+            fix: "retry after a short wait, or raise the queue bound",
+            details: { maxQueue: options.maxQueue },
+          }),
+        );
+      }
+      return new Promise<InferResult>((resolve, reject) => {
+        queue.push({ request, enqueuedAt: performance.now(), resolve, reject });
+        schedule();
+      });
+    },
+    get pending() {
+      return queue.length;
+    },
+    async close(): Promise<void> {
+      closed = true;
+      schedule();
+      while (executing !== undefined || queue.length > 0) {
+        await (executing ?? Promise.resolve());
+        schedule();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The runtime's contract with the server (packages/server) and the GPU smoke test: what a served
+ * model is, what one inference takes and returns, and what the batcher reports for metrics.
+ * The server speaks the Open Inference Protocol over these types; nothing here knows HTTP.
+ * Changing a name here is a change to both sides: keep it small and deliberate.
+ */
+
+/** Open Inference Protocol datatypes the runtime produces or accepts. */
+export type TensorDatatype = "BYTES" | "INT64" | "INT32" | "FP32" | "FP16" | "BOOL";
+
+/** A tensor as the protocol describes it; -1 for a variable dimension, batch first. */
+export interface TensorSpec {
+  name: string;
+  datatype: TensorDatatype;
+  shape: number[];
+}
+
+export type BackendName = "tensorrt" | "onnxruntime";
+
+/** Why the engine was not used. Stable codes: logged once, in model metadata, in metrics. */
+export type FallbackReason =
+  | "ENGINE_IS_MARKER"
+  | "TRT_UNAVAILABLE" // no addon, no TensorRT library, or no GPU/driver
+  | "TRT_VERSION_MISMATCH"
+  | "COMPUTE_CAPABILITY_MISMATCH"
+  | "ENGINE_CHECKSUM_MISMATCH"
+  | "ENGINE_DESERIALIZE_FAILED"
+  | "ENGINE_VERIFY_FAILED" // any other verify-engine problem
+  | "FORCED_ONNXRUNTIME"; // the operator asked for the fallback backend
+
+/** What every response and the model metadata carry so that a consumer can record which model decided. */
+export interface ModelEvidence {
+  model_id: string;
+  hf_revision: string;
+  agent: string;
+  version: string;
+  backend: BackendName;
+  precision: string;
+  /** sha256 of the artifact actually serving: the engine, or the ONNX file the fallback runs. */
+  checksum: string;
+  /** The file in the store version that serves (engine or ONNX name). */
+  artifact: string;
+  fallback_reason?: FallbackReason;
+}
+
+/** Rows of token ids ready for the model, row-major [rows, seqLen]. */
+export interface TokenRows {
+  rows: number;
+  seqLen: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds?: BigInt64Array;
+}
+
+/** One output tensor, row-major, batch first. BYTES tensors hold strings. */
+export type OutputTensor =
+  | { name: string; datatype: "FP32"; shape: number[]; data: Float32Array }
+  | { name: string; datatype: "INT64"; shape: number[]; data: BigInt64Array }
+  | { name: string; datatype: "BYTES"; shape: number[]; data: string[] };
+
+export interface ModelLimits {
+  minBatch: number;
+  maxBatch: number;
+  optBatch: number;
+  minSeq: number;
+  optSeq: number;
+  maxSeq: number;
+}
+
+export type ModelKind = "embedding" | "classification";
+
+/**
+ * One loaded store version on one backend. `run` takes at most limits.maxBatch rows whose seqLen
+ * lies in [minSeq, maxSeq] and returns every output (classifiers: also `label` BYTES [rows] from
+ * id2label and `probabilities` FP32 [rows, classes], softmax or sigmoid as the head is single- or
+ * multi-label).
+ */
+export interface ServedModel {
+  readonly agent: string;
+  readonly version: string;
+  readonly kind: ModelKind;
+  readonly evidence: ModelEvidence;
+  readonly limits: ModelLimits;
+  /** Token inputs the model takes (input_ids, attention_mask, token_type_ids where used), INT64, [-1, -1]. */
+  readonly inputs: TensorSpec[];
+  /** Model outputs plus label/probabilities for classifiers. */
+  readonly outputs: TensorSpec[];
+  /** id2label in class order; undefined for embedding models. */
+  readonly labels: readonly string[] | undefined;
+  /**
+   * The model's own tokenizer. Rows longer than limits.maxSeq throw TEXT_TOO_LONG (a TrtforgeError)
+   * unless truncate is true.
+   */
+  tokenize(texts: readonly string[], options: { truncate: boolean }): TokenRows;
+  run(batch: TokenRows): Promise<OutputTensor[]>;
+  /** Frees the engine or session; idempotent; waits for runs in flight. */
+  dispose(): Promise<void>;
+}
+
+/** What the batcher reports after each executed batch (the server turns it into metrics). */
+export interface BatchReport {
+  agent: string;
+  version: string;
+  backend: BackendName;
+  /** Requests merged into this batch. */
+  requests: number;
+  rows: number;
+  /** Seconds each merged request waited in the queue before its batch started. */
+  queueSeconds: number[];
+  computeSeconds: number;
+  ok: boolean;
+}
+
+/** One inference request as the batcher takes it: already tokenized rows, and the outputs wanted. */
+export interface InferRequest {
+  tokens: TokenRows;
+  /** Output names; undefined for all. */
+  outputs?: readonly string[];
+}
+
+export interface InferResult {
+  outputs: OutputTensor[];
+  /** The version that served this request (after a hot swap, the new one). */
+  evidence: ModelEvidence;
+}

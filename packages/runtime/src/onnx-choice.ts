@@ -1,0 +1,41 @@
+import { ForgeError } from "@trtforge/core";
+import { cpuServingOnnx } from "./version-files.js";
+import type { VerifiedVersion } from "./store-version.js";
+
+export type OnnxVariant = "auto" | "fp32" | "int8" | "cpu";
+
+export const FP32_ONNX = "model.onnx";
+export const QDQ_ONNX = "model.qdq.onnx";
+
+export interface OnnxChoice {
+  variant: Exclude<OnnxVariant, "auto">;
+  /** The file in the version. */
+  file: string;
+  /** What the evidence reports as precision. */
+  precision: string;
+}
+
+/**
+ * "auto" takes the first present of: the CPU-serving ONNX (tuned for ONNX Runtime's CPU kernels by
+ * the pipeline), the Q/DQ int8 ONNX (published only for int8 builds: the quantization the engine
+ * itself carries, accuracy-gated by the pipeline, and measured faster than fp32 on the CPU), then
+ * the fp32 export. Figures: docs/serving.md, benchmarks/onnx-choice.mjs.
+ */
+export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant): Promise<OnnxChoice> {
+  const missing = (what: string, file: string): ForgeError =>
+    new ForgeError("MODEL_UNSERVABLE", `onnxVariant "${variant}" asks for the ${what}, but version "${version.version}" of agent "${version.agent}" has no ${file}`, {
+      input: `${version.path}/${file}`,
+      fix: `pass onnxVariant "auto" (or another variant present in the version), or republish the model with build-engine`,
+    });
+  if (variant === "cpu" || variant === "auto") {
+    const cpu = await cpuServingOnnx(version);
+    if (cpu !== undefined) return { variant: "cpu", file: cpu.file, precision: cpu.precision };
+    if (variant === "cpu") throw missing("CPU-serving ONNX", "model.cpu.onnx (or cpu-serving.json naming one)");
+  }
+  if (variant === "int8" || variant === "auto") {
+    if (version.files.includes(QDQ_ONNX)) return { variant: "int8", file: QDQ_ONNX, precision: "int8" };
+    if (variant === "int8") throw missing("Q/DQ int8 ONNX", QDQ_ONNX);
+  }
+  if (!version.files.includes(FP32_ONNX)) throw missing("fp32 ONNX", FP32_ONNX);
+  return { variant: "fp32", file: FP32_ONNX, precision: "fp32" };
+}

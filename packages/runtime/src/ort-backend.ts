@@ -1,0 +1,78 @@
+import { ForgeError } from "@trtforge/core";
+import { InferenceSession, Tensor } from "onnxruntime-node";
+import { tokenInput, type BackendRunner } from "./backend.js";
+import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
+
+export interface OrtOptions {
+  /** ONNX Runtime's intra-op threads; default its own (one per core). */
+  intraOpNumThreads?: number;
+}
+
+const ORT_DATATYPES: Partial<Record<string, TensorDatatype>> = { float32: "FP32", int64: "INT64", int32: "INT64" };
+
+function specOf(meta: InferenceSession.ValueMetadata): TensorSpec {
+  const tensor = meta.isTensor ? meta : undefined;
+  const datatype = (tensor && ORT_DATATYPES[tensor.type]) ?? "FP32";
+  const shape = tensor ? tensor.shape.map((d) => (typeof d === "number" && d >= 0 ? d : -1)) : [-1];
+  return { name: meta.name, datatype, shape };
+}
+
+function toOutput(name: string, tensor: Tensor): OutputTensor {
+  const shape = tensor.dims.map(Number);
+  switch (tensor.type) {
+    case "float32":
+      return { name, datatype: "FP32", shape, data: tensor.data as Float32Array };
+    case "int64":
+      return { name, datatype: "INT64", shape, data: tensor.data as BigInt64Array };
+    case "int32":
+      return { name, datatype: "INT64", shape, data: BigInt64Array.from(tensor.data as Int32Array, (v) => BigInt(v)) };
+    default:
+      throw new ForgeError("INPUT_MISMATCH", `ONNX output ${name} has data type ${tensor.type}, which the runtime does not serve`, {
+        input: name,
+        fix: "serve a model whose outputs are float32 or integer tensors",
+      });
+  }
+}
+
+/** The ONNX Runtime (CPU) backend over one ONNX file of the store version. */
+export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}): Promise<BackendRunner> {
+  let session: InferenceSession;
+  try {
+    session = await InferenceSession.create(onnxPath, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+    });
+  } catch (err) {
+    throw new ForgeError("MODEL_UNSERVABLE", `ONNX Runtime cannot load ${onnxPath}: ${(err as Error).message}`, {
+      input: onnxPath,
+      fix: "republish the version from build-engine's output, or choose another onnxVariant",
+      cause: err,
+    });
+  }
+  const inputNames = [...session.inputNames];
+  const unknown = inputNames.filter((n) => tokenInput({ rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() }, n) === undefined);
+  if (unknown.length > 0) {
+    await session.release();
+    throw new ForgeError("MODEL_UNSERVABLE", `${onnxPath} takes inputs ${unknown.join(", ")}, which are not token inputs the runtime can feed`, {
+      input: onnxPath,
+      fix: "serve a text model exported by build-engine (inputs input_ids, attention_mask, token_type_ids)",
+    });
+  }
+  const int32Inputs = new Set(session.inputMetadata.filter((m) => m.isTensor && m.type === "int32").map((m) => m.name));
+  return {
+    inputNames,
+    outputs: session.outputMetadata.map(specOf),
+    async run(tokens: TokenRows): Promise<OutputTensor[]> {
+      const feeds: Record<string, Tensor> = {};
+      const dims = [tokens.rows, tokens.seqLen];
+      for (const name of inputNames) {
+        const data = tokenInput(tokens, name)!;
+        feeds[name] = int32Inputs.has(name) ? new Tensor("int32", Int32Array.from(data, Number), dims) : new Tensor("int64", data, dims);
+      }
+      const results = await session.run(feeds);
+      return session.outputNames.map((name) => toOutput(name, results[name]!));
+    },
+    release: () => session.release(),
+  };
+}

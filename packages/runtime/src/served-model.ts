@@ -1,0 +1,234 @@
+import { join } from "node:path";
+import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
+import { readSidecar, type EngineMetadata } from "@trtforge/engine-format";
+import type { AddonBinding } from "@trtforge/native";
+import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
+import type { BackendRunner } from "./backend.js";
+import { applyHead, readClassifierHead, type ClassifierHead } from "./classifier-head.js";
+import type { FallbackReason, ModelEvidence, ModelKind, ModelLimits, OutputTensor, ServedModel, TensorSpec, TokenRows } from "./contract.js";
+import { decideEngine, tensorrtRequired } from "./engine-gate.js";
+import { limitsOf } from "./limits.js";
+import { chooseOnnx, type OnnxVariant } from "./onnx-choice.js";
+import { openOrtRunner } from "./ort-backend.js";
+import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
+import { padRows } from "./token-rows.js";
+import { tensorrtRunner } from "./trt-backend.js";
+import { fileSha256, findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
+
+export interface OpenModelOptions {
+  logger?: Logger;
+  /** The TensorRT addon; default loadAddon(). Tests inject the fake (@trtforge/native/fake). */
+  addon?: AddonBinding;
+  /** CUDA device to load the engine on, as the process sees it (after CUDA_VISIBLE_DEVICES). Default 0. */
+  deviceId?: number;
+  /** Refuse (TENSORRT_REQUIRED) instead of falling back to ONNX Runtime. */
+  requireTensorRT?: boolean;
+  /** Serve on ONNX Runtime even where the engine could load (reason FORCED_ONNXRUNTIME). */
+  forceOnnxRuntime?: boolean;
+  /** Which ONNX of the version the fallback runs; default "auto" (see chooseOnnx). */
+  onnxVariant?: OnnxVariant;
+  /** ONNX Runtime intra-op threads. */
+  intraOpNumThreads?: number;
+}
+
+/** A served model, with the fallback's full explanation beside the contract's stable reason. */
+export interface OpenedModel extends ServedModel {
+  /** Why the engine was not used, in words (verify-engine's problems, the addon's message). */
+  readonly fallbackDetail: string | undefined;
+}
+
+async function readEngineMetadata(version: VerifiedVersion, sidecar: string): Promise<EngineMetadata> {
+  const path = join(version.path, sidecar);
+  const reading = await readSidecar(path).catch((err: unknown) => {
+    throw new ForgeError("MODEL_UNSERVABLE", `cannot read the engine metadata of version "${version.version}" of agent "${version.agent}": ${(err as Error).message}`, {
+      input: path,
+      fix: "serve a version published by build-engine (v1 metadata beside the engine)",
+      cause: err,
+    });
+  });
+  if (reading.schema !== "v1") {
+    throw new ForgeError("MODEL_UNSERVABLE", `${path} is JustNewsAgent's legacy engine metadata, which does not record the profile or the model's identity the runtime needs`, {
+      input: path,
+      fix: "rebuild and publish the model with build-engine",
+    });
+  }
+  return reading.metadata;
+}
+
+function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: readonly string[], truncate: boolean): TokenRows {
+  if (texts.length === 0) {
+    throw new ForgeError("INPUT_MISMATCH", "no texts to tokenize: a batch needs at least one row", { input: "text", fix: "send at least one text" });
+  }
+  const encoded = tokenizer.encodeBatch(texts, { maxLength: limits.maxSeq, padding: "longest", truncation: truncate });
+  if (!truncate && encoded.seqLen > limits.maxSeq) {
+    const lengths = texts.map((_, r) => encoded.attentionMask.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen).reduce((a, b) => a + b, 0n));
+    const row = lengths.findIndex((n) => n > BigInt(limits.maxSeq));
+    throw new ForgeError("TEXT_TOO_LONG", `text ${row} has ${lengths[row]} tokens, more than the model's maximum sequence length ${limits.maxSeq}`, {
+      input: `text[${row}]`,
+      fix: `shorten the text, or ask for truncation (the first ${limits.maxSeq} tokens are then used)`,
+      details: { row, tokens: Number(lengths[row]), maxSeq: limits.maxSeq },
+    });
+  }
+  const tokens: TokenRows = {
+    rows: encoded.batchSize,
+    seqLen: encoded.seqLen,
+    inputIds: encoded.inputIds,
+    attentionMask: encoded.attentionMask,
+    ...(encoded.tokenTypeIds === undefined ? {} : { tokenTypeIds: encoded.tokenTypeIds }),
+  };
+  return tokens.seqLen < limits.minSeq ? padRows(tokens, limits.minSeq, BigInt(tokenizer.padTokenId ?? 0)) : tokens;
+}
+
+function checkBatch(batch: TokenRows, limits: ModelLimits): void {
+  if (batch.rows < 1 || batch.rows > limits.maxBatch) {
+    throw new ForgeError("BATCH_TOO_LARGE", `a batch of ${batch.rows} rows is outside the model's 1..${limits.maxBatch}`, {
+      input: "batch",
+      fix: `send at most ${limits.maxBatch} rows per request`,
+      details: { rows: batch.rows, maxBatch: limits.maxBatch },
+    });
+  }
+  if (batch.seqLen < limits.minSeq || batch.seqLen > limits.maxSeq) {
+    throw new ForgeError("TEXT_TOO_LONG", `sequence length ${batch.seqLen} is outside the model's ${limits.minSeq}..${limits.maxSeq}`, {
+      input: "batch",
+      fix: `send rows of ${limits.minSeq} to ${limits.maxSeq} tokens, or ask for truncation`,
+    });
+  }
+  const size = batch.rows * batch.seqLen;
+  const sizes = [batch.inputIds.length, batch.attentionMask.length, ...(batch.tokenTypeIds ? [batch.tokenTypeIds.length] : [])];
+  if (sizes.some((n) => n !== size)) {
+    throw new ForgeError("INPUT_MISMATCH", `token arrays of ${sizes.join("/")} elements do not match ${batch.rows} rows × ${batch.seqLen}`, {
+      input: "batch",
+      fix: "send input_ids, attention_mask (and token_type_ids) of the same [rows, seqLen] shape",
+    });
+  }
+}
+
+function classifierOutputs(head: ClassifierHead): TensorSpec[] {
+  return [
+    { name: "label", datatype: "BYTES", shape: [-1] },
+    { name: "probabilities", datatype: "FP32", shape: [-1, head.labels.length] },
+  ];
+}
+
+/**
+ * Opens a published store version for serving: verifies the manifest checksum (a damaged version is
+ * refused), reads the engine metadata, loads the engine on TensorRT only after verify-engine's
+ * checks pass against the running TensorRT and this GPU, and otherwise falls back to ONNX Runtime
+ * on the ONNX of the same version with a stable reason (logged once) — or refuses, when
+ * requireTensorRT is set.
+ */
+export async function openServedModel(source: ModelSource, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  const log = options.logger ?? silentLogger();
+  const version = await openVerifiedVersion(source, log);
+  const { engine, sidecar } = findEngine(version);
+  const metadata = await readEngineMetadata(version, sidecar);
+  const limits = limitsOf(metadata);
+  const tokenizer = await loadTokenizer(tokenizerDir(version));
+  const configPath = modelConfigPath(version);
+  const head = configPath === undefined ? undefined : await readClassifierHead(configPath);
+
+  const decision = await decideEngine({
+    enginePath: join(version.path, engine),
+    metadata,
+    ...(options.addon === undefined ? {} : { addon: options.addon }),
+    deviceId: options.deviceId ?? 0,
+    forceOnnxRuntime: options.forceOnnxRuntime ?? false,
+    logger: log,
+  });
+
+  let runner: BackendRunner;
+  let evidence: ModelEvidence;
+  let fallbackDetail: string | undefined;
+  const identity = { model_id: metadata.model_id, hf_revision: metadata.hf_revision, agent: version.agent, version: version.version };
+  if (decision.backend === "tensorrt") {
+    runner = tensorrtRunner(decision.engine, join(version.path, engine));
+    evidence = { ...identity, backend: "tensorrt", precision: metadata.precision, checksum: metadata.checksum, artifact: engine };
+  } else {
+    const reason: FallbackReason = decision.reason;
+    if (options.requireTensorRT) throw tensorrtRequired(version.agent, version.version, reason, decision.detail);
+    const onnx = await chooseOnnx(version, options.onnxVariant ?? "auto");
+    runner = await openOrtRunner(join(version.path, onnx.file), options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads });
+    evidence = { ...identity, backend: "onnxruntime", precision: onnx.precision, checksum: await fileSha256(version, onnx.file), artifact: onnx.file, fallback_reason: reason };
+    fallbackDetail = decision.detail;
+    log.warn({ agent: version.agent, version: version.version, fallback_reason: reason, detail: decision.detail, artifact: onnx.file }, "serving on the ONNX Runtime fallback");
+  }
+
+  const hasLogits = runner.outputs.some((o) => o.name === "logits");
+  const classifier = head !== undefined && hasLogits ? head : undefined;
+  const kind: ModelKind = classifier === undefined ? "embedding" : "classification";
+  const outputs: TensorSpec[] = [...runner.outputs, ...(classifier === undefined ? [] : classifierOutputs(classifier))];
+  const inputs: TensorSpec[] = runner.inputNames.map((name) => ({ name, datatype: "INT64", shape: [-1, -1] }));
+  const inFlight = new Set<Promise<unknown>>();
+  let disposing: Promise<void> | undefined;
+
+  log.info({ agent: version.agent, version: version.version, backend: evidence.backend, precision: evidence.precision, artifact: evidence.artifact, limits }, "model opened");
+
+  const model: OpenedModel = {
+    agent: version.agent,
+    version: version.version,
+    kind,
+    evidence,
+    limits,
+    inputs,
+    outputs,
+    labels: classifier?.labels,
+    fallbackDetail,
+    tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, limits, texts, truncate),
+    run(batch: TokenRows): Promise<OutputTensor[]> {
+      if (disposing !== undefined) {
+        return Promise.reject(new ForgeError("ENGINE_DISPOSED", `${version.agent}@${version.version} was disposed`, { fix: "run on the version that replaced it" }));
+      }
+      try {
+        checkBatch(batch, limits);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const running = runner.run(batch).then((raw) => {
+        if (classifier === undefined) return raw;
+        const logits = raw.find((o) => o.name === "logits")!;
+        return [...raw, ...applyHead(classifier, logits)];
+      });
+      inFlight.add(running);
+      const forget = () => inFlight.delete(running);
+      running.then(forget, forget);
+      return running;
+    },
+    dispose(): Promise<void> {
+      disposing ??= (async () => {
+        await Promise.allSettled([...inFlight]);
+        await runner.release();
+        log.info({ agent: version.agent, version: version.version }, "model disposed");
+      })();
+      return disposing;
+    },
+  };
+  return model;
+}
+
+/** Real news-like sentences for warm-up: one batch through tokenizer and backend before serving. */
+export const WARMUP_TEXTS = [
+  "Stocks rallied on Friday after the central bank held interest rates steady.",
+  "The home team won the championship final in extra time.",
+];
+
+/**
+ * Runs one real batch (tokenizer and backend) and checks the outputs are finite: a version is
+ * ready only after this passes (WARMUP_FAILED otherwise).
+ */
+export async function warmUp(model: ServedModel): Promise<void> {
+  try {
+    const rows = Math.min(WARMUP_TEXTS.length, model.limits.maxBatch);
+    const outputs = await model.run(model.tokenize(WARMUP_TEXTS.slice(0, rows), { truncate: true }));
+    for (const out of outputs) {
+      if (out.datatype === "FP32" && out.data.some((x) => !Number.isFinite(x))) {
+        throw new Error(`output ${out.name} holds non-finite values`);
+      }
+    }
+  } catch (err) {
+    throw new ForgeError("WARMUP_FAILED", `the warm-up batch of ${model.agent}@${model.version} failed: ${(err as Error).message}`, {
+      input: `${model.agent}@${model.version}`,
+      fix: "check the version with model-store verify and verify-engine; the previous version keeps serving",
+      cause: err,
+    });
+  }
+}

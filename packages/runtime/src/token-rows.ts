@@ -1,0 +1,58 @@
+import type { OutputTensor, TokenRows } from "./contract.js";
+
+/** Token rows re-laid at a longer sequence length, padded on the right (pad id, attention 0, type 0). */
+export function padRows(tokens: TokenRows, seqLen: number, padId: bigint): TokenRows {
+  if (seqLen === tokens.seqLen) return tokens;
+  return mergeRows([tokens], seqLen, padId);
+}
+
+/** Several requests' rows as one batch at `seqLen` (at least each one's own), right-padded. */
+export function mergeRows(parts: readonly TokenRows[], seqLen: number, padId: bigint): TokenRows {
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const withTypes = parts.some((p) => p.tokenTypeIds !== undefined);
+  const inputIds = new BigInt64Array(rows * seqLen).fill(padId);
+  const attentionMask = new BigInt64Array(rows * seqLen);
+  const tokenTypeIds = withTypes ? new BigInt64Array(rows * seqLen) : undefined;
+  let row = 0;
+  for (const part of parts) {
+    for (let r = 0; r < part.rows; r++, row++) {
+      const from = r * part.seqLen;
+      const to = row * seqLen;
+      inputIds.set(part.inputIds.subarray(from, from + part.seqLen), to);
+      attentionMask.set(part.attentionMask.subarray(from, from + part.seqLen), to);
+      if (tokenTypeIds !== undefined && part.tokenTypeIds !== undefined) tokenTypeIds.set(part.tokenTypeIds.subarray(from, from + part.seqLen), to);
+    }
+  }
+  return { rows, seqLen, inputIds, attentionMask, ...(tokenTypeIds === undefined ? {} : { tokenTypeIds }) };
+}
+
+/**
+ * Rows [first, first + count) of an output whose first dimension is the batch. A [batch, seq, ...]
+ * output of a merged batch is cut back to the request's own sequence length, so a request gets the
+ * same tensor it would have got alone.
+ */
+export function sliceRows(tensor: OutputTensor, first: number, count: number, ownSeqLen: number, batchSeqLen: number): OutputTensor {
+  const perRow = tensor.shape.slice(1).reduce((a, b) => a * b, 1);
+  const cutSeq = tensor.shape.length >= 3 && tensor.shape[1] === batchSeqLen && ownSeqLen < batchSeqLen;
+  if (!cutSeq) {
+    const shape = [count, ...tensor.shape.slice(1)];
+    const start = first * perRow;
+    const end = start + count * perRow;
+    if (tensor.datatype === "BYTES") return { name: tensor.name, datatype: "BYTES", shape, data: tensor.data.slice(start, end) };
+    if (tensor.datatype === "FP32") return { name: tensor.name, datatype: "FP32", shape, data: tensor.data.slice(start, end) };
+    return { name: tensor.name, datatype: "INT64", shape, data: tensor.data.slice(start, end) };
+  }
+  const inner = tensor.shape.slice(2).reduce((a, b) => a * b, 1);
+  const shape = [count, ownSeqLen, ...tensor.shape.slice(2)];
+  const take = <T extends Float32Array | BigInt64Array>(data: T, out: T): T => {
+    for (let r = 0; r < count; r++) {
+      const from = (first + r) * perRow;
+      out.set(data.subarray(from, from + ownSeqLen * inner) as never, r * ownSeqLen * inner);
+    }
+    return out;
+  };
+  const size = count * ownSeqLen * inner;
+  if (tensor.datatype === "FP32") return { name: tensor.name, datatype: "FP32", shape, data: take(tensor.data, new Float32Array(size)) };
+  if (tensor.datatype === "INT64") return { name: tensor.name, datatype: "INT64", shape, data: take(tensor.data, new BigInt64Array(size)) };
+  return tensor;
+}

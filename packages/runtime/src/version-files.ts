@@ -1,0 +1,89 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { ForgeError, sha256File } from "@trtforge/core";
+import type { VerifiedVersion } from "./store-version.js";
+
+/** The engine (or marker) of a version and its v1 sidecar, as the pipeline publishes them. */
+export interface EngineFiles {
+  engine: string;
+  sidecar: string;
+}
+
+/**
+ * The engine is the one the manifest names (`metadata.engine`, written by the pipeline), else the
+ * only `*.engine` file of the version.
+ */
+export function findEngine(version: VerifiedVersion): EngineFiles {
+  const named = typeof version.metadata.engine === "string" ? version.metadata.engine : undefined;
+  const engines = version.files.filter((f) => f.endsWith(".engine"));
+  const engine = named !== undefined && version.files.includes(named) ? named : engines.length === 1 ? engines[0] : undefined;
+  if (engine === undefined) {
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `version "${version.version}" of agent "${version.agent}" has ${engines.length === 0 ? "no engine" : `${engines.length} engines and its manifest names none of them`}; the runtime takes its limits and identity from the engine metadata`,
+      { input: version.path, fix: "serve a version published by build-engine (it publishes the engine or marker with its .json metadata)" },
+    );
+  }
+  return { engine, sidecar: engine.replace(/\.engine$/, ".json") };
+}
+
+/** The tokenizer folder: `tokenizer/` when the version has one, else the version root. */
+export function tokenizerDir(version: VerifiedVersion): string {
+  if (version.files.includes("tokenizer/tokenizer.json")) return join(version.path, "tokenizer");
+  if (version.files.includes("tokenizer.json")) return version.path;
+  throw new ForgeError("MODEL_UNSERVABLE", `version "${version.version}" of agent "${version.agent}" has no tokenizer.json (looked in tokenizer/ and at the top)`, {
+    input: version.path,
+    fix: "republish the model with its tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json, config.json) under tokenizer/",
+  });
+}
+
+/** config.json beside the tokenizer (id2label, problem_type), or undefined when the version has none. */
+export function modelConfigPath(version: VerifiedVersion): string | undefined {
+  if (version.files.includes("tokenizer/config.json")) return join(version.path, "tokenizer", "config.json");
+  if (version.files.includes("config.json")) return join(version.path, "config.json");
+  return undefined;
+}
+
+/** The sha256 of a file of the version: the manifest's (verified at open), else hashed now. */
+export async function fileSha256(version: VerifiedVersion, file: string): Promise<string> {
+  return version.fileSha256.get(file) ?? sha256File(join(version.path, file));
+}
+
+const CpuServingRecordSchema = z.looseObject({
+  file: z.string().optional(),
+  onnx: z.string().optional(),
+  artifact: z.string().optional(),
+  path: z.string().optional(),
+  precision: z.string().optional(),
+});
+
+export const CPU_SERVING_RECORD = "cpu-serving.json";
+export const CPU_SERVING_DEFAULT = "model.cpu.onnx";
+
+/**
+ * The CPU-serving ONNX of the version: the file `cpu-serving.json` names (its `file`, `onnx`,
+ * `artifact` or `path` field), else `model.cpu.onnx` when present. The evidence's precision is
+ * `cpu-<the record's precision>` (e.g. cpu-int8), or cpu-optimized when the record says none.
+ */
+export async function cpuServingOnnx(version: VerifiedVersion): Promise<{ file: string; precision: string } | undefined> {
+  if (version.files.includes(CPU_SERVING_RECORD)) {
+    const path = join(version.path, CPU_SERVING_RECORD);
+    let parsed: z.infer<typeof CpuServingRecordSchema> | undefined;
+    try {
+      parsed = CpuServingRecordSchema.parse(JSON.parse(await readFile(path, "utf8")));
+    } catch (err) {
+      throw new ForgeError("MODEL_UNSERVABLE", `${path} is not a readable CPU-serving record: ${(err as Error).message}`, {
+        input: path,
+        fix: "republish the version, or pass onnxVariant \"fp32\" or \"int8\" to serve another ONNX",
+        cause: err,
+      });
+    }
+    const named = [parsed.file, parsed.onnx, parsed.artifact, parsed.path].find((v) => v !== undefined && v.endsWith(".onnx"));
+    const precision = `cpu-${parsed.precision ?? "optimized"}`;
+    if (named !== undefined && version.files.includes(named)) return { file: named, precision };
+    if (version.files.includes(CPU_SERVING_DEFAULT)) return { file: CPU_SERVING_DEFAULT, precision };
+    return undefined;
+  }
+  return version.files.includes(CPU_SERVING_DEFAULT) ? { file: CPU_SERVING_DEFAULT, precision: "cpu-optimized" } : undefined;
+}

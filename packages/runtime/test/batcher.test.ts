@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ForgeError } from "@trtforge/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBatcher, openServedModel, type BatchReport, type OpenedModel, type OutputTensor, type ServedModel, type TokenRows } from "../src/index.js";
+import { agNewsTexts, MAX_BATCH, publishVersion } from "./fixtures.js";
+
+let dir: string;
+let model: OpenedModel;
+let texts: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "trtforge-runtime-batcher-"));
+  await publishVersion({ root: join(dir, "store"), agent: "embed", version: "v1" });
+  model = await openServedModel({ storeRoot: join(dir, "store"), agent: "embed" });
+  texts = await agNewsTexts(40, 300);
+}, 300_000);
+
+afterAll(async () => {
+  await model?.dispose();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ForgeError);
+  return err as ForgeError;
+}
+
+function maxAbsDiff(a: OutputTensor, b: OutputTensor): number {
+  expect(a.shape).toEqual(b.shape);
+  const x = a.data as Float32Array;
+  const y = b.data as Float32Array;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  return max;
+}
+
+describe("createBatcher", () => {
+  it("merges concurrent requests into fewer executions and gives each request exactly what it gets alone", async () => {
+    const reports: BatchReport[] = [];
+    const batcher = createBatcher(model, { maxQueueDelayMs: 200, maxQueue: 64, onBatch: (r) => reports.push(r) });
+    // Requests of 1 to 3 real articles, of different lengths, so rows are padded when merged.
+    const requests: string[][] = [];
+    for (let i = 0, at = 0; i < 8; i++) {
+      const n = (i % 3) + 1;
+      requests.push(texts.slice(at, at + n));
+      at += n;
+    }
+    const tokens = requests.map((r) => model.tokenize(r, { truncate: true }));
+    const results = await Promise.all(tokens.map((t) => batcher.infer({ tokens: t })));
+    const rows = tokens.reduce((n, t) => n + t.rows, 0);
+    expect(reports.reduce((n, r) => n + r.requests, 0)).toBe(8);
+    expect(reports.reduce((n, r) => n + r.rows, 0)).toBe(rows);
+    expect(reports.length).toBeLessThan(8);
+    expect(Math.max(...reports.map((r) => r.requests))).toBeGreaterThan(1);
+    for (const r of reports) {
+      expect(r).toMatchObject({ agent: "embed", version: "v1", backend: "onnxruntime", ok: true });
+      expect(r.rows).toBeLessThanOrEqual(MAX_BATCH);
+    }
+    for (const [i, t] of tokens.entries()) {
+      const alone = await model.run(t);
+      const { outputs, evidence } = results[i]!;
+      expect(evidence).toBe(model.evidence);
+      for (const name of ["sentence_embedding", "last_hidden_state"]) {
+        const mine = outputs.find((o) => o.name === name)!;
+        // last_hidden_state comes back at the request's own sequence length, not the batch's.
+        expect(maxAbsDiff(mine, alone.find((o) => o.name === name)!), `${name} of request ${i}`).toBeLessThan(1e-4);
+      }
+    }
+    await batcher.close();
+  });
+
+  it("waits at most maxQueueDelayMs for others, and not at all once a full batch is queued", async () => {
+    const reports: BatchReport[] = [];
+    const slow = createBatcher(model, { maxQueueDelayMs: 300, maxQueue: 64, onBatch: (r) => reports.push(r) });
+    await slow.infer({ tokens: model.tokenize([texts[0]!], { truncate: true }) });
+    expect(reports[0]!.queueSeconds[0]).toBeGreaterThanOrEqual(0.295);
+    expect(reports[0]!.queueSeconds[0]).toBeLessThan(3);
+    await slow.close();
+
+    const full: BatchReport[] = [];
+    const eager = createBatcher(model, { maxQueueDelayMs: 60_000, maxQueue: 64, onBatch: (r) => full.push(r) });
+    const started = Date.now();
+    const halves = [texts.slice(0, MAX_BATCH / 2), texts.slice(MAX_BATCH / 2, MAX_BATCH)];
+    await Promise.all(halves.map((h) => eager.infer({ tokens: model.tokenize(h, { truncate: true }) })));
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(full).toHaveLength(1);
+    expect(full[0]!.rows).toBe(MAX_BATCH);
+    await eager.close();
+  });
+
+  it("bounds its queue (OVERLOADED), refuses oversize and empty requests, and close() finishes what was queued", async () => {
+    const batcher = createBatcher(model, { maxQueueDelayMs: 60_000, maxQueue: 2 });
+    const one = () => batcher.infer({ tokens: model.tokenize([texts[1]!], { truncate: true }) });
+    const queued = [one(), one()];
+    expect(batcher.pending).toBe(2);
+    const overloaded = await rejection(one());
+    expect(overloaded.code).toBe("OVERLOADED");
+    const oversize = await rejection(batcher.infer({ tokens: model.tokenize(texts.slice(0, MAX_BATCH + 1), { truncate: true }) }));
+    expect(oversize.code).toBe("BATCH_TOO_LARGE");
+    expect(oversize.details).toEqual({ rows: MAX_BATCH + 1, maxBatch: MAX_BATCH });
+    const empty: TokenRows = { rows: 0, seqLen: 4, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() };
+    expect((await rejection(batcher.infer({ tokens: empty }))).code).toBe("INPUT_MISMATCH");
+    await batcher.close();
+    const done = await Promise.all(queued);
+    expect(done.map((d) => d.outputs.find((o) => o.name === "sentence_embedding")!.shape)).toEqual([[1, 384], [1, 384]]);
+    expect((await rejection(one())).code).toBe("MODEL_CLOSED");
+  });
+
+  it("returns only the outputs asked for, refuses unknown ones, and a failed batch fails only its own requests", async () => {
+    let failNext = false;
+    const flaky: ServedModel = {
+      ...model,
+      run: (batch) => (failNext ? ((failNext = false), Promise.reject(new Error("device lost"))) : model.run(batch)),
+      tokenize: model.tokenize,
+      dispose: model.dispose,
+    };
+    const reports: BatchReport[] = [];
+    const batcher = createBatcher(flaky, { maxQueueDelayMs: 0, maxQueue: 8, onBatch: (r) => reports.push(r) });
+    const tokens = model.tokenize([texts[2]!], { truncate: true });
+    const picked = await batcher.infer({ tokens, outputs: ["sentence_embedding"] });
+    expect(picked.outputs.map((o) => o.name)).toEqual(["sentence_embedding"]);
+    expect((await rejection(batcher.infer({ tokens, outputs: ["logits"] }))).code).toBe("INPUT_MISMATCH");
+    failNext = true;
+    await expect(batcher.infer({ tokens })).rejects.toThrow("device lost");
+    expect(reports.at(-1)!.ok).toBe(false);
+    expect((await batcher.infer({ tokens })).outputs).toHaveLength(2);
+    await batcher.close();
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * Real store versions for the runtime tests: the MiniLM ONNX the project's exporter writes, its
+ * tokenizer files and config under tokenizer/, and an engine beside them — a marker, or a plan the
+ * fake addon built (loadable only by the fake addon), with v1 metadata as build-engine writes it.
+ */
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readArticles } from "@trtforge/articles";
+import { calibrate } from "@trtforge/calibration";
+import { sha256Hex } from "@trtforge/core";
+import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata, type TensorSpec } from "@trtforge/engine-format";
+import { publish, type PublishFile } from "@trtforge/model-store";
+import type { HostTensor, IoTensor } from "@trtforge/native";
+import { createFakeAddon, type FakeAddonOptions } from "@trtforge/native/fake";
+import { insertQdq, loadOnnxModel, saveOnnxModel } from "@trtforge/onnx-graph";
+import { loadTokenizer } from "@trtforge/tokenizer";
+import { AG_NEWS_CSV, minilmDir, minilmOnnx, REPO_ROOT } from "../../calibration/test/minilm-onnx.js";
+
+export { AG_NEWS_CSV, minilmDir, minilmOnnx, REPO_ROOT };
+
+export const MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
+export const REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
+export const TRT_VERSION = "10.16.0.72";
+export const MAX_BATCH = 16;
+export const MAX_SEQ = 128;
+const HIDDEN = 384;
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json"];
+
+/** Real AG News article texts (title and description), the first `count` of the test split. */
+export async function agNewsTexts(count: number, offset = 0): Promise<string[]> {
+  const set = await readArticles(AG_NEWS_CSV);
+  return set.articles.slice(offset, offset + count).map((a) => a.text);
+}
+
+function tensorSpecs(): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
+  const input = (name: string): TensorSpec => ({ name, dtype: "int64", min_shape: [1, 1], opt_shape: [8, 64], max_shape: [MAX_BATCH, MAX_SEQ] });
+  return {
+    inputs: [input("input_ids"), input("attention_mask"), input("token_type_ids")],
+    outputs: [
+      { name: "last_hidden_state", dtype: "float32", min_shape: [1, 1, HIDDEN], opt_shape: [8, 64, HIDDEN], max_shape: [MAX_BATCH, MAX_SEQ, HIDDEN] },
+      { name: "sentence_embedding", dtype: "float32", min_shape: [1, HIDDEN], opt_shape: [8, HIDDEN], max_shape: [MAX_BATCH, HIDDEN] },
+    ],
+  };
+}
+
+function metadataFor(kind: "engine" | "marker", bytes: Uint8Array, patch: Partial<EngineMetadata> = {}): EngineMetadata {
+  return {
+    schema_version: 1,
+    kind,
+    model_name: encodeModelId(MODEL_ID),
+    hf_revision: REVISION,
+    trt_version: TRT_VERSION,
+    precision: "fp16",
+    build_options: { workspace_bytes: 2 * 1024 ** 3 },
+    max_batch_size: MAX_BATCH,
+    seq_len: MAX_SEQ,
+    checksum: sha256Hex(bytes),
+    created_at: "2026-12-01T12:00:00.000Z",
+    task: "embeddings",
+    model_id: MODEL_ID,
+    onnx_sha256: null,
+    ...tensorSpecs(),
+    gpu: kind === "engine" ? { name: "trtforge fake GPU", compute_capability: "8.6" } : null,
+    cuda_version: kind === "engine" ? "13.0" : null,
+    hardware_compatibility_level: "none",
+    version_compatible: false,
+    calibration: null,
+    accuracy: [],
+    builder: { name: "trtforge", version: "0.1.0", git_commit: null },
+    ...patch,
+  };
+}
+
+/** The I/O of a MiniLM engine as TensorRT would report it; int32 token inputs where asked. */
+export function minilmIoTensors(inputDtype: "int64" | "int32" = "int64"): IoTensor[] {
+  const profile = { min: [1, 1], opt: [8, 64], max: [MAX_BATCH, MAX_SEQ] };
+  const input = (name: string): IoTensor => ({ name, mode: "input", dtype: inputDtype, shape: [-1, -1], location: "device", profile });
+  return [
+    input("input_ids"),
+    input("attention_mask"),
+    input("token_type_ids"),
+    { name: "last_hidden_state", mode: "output", dtype: "fp32", shape: [-1, -1, HIDDEN], location: "device" },
+    { name: "sentence_embedding", mode: "output", dtype: "fp16", shape: [-1, HIDDEN], location: "device" },
+  ];
+}
+
+/**
+ * What the fake engine computes: sentence_embedding[r][c] = (number of attended tokens of row r) + c/1000
+ * as fp16 bits, and last_hidden_state[r][t][c] = input id at (r, t). Enough to prove that rows, dtypes
+ * and shapes cross the TensorRT backend in the right places.
+ */
+export function fakeMinilmRun(inputs: Record<string, HostTensor>): Record<string, HostTensor> {
+  const ids = inputs.input_ids!;
+  const mask = inputs.attention_mask!;
+  const [rows, seq] = ids.shape as [number, number];
+  const hidden = new Float32Array(rows * seq * HIDDEN);
+  const embedding = new Uint16Array(rows * HIDDEN);
+  for (let r = 0; r < rows; r++) {
+    let attended = 0;
+    for (let t = 0; t < seq; t++) {
+      attended += Number(mask.data[r * seq + t]);
+      hidden.fill(Number(ids.data[r * seq + t]), (r * seq + t) * HIDDEN, (r * seq + t + 1) * HIDDEN);
+    }
+    for (let c = 0; c < HIDDEN; c++) embedding[r * HIDDEN + c] = float16Bits(attended + c / 1000);
+  }
+  return { last_hidden_state: { data: hidden, shape: [rows, seq, HIDDEN] }, sentence_embedding: { data: embedding, shape: [rows, HIDDEN] } };
+}
+
+function float16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  const mantissa = (bits >>> 13) & 0x3ff;
+  if (exponent <= 0) return sign;
+  return sign | (exponent << 10) | mantissa;
+}
+
+export function fakeAddon(overrides: FakeAddonOptions = {}) {
+  return createFakeAddon({ run: fakeMinilmRun, ...overrides });
+}
+
+/** A plan the fake addon builds (and only it loads), with the MiniLM I/O. */
+export async function fakePlan(inputDtype: "int64" | "int32" = "int64"): Promise<Buffer> {
+  const addon = createFakeAddon({ ioTensors: minilmIoTensors(inputDtype) });
+  const profile = (input: string) => ({ input, min: [1, 1], opt: [8, 64], max: [MAX_BATCH, MAX_SEQ] });
+  const built = await addon.buildEngine({ onnxPath: minilmOnnx(), precision: "fp16", profiles: ["input_ids", "attention_mask", "token_type_ids"].map(profile) }).promise;
+  return built.engine;
+}
+
+export type EngineKind =
+  | { kind: "marker" }
+  | { kind: "plan"; bytes: Uint8Array; patch?: Partial<EngineMetadata>; corruptAfterMetadata?: boolean };
+
+export interface VersionSpec {
+  root: string;
+  agent: string;
+  version: string;
+  engine?: EngineKind;
+  /** ONNX files to include, by their published name; default the fp32 export as model.onnx. */
+  onnx?: Record<string, string>;
+  /** Replaces files of the tokenizer folder (e.g. a config.json with id2label). */
+  tokenizerOverrides?: Record<string, string>;
+  /** A different model folder for the tokenizer files (default MiniLM). */
+  modelDir?: string;
+  extra?: PublishFile[];
+  setCurrent?: boolean;
+  metadataPatch?: Partial<EngineMetadata>;
+}
+
+/** Publishes a servable version with the store's own publish(), as the pipeline would. */
+export async function publishVersion(spec: VersionSpec) {
+  const engine = spec.engine ?? { kind: "marker" };
+  let bytes: Uint8Array;
+  let metadata: EngineMetadata;
+  if (engine.kind === "marker") {
+    bytes = encodeMarker({ task: "embeddings", model_id: MODEL_ID, hf_revision: REVISION, trt_version: TRT_VERSION, precision: "fp16", created_at: "2026-12-01T12:00:00.000Z" });
+    metadata = metadataFor("marker", bytes, spec.metadataPatch);
+  } else {
+    metadata = metadataFor("engine", engine.bytes, { ...spec.metadataPatch, ...engine.patch });
+    bytes = engine.corruptAfterMetadata ? Buffer.concat([Buffer.from(engine.bytes), Buffer.from("flipped")]) : engine.bytes;
+  }
+  const engineName = formatEngineName({ task: metadata.task, modelId: metadata.model_id, revision: metadata.hf_revision, trtVersion: metadata.trt_version, precision: metadata.precision });
+  const modelDir = spec.modelDir ?? minilmDir();
+  const files: PublishFile[] = [
+    { path: engineName, data: bytes },
+    { path: engineName.replace(/\.engine$/, ".json"), data: serializeMetadata(metadata) },
+    ...Object.entries(spec.onnx ?? { "model.onnx": minilmOnnx() }).map(([path, sourcePath]) => ({ path, sourcePath })),
+    ...TOKENIZER_FILES.filter((f) => existsSync(join(modelDir, f)) && spec.tokenizerOverrides?.[f] === undefined).map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(modelDir, f) })),
+    ...Object.entries(spec.tokenizerOverrides ?? {}).map(([f, data]) => ({ path: `tokenizer/${f}`, data })),
+    ...(spec.extra ?? []),
+  ];
+  return publish({
+    root: spec.root,
+    agent: spec.agent,
+    version: spec.version,
+    files,
+    metadata: { engine: engineName, model_id: MODEL_ID, hf_revision: REVISION },
+    setCurrent: spec.setCurrent ?? true,
+  });
+}
+
+/**
+ * A Q/DQ int8 ONNX of MiniLM made by the project's own calibration and insertQdq (16 real articles:
+ * enough for a valid quantized graph in tests; the benchmark uses the pipeline's), cached in
+ * .tools/models like the fp32 export.
+ */
+export async function minilmQdqOnnx(): Promise<string> {
+  const dir = join(REPO_ROOT, ".tools", "models", "all-MiniLM-L6-v2.onnx-qdq-test");
+  const path = join(dir, "model.qdq.onnx");
+  if (existsSync(path)) return path;
+  const fp32 = minilmOnnx();
+  mkdirSync(join(REPO_ROOT, ".tools", "models"), { recursive: true });
+  const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".qdq-"));
+  try {
+    const result = await calibrate({ onnxPath: fp32, tokenizer: await loadTokenizer(minilmDir()), articles: await readArticles(AG_NEWS_CSV), samples: 16, batchSize: 16, seqLen: 128, trtVersion: "10.16.0" });
+    const qdq = insertQdq(await loadOnnxModel(fp32), { activationScales: result.scales });
+    await saveOnnxModel(qdq.model, join(work, "model.qdq.onnx"));
+    try {
+      renameSync(work, dir);
+    } catch (err) {
+      if (!existsSync(path)) throw err;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return path;
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  return sha256Hex(await readFile(path));
+}

@@ -1,0 +1,23 @@
+import type { InferRequest, InferResult, ServedModel } from "@trtforge/runtime";
+
+/**
+ * What the protocol layer serves under one agent name: the version serving now (it changes on a
+ * hot swap, so it is asked for each request, never cached) and the batched inference path.
+ * The runtime's batcher is one implementation; tests of the protocol layer use a small double.
+ */
+export interface ModelEndpoint {
+  readonly agent: string;
+  current(): ServedModel;
+  infer(request: InferRequest): Promise<InferResult>;
+}
+
+/** The endpoints one process serves, by agent name. */
+export interface EndpointSet {
+  get(agent: string): ModelEndpoint | undefined;
+  list(): readonly ModelEndpoint[];
+}
+
+export function endpointSet(endpoints: readonly ModelEndpoint[]): EndpointSet {
+  const byAgent = new Map(endpoints.map((endpoint) => [endpoint.agent, endpoint]));
+  return { get: (agent) => byAgent.get(agent), list: () => [...byAgent.values()] };
+}

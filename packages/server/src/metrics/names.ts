@@ -1,0 +1,28 @@
+/**
+ * Metric names, one place. Meanings follow Triton's nv_inference_* (reference: docs/serving.md,
+ * "Server" part) with Prometheus conventions: base units, `_total` on counters, histograms for
+ * durations. Labels: `model` (agent), `version` (store version), `reason` (failure/fallback).
+ */
+export const METRIC = {
+  requestSuccess: "trtforge_inference_request_success_total",
+  requestFailure: "trtforge_inference_request_failure_total",
+  requestDuration: "trtforge_inference_request_duration_seconds",
+  pendingRequests: "trtforge_inference_pending_request_count",
+  inferenceCount: "trtforge_inference_count_total",
+  execCount: "trtforge_inference_exec_count_total",
+  queueDuration: "trtforge_inference_queue_duration_seconds",
+  computeDuration: "trtforge_inference_compute_duration_seconds",
+  batchSize: "trtforge_inference_batch_size",
+  workerRestarts: "trtforge_worker_restarts_total",
+  workerReady: "trtforge_worker_ready",
+  modelInfo: "trtforge_model_info",
+  fallbacks: "trtforge_model_fallback_total",
+  swapRefused: "trtforge_model_swap_refused_total",
+  gpuMemoryUsed: "trtforge_gpu_memory_used_bytes",
+  gpuMemoryTotal: "trtforge_gpu_memory_total_bytes",
+  gpuUtilization: "trtforge_gpu_utilization_ratio",
+} as const;
+
+/** Seconds: from 0.5 ms (a warm GPU batch) to 10 s (a CPU batch under load). */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];

@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BatchReport, ModelEvidence } from "@trtforge/runtime";
+import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS, METRIC } from "./names.js";
+
+/**
+ * What a process that runs models measures: batches (from the runtime's BatchReport) and which
+ * version serves on which backend. Kept in its own registry so the supervisor can aggregate the
+ * workers' registries with its own.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  private readonly inferenceCount = new Counter({ name: METRIC.inferenceCount, help: "Inferences performed: rows (batch elements), as Triton's nv_inference_count", labelNames: ["model", "version"], registers: [this.registry] });
+  private readonly execCount = new Counter({ name: METRIC.execCount, help: "Batches executed, as Triton's nv_inference_exec_count", labelNames: ["model", "version"], registers: [this.registry] });
+  private readonly queueDuration = new Histogram({ name: METRIC.queueDuration, help: "Seconds a request waited in the batching queue before its batch started", labelNames: ["model", "version"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  private readonly computeDuration = new Histogram({ name: METRIC.computeDuration, help: "Seconds one batch ran on its backend", labelNames: ["model", "version", "backend"], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  private readonly batchSize = new Histogram({ name: METRIC.batchSize, help: "Rows per executed batch", labelNames: ["model", "version"], buckets: BATCH_SIZE_BUCKETS, registers: [this.registry] });
+  private readonly modelInfo = new Gauge({ name: METRIC.modelInfo, help: "1 for the version serving each model, with its backend, precision and fallback reason", labelNames: ["model", "version", "backend", "precision", "fallback_reason"], registers: [this.registry], aggregator: "max" });
+  private readonly fallbacks = new Counter({ name: METRIC.fallbacks, help: "Versions loaded on ONNX Runtime instead of their engine, by reason", labelNames: ["model", "version", "reason"], registers: [this.registry] });
+  private readonly swapsRefused = new Counter({ name: METRIC.swapRefused, help: "New versions that failed to open, verify or warm up and were not served (the old one kept serving)", labelNames: ["model"], registers: [this.registry] });
+  private readonly serving = new Map<string, ModelEvidence>();
+
+  observeBatch(report: BatchReport): void {
+    const labels = { model: report.agent, version: report.version };
+    if (!report.ok) return;
+    this.inferenceCount.inc(labels, report.rows);
+    this.execCount.inc(labels);
+    this.batchSize.observe(labels, report.rows);
+    this.computeDuration.observe({ ...labels, backend: report.backend }, report.computeSeconds);
+    for (const seconds of report.queueSeconds) this.queueDuration.observe(labels, seconds);
+  }
+
+  swapRefused(agent: string): void {
+    this.swapsRefused.inc({ model: agent });
+  }
+
+  /** A version started serving `agent`; the previous one's info series goes. */
+  versionServing(evidence: ModelEvidence): void {
+    const previous = this.serving.get(evidence.agent);
+    if (previous !== undefined) this.modelInfo.remove(infoLabels(previous));
+    this.serving.set(evidence.agent, evidence);
+    this.modelInfo.set(infoLabels(evidence), 1);
+    if (evidence.fallback_reason !== undefined) {
+      this.fallbacks.inc({ model: evidence.agent, version: evidence.version, reason: evidence.fallback_reason });
+    }
+  }
+}
+
+function infoLabels(evidence: ModelEvidence): Record<string, string> {
+  return {
+    model: evidence.agent,
+    version: evidence.version,
+    backend: evidence.backend,
+    precision: evidence.precision,
+    fallback_reason: evidence.fallback_reason ?? "",
+  };
+}

@@ -1,0 +1,35 @@
+import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { HttpCall, HttpReply } from "../http/routes.js";
+import type { ModelRef } from "./model-ref.js";
+
+/** What a worker needs to open its models; sent once, right after the fork. */
+export interface WorkerConfig {
+  name: string;
+  storeRoot: string;
+  models: ModelRef[];
+  maxQueue: number | undefined;
+  maxQueueDelayMs: number | undefined;
+  requireTensorrt: boolean;
+  /** Module that opens the models (default: the runtime binding); tests may name another. */
+  runtimeModule: string | undefined;
+  logLevel: string;
+  jsonLogs: boolean;
+}
+
+export interface ServedSummary {
+  agent: string;
+  version: string;
+}
+
+export type ToWorker =
+  | { type: "init"; config: WorkerConfig }
+  | { type: "call"; id: number; call: Omit<HttpCall, "headers"> & { headers: Record<string, string> } }
+  | { type: "metrics"; id: number }
+  | { type: "drain" };
+
+export type FromWorker =
+  | { type: "ready"; served: ServedSummary[] }
+  | { type: "failed"; code: string; message: string; fix: string | undefined }
+  | { type: "reply"; id: number; reply: HttpReply }
+  | { type: "metrics"; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { type: "drained" };

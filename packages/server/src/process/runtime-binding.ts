@@ -1,0 +1,56 @@
+import { createBatcher, openModelSlot, type Batcher, type ModelSlot } from "@trtforge/runtime";
+import type { ModelEndpoint } from "../endpoint.js";
+import type { OpenedModels, OpenModelsOptions } from "./runtime-module.js";
+
+export const DEFAULT_MAX_QUEUE = 128;
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 5;
+
+/**
+ * The worker's default runtime module: each model is a ModelSlot (verified open, warm-up, hot swap
+ * on `current`) behind a dynamic batcher. The worker process is pinned to one GPU by
+ * CUDA_VISIBLE_DEVICES, so the engine always loads on device 0 as the process sees it.
+ */
+export async function openModels(options: OpenModelsOptions): Promise<OpenedModels> {
+  const opened: { slot: ModelSlot; batcher: Batcher }[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const { slot, batcher } of opened) {
+      await batcher.close();
+      await slot.close();
+    }
+  };
+  try {
+    for (const ref of options.models) {
+      const { logger } = options;
+      let slot: ModelSlot | undefined;
+      slot = await openModelSlot(
+        { storeRoot: options.storeRoot, agent: ref.agent, ...(ref.version === undefined ? {} : { version: ref.version }) },
+        {
+          logger,
+          deviceId: 0,
+          requireTensorRT: options.requireTensorrt,
+          onSwap: () => {
+            if (slot !== undefined) options.metrics.versionServing(slot.current.evidence);
+          },
+          onSwapRefused: () => options.metrics.swapRefused(ref.agent),
+        },
+      );
+      options.metrics.versionServing(slot.current.evidence);
+      const batcher = createBatcher(slot, {
+        maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+        maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+        onBatch: (report) => options.metrics.observeBatch(report),
+        logger,
+      });
+      opened.push({ slot, batcher });
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  const endpoints: ModelEndpoint[] = opened.map(({ slot, batcher }) => ({
+    agent: slot.current.agent,
+    current: () => slot.current,
+    infer: (request) => batcher.infer(request),
+  }));
+  return { endpoints, close: closeAll };
+}

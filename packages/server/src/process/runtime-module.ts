@@ -1,0 +1,24 @@
+import type { Logger } from "@trtforge/core";
+import type { ModelEndpoint } from "../endpoint.js";
+import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import type { ModelRef } from "./model-ref.js";
+
+export interface OpenModelsOptions {
+  storeRoot: string;
+  models: readonly ModelRef[];
+  maxQueue: number | undefined;
+  maxQueueDelayMs: number | undefined;
+  requireTensorrt: boolean;
+  /** Batches and version changes go here (BatchReport, versionServing). */
+  metrics: WorkerMetrics;
+  logger: Logger;
+}
+
+/** The models a worker serves; close() drains in-flight batches and disposes every version. */
+export interface OpenedModels {
+  endpoints: ModelEndpoint[];
+  close(): Promise<void>;
+}
+
+/** What a runtime module exports for a worker: `export const openModels: OpenModels`. */
+export type OpenModels = (options: OpenModelsOptions) => Promise<OpenedModels>;

@@ -1,0 +1,171 @@
+import { existsSync } from "node:fs";
+import { loadDeviceMap, defaultDeviceMapPath, type DeviceMap } from "@trtforge/config";
+import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
+import { createFront, type ModelDispatcher } from "../http/front.js";
+import { closeServer, listen, urlOf } from "../http/listen.js";
+import { createMetricsServer } from "../http/metrics-server.js";
+import { errorReply, modelOfPath, type HttpCall, type HttpReply } from "../http/routes.js";
+import { DEFAULT_MAX_BODY_BYTES, type RunningServer } from "../in-process.js";
+import { FrontMetrics } from "../metrics/front-metrics.js";
+import type { GpuSampler } from "../metrics/gpu-sampler.js";
+import { ProtocolError } from "../protocol/protocol-error.js";
+import { engineNamesOf } from "./engine-names.js";
+import { countGpus } from "./gpu-count.js";
+import { formatModelRef, parseModelRef, type ModelRef } from "./model-ref.js";
+import { planWorkers } from "./plan.js";
+import { DEFAULT_RESTART_POLICY, WorkerHandle, type RestartPolicy } from "./worker-handle.js";
+
+export interface ServeOptions {
+  storeRoot: string;
+  /** `agent` (follows current, hot swaps) or `agent@version` (pinned). */
+  models: readonly (string | ModelRef)[];
+  /** Engine-to-GPU map; default conf/engine_device_map.yaml where it exists. Used only with GPUs. */
+  deviceMap?: string;
+  host?: string;
+  /** 0 picks a free port (tests, scripts). Defaults 8000 and 8002, as Triton's. */
+  httpPort?: number;
+  metricsPort?: number;
+  /** Workers when no GPU can be used. Default 1. */
+  cpuWorkers?: number;
+  /** GPUs to use; default: as many as the GPU sampler reports, else the CUDA devices the TensorRT addon sees, else 0. */
+  gpuCount?: number;
+  gpuSampler?: GpuSampler;
+  maxQueue?: number;
+  maxQueueDelayMs?: number;
+  requireTensorrt?: boolean;
+  maxBodyBytes?: number;
+  /** How long close() lets in-flight requests finish before workers are killed. Default 30 s. */
+  drainTimeoutMs?: number;
+  restartPolicy?: RestartPolicy;
+  /** Module exporting `openModels` for the workers; default the runtime binding. */
+  runtimeModule?: string;
+  serverVersion?: string;
+  logger?: Logger;
+  /** Worker log settings (they log to the same stderr). */
+  logLevel?: string;
+  jsonLogs?: boolean;
+}
+
+export interface WorkerStatus {
+  name: string;
+  gpu: number | undefined;
+  pid: number | undefined;
+  ready: boolean;
+  models: string[];
+}
+
+export interface ServingServer extends RunningServer {
+  workers(): WorkerStatus[];
+}
+
+/**
+ * serve-engine as a library: the supervisor owns the public and metrics ports, starts one worker
+ * process per GPU (or --cpu-workers on the fallback), and routes each model call to a ready
+ * worker holding the model over IPC. Resolves once every worker has loaded and warmed up its
+ * models. close() stops accepting, lets requests in flight finish (up to drainTimeoutMs), drains
+ * and disposes every worker, and releases the ports.
+ */
+export async function startServer(options: ServeOptions): Promise<ServingServer> {
+  const logger = options.logger ?? silentLogger();
+  const host = options.host ?? "127.0.0.1";
+  const models = options.models.map((model) => (typeof model === "string" ? parseModelRef(model) : model));
+  if (models.length === 0) throw new ForgeError("INVALID_LIMIT", "no model to serve", { input: "models", fix: "name at least one store agent (--model <agent>[@<version>])" });
+  const duplicate = models.find((model, index) => models.findIndex((other) => other.agent === model.agent) !== index);
+  if (duplicate !== undefined) throw new ForgeError("INVALID_NAME", `agent "${duplicate.agent}" is named twice`, { input: formatModelRef(duplicate), fix: "serve each agent once" });
+  const cpuWorkers = options.cpuWorkers ?? 1;
+  if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1) throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, { input: "cpuWorkers", fix: "pass 1 or more" });
+
+  const gpuCount = options.gpuCount ?? (await countGpus(options.gpuSampler));
+  let deviceMap: DeviceMap | undefined;
+  if (gpuCount > 0) {
+    const path = options.deviceMap ?? (existsSync(defaultDeviceMapPath()) ? defaultDeviceMapPath() : undefined);
+    deviceMap = path === undefined ? undefined : await loadDeviceMap(path, { gpuCount });
+  }
+  const plans = planWorkers({
+    models,
+    gpuCount,
+    cpuWorkers,
+    deviceMap,
+    engineNames: gpuCount > 0 ? await engineNamesOf(options.storeRoot, models) : new Map(),
+  });
+
+  const metrics = new FrontMetrics(options.gpuSampler);
+  metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
+  const workerConfig = {
+    storeRoot: options.storeRoot,
+    maxQueue: options.maxQueue,
+    maxQueueDelayMs: options.maxQueueDelayMs,
+    requireTensorrt: options.requireTensorrt ?? false,
+    runtimeModule: options.runtimeModule,
+    logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
+    jsonLogs: options.jsonLogs ?? !process.stderr.isTTY,
+  };
+  const handles = plans.map(
+    (plan) => new WorkerHandle(plan, workerConfig, logger, options.restartPolicy ?? DEFAULT_RESTART_POLICY, (worker) => metrics.workerRestarted(worker)),
+  );
+
+  let turn = 0;
+  const dispatcher: ModelDispatcher = {
+    ready: () => models.every((model) => handles.some((handle) => handle.holds(model.agent) && handle.isReady())),
+    handleModelCall: (call: HttpCall): Promise<HttpReply> => {
+      const agent = modelOfPath(call.path) ?? "";
+      const holders = handles.filter((handle) => handle.holds(agent));
+      const isInfer = call.path.endsWith("/infer");
+      if (holders.length === 0) {
+        const error = new ProtocolError("not_found", `unknown model "${agent}"; this server serves ${models.map((model) => model.agent).join(", ")}`);
+        return Promise.resolve(errorReply(error, { model: agent, ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) }));
+      }
+      const ready = holders.filter((handle) => handle.isReady());
+      const chosen = ready.length === 0 ? holders[0] : ready[turn++ % ready.length];
+      return (chosen ?? holders[0]!).call(call, agent);
+    },
+  };
+
+  const front = createFront({
+    dispatcher,
+    metrics,
+    logger,
+    serverVersion: options.serverVersion ?? "0.1.0",
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
+  const metricsServer = createMetricsServer(async () => {
+    const workerMetrics = await Promise.all(handles.map((handle) => handle.metrics()));
+    return metrics.scrape(workerMetrics.filter((values) => values !== undefined));
+  }, logger);
+
+  const stopWorkers = (deadlineMs: number): Promise<void[]> => Promise.all(handles.map((handle) => handle.stop(deadlineMs)));
+  const httpPort = await listen(front.server, host, options.httpPort ?? 8000, "inference requests");
+  let metricsPort: number;
+  try {
+    metricsPort = await listen(metricsServer, host, options.metricsPort ?? 8002, "metrics");
+    logger.info({ workers: plans.map((plan) => ({ name: plan.name, gpu: plan.gpu, models: plan.models.map(formatModelRef) })) }, "starting workers");
+    await Promise.all(handles.map((handle) => handle.start()));
+  } catch (err) {
+    front.stopAccepting();
+    await Promise.all([stopWorkers(5000), closeServer(front.server), closeServer(metricsServer).catch(() => {})]);
+    throw err;
+  }
+  const url = urlOf(host, httpPort);
+  logger.info({ url, metrics: `${urlOf(host, metricsPort)}/metrics` }, "serving");
+
+  let closing: Promise<void> | undefined;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  return {
+    url,
+    metricsUrl: `${urlOf(host, metricsPort)}/metrics`,
+    workers: () =>
+      handles.map((handle) => ({ name: handle.name, gpu: handle.plan.gpu, pid: handle.pid, ready: handle.isReady(), models: handle.plan.models.map(formatModelRef) })),
+    close: () =>
+      (closing ??= (async () => {
+        const deadline = Date.now() + drainTimeoutMs;
+        front.stopAccepting();
+        const closed = closeServer(front.server);
+        while (front.inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        await stopWorkers(Math.max(1000, deadline - Date.now()));
+        front.server.closeAllConnections();
+        await Promise.all([closed, closeServer(metricsServer)]);
+        logger.info("stopped");
+      })()),
+  };
+}
+

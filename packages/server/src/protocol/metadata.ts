@@ -1,0 +1,32 @@
+import type { ModelEvidence, ServedModel } from "@trtforge/runtime";
+
+export const SERVER_NAME = "trtforge";
+/** Protocol extensions this server implements, as server metadata lists them. */
+export const SERVER_EXTENSIONS = ["binary_tensor_data", "model_evidence"] as const;
+
+export function serverMetadata(version: string): { name: string; version: string; extensions: string[] } {
+  return { name: SERVER_NAME, version, extensions: [...SERVER_EXTENSIONS] };
+}
+
+/** Evidence as protocol `parameters`: flat string values, the fallback reason only when there is one. */
+export function evidenceParameters(evidence: ModelEvidence): Record<string, string> {
+  const { fallback_reason: fallbackReason, ...rest } = evidence;
+  return { ...rest, ...(fallbackReason === undefined ? {} : { fallback_reason: fallbackReason }) };
+}
+
+export function modelMetadata(model: ServedModel): Record<string, unknown> {
+  return {
+    name: model.agent,
+    versions: [model.version],
+    platform: model.evidence.backend === "tensorrt" ? "tensorrt_plan" : "onnxruntime_onnx",
+    inputs: [{ name: "text", datatype: "BYTES", shape: [-1] }, ...model.inputs],
+    outputs: model.outputs,
+    parameters: {
+      ...evidenceParameters(model.evidence),
+      kind: model.kind,
+      max_batch_size: model.limits.maxBatch,
+      max_sequence_length: model.limits.maxSeq,
+      ...(model.labels === undefined ? {} : { labels: model.labels.join(",") }),
+    },
+  };
+}

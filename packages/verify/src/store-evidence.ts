@@ -1,0 +1,56 @@
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { z } from "zod";
+import { sha256File } from "@trtforge/core";
+
+/**
+ * The part of a ModelStore version's manifest.json (`@trtforge/model-store`) that can settle a
+ * checksum dispute: the sha256 of each file as it was published. Read here by shape only, so that
+ * verify-engine stays usable on any folder.
+ */
+const PublishedFilesSchema = z.object({
+  metadata: z.object({ files: z.record(z.string(), z.object({ sha256: z.string() })) }),
+});
+
+export interface StoreEvidence {
+  manifest: string;
+  /** sha256 of the engine file as published, if the manifest lists it. */
+  engine?: string;
+  /** Whether the sidecar is byte-for-byte the published one (undefined: not listed). */
+  sidecarAsPublished?: boolean;
+}
+
+/** What the store manifest beside the engine (the version folder's manifest.json) recorded, if there is one. */
+export async function readStoreEvidence(enginePath: string, sidecarPath: string): Promise<StoreEvidence | undefined> {
+  const manifest = join(dirname(enginePath), "manifest.json");
+  let parsed;
+  try {
+    parsed = PublishedFilesSchema.safeParse(JSON.parse(await readFile(manifest, "utf8")));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const files = parsed.data.metadata.files;
+  const engine = files[basename(enginePath)]?.sha256;
+  const sidecar = dirname(sidecarPath) === dirname(enginePath) ? files[basename(sidecarPath)]?.sha256 : undefined;
+  const sidecarAsPublished = sidecar === undefined ? undefined : (await sha256File(sidecarPath).catch(() => undefined)) === sidecar;
+  return { manifest, ...(engine === undefined ? {} : { engine }), ...(sidecarAsPublished === undefined ? {} : { sidecarAsPublished }) };
+}
+
+/**
+ * The CHECKSUM_MISMATCH message: the sidecar and the file disagree, naming both values; which one
+ * changed is said only where the store manifest tells.
+ */
+export function checksumMismatchMessage(enginePath: string, fileSha256: string, sidecarSha256: string, evidence: StoreEvidence | undefined): string {
+  const base = `the sidecar's checksum (${sidecarSha256}) and the sha256 of ${enginePath} (${fileSha256}) disagree`;
+  if (evidence === undefined || (evidence.engine === undefined && evidence.sidecarAsPublished === undefined)) {
+    return `${base}: either the engine file or its sidecar changed after the build (no store manifest beside them to tell which)`;
+  }
+  const parts: string[] = [];
+  if (evidence.engine === fileSha256) parts.push("the store manifest agrees with the file, so the sidecar's checksum was edited");
+  else if (evidence.engine === sidecarSha256) parts.push("the store manifest agrees with the sidecar, so the engine file changed after it was published");
+  else if (evidence.engine !== undefined) parts.push(`the store manifest agrees with neither (it says ${evidence.engine})`);
+  if (evidence.sidecarAsPublished === false) parts.push("the sidecar differs from the published one");
+  if (evidence.sidecarAsPublished === true) parts.push("the sidecar is the published one");
+  return `${base}; ${parts.join("; ")} (${evidence.manifest})`;
+}

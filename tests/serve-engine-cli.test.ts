@@ -1,0 +1,45 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "./cli-helpers.js";
+
+const serve = (args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, "packages/cli/bin/serve-engine.js"), ...args], { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn", MODEL_STORE_ROOT: "" }, timeout: 60_000 });
+
+let store: string;
+beforeAll(async () => {
+  store = await mkdtemp(join(tmpdir(), "trtforge-serve-cli-"));
+});
+afterAll(async () => rm(store, { recursive: true, force: true }));
+
+describe("serve-engine command line", () => {
+  it("--help lists every option", () => {
+    const run = serve(["--help"]);
+    expect(run.status).toBe(0);
+    for (const flag of ["--store-root", "--model", "--device-map", "--host", "--http-port", "--metrics-port", "--cpu-workers", "--max-queue", "--max-queue-delay-ms", "--require-tensorrt", "--json"]) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+
+  it("refuses a missing store root or model as usage errors (exit 2), bad numbers as INVALID_LIMIT", () => {
+    const noStore = serve(["--model", "trt-embeddings", "--json"]);
+    expect(noStore.status).toBe(2);
+    expect(JSON.parse(noStore.stdout).error).toMatchObject({ code: "USAGE", message: expect.stringMatching(/--store-root/) });
+    const noModel = serve(["--store-root", store]);
+    expect(noModel.status).toBe(2);
+    expect(noModel.stderr).toMatch(/error\[USAGE\]: no model to serve/);
+    const badWorkers = serve(["--store-root", store, "--model", "a", "--cpu-workers", "two"]);
+    expect(badWorkers.status).toBe(11);
+    expect(badWorkers.stderr).toMatch(/--cpu-workers must be a whole number, got "two"/);
+  });
+
+  it("an agent the store lacks fails the start with SERVER_WORKER_FAILED naming it", () => {
+    const run = serve(["--store-root", store, "--model", "no-such-agent", "--http-port", "0", "--metrics-port", "0", "--json"]);
+    expect(run.status).toBe(121);
+    const error = JSON.parse(run.stdout.trim().split("\n").pop()!).error as { code: string; message: string };
+    expect(error.code).toBe("SERVER_WORKER_FAILED");
+    expect(error.message).toMatch(/no-such-agent/);
+  });
+});
