@@ -46,6 +46,8 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
       "--version-dir", published.versionPath,
       "--articles", agNewsCsv(),
     ], { timeout: 120_000 });
+    // The checker's summary, read field by field below.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const summary = JSON.parse(stdout) as Record<string, any>;
     expect(summary.articles).toBe(8);
     expect(summary.binary.cosine_min).toBeGreaterThanOrEqual(0.9999);

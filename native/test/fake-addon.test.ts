@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { AddonBinding, BuildEngineOptions, NativeError, NativeProgressEvent } from "../src/binding-types.js";
+import type { AddonBinding, BuildEngineOptions, NativeProgressEvent } from "../src/binding-types.js";
 import { isNativeError } from "../src/binding-types.js";
 import { createFakeAddon, FAKE_PLAN_MARKER, type FakeAddon } from "../src/fake-addon.js";
 import { rejection } from "../../tests/support/errors.js";

@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readArticles, type ArticleSet } from "@trtforge/articles";
-import { ForgeError } from "@trtforge/core";
 import { floatActivations, insertQdq, loadOnnxModel, onnxSha256, quantizationSites, serializeOnnxModel, type OnnxModel } from "@trtforge/onnx-graph";
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";

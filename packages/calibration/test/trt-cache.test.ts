@@ -1,4 +1,3 @@
-import { ForgeError } from "@trtforge/core";
 import { describe, expect, it } from "vitest";
 import { hexToScale, parseTrtCache, scaleToHex, trtCacheAlgorithmFor, trtVersionDigits, trtVersionOfDigits, writeTrtCache } from "../src/index.js";
 import { thrown } from "../../../tests/support/errors.js";

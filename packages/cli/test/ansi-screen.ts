@@ -15,6 +15,7 @@ export function renderScreen(output: string): string[] {
   for (let i = 0; i < output.length; i++) {
     const ch = output[i]!;
     if (ch === "\u001b") {
+      // eslint-disable-next-line no-control-regex -- ESC is the character this parser looks for
       const csi = /^\u001b\[(\??)([0-9;]*)([A-Za-z])/.exec(output.slice(i));
       if (csi) {
         i += csi[0].length - 1;

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ForgeError } from "@trtforge/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { HOST_MODES, assertModeReady, checkHost, evaluateModes, formatHostReport, type HostMode, type ProbeResult } from "../src/index.js";
 import { ADDON_NOT_BUILT, TOOLCHAIN_MD, exited, fakeExec, nvidiaSmi, pythonReport, readyHost, TWO_GPUS_CSV, PINNED_PACKAGES } from "./fake-host.js";

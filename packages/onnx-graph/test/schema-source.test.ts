@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ForgeError } from "@trtforge/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { locateOnnxSchema, onnxSchema } from "../src/index.js";
 import { python } from "./helpers/python.js";

@@ -96,7 +96,7 @@ function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
   await removeStaleStageTemps(input.workRoot, input.logger);
   // Identical runs sharing a work dir take turns: the second then reuses the first's stages and version.
-  const { logger, signal, onProgress, addon, promote, ...request } = input;
+  const { logger, signal, onProgress: _onProgress, addon: _addon, promote: _promote, ...request } = input;
   return withWaitLock(
     buildLockPath(input.workRoot, contentKey(request)),
     { waitingFor: `an identical build is running with the work dir ${input.workRoot}`, logger, signal },

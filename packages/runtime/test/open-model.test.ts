@@ -278,7 +278,11 @@ describe("which ONNX the fallback runs", () => {
       const ea = a.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
       const eb = b.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
       let dot = 0, na = 0, nb = 0;
-      for (let i = 0; i < 384; i++) (dot += ea[i]! * eb[i]!), (na += ea[i]! ** 2), (nb += eb[i]! ** 2);
+      for (let i = 0; i < 384; i++) {
+        dot += ea[i]! * eb[i]!;
+        na += ea[i]! ** 2;
+        nb += eb[i]! ** 2;
+      }
       // Quantized, so not identical, but the same sentence.
       expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.9);
       expect(Array.from(ea.subarray(0, 8))).not.toEqual(Array.from(eb.subarray(0, 8)));

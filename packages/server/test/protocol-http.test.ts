@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { endpointSet, startInProcessServer, WorkerMetrics, type RunningServer } from "../src/index.js";
 import { directEndpoint, doubleModel } from "./served-model-double.js";
 
+// Response bodies are read field by field with expect(); their shape is what the tests check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type JsonObject = Record<string, any>;
+
 const embed = doubleModel({ agent: "trt-embeddings", version: "v1", kind: "embedding" });
 const classify = doubleModel({ agent: "trt-sentiment", version: "v7", kind: "classification" });
 let server: RunningServer;
@@ -27,9 +31,9 @@ function bytesElements(values: string[]): Buffer {
   }));
 }
 
-async function postJson(path: string, body: unknown): Promise<{ status: number; json: Record<string, any> }> {
+async function postJson(path: string, body: unknown): Promise<{ status: number; json: JsonObject }> {
   const response = await fetch(`${server.url}${path}`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } });
-  return { status: response.status, json: (await response.json()) as Record<string, any> };
+  return { status: response.status, json: (await response.json()) as JsonObject };
 }
 
 async function postBinary(path: string, header: unknown, binary: Buffer, headerLengthDelta = 0) {
@@ -42,7 +46,7 @@ async function postBinary(path: string, header: unknown, binary: Buffer, headerL
   const body = Buffer.from(await response.arrayBuffer());
   const length = response.headers.get("inference-header-content-length");
   const jsonLength = length === null ? body.length : Number(length);
-  return { status: response.status, json: JSON.parse(body.subarray(0, jsonLength).toString()) as Record<string, any>, binary: body.subarray(jsonLength) };
+  return { status: response.status, json: JSON.parse(body.subarray(0, jsonLength).toString()) as JsonObject, binary: body.subarray(jsonLength) };
 }
 
 const textInput = (texts: string[]) => ({ name: "text", datatype: "BYTES", shape: [texts.length], data: texts });
@@ -54,7 +58,7 @@ describe("health and metadata", () => {
     const meta = (await (await fetch(`${server.url}/v2`)).json()) as { extensions: string[] };
     expect(meta.extensions).toContain("binary_tensor_data");
     for (const path of ["/v2/models/trt-sentiment", "/v2/models/trt-sentiment/versions/v7"]) {
-      const model = (await (await fetch(`${server.url}${path}`)).json()) as Record<string, any>;
+      const model = (await (await fetch(`${server.url}${path}`)).json()) as JsonObject;
       expect(model.name).toBe("trt-sentiment");
       expect(model.versions).toEqual(["v7"]);
       expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1] });

@@ -64,7 +64,7 @@ export async function readTokenizerFiles(modelDir: string): Promise<TokenizerFil
         input: tokenizerJsonPath,
         fix:
           "save the fast tokenizer into the model folder: python -c \"from transformers import AutoTokenizer; " +
-          `AutoTokenizer.from_pretrained('${modelDir}').save_pretrained('${modelDir}')\" (a model with only vocab.txt or a sentencepiece file is converted on the way)`,
+          `AutoTokenizer.from_pretrained('${modelDir}').save_pretrained('${modelDir}')" (a model with only vocab.txt or a sentencepiece file is converted on the way)`,
         cause: err,
       });
     }

@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ForgeError } from "@trtforge/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadTokenizer, type EncodedBatch, type ModelTokenizer } from "../src/index.js";
 import { packBatch } from "../src/pack-batch.js";

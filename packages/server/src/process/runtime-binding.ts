@@ -21,8 +21,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
   try {
     for (const ref of options.models) {
       const { logger } = options;
-      let slot: ModelSlot | undefined;
-      slot = await openModelSlot(
+      const slot: ModelSlot = await openModelSlot(
         { storeRoot: options.storeRoot, agent: ref.agent, ...(ref.version === undefined ? {} : { version: ref.version }) },
         {
           logger,
