@@ -10,7 +10,8 @@
 #     (native/test/stub-trt/minilm-fp32.metadata.json);
 #  4. runs native/test/stub-trt/gpu-smoke.mjs plainly, then under compute-sanitizer --tool
 #     memcheck (with --leak-check full), racecheck, initcheck and synccheck, each failing on any
-#     reported error; and once more with CUDA_VISIBLE_DEVICES pinned to the first GPU's UUID.
+#     reported error; and once more with CUDA_VISIBLE_DEVICES pinned to the first GPU's UUID;
+#  5. compares @trtforge/gpu-metrics' NVML figures with nvidia-smi's (scripts/gpu-metrics-check.mjs).
 #
 #   TENSORRT_INCLUDE=third_party/tensorrt-v10.16/include scripts/gpu-smoke.sh [log file]
 #
@@ -111,8 +112,22 @@ for tool in $tools; do
 done
 uuid="$(nvidia-smi --query-gpu=uuid --format=csv,noheader 2>/dev/null | head -n 1 || true)"
 if [ -n "$uuid" ]; then
-  say "# pinned: CUDA_VISIBLE_DEVICES=$uuid"
+  say "# pinned by UUID as the supervisor pins workers: CUDA_VISIBLE_DEVICES=$uuid"
   CUDA_VISIBLE_DEVICES="$uuid" EXPECT_GPU_UUID="$uuid" step "${program[@]}" || failed=1
+  say "# pinned by index: CUDA_VISIBLE_DEVICES=0"
+  CUDA_VISIBLE_DEVICES=0 EXPECT_GPU_UUID="$uuid" step "${program[@]}" || failed=1
+fi
+say "# no device visible: CUDA_VISIBLE_DEVICES=-1, devices() must be []"
+CUDA_VISIBLE_DEVICES=-1 step "$node_bin" -e "
+  const d = require(process.argv[1]).devices();
+  console.log(JSON.stringify(d));
+  if (d.length !== 0) process.exit(1);" "$addon" || failed=1
+# 5. GPU metrics: NVML through @trtforge/gpu-metrics against nvidia-smi.
+if [ -f "$root/packages/gpu-metrics/dist/index.js" ]; then
+  step "$node_bin" "$root/scripts/gpu-metrics-check.mjs" || failed=1
+else
+  say "# packages/gpu-metrics/dist missing: build it (pnpm exec tsc -b) to check the GPU metrics"
+  failed=1
 fi
 say "# sanitizer summaries:"
 grep -E '^========= (ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY)' "$log" | tee -a "$log" || true
