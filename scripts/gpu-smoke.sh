@@ -15,7 +15,7 @@
 #
 #   TENSORRT_INCLUDE=third_party/tensorrt-v10.16/include scripts/gpu-smoke.sh [log file]
 #
-# Environment: TENSORRT_INCLUDE (default third_party/tensorrt-v10.16/include), CUDA_HOME (default
+# Environment: GPU_SMOKE_COMMIT (the commit to log where the tree is no git checkout), TENSORRT_INCLUDE (default third_party/tensorrt-v10.16/include), CUDA_HOME (default
 # /usr/local/cuda), NODE (default: node on PATH; Node 20.19+), CUDA_ARCHS (nvcc -gencode list,
 # default sm_80, sm_90 and compute_90 PTX), SANITIZER_TOOLS (default "memcheck racecheck initcheck
 # synccheck"), GPU_SMOKE_WORK (keep the build there instead of a temporary folder). The log (default
@@ -57,7 +57,7 @@ step() {
 }
 
 say "# trtforge GPU smoke run, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-say "# git: $(git -C "$root" rev-parse HEAD 2>/dev/null || echo 'not a git checkout')"
+say "# git: ${GPU_SMOKE_COMMIT:-$(git -C "$root" rev-parse HEAD 2>/dev/null || echo "not a git checkout")}"
 say "# host: $(uname -srm)"
 say "# node: $("$node_bin" --version) ($node_bin)"
 say "# nvcc: $("$cuda/bin/nvcc" --version | tail -n 2 | tr '\n' ' ')"
