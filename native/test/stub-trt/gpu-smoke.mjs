@@ -232,10 +232,12 @@ await check("dispose() while 4 inferences are queued: they finish correctly, the
   second.dispose(); // idempotent
 });
 
+// Module-level, so the registry itself outlives the engines it watches.
+const collected = new Set();
+const registry = new FinalizationRegistry((id) => collected.add(id));
 await check("engines dropped without dispose() are freed by garbage collection", async () => {
   assert.equal(typeof globalThis.gc, "function", "run with --expose-gc");
-  const collected = new Set();
-  const registry = new FinalizationRegistry((id) => collected.add(id));
+  collected.clear();
   const count = 16;
   await (async () => {
     for (let i = 0; i < count; i++) {
