@@ -6,6 +6,8 @@
 //
 //   node make-stub-plan.mjs <metadata.json> <TensorRT version a.b.c.d> <out.plan>
 import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export function stubPlanText(metadata) {
   const key = (spec, d) => `${spec.min_shape[d]}/${spec.opt_shape[d]}/${spec.max_shape[d]}`;
@@ -40,7 +42,7 @@ export function stubPlan(metadata, version) {
   return Buffer.concat([header, Buffer.from(stubPlanText(metadata), "utf8")]);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop())) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [metadataPath, version, outPath] = process.argv.slice(2);
   if (!metadataPath || !version || !outPath) {
     console.error("usage: node make-stub-plan.mjs <metadata.json> <a.b.c.d> <out.plan>");
