@@ -134,8 +134,10 @@ else
   say "# packages/gpu-metrics/dist missing: build it (pnpm exec tsc -b) to check the GPU metrics"
   failed=1
 fi
+# Read whole before appending: grep must not read the lines it adds to the same file.
+summaries="$(grep -E '^========= (ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY)' "$log" || true)"
 say "# sanitizer summaries:"
-grep -E '^========= (ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY)' "$log" | tee -a "$log" || true
+say "$summaries"
 if [ "$failed" -ne 0 ]; then
   say "# GPU SMOKE RUN FAILED (see above)"
   exit 1
