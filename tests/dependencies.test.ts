@@ -20,6 +20,12 @@ const ROOT_TOOLS: Record<string, string> = {
   vite: "the peer dependency of vitest",
   "@types/node": "Node's types for every package",
   "@trtforge/cli": "puts build-engine, verify-engine and model-store on the root's PATH",
+  eslint: "the linter scripts/lint.sh runs",
+  "typescript-eslint": "eslint.config.js: the TypeScript-aware rules",
+  "@eslint/js": "eslint.config.js: ESLint's recommended rules",
+  "eslint-config-prettier": "eslint.config.js: turns off rules that Prettier owns",
+  globals: "eslint.config.js: Node's globals for the .mjs scripts",
+  prettier: "the formatter scripts/lint.sh checks",
 };
 
 /** The root package's own files: the repository-wide suites, benchmarks and scripts. */

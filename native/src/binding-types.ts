@@ -159,9 +159,12 @@ export interface NativeEngine {
 }
 
 export interface CudaDevice {
+  /** CUDA's ordinal, counted among the devices CUDA_VISIBLE_DEVICES leaves visible. */
   index: number;
   name: string;
   computeCapability: string;
+  /** "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" as nvidia-smi prints it; stable across CUDA_VISIBLE_DEVICES. */
+  uuid: string;
   totalMemoryBytes: number;
   multiProcessorCount: number;
 }

@@ -44,6 +44,23 @@ bool selectDevice(int32_t deviceId, Failure& failure)
     return false;
 }
 
+std::string uuidString(cudaUUID_t const& uuid)
+{
+    static char const hex[] = "0123456789abcdef";
+    std::string out = "GPU-";
+    for (int i = 0; i < 16; ++i)
+    {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+        {
+            out += '-';
+        }
+        auto const byte = static_cast<unsigned char>(uuid.bytes[i]);
+        out += hex[byte >> 4];
+        out += hex[byte & 0xF];
+    }
+    return out;
+}
+
 bool queryDevice(int32_t deviceId, DeviceInfo& out, std::string& error)
 {
     cudaDeviceProp props{};
@@ -57,6 +74,7 @@ bool queryDevice(int32_t deviceId, DeviceInfo& out, std::string& error)
     out.index = deviceId;
     out.name = props.name;
     out.computeCapability = std::to_string(props.major) + "." + std::to_string(props.minor);
+    out.uuid = uuidString(props.uuid);
     out.totalMemoryBytes = static_cast<uint64_t>(props.totalGlobalMem);
     out.multiProcessorCount = props.multiProcessorCount;
     return true;
@@ -112,6 +130,7 @@ Napi::Value Devices(Napi::CallbackInfo const& info)
         item.Set("index", Napi::Number::New(env, device.index));
         item.Set("name", Napi::String::New(env, device.name));
         item.Set("computeCapability", Napi::String::New(env, device.computeCapability));
+        item.Set("uuid", Napi::String::New(env, device.uuid));
         item.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(device.totalMemoryBytes)));
         item.Set("multiProcessorCount", Napi::Number::New(env, device.multiProcessorCount));
         out.Set(static_cast<uint32_t>(i), item);

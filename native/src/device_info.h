@@ -14,6 +14,7 @@ struct DeviceInfo
     int32_t index = 0;
     std::string name;
     std::string computeCapability; // "8.6"
+    std::string uuid;              // "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", as nvidia-smi and CUDA_VISIBLE_DEVICES spell it
     uint64_t totalMemoryBytes = 0;
     int32_t multiProcessorCount = 0;
 };
@@ -33,7 +34,10 @@ bool queryDevice(int32_t deviceId, DeviceInfo& out, std::string& error);
 std::string cudaRuntimeVersionString();
 std::string cudaDriverVersionString();
 
-//! JS: devices() -> [{index, name, computeCapability, totalMemoryBytes, multiProcessorCount}].
+//! "GPU-" and the 16 bytes of cudaDeviceProp::uuid in nvidia-smi's 8-4-4-4-12 hex grouping.
+std::string uuidString(cudaUUID_t const& uuid);
+
+//! JS: devices() -> [{index, name, computeCapability, uuid, totalMemoryBytes, multiProcessorCount}].
 //! [] without a GPU or driver; throws (TRT_UNAVAILABLE) on any other CUDA failure.
 Napi::Value Devices(Napi::CallbackInfo const& info);
 

@@ -52,6 +52,7 @@ const DEFAULT_DEVICE: CudaDevice = {
   index: 0,
   name: "trtforge fake GPU",
   computeCapability: "8.6",
+  uuid: "GPU-00000000-0000-4000-8000-000000000f4e",
   totalMemoryBytes: 24 * 1024 ** 3,
   multiProcessorCount: 82,
 };

@@ -3,6 +3,8 @@
  * for smoke-running the addon on a host without TensorRT (scripts: native/test/stub-trt/run.sh).
  * Every factory returns NULL, so the addon's "TensorRT could not create ..." paths run; no
  * TensorRT code exists here. The version functions report STUB_MAJOR.STUB_MINOR.STUB_PATCH.STUB_BUILD.
+ * With -DSTUB_GPU_RUNTIME the runtime factory comes from stub_runtime.cu instead (a runtime that
+ * loads stub plans and runs CUDA kernels; scripts/gpu-smoke.sh).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -18,7 +20,9 @@ int32_t getInferLibPatchVersion(void) { return STUB_PATCH; }
 int32_t getInferLibBuildVersion(void) { return STUB_BUILD; }
 
 void* createInferBuilder_INTERNAL(void* logger, int32_t version) { (void) logger; (void) version; return NULL; }
+#ifndef STUB_GPU_RUNTIME /* stub_runtime.cu provides a working runtime (scripts/gpu-smoke.sh) */
 void* createInferRuntime_INTERNAL(void* logger, int32_t version) { (void) logger; (void) version; return NULL; }
+#endif
 void* createInferRefitter_INTERNAL(void* engine, void* logger, int32_t version) { (void) engine; (void) logger; (void) version; return NULL; }
 
 void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version) { (void) network; (void) logger; (void) version; return NULL; }

@@ -111,7 +111,7 @@ describe("load policy: the engine only after verify-engine passes against the ru
     {
       name: "another compute capability than the engine's",
       agent: "trt",
-      addon: () => fakeAddon({ devices: [{ index: 0, name: "fake H100", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 }] }),
+      addon: () => fakeAddon({ devices: [{ index: 0, name: "fake H100", uuid: "GPU-00000000-0000-0000-0000-000000000000", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 }] }),
       reason: "COMPUTE_CAPABILITY_MISMATCH",
       detail: /RUNTIME_CC_MISMATCH/,
     },

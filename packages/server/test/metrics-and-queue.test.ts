@@ -42,7 +42,7 @@ describe("GPU gauges", () => {
 
 describe("countGpus", () => {
   it("takes the sampler's GPUs, else the CUDA devices the TensorRT addon sees, else 0", async () => {
-    const device = { index: 0, name: "H100", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 };
+    const device = { index: 0, name: "H100", uuid: "GPU-00000000-0000-0000-0000-000000000000", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 };
     const addon = createFakeAddon({ devices: [device, { ...device, index: 1 }, { ...device, index: 2 }] });
     const gpus: GpuSample[] = [0, 1].map((index) => ({ index, uuid: `GPU-${index}`, name: "H100", memoryUsedBytes: 0, memoryTotalBytes: 1, utilizationPercent: 0 }));
     expect(await countGpus({ sample: async () => gpus }, () => ({ available: false, reason: "not-built", message: "", fix: "" }))).toBe(2);
