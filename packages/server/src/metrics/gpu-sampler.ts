@@ -1,18 +1,10 @@
-/** One GPU as the driver reports it at one moment (the shape @trtforge/gpu-metrics' NVML sampler returns). */
-export interface GpuSample {
-  index: number;
-  uuid: string;
-  name: string;
-  memoryUsedBytes: number;
-  memoryTotalBytes: number;
-  /** null where the GPU does not report it. */
-  utilizationPercent: number | null;
-}
+import type { GpuSampler as NvmlGpuSampler } from "@trtforge/gpu-metrics";
+
+export type { GpuSample } from "@trtforge/gpu-metrics";
 
 /**
- * Reads the GPUs (the NVML reader implements it). null: the driver cannot be asked on this host;
- * the server then exports no GPU series at all, rather than zeros.
+ * What the server asks of a GPU reader (@trtforge/gpu-metrics' NVML sampler, or a test's): the
+ * figures now, or null where the driver cannot be asked. With null the server exports no GPU series
+ * at all, rather than zeros.
  */
-export interface GpuSampler {
-  sample(): Promise<GpuSample[] | null>;
-}
+export type GpuSampler = Pick<NvmlGpuSampler, "sample">;

@@ -7,6 +7,7 @@ import { createMetricsServer } from "../http/metrics-server.js";
 import { errorReply, modelOfPath, type HttpCall, type HttpReply } from "../http/routes.js";
 import { DEFAULT_MAX_BODY_BYTES, type RunningServer } from "../in-process.js";
 import { FrontMetrics } from "../metrics/front-metrics.js";
+import { createNvmlSampler } from "@trtforge/gpu-metrics";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
@@ -27,7 +28,7 @@ export interface ServeOptions {
   metricsPort?: number;
   /** Workers when no GPU can be used. Default 1. */
   cpuWorkers?: number;
-  /** GPUs to use; default: as many as the GPU sampler reports, else the CUDA devices the TensorRT addon sees, else 0. */
+  /** GPUs to use; default: as many as the GPU sampler (default: NVML) reports, else the CUDA devices the TensorRT addon sees, else 0. */
   gpuCount?: number;
   gpuSampler?: GpuSampler;
   maxQueue?: number;
@@ -75,7 +76,9 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   const cpuWorkers = options.cpuWorkers ?? 1;
   if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1) throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, { input: "cpuWorkers", fix: "pass 1 or more" });
 
-  const gpuCount = options.gpuCount ?? (await countGpus(options.gpuSampler));
+  // The driver's own figures where it is installed; on a host without one the sampler says null.
+  const gpuSampler = options.gpuSampler ?? createNvmlSampler();
+  const gpuCount = options.gpuCount ?? (await countGpus(gpuSampler));
   let deviceMap: DeviceMap | undefined;
   if (gpuCount > 0) {
     const path = options.deviceMap ?? (existsSync(defaultDeviceMapPath()) ? defaultDeviceMapPath() : undefined);
@@ -89,7 +92,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     engineNames: gpuCount > 0 ? await engineNamesOf(options.storeRoot, models) : new Map(),
   });
 
-  const metrics = new FrontMetrics(options.gpuSampler);
+  const metrics = new FrontMetrics(gpuSampler);
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
