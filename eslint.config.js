@@ -7,7 +7,18 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", ".tools/**", ".venv*/**", "third_party/**", "native/build/**", "demo-out/**", "coverage/**", "logs/**", "**/*.d.ts"],
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      ".tools/**",
+      ".venv*/**",
+      "third_party/**",
+      "native/build/**",
+      "demo-out/**",
+      "coverage/**",
+      "logs/**",
+      "**/*.d.ts",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

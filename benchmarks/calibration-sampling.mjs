@@ -31,8 +31,17 @@ const stride = Number(values.stride ?? DEFAULT_SAMPLE_STRIDE);
 async function run(algorithm, sampleStride, seed = 0) {
   const started = performance.now();
   const result = await calibrate({
-    onnxPath: values.onnx, tokenizer, articles, samples: Number(values.samples), batchSize: 32, seqLen: 128,
-    algorithm, tensors: values.scope, trtVersion: "10.16.0", sampleStride, seed,
+    onnxPath: values.onnx,
+    tokenizer,
+    articles,
+    samples: Number(values.samples),
+    batchSize: 32,
+    seqLen: 128,
+    algorithm,
+    tensors: values.scope,
+    trtVersion: "10.16.0",
+    sampleStride,
+    seed,
   });
   return { seconds: (performance.now() - started) / 1000, amax: result.amax, timing: result.timing };
 }
@@ -46,7 +55,15 @@ function compare(a, b) {
   }
   diffs.sort((p, q) => p.relative - q.relative);
   const rel = diffs.map((d) => d.relative);
-  return { diffs, summary: { median: quantile(rel, 0.5), p90: quantile(rel, 0.9), max: rel.at(-1) ?? 0, mean: rel.reduce((p, q) => p + q, 0) / Math.max(1, rel.length) } };
+  return {
+    diffs,
+    summary: {
+      median: quantile(rel, 0.5),
+      p90: quantile(rel, 0.9),
+      max: rel.at(-1) ?? 0,
+      mean: rel.reduce((p, q) => p + q, 0) / Math.max(1, rel.length),
+    },
+  };
 }
 const fmt = (x) => x.toExponential(2);
 const results = [];
@@ -56,15 +73,26 @@ for (const algorithm of values.algorithms.split(",")) {
   const sampled = await run(algorithm, stride);
   const { diffs, summary } = compare(full, sampled);
   const row = {
-    algorithm, tensors: diffs.length,
-    full_seconds: full.seconds, sampled_seconds: sampled.seconds, speedup: full.seconds / sampled.seconds,
+    algorithm,
+    tensors: diffs.length,
+    full_seconds: full.seconds,
+    sampled_seconds: sampled.seconds,
+    speedup: full.seconds / sampled.seconds,
     relative_amax_difference: summary,
     worst: diffs.slice(-3).reverse(),
   };
   if (values["other-articles"]) row.other_articles_relative_amax_difference = compare(full, await run(algorithm, 1, 1)).summary;
   results.push(row);
-  console.log(`${algorithm}: ${row.tensors} tensors, |amax(stride ${stride}) - amax(all)| / amax: median ${fmt(summary.median)}, p90 ${fmt(summary.p90)}, max ${fmt(summary.max)}; ${full.seconds.toFixed(1)} s → ${sampled.seconds.toFixed(1)} s`);
+  console.log(
+    `${algorithm}: ${row.tensors} tensors, |amax(stride ${stride}) - amax(all)| / amax: median ${fmt(summary.median)}, p90 ${fmt(summary.p90)}, max ${fmt(summary.max)}; ${full.seconds.toFixed(1)} s → ${sampled.seconds.toFixed(1)} s`,
+  );
   const other = row.other_articles_relative_amax_difference;
-  if (other) console.log(`${algorithm}: every value, other articles (seed 1): median ${fmt(other.median)}, p90 ${fmt(other.p90)}, max ${fmt(other.max)}`);
+  if (other)
+    console.log(
+      `${algorithm}: every value, other articles (seed 1): median ${fmt(other.median)}, p90 ${fmt(other.p90)}, max ${fmt(other.max)}`,
+    );
 }
-await writeFile(values.out, `${JSON.stringify({ stride, scope: values.scope, samples: Number(values.samples), node: process.version, load_average_1m: loadavg()[0], results }, null, 2)}\n`);
+await writeFile(
+  values.out,
+  `${JSON.stringify({ stride, scope: values.scope, samples: Number(values.samples), node: process.version, load_average_1m: loadavg()[0], results }, null, 2)}\n`,
+);

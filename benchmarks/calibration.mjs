@@ -91,15 +91,26 @@ async function childPlain() {
   const started = performance.now();
   const session = await InferenceSession.create(values.onnx, { graphOptimizationLevel: "all" });
   for (let b = 0; b < sample.length; b += batchSize) {
-    const batch = tokenizer.encodeBatch(sample.slice(b, b + batchSize).map((a) => a.text), { maxLength: seqLen, padding: "max_length", truncation: true });
+    const batch = tokenizer.encodeBatch(
+      sample.slice(b, b + batchSize).map((a) => a.text),
+      { maxLength: seqLen, padding: "max_length", truncation: true },
+    );
     for (let r = 0; r < batch.batchSize; r += rows) {
       const n = Math.min(rows, batch.batchSize - r);
       const part = (a) => new Tensor("int64", a.subarray(r * seqLen, (r + n) * seqLen), [n, seqLen]);
-      await session.run({ input_ids: part(batch.inputIds), attention_mask: part(batch.attentionMask), token_type_ids: part(batch.tokenTypeIds) });
+      await session.run({
+        input_ids: part(batch.inputIds),
+        attention_mask: part(batch.attentionMask),
+        token_type_ids: part(batch.tokenTypeIds),
+      });
     }
   }
   await session.release();
-  return { seconds: (performance.now() - started) / 1000, rows_per_run: rows, peak_rss_bytes_in_process: process.resourceUsage().maxRSS * 1024 };
+  return {
+    seconds: (performance.now() - started) / 1000,
+    rows_per_run: rows,
+    peak_rss_bytes_in_process: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 // onnxruntime.quantization's entropy calibrator as the issue describes it, fed the token ids the
@@ -160,8 +171,15 @@ function runChild(label, command, args) {
 }
 
 async function writeTokenIds(dir, tokenizer, sample) {
-  const encoded = tokenizer.encodeBatch(sample.map((a) => a.text), { maxLength: seqLen, padding: "max_length", truncation: true });
-  for (const [name, data] of [["input_ids", encoded.inputIds], ["attention_mask", encoded.attentionMask], ["token_type_ids", encoded.tokenTypeIds]]) {
+  const encoded = tokenizer.encodeBatch(
+    sample.map((a) => a.text),
+    { maxLength: seqLen, padding: "max_length", truncation: true },
+  );
+  for (const [name, data] of [
+    ["input_ids", encoded.inputIds],
+    ["attention_mask", encoded.attentionMask],
+    ["token_type_ids", encoded.tokenTypeIds],
+  ]) {
     await writeFile(join(dir, `${name}.bin`), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   await writeFile(join(dir, "shape.json"), JSON.stringify([encoded.batchSize, encoded.seqLen]));
@@ -172,14 +190,36 @@ const gb = (bytes) => (bytes / 1e9).toFixed(2);
 async function parent() {
   if (!values.out) throw new Error("--out <file.json> is required");
   if (!existsSync(values.onnx)) {
-    throw new Error(`${values.onnx} is missing: run the calibration tests once (they export it), or export with python -m trtforge_export and pass --onnx`);
+    throw new Error(
+      `${values.onnx} is missing: run the calibration tests once (they export it), or export with python -m trtforge_export and pass --onnx`,
+    );
   }
   const { tokenizer, sample } = await loadInputs();
   const work = await mkdtemp(join(tmpdir(), "calibration-bench-"));
   const self = fileURLToPath(import.meta.url);
-  const common = ["--samples", String(samples), "--batch", String(batchSize), "--seq", String(seqLen), "--onnx", values.onnx, "--model", values.model, "--articles", values.articles];
+  const common = [
+    "--samples",
+    String(samples),
+    "--batch",
+    String(batchSize),
+    "--seq",
+    String(seqLen),
+    "--onnx",
+    values.onnx,
+    "--model",
+    values.model,
+    "--articles",
+    values.articles,
+  ];
   const load = [loadavg()[0]];
-  const runs = { ours_all_float: [], ours_matmul_inputs: [], ours_matmul_inputs_every_value: [], plain: [], plain_rows8: [], ort_entropy: [] };
+  const runs = {
+    ours_all_float: [],
+    ours_matmul_inputs: [],
+    ours_matmul_inputs_every_value: [],
+    plain: [],
+    plain_rows8: [],
+    ort_entropy: [],
+  };
   try {
     await writeTokenIds(work, tokenizer, sample);
     await writeFile(join(work, "ort_entropy.py"), ORT_ENTROPY_PY);
@@ -188,10 +228,17 @@ async function parent() {
       // Interleaved, so that load from other processes affects every side alike.
       runs.plain.push(await runChild("plain", process.execPath, [self, "--child", "plain", ...common]));
       runs.ours_all_float.push(await runChild("ours", process.execPath, [self, "--child", "ours", "--scope", "all-float", ...common]));
-      runs.ours_matmul_inputs.push(await runChild("ours", process.execPath, [self, "--child", "ours", "--scope", "quantization-sites", ...common]));
-      runs.ours_matmul_inputs_every_value.push(await runChild("ours", process.execPath, [self, "--child", "ours", "--scope", "quantization-sites", "--stride", "1", ...common]));
+      runs.ours_matmul_inputs.push(
+        await runChild("ours", process.execPath, [self, "--child", "ours", "--scope", "quantization-sites", ...common]),
+      );
+      runs.ours_matmul_inputs_every_value.push(
+        await runChild("ours", process.execPath, [self, "--child", "ours", "--scope", "quantization-sites", "--stride", "1", ...common]),
+      );
       runs.plain_rows8.push(await runChild("plain", process.execPath, [self, "--child", "plain", "--rows", "8", ...common]));
-      if (!values["skip-ort"]) runs.ort_entropy.push(await runChild("ort-entropy", values.python, [join(work, "ort_entropy.py"), values.onnx, work, String(batchSize)]));
+      if (!values["skip-ort"])
+        runs.ort_entropy.push(
+          await runChild("ort-entropy", values.python, [join(work, "ort_entropy.py"), values.onnx, work, String(batchSize)]),
+        );
       load.push(loadavg()[0]);
     }
   } finally {
@@ -210,26 +257,68 @@ async function parent() {
     ours_matmul_inputs_time_over_plain: ratio(side.ours_matmul_inputs.seconds, side.plain.seconds),
     // The floor is the faster way to run plain inference on this machine.
     ours_all_float_time_over_fastest_plain: ratio(side.ours_all_float.seconds, Math.min(side.plain.seconds, side.plain_rows8.seconds)),
-    ours_matmul_inputs_time_over_fastest_plain: ratio(side.ours_matmul_inputs.seconds, Math.min(side.plain.seconds, side.plain_rows8.seconds)),
-    ours_matmul_inputs_every_value_time_over_fastest_plain: ratio(side.ours_matmul_inputs_every_value.seconds, Math.min(side.plain.seconds, side.plain_rows8.seconds)),
+    ours_matmul_inputs_time_over_fastest_plain: ratio(
+      side.ours_matmul_inputs.seconds,
+      Math.min(side.plain.seconds, side.plain_rows8.seconds),
+    ),
+    ours_matmul_inputs_every_value_time_over_fastest_plain: ratio(
+      side.ours_matmul_inputs_every_value.seconds,
+      Math.min(side.plain.seconds, side.plain_rows8.seconds),
+    ),
   };
   const command = `node benchmarks/calibration.mjs ${process.argv.slice(2).join(" ")}`;
-  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model, total_memory_bytes: totalmem(), node: process.version, load_average_1min: load };
-  const result = { command, samples, batch_size: batchSize, seq_len: seqLen, onnx: values.onnx, articles: values.articles, machine, best: side, ratios, runs };
+  const machine = {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model,
+    total_memory_bytes: totalmem(),
+    node: process.version,
+    load_average_1min: load,
+  };
+  const result = {
+    command,
+    samples,
+    batch_size: batchSize,
+    seq_len: seqLen,
+    onnx: values.onnx,
+    articles: values.articles,
+    machine,
+    best: side,
+    ratios,
+    runs,
+  };
   await writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
 
   const rows = [
-    [`ours: entropy, every float activation (--typing weak: TensorRT 10 cache), 1/${side.ours_all_float.sample_stride} sampled`, side.ours_all_float, `${side.ours_all_float.tensors_with_scale} tensors`],
-    [`ours: entropy, MatMul inputs (Q/DQ sites, --typing strong, the default), 1/${side.ours_matmul_inputs.sample_stride} sampled`, side.ours_matmul_inputs, `${side.ours_matmul_inputs.tensors_with_scale} tensors`],
-    ["ours: entropy, MatMul inputs, every value (--calibration-sample-stride 1)", side.ours_matmul_inputs_every_value, `${side.ours_matmul_inputs_every_value.tensors_with_scale} tensors`],
-    ["onnxruntime.quantization entropy (MatMul/Gemm)", side.ort_entropy, side.ort_entropy ? `${side.ort_entropy.tensors_with_range} tensors` : "skipped"],
+    [
+      `ours: entropy, every float activation (--typing weak: TensorRT 10 cache), 1/${side.ours_all_float.sample_stride} sampled`,
+      side.ours_all_float,
+      `${side.ours_all_float.tensors_with_scale} tensors`,
+    ],
+    [
+      `ours: entropy, MatMul inputs (Q/DQ sites, --typing strong, the default), 1/${side.ours_matmul_inputs.sample_stride} sampled`,
+      side.ours_matmul_inputs,
+      `${side.ours_matmul_inputs.tensors_with_scale} tensors`,
+    ],
+    [
+      "ours: entropy, MatMul inputs, every value (--calibration-sample-stride 1)",
+      side.ours_matmul_inputs_every_value,
+      `${side.ours_matmul_inputs_every_value.tensors_with_scale} tensors`,
+    ],
+    [
+      "onnxruntime.quantization entropy (MatMul/Gemm)",
+      side.ort_entropy,
+      side.ort_entropy ? `${side.ort_entropy.tensors_with_range} tensors` : "skipped",
+    ],
     [`plain onnxruntime-node inference, ${batchSize} rows per run`, side.plain, "-"],
     ["plain onnxruntime-node inference, 8 rows per run", side.plain_rows8, "-"],
   ];
   const fmt = (x) => (x === undefined ? "-" : x.toFixed(2));
-  process.stdout.write(`$ ${command}\n${samples} articles, seq ${seqLen}, batch ${batchSize}; ${machine.cpus} CPUs, load average ${load.map((l) => l.toFixed(2)).join(" → ")}\n\n`);
+  process.stdout.write(
+    `$ ${command}\n${samples} articles, seq ${seqLen}, batch ${batchSize}; ${machine.cpus} CPUs, load average ${load.map((l) => l.toFixed(2)).join(" → ")}\n\n`,
+  );
   process.stdout.write("| side | wall s | peak RSS GB | calibrated |\n|---|---|---|---|\n");
-  for (const [name, s, what] of rows) process.stdout.write(`| ${name} | ${s ? s.seconds.toFixed(1) : "-"} | ${s ? gb(s.peak_rss_bytes) : "-"} | ${what} |\n`);
+  for (const [name, s, what] of rows)
+    process.stdout.write(`| ${name} | ${s ? s.seconds.toFixed(1) : "-"} | ${s ? gb(s.peak_rss_bytes) : "-"} | ${what} |\n`);
   process.stdout.write(
     `\nORT entropy time / ours: ${fmt(ratios.ort_entropy_time_over_ours_all_float)}× (every float activation), ${fmt(ratios.ort_entropy_time_over_ours_matmul_inputs)}× (MatMul inputs) — goal ≥ 3\n` +
       `ours peak RSS / ORT entropy: ${fmt(ratios.ours_all_float_rss_over_ort_entropy)} (every float activation), ${fmt(ratios.ours_matmul_inputs_rss_over_ort_entropy)} (MatMul inputs) — goal ≤ 0.25\n` +

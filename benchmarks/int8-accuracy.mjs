@@ -66,7 +66,11 @@ const seed = Number(values.seed);
 const batchSize = Number(values.batch);
 const seqLen = Number(values.seq);
 const target = Number(values.target);
-const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const list = (s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
 const command = `node benchmarks/int8-accuracy.mjs ${process.argv.slice(2).join(" ")}`.trim();
 process.stdout.write(`$ ${command}\n`);
 
@@ -85,7 +89,12 @@ const seconds = (from) => (performance.now() - from) / 1000;
 function run(file, args, { timeoutSeconds, cwd = root } = {}) {
   return new Promise((resolvePromise) => {
     const started = performance.now();
-    const child = spawn(file, args, { cwd, detached: true, env: { ...process.env, HF_HUB_OFFLINE: "1", PYTHONUNBUFFERED: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, {
+      cwd,
+      detached: true,
+      env: { ...process.env, HF_HUB_OFFLINE: "1", PYTHONUNBUFFERED: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -107,7 +116,11 @@ function run(file, args, { timeoutSeconds, cwd = root } = {}) {
       : undefined;
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      const last = stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
+      const last = stdout
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .at(-1);
       let json;
       try {
         json = last ? JSON.parse(last) : undefined;
@@ -141,7 +154,8 @@ function matmulInt8Share(model) {
   const initializers = new Set(graph.initializer.map((t) => t.name));
   const otherReaders = {};
   for (const node of graph.node) {
-    if (node.op_type === "MatMul" || node.op_type === "Gemm" || node.op_type === "QuantizeLinear" || node.op_type === "DequantizeLinear") continue;
+    if (node.op_type === "MatMul" || node.op_type === "Gemm" || node.op_type === "QuantizeLinear" || node.op_type === "DequantizeLinear")
+      continue;
     for (const input of node.input) {
       const dq = producer.get(input);
       if (dq?.op_type === "DequantizeLinear" && !initializers.has(dq.input[0]) && producer.get(dq.input[0])?.op_type === "QuantizeLinear") {
@@ -160,8 +174,23 @@ const load = [loadavg()[0]];
 const result = {
   command,
   started: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, total_memory_bytes: totalmem(), node: process.version, load_average_1min: load },
-  settings: { samples, held_out: heldOutSize, selection_articles: selectionArticles, seed, batch_size: batchSize, seq_len: seqLen, target_cosine: target, max_fallback_share: 0.25 },
+  machine: {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model,
+    total_memory_bytes: totalmem(),
+    node: process.version,
+    load_average_1min: load,
+  },
+  settings: {
+    samples,
+    held_out: heldOutSize,
+    selection_articles: selectionArticles,
+    seed,
+    batch_size: batchSize,
+    seq_len: seqLen,
+    target_cosine: target,
+    max_fallback_share: 0.25,
+  },
   rows: [],
 };
 const save = () => writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`);
@@ -169,7 +198,17 @@ const save = () => writeFile(values.out, `${JSON.stringify(result, null, 2)}\n`)
 let onnxPath = values.onnx ? resolve(values.onnx) : undefined;
 if (onnxPath === undefined) {
   const out = join(work, "fp32");
-  const args = [join(root, "packages/cli/bin/build-engine.js"), "export", "--model", values.model, "--out", out, "--model-id", values["model-id"], "--force"];
+  const args = [
+    join(root, "packages/cli/bin/build-engine.js"),
+    "export",
+    "--model",
+    values.model,
+    "--out",
+    out,
+    "--model-id",
+    values["model-id"],
+    "--force",
+  ];
   log(`exporting fp32: node ${args.join(" ")}`);
   const exported = await run(process.execPath, args, { timeoutSeconds: 1800 });
   if (exported.code !== 0) throw new Error(`export failed (${exported.code ?? exported.signal}):\n${exported.stderr.slice(-4000)}`);
@@ -186,7 +225,13 @@ const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
 // The split the precision stage makes: the calibration sample first, then disjoint held-out articles.
 const { sample, heldOut } = splitArticles(articles, { seed, sampleSize: samples, heldOutSize });
 const heldOutTexts = heldOut.map((a) => a.text);
-result.articles = { file: values.articles, sha256: articles.sha256, usable: articles.articles.length, calibration: sample.length, held_out: heldOut.length };
+result.articles = {
+  file: values.articles,
+  sha256: articles.sha256,
+  usable: articles.articles.length,
+  calibration: sample.length,
+  held_out: heldOut.length,
+};
 
 async function evaluate(row, candidatePath) {
   const started = performance.now();
@@ -201,11 +246,18 @@ async function evaluate(row, candidatePath) {
     seqLen,
     batchSize,
   });
-  row.accuracy = Object.fromEntries(figures.map((f) => [f.output, { cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, max_abs_diff: f.max_abs_diff, samples: f.samples }]));
+  row.accuracy = Object.fromEntries(
+    figures.map((f) => [
+      f.output,
+      { cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, max_abs_diff: f.max_abs_diff, samples: f.samples },
+    ]),
+  );
   row.eval_seconds = seconds(started);
   row.matmul = matmulInt8Share(await loadOnnxModel(candidatePath));
   const s = row.accuracy.sentence_embedding;
-  log(`${row.method}: sentence_embedding cosine mean ${s?.cosine_mean.toFixed(5)} min ${s?.cosine_min.toFixed(5)}; MatMul inputs int8 ${row.matmul.int8}/${row.matmul.total}`);
+  log(
+    `${row.method}: sentence_embedding cosine mean ${s?.cosine_mean.toFixed(5)} min ${s?.cosine_min.toFixed(5)}; MatMul inputs int8 ${row.matmul.int8}/${row.matmul.total}`,
+  );
 }
 
 async function addRow(row, candidatePath) {
@@ -228,8 +280,17 @@ for (const algorithm of list(values.ours)) {
   log(`ours: calibrate (${algorithm}) on ${samples} articles`);
   const started = performance.now();
   const calibrated = await calibrate({
-    onnxPath, tokenizer, articles, samples, batchSize, seqLen, seed, algorithm, trtVersion: "10.16.0",
-    tensors: values["ours-scope"], sampleStride: Number(values["ours-stride"]),
+    onnxPath,
+    tokenizer,
+    articles,
+    samples,
+    batchSize,
+    seqLen,
+    seed,
+    algorithm,
+    trtVersion: "10.16.0",
+    tensors: values["ours-scope"],
+    sampleStride: Number(values["ours-stride"]),
   });
   const calibrationSeconds = seconds(started);
   const steps = [];
@@ -286,7 +347,16 @@ for (const algorithm of list(values.ours)) {
   const plain = insertQdq(fp32Model, { activationScales: calibrated.scales });
   const plainPath = join(work, `ours-${algorithm}-all-int8.qdq.onnx`);
   await saveOnnxModel(plain.model, plainPath);
-  await addRow({ ...common, method: `ours ${algorithm}, all int8 (no fallback)`, variant: "all-int8", float_activations: [], unquantized_sites: plain.unquantizedSites.length }, plainPath);
+  await addRow(
+    {
+      ...common,
+      method: `ours ${algorithm}, all int8 (no fallback)`,
+      variant: "all-int8",
+      float_activations: [],
+      unquantized_sites: plain.unquantizedSites.length,
+    },
+    plainPath,
+  );
 }
 
 // ---- ONNX Runtime quantize_static ---------------------------------------------------------------
@@ -299,7 +369,12 @@ const opConfigs = {
   "MatMul-inputs": { opTypes: "MatMul", excludeOutput: "MatMul", label: "MatMul inputs only" },
   // The same, with nodes_to_exclude = the MatMuls ours keeps in float (its first fallback row,
   // the pipeline default max when run): the same int8 coverage as ours, ORT's ranges.
-  "MatMul-inputs-oursfloat": { opTypes: "MatMul", excludeOutput: "MatMul", excludeOursFloat: true, label: "MatMul inputs only, ours' float MatMuls excluded" },
+  "MatMul-inputs-oursfloat": {
+    opTypes: "MatMul",
+    excludeOutput: "MatMul",
+    excludeOursFloat: true,
+    label: "MatMul inputs only, ours' float MatMuls excluded",
+  },
   default: { opTypes: "default", excludeOutput: null, label: "default op set" },
 };
 const opConfigOf = (row) => opConfigs[row.ops];
@@ -312,22 +387,40 @@ if (!values["skip-ort"]) {
   await mkdir(ortDir, { recursive: true });
 
   // The token ids ours calibrates on: the same articles, batches, truncation and padding.
-  const encoded = tokenizer.encodeBatch(sample.map((a) => a.text), { maxLength: seqLen, padding: "max_length", truncation: true });
-  const rows2d = (a) => Array.from({ length: encoded.batchSize }, (_, r) => Array.from(a.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen), Number));
-  const calibJson = JSON.stringify({ shape: [encoded.batchSize, encoded.seqLen], input_ids: rows2d(encoded.inputIds), attention_mask: rows2d(encoded.attentionMask), token_type_ids: rows2d(encoded.tokenTypeIds) });
+  const encoded = tokenizer.encodeBatch(
+    sample.map((a) => a.text),
+    { maxLength: seqLen, padding: "max_length", truncation: true },
+  );
+  const rows2d = (a) =>
+    Array.from({ length: encoded.batchSize }, (_, r) => Array.from(a.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen), Number));
+  const calibJson = JSON.stringify({
+    shape: [encoded.batchSize, encoded.seqLen],
+    input_ids: rows2d(encoded.inputIds),
+    attention_mask: rows2d(encoded.attentionMask),
+    token_type_ids: rows2d(encoded.tokenTypeIds),
+  });
   const calibPath = join(ortDir, "calibration-ids.json");
   await writeFile(calibPath, calibJson);
-  result.ort = { calibration_ids: { rows: encoded.batchSize, seq_len: encoded.seqLen, sha256: createHash("sha256").update(calibJson).digest("hex") }, timeout_seconds: timeoutSeconds, max_vm_gb: Number(maxVm) };
+  result.ort = {
+    calibration_ids: { rows: encoded.batchSize, seq_len: encoded.seqLen, sha256: createHash("sha256").update(calibJson).digest("hex") },
+    timeout_seconds: timeoutSeconds,
+    max_vm_gb: Number(maxVm),
+  };
 
   let ortInput = onnxPath;
   if (!values["no-ort-preprocess"]) {
     const prePath = join(ortDir, "fp32.preprocessed.onnx");
     log("ORT: quant_pre_process");
-    const pre = await run(values.python, [helper, "preprocess", "--model", onnxPath, "--out", prePath, "--max-vm-gb", maxVm], { timeoutSeconds });
+    const pre = await run(values.python, [helper, "preprocess", "--model", onnxPath, "--out", prePath, "--max-vm-gb", maxVm], {
+      timeoutSeconds,
+    });
     result.ort.preprocess = pre.json ?? { status: "crashed", code: pre.code, signal: pre.signal, stderr: pre.stderr.slice(-2000) };
     if (pre.json?.status === "ok") {
       ortInput = prePath;
-      await addRow({ side: "control", method: "ORT quant_pre_process fp32 (no quantization)", status: "ok", preprocess_options: pre.json.options }, prePath);
+      await addRow(
+        { side: "control", method: "ORT quant_pre_process fp32 (no quantization)", status: "ok", preprocess_options: pre.json.options },
+        prePath,
+      );
     } else {
       log(`ORT pre-processing failed, quantizing the export as it is: ${JSON.stringify(result.ort.preprocess).slice(0, 500)}`);
     }
@@ -342,7 +435,9 @@ if (!values["skip-ort"]) {
   if (oursFallback) {
     const float = new Set(oursFallback.float_activations);
     const graph = mainGraph(await loadOnnxModel(ortInput));
-    oursFloatNodes = graph.node.filter((n) => (n.op_type === "MatMul" || n.op_type === "Gemm") && n.input.some((t) => float.has(t))).map((n) => n.name);
+    oursFloatNodes = graph.node
+      .filter((n) => (n.op_type === "MatMul" || n.op_type === "Gemm") && n.input.some((t) => float.has(t)))
+      .map((n) => n.name);
     result.ort.ours_float = { from: oursFallback.method, activations: oursFallback.float_activations, nodes_to_exclude: oursFloatNodes };
   }
   const failedCalibrations = new Map(); // `${opTypes}/${method}` → label of the run whose calibration failed
@@ -357,7 +452,10 @@ if (!values["skip-ort"]) {
         const label = `ORT ${method}, ${config.label}, ${activation === "qint8-sym" ? "QInt8 sym" : "QUInt8"}`;
         const row = { side: "ort", method: label, calibrate_method: method, ops, activation, attempts: [] };
         if (failedCalibrations.has(key)) {
-          Object.assign(row, { status: "not run", error: `calibration failed in the ${failedCalibrations.get(key)} run (calibration depends on method and op types only)` });
+          Object.assign(row, {
+            status: "not run",
+            error: `calibration failed in the ${failedCalibrations.get(key)} run (calibration depends on method and op types only)`,
+          });
           await addRow(row);
           continue;
         }
@@ -372,7 +470,28 @@ if (!values["skip-ort"]) {
         let final;
         for (;;) {
           const cache = strided ? stridedCache : plainCache;
-          const args = [helper, "quantize", "--model", ortInput, "--calib", calibPath, "--out", outPath, "--method", method, "--ops", config.opTypes, "--activation", activation, "--batch", String(batchSize), "--cache", cache, "--max-vm-gb", maxVm];
+          const args = [
+            helper,
+            "quantize",
+            "--model",
+            ortInput,
+            "--calib",
+            calibPath,
+            "--out",
+            outPath,
+            "--method",
+            method,
+            "--ops",
+            config.opTypes,
+            "--activation",
+            activation,
+            "--batch",
+            String(batchSize),
+            "--cache",
+            cache,
+            "--max-vm-gb",
+            maxVm,
+          ];
           if (config.excludeOutput) args.push("--exclude-output-quantization", config.excludeOutput);
           if (config.excludeOursFloat) args.push("--nodes-to-exclude", oursFloatNodes.join(","));
           if (strided) args.push("--stride", String(stride));
@@ -380,16 +499,31 @@ if (!values["skip-ort"]) {
           const r = await run(values.python, args, { timeoutSeconds });
           const status = r.timedOut
             ? `timed out after ${timeoutSeconds} s`
-            : r.json?.status ?? (r.signal === "SIGKILL" ? "killed (SIGKILL, likely out of memory)" : `crashed (${r.signal ?? `exit ${r.code}`})`);
-          const attempt = { status, strided, cache, wall_seconds: r.wall_seconds, ...(r.json ?? {}), ...(r.json ? {} : { stderr: r.stderr.slice(-3000) }) };
+            : (r.json?.status ??
+              (r.signal === "SIGKILL" ? "killed (SIGKILL, likely out of memory)" : `crashed (${r.signal ?? `exit ${r.code}`})`));
+          const attempt = {
+            status,
+            strided,
+            cache,
+            wall_seconds: r.wall_seconds,
+            ...(r.json ?? {}),
+            ...(r.json ? {} : { stderr: r.stderr.slice(-3000) }),
+          };
           delete attempt.traceback;
           if (r.json?.traceback) attempt.traceback_tail = r.json.traceback.slice(-1500);
           row.attempts.push(attempt);
           final = attempt;
-          log(`  → ${status}${attempt.error ? `: ${attempt.error.slice(0, 300)}` : ""} (${r.wall_seconds.toFixed(1)} s, peak RSS ${((attempt.peak_rss_bytes ?? 0) / 1e9).toFixed(2)} GB)`);
+          log(
+            `  → ${status}${attempt.error ? `: ${attempt.error.slice(0, 300)}` : ""} (${r.wall_seconds.toFixed(1)} s, peak RSS ${((attempt.peak_rss_bytes ?? 0) / 1e9).toFixed(2)} GB)`,
+          );
           if (!attempt.cache_hit && existsSync(cache) && !calibrations.has(cache)) {
             const timing = attempt.calibration_timing ?? {};
-            calibrations.set(cache, { row: label, seconds: Object.values(timing).reduce((a, b) => a + b, 0), tensors: attempt.tensors_calibrated, peak_rss_bytes: attempt.peak_rss_bytes });
+            calibrations.set(cache, {
+              row: label,
+              seconds: Object.values(timing).reduce((a, b) => a + b, 0),
+              tensors: attempt.tensors_calibrated,
+              peak_rss_bytes: attempt.peak_rss_bytes,
+            });
           }
           const outOfMemory = status === "out-of-memory" || status.startsWith("killed");
           if (outOfMemory && !strided && !attempt.cache_hit && stride > 0) {
@@ -401,14 +535,20 @@ if (!values["skip-ort"]) {
         const calibration = calibrations.get(final.cache);
         Object.assign(row, {
           status: final.status,
-          strided: strided ? { batches_per_pass: stride, articles_per_pass: stride * batchSize, passes: Math.ceil(encoded.batchSize / (stride * batchSize)) } : null,
+          strided: strided
+            ? {
+                batches_per_pass: stride,
+                articles_per_pass: stride * batchSize,
+                passes: Math.ceil(encoded.batchSize / (stride * batchSize)),
+              }
+            : null,
           calibration_rows: encoded.batchSize,
           peak_rss_bytes: final.peak_rss_bytes,
           quantize_static_seconds: final.seconds,
           quantize_static_args: final.quantize_static_args,
           calibration_seconds: calibration?.seconds,
           calibration_peak_rss_bytes: calibration?.peak_rss_bytes,
-          calibration_from_cache_of: final.cache_hit ? calibration?.row ?? "an earlier run" : null,
+          calibration_from_cache_of: final.cache_hit ? (calibration?.row ?? "an earlier run") : null,
           tensors_calibrated: calibration?.tensors,
         });
         if (final.status === "ok") {
@@ -439,13 +579,25 @@ const best = {
   ort_same_float_set: ortSame[0],
   ort_same_float_set_qint8_sym: ortSame.filter((r) => r.activation === "qint8-sym")[0],
 };
-result.ort_best = Object.fromEntries(Object.entries(best).map(([k, r]) => [k, r ? { method: r.method, sentence_embedding_cosine_mean: cos(r, "sentence_embedding"), last_hidden_state_cosine_mean: cos(r, "last_hidden_state") } : null]));
+result.ort_best = Object.fromEntries(
+  Object.entries(best).map(([k, r]) => [
+    k,
+    r
+      ? {
+          method: r.method,
+          sentence_embedding_cosine_mean: cos(r, "sentence_embedding"),
+          last_hidden_state_cosine_mean: cos(r, "last_hidden_state"),
+        }
+      : null,
+  ]),
+);
 result.verdicts = measured
   .filter((r) => r.side === "ours")
   .map((r) => {
     const embedding = cos(r, "sentence_embedding");
     const allOutputs = Math.min(...outputs.map((o) => cos(r, o)));
-    const vs = (b, every = false) => (b === undefined ? null : every ? outputs.every((o) => cos(r, o) >= cos(b, o)) : embedding >= cos(b, "sentence_embedding"));
+    const vs = (b, every = false) =>
+      b === undefined ? null : every ? outputs.every((o) => cos(r, o) >= cos(b, o)) : embedding >= cos(b, "sentence_embedding");
     // Equal coverage: only the fallback row whose float set ORT was given.
     const same = r.method === result.ort?.ours_float?.from;
     return {
@@ -470,41 +622,61 @@ const f1 = (x) => (x === undefined || x === null ? "-" : x.toFixed(1));
 const note = (r) => {
   const parts = [];
   if (r.side === "ours") {
-    if (r.variant === "fallback") parts.push(`${r.float_activations.length} float activation(s), selection cosine ${f5(r.selection_cosine)} on ${selectionArticles} calibration articles in ${f1(r.selection_seconds)} s`);
+    if (r.variant === "fallback")
+      parts.push(
+        `${r.float_activations.length} float activation(s), selection cosine ${f5(r.selection_cosine)} on ${selectionArticles} calibration articles in ${f1(r.selection_seconds)} s`,
+      );
     parts.push(`${r.calibration_rows} articles`);
   }
   if (r.side === "ort") {
-    if (r.status !== "ok") parts.push(`**${r.status}**${r.error && r.error !== r.status ? `: ${r.error.split("\n")[0].slice(0, 160)}` : ""}`);
+    if (r.status !== "ok")
+      parts.push(`**${r.status}**${r.error && r.error !== r.status ? `: ${r.error.split("\n")[0].slice(0, 160)}` : ""}`);
     if (r.status === "not run") {
       // nothing calibrated: the error says why
     } else if (r.strided) {
-      parts.push(`${r.status === "ok" ? "calibrated" : "retried"} with CalibStridedMinMax: ${r.strided.passes} passes of ${r.strided.articles_per_pass} articles (all ${r.calibration_rows} used), a single pass having run out of memory`);
+      parts.push(
+        `${r.status === "ok" ? "calibrated" : "retried"} with CalibStridedMinMax: ${r.strided.passes} passes of ${r.strided.articles_per_pass} articles (all ${r.calibration_rows} used), a single pass having run out of memory`,
+      );
     } else parts.push(`${r.calibration_rows} articles, single pass`);
     if (r.calibration_from_cache_of) parts.push(`ranges from the calibration cache of "${r.calibration_from_cache_of}"`);
     if (r.tensors_calibrated) parts.push(`${r.tensors_calibrated} tensors calibrated`);
     if (r.peak_rss_bytes) parts.push(`peak RSS ${(r.peak_rss_bytes / 1e9).toFixed(1)} GB`);
-    if (r.attempts?.length > 1) parts.push(`first attempt: ${r.attempts[0].status}, peak RSS ${((r.attempts[0].peak_rss_bytes ?? 0) / 1e9).toFixed(1)} GB`);
+    if (r.attempts?.length > 1)
+      parts.push(`first attempt: ${r.attempts[0].status}, peak RSS ${((r.attempts[0].peak_rss_bytes ?? 0) / 1e9).toFixed(1)} GB`);
   }
   const others = Object.entries(r.matmul?.other_readers_of_quantized ?? {});
-  if (others.length && r.side !== "control") parts.push(`non-MatMul readers of Q/DQ outputs: ${others.map(([op, n]) => `${n} ${op}`).join(", ")}`);
+  if (others.length && r.side !== "control")
+    parts.push(`non-MatMul readers of Q/DQ outputs: ${others.map(([op, n]) => `${n} ${op}`).join(", ")}`);
   if (r.status === "evaluation failed") parts.push(`**evaluation failed**: ${r.error.slice(0, 160)}`);
   return parts.join("; ");
 };
 let table = `$ ${command}\n`;
 table += `fp32: ${onnxPath} (sha256 ${result.fp32.sha256.slice(0, 12)}); ${sample.length} calibration + ${heldOut.length} held-out articles of ${values.articles} (seed ${seed}); seq ${seqLen}, batch ${batchSize}; ${result.machine.cpus} CPUs, load average ${load.map((l) => l.toFixed(2)).join(" → ")}\n\n`;
-table += "| method | sentence_embedding cos mean | cos min | last_hidden_state cos mean | max abs diff (sent. emb. / last hidden) | MatMul inputs int8 | calibration s | notes |\n|---|---|---|---|---|---|---|---|\n";
+table +=
+  "| method | sentence_embedding cos mean | cos min | last_hidden_state cos mean | max abs diff (sent. emb. / last hidden) | MatMul inputs int8 | calibration s | notes |\n|---|---|---|---|---|---|---|---|\n";
 for (const r of result.rows) {
   const mm = r.matmul ? `${r.matmul.int8}/${r.matmul.total} (${(100 * r.matmul.share).toFixed(0)}%)` : "-";
-  const calib = r.side === "ours" ? f1(r.calibration_seconds) : r.side === "ort" ? (r.calibration_seconds === undefined ? "-" : `${f1(r.calibration_seconds)}${r.calibration_from_cache_of ? " (cached)" : ""}`) : "-";
+  const calib =
+    r.side === "ours"
+      ? f1(r.calibration_seconds)
+      : r.side === "ort"
+        ? r.calibration_seconds === undefined
+          ? "-"
+          : `${f1(r.calibration_seconds)}${r.calibration_from_cache_of ? " (cached)" : ""}`
+        : "-";
   table += `| ${r.method} | ${f5(cos(r, "sentence_embedding"))} | ${f5(cos(r, "sentence_embedding", "cosine_min"))} | ${f5(cos(r, "last_hidden_state"))} | ${f3(cos(r, "sentence_embedding", "max_abs_diff"))} / ${f3(cos(r, "last_hidden_state", "max_abs_diff"))} | ${mm} | ${calib} | ${note(r)} |\n`;
 }
 const bestLine = (label, r) => `${label}: ${r ? `${r.method} ${f5(cos(r, "sentence_embedding"))}` : "none measured"}`;
 table += `\n${bestLine("ORT best on its own (sentence_embedding cosine mean)", best.ort)}\n${bestLine("ORT best on its own with QInt8 symmetric activations (TensorRT's form)", best.ort_qint8_sym)}\n`;
-if (ortSame.length) table += `${bestLine(`ORT best given the float set of "${result.ort.ours_float.from}"`, best.ort_same_float_set)}; QInt8 sym: ${best.ort_same_float_set_qint8_sym ? f5(cos(best.ort_same_float_set_qint8_sym, "sentence_embedding")) : "-"}\n`;
+if (ortSame.length)
+  table += `${bestLine(`ORT best given the float set of "${result.ort.ours_float.from}"`, best.ort_same_float_set)}; QInt8 sym: ${best.ort_same_float_set_qint8_sym ? f5(cos(best.ort_same_float_set_qint8_sym, "sentence_embedding")) : "-"}\n`;
 const yn = (b) => (b === null ? "n/a" : b ? "yes" : "NO");
 for (const v of result.verdicts) {
   table += `${v.method}: ≥ ${target} sentence_embedding ${yn(v.meets_target_sentence_embedding)}, every output ${yn(v.meets_target_every_output)}; ≥ ORT best ${yn(v.at_least_ort_best_sentence_embedding)} (every output ${yn(v.at_least_ort_best_every_output)}); ≥ ORT best QInt8 sym ${yn(v.at_least_ort_best_qint8_sym_sentence_embedding)}`;
-  table += v.at_least_ort_same_float_set_sentence_embedding === null ? "\n" : `; ≥ ORT with the same float set ${yn(v.at_least_ort_same_float_set_sentence_embedding)} (QInt8 sym ${yn(v.at_least_ort_same_float_set_qint8_sym_sentence_embedding)})\n`;
+  table +=
+    v.at_least_ort_same_float_set_sentence_embedding === null
+      ? "\n"
+      : `; ≥ ORT with the same float set ${yn(v.at_least_ort_same_float_set_sentence_embedding)} (QInt8 sym ${yn(v.at_least_ort_same_float_set_qint8_sym_sentence_embedding)})\n`;
 }
 table += `JSON: ${values.out}${values.keep || values.work ? `; models kept in ${work}` : ""}\n`;
 result.table = table;

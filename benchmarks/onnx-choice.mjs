@@ -55,9 +55,24 @@ async function buildVersion(work) {
   const storeRoot = join(work, "store");
   const args = [
     join(root, "packages/cli/bin/build-engine.js"),
-    "--model", values.model, "--model-id", MODEL_ID, "--revision", REVISION,
-    "--precision", "int8", "--marker", "--max-batch", "32", "--sequence-length", "128",
-    "--store-root", storeRoot, "--work-dir", join(work, "pipeline-work"), "--json",
+    "--model",
+    values.model,
+    "--model-id",
+    MODEL_ID,
+    "--revision",
+    REVISION,
+    "--precision",
+    "int8",
+    "--marker",
+    "--max-batch",
+    "32",
+    "--sequence-length",
+    "128",
+    "--store-root",
+    storeRoot,
+    "--work-dir",
+    join(work, "pipeline-work"),
+    "--json",
   ];
   console.error(`building: node ${args.map((a) => relative(root, a) || a).join(" ")}`);
   const run = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 });
@@ -73,7 +88,10 @@ async function buildVersion(work) {
     version: result.version,
     files: [
       ...files.map((f) => ({ path: f, sourcePath: join(result.versionPath, f) })),
-      ...TOKENIZER_FILES.filter((f) => existsSync(join(values.model, f))).map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(values.model, f) })),
+      ...TOKENIZER_FILES.filter((f) => existsSync(join(values.model, f))).map((f) => ({
+        path: `tokenizer/${f}`,
+        sourcePath: join(values.model, f),
+      })),
     ],
     metadata: { engine: JSON.parse(await readFile(join(result.versionPath, "manifest.json"), "utf8")).metadata.engine },
   });
@@ -81,7 +99,9 @@ async function buildVersion(work) {
 }
 
 function cosine(a, b) {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -156,7 +176,9 @@ async function main() {
   console.log("| variant | artifact | articles/s (median) | best | cosine vs fp32 mean | min |");
   console.log("|---|---|---|---|---|---|");
   for (const r of results) {
-    console.log(`| ${r.variant} | ${r.artifact} | ${r.articles_per_s_median.toFixed(1)} | ${r.articles_per_s_best.toFixed(1)} | ${r.cosine_vs_fp32_mean.toFixed(5)} | ${r.cosine_vs_fp32_min.toFixed(5)} |`);
+    console.log(
+      `| ${r.variant} | ${r.artifact} | ${r.articles_per_s_median.toFixed(1)} | ${r.articles_per_s_best.toFixed(1)} | ${r.cosine_vs_fp32_mean.toFixed(5)} | ${r.cosine_vs_fp32_min.toFixed(5)} |`,
+    );
   }
   console.error(`written: ${values.out}`);
 }

@@ -88,7 +88,12 @@ async function floorChild() {
     const dims = [enc.batchSize, enc.seqLen];
     const feeds = {};
     for (const name of session.inputNames) {
-      const data = name === "input_ids" ? enc.inputIds : name === "attention_mask" ? enc.attentionMask : enc.tokenTypeIds ?? new BigInt64Array(enc.batchSize * enc.seqLen);
+      const data =
+        name === "input_ids"
+          ? enc.inputIds
+          : name === "attention_mask"
+            ? enc.attentionMask
+            : (enc.tokenTypeIds ?? new BigInt64Array(enc.batchSize * enc.seqLen));
       feeds[name] = new Tensor("int64", data, dims);
     }
     const out = await session.run(feeds, ["sentence_embedding"]);
@@ -107,40 +112,76 @@ async function floorChild() {
   const seconds = (performance.now() - start) / 1000;
   if (values.emb) await writeFile(values.emb, Buffer.concat(embeddings.map((e) => Buffer.from(e.buffer, e.byteOffset, e.byteLength))));
   await session.release();
-  process.stdout.write(`${JSON.stringify({ ...summary(latencies, texts.length, seconds), rss_loaded_bytes: rssLoaded, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...summary(latencies, texts.length, seconds), rss_loaded_bytes: rssLoaded, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+  );
 }
 
 function runChild(command, args) {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: values.threads, PYTHONPATH: join(root, "python") } }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${command} ${args.join(" ")} failed: ${err.message}\n${stderr.slice(-3000)}`));
-      resolve(JSON.parse(stdout.trim().split("\n").at(-1)));
-    });
+    execFile(
+      command,
+      args,
+      { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, OMP_NUM_THREADS: values.threads, PYTHONPATH: join(root, "python") } },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${command} ${args.join(" ")} failed: ${err.message}\n${stderr.slice(-3000)}`));
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1)));
+      },
+    );
   });
 }
 
 const cosines = (a, b, dim) => {
   const out = [];
   for (let r = 0; r < a.length / dim; r++) {
-    let dot = 0, na = 0, nb = 0;
-    for (let k = r * dim; k < (r + 1) * dim; k++) { dot += a[k] * b[k]; na += a[k] * a[k]; nb += b[k] * b[k]; }
+    let dot = 0,
+      na = 0,
+      nb = 0;
+    for (let k = r * dim; k < (r + 1) * dim; k++) {
+      dot += a[k] * b[k];
+      na += a[k] * a[k];
+      nb += b[k] * b[k];
+    }
     out.push(dot / Math.sqrt(na * nb));
   }
   return { cosine_mean: out.reduce((s, c) => s + c, 0) / out.length, cosine_min: Math.min(...out) };
 };
-const readF32 = async (path) => { const b = await readFile(path); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
+const readF32 = async (path) => {
+  const b = await readFile(path);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+};
 
 // ---------- serve-engine ----------
 
 function startServeEngine(storeRoot, agent) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, "packages/cli/bin/serve-engine.js"), "--store-root", storeRoot, "--model", agent, "--http-port", "0", "--metrics-port", "0", "--cpu-workers", "1", "--json"], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: "warn", CUDA_VISIBLE_DEVICES: "" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, "packages/cli/bin/serve-engine.js"),
+        "--store-root",
+        storeRoot,
+        "--model",
+        agent,
+        "--http-port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--cpu-workers",
+        "1",
+        "--json",
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: "warn", CUDA_VISIBLE_DEVICES: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "",
+      err = "";
+    child.stderr.on("data", (d) => {
+      err = (err + d).slice(-8000);
     });
-    let out = "", err = "";
-    child.stderr.on("data", (d) => { err = (err + d).slice(-8000); });
     child.stdout.on("data", (d) => {
       out += d;
       const line = out.split("\n").find((l) => l.startsWith("{"));
@@ -153,15 +194,25 @@ function startServeEngine(storeRoot, agent) {
 function postJson(agent, url, body) {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, path: `/v2/models/${agent}/infer`, method: "POST", agent: httpAgent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
-        else resolve(JSON.parse(text));
-      });
-    });
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `/v2/models/${agent}/infer`,
+        method: "POST",
+        agent: httpAgent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+          else resolve(JSON.parse(text));
+        });
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -175,7 +226,11 @@ async function loadClients(agent, url, texts, clients) {
   let evidence;
   const client = async () => {
     for (let i = next++; i < texts.length; i = next++) {
-      const body = JSON.stringify({ parameters: { truncate: true }, inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [texts[i]] }], outputs: [{ name: "sentence_embedding" }] });
+      const body = JSON.stringify({
+        parameters: { truncate: true },
+        inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [texts[i]] }],
+        outputs: [{ name: "sentence_embedding" }],
+      });
       const t = performance.now();
       const reply = await postJson(agent, url, body);
       latencies.push(performance.now() - t);
@@ -208,7 +263,10 @@ async function benchStore(storeRoot, agent, dir) {
   // A version published before the tokenizer went into the store gets the model folder's.
   const tokenizer = files.some((f) => f.endsWith("tokenizer.json"))
     ? []
-    : ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json"].map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(values.model, f) }));
+    : ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json"].map((f) => ({
+        path: `tokenizer/${f}`,
+        sourcePath: join(values.model, f),
+      }));
   const noCpu = files.filter((f) => f !== "model.cpu.onnx" && f !== "cpu-serving.json");
   const metadata = Object.fromEntries(Object.entries(version.manifest.metadata).filter(([k]) => !reserved.includes(k)));
   // cpu: the version as published (auto takes model.cpu.onnx); fp32: without the CPU artifact (auto
@@ -216,13 +274,24 @@ async function benchStore(storeRoot, agent, dir) {
   // told through the store version alone which ONNX to serve.
   await publish({ root: store, agent: "bench-cpu", version: "v1", files: [...source(files), ...tokenizer], metadata });
   await publish({ root: store, agent: "bench-fp32", version: "v1", files: [...source(noCpu), ...tokenizer], metadata });
-  await publish({ root: store, agent: "bench-qdq", version: "v1", files: [...source(noCpu), ...tokenizer, { path: "cpu-serving.json", data: `${JSON.stringify({ file: "model.qdq.onnx", precision: "int8-qdq" })}\n` }], metadata });
+  await publish({
+    root: store,
+    agent: "bench-qdq",
+    version: "v1",
+    files: [
+      ...source(noCpu),
+      ...tokenizer,
+      { path: "cpu-serving.json", data: `${JSON.stringify({ file: "model.qdq.onnx", precision: "int8-qdq" })}\n` },
+    ],
+    metadata,
+  });
   return { store, versionPath: version.path, version: version.version };
 }
 
 async function main() {
   if (values.child === "floor") return floorChild();
-  if (!values["store-root"]) throw new Error("pass --store-root <dir> holding a build-engine --precision int8 version (see the header of this file)");
+  if (!values["store-root"])
+    throw new Error("pass --store-root <dir> holding a build-engine --precision int8 version (see the header of this file)");
   const threads = Number(values.threads);
   const count = Number(values.count);
   const clientCounts = values.clients.split(",").map(Number);
@@ -231,48 +300,128 @@ async function main() {
   try {
     const { readArticles, splitArticles } = await import("../packages/articles/dist/index.js");
     const articles = await readArticles(values.articles);
-    const { heldOut } = splitArticles(articles, { seed: Number(values.seed), sampleSize: Number(values["calibration-samples"]), heldOutSize: count });
+    const { heldOut } = splitArticles(articles, {
+      seed: Number(values.seed),
+      sampleSize: Number(values["calibration-samples"]),
+      heldOutSize: count,
+    });
     const texts = heldOut.map((a) => a.text);
     const textsFile = join(dir, "texts.json");
     await writeFile(textsFile, JSON.stringify(texts));
     await writeFile(join(dir, "texts.jsonl"), texts.map((text) => JSON.stringify({ text })).join("\n"));
     const bench = await benchStore(values["store-root"], values.agent, dir);
     const fusedFp32 = join(dir, "model.cpu-fp32.onnx");
-    await runChild(values.python, ["-m", "trtforge_export.cpu_serving", "--onnx", join(bench.versionPath, "model.onnx"), "--model", values.model, "--out", fusedFp32, "--quantization", "none"]);
+    await runChild(values.python, [
+      "-m",
+      "trtforge_export.cpu_serving",
+      "--onnx",
+      join(bench.versionPath, "model.onnx"),
+      "--model",
+      values.model,
+      "--out",
+      fusedFp32,
+      "--quantization",
+      "none",
+    ]);
     const onnx = {
       "cpu-int8 (model.cpu.onnx)": join(bench.versionPath, "model.cpu.onnx"),
       "cpu-fp32 (fused, not published)": fusedFp32,
       "qdq-int8 (model.qdq.onnx)": join(bench.versionPath, "model.qdq.onnx"),
       "fp32 (model.onnx)": join(bench.versionPath, "model.onnx"),
     };
-    const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, mem_bytes: totalmem(), loadavg_start: loadavg(), node: process.version }, version: bench.version, threads, count, floor: {}, pytorch: {}, server: {}, sweep: [] };
+    const results = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, mem_bytes: totalmem(), loadavg_start: loadavg(), node: process.version },
+      version: bench.version,
+      threads,
+      count,
+      floor: {},
+      pytorch: {},
+      server: {},
+      sweep: [],
+    };
     const log = (...a) => console.error(...a);
 
     for (const [name, path] of Object.entries(onnx)) {
       results.floor[name] = {};
       for (const batch of batches) {
         const emb = batch === Math.max(...batches) ? join(dir, `${name.split(" ")[0]}.emb`) : undefined;
-        const r = await runChild(process.execPath, [fileURLToPath(import.meta.url), "--child", "floor", "--onnx", path, "--texts", textsFile, "--batch", String(batch), "--threads", String(threads), "--model", values.model, ...(emb ? ["--emb", emb] : [])]);
+        const r = await runChild(process.execPath, [
+          fileURLToPath(import.meta.url),
+          "--child",
+          "floor",
+          "--onnx",
+          path,
+          "--texts",
+          textsFile,
+          "--batch",
+          String(batch),
+          "--threads",
+          String(threads),
+          "--model",
+          values.model,
+          ...(emb ? ["--emb", emb] : []),
+        ]);
         results.floor[name][batch] = r;
-        log(`floor ${name} batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
+        log(
+          `floor ${name} batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
     }
     const reference = await readF32(join(dir, "fp32.emb"));
-    for (const name of Object.keys(onnx)) results.floor[name].accuracy = cosines(await readF32(join(dir, `${name.split(" ")[0]}.emb`)), reference, 384);
+    for (const name of Object.keys(onnx))
+      results.floor[name].accuracy = cosines(await readF32(join(dir, `${name.split(" ")[0]}.emb`)), reference, 384);
 
     if (values.sweep) {
       const cpuOnnx = onnx["cpu-int8 (model.cpu.onnx)"];
-      for (const [opt, arena, t] of [["all", "on", threads], ["extended", "on", threads], ["basic", "on", threads], ["disabled", "on", threads], ["all", "off", threads], ["all", "on", 1]]) {
-        const r = await runChild(process.execPath, [fileURLToPath(import.meta.url), "--child", "floor", "--onnx", cpuOnnx, "--texts", textsFile, "--batch", "32", "--threads", String(t), "--opt", opt, "--arena", arena, "--model", values.model]);
+      for (const [opt, arena, t] of [
+        ["all", "on", threads],
+        ["extended", "on", threads],
+        ["basic", "on", threads],
+        ["disabled", "on", threads],
+        ["all", "off", threads],
+        ["all", "on", 1],
+      ]) {
+        const r = await runChild(process.execPath, [
+          fileURLToPath(import.meta.url),
+          "--child",
+          "floor",
+          "--onnx",
+          cpuOnnx,
+          "--texts",
+          textsFile,
+          "--batch",
+          "32",
+          "--threads",
+          String(t),
+          "--opt",
+          opt,
+          "--arena",
+          arena,
+          "--model",
+          values.model,
+        ]);
         results.sweep.push({ onnx: "model.cpu.onnx", batch: 32, graph_optimization: opt, cpu_arena: arena, threads: t, ...r });
-        log(`sweep opt=${opt} arena=${arena} threads=${t}: ${r.articles_per_s.toFixed(1)} articles/s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
+        log(
+          `sweep opt=${opt} arena=${arena} threads=${t}: ${r.articles_per_s.toFixed(1)} articles/s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
     }
 
     if (!values["skip-torch"]) {
       for (const batch of batches) {
         const emb = batch === Math.max(...batches) ? join(dir, "torch.emb") : undefined;
-        const r = await runChild(values.python, [join(root, "benchmarks/serve_torch.py"), "--model", values.model, "--texts", join(dir, "texts.jsonl"), "--batch", String(batch), "--threads", String(threads), ...(emb ? ["--emb", emb] : [])]);
+        const r = await runChild(values.python, [
+          join(root, "benchmarks/serve_torch.py"),
+          "--model",
+          values.model,
+          "--texts",
+          join(dir, "texts.jsonl"),
+          "--batch",
+          String(batch),
+          "--threads",
+          String(threads),
+          ...(emb ? ["--emb", emb] : []),
+        ]);
         results.pytorch[batch] = r;
         log(`pytorch batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms`);
       }
@@ -280,7 +429,11 @@ async function main() {
     }
 
     if (!values["skip-server"]) {
-      for (const [name, agent] of [["cpu-int8 (model.cpu.onnx)", "bench-cpu"], ["qdq-int8 (model.qdq.onnx)", "bench-qdq"], ["fp32 (model.onnx)", "bench-fp32"]]) {
+      for (const [name, agent] of [
+        ["cpu-int8 (model.cpu.onnx)", "bench-cpu"],
+        ["qdq-int8 (model.qdq.onnx)", "bench-qdq"],
+        ["fp32 (model.onnx)", "bench-fp32"],
+      ]) {
         const server = await startServeEngine(bench.store, agent);
         try {
           results.server[name] = {};
@@ -290,7 +443,9 @@ async function main() {
             results.server[name][clients] = r;
             results.server[name].evidence = evidence;
             if (clients === clientCounts[0]) results.server[name].accuracy = cosines(embeddings, reference, 384);
-            log(`serve-engine ${name} ${clients} clients: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`);
+            log(
+              `serve-engine ${name} ${clients} clients: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`,
+            );
           }
           results.server[name].worker_peak_rss_bytes = Math.max(...(await Promise.all(server.workers.map((w) => peakRss(w.pid)))));
         } finally {
@@ -313,9 +468,15 @@ async function main() {
 }
 
 function ratios(r, clientCounts) {
-  const top = Math.max(...clientCounts), one = Math.min(...clientCounts);
+  const top = Math.max(...clientCounts),
+    one = Math.min(...clientCounts);
   const out = {};
-  const torchBest = Math.max(...Object.entries(r.pytorch).filter(([k]) => k !== "accuracy").map(([, v]) => v.articles_per_s), 0);
+  const torchBest = Math.max(
+    ...Object.entries(r.pytorch)
+      .filter(([k]) => k !== "accuracy")
+      .map(([, v]) => v.articles_per_s),
+    0,
+  );
   for (const [name, s] of Object.entries(r.server)) {
     const floor = r.floor[name];
     out[name] = {
@@ -327,17 +488,35 @@ function ratios(r, clientCounts) {
     };
   }
   for (const [name, f] of Object.entries(r.floor)) {
-    out[`floor ${name}`] = { [`batch_${top}_over_pytorch_best`]: torchBest ? f[top].articles_per_s / torchBest : null, cosine_vs_fp32: f.accuracy.cosine_mean };
+    out[`floor ${name}`] = {
+      [`batch_${top}_over_pytorch_best`]: torchBest ? f[top].articles_per_s / torchBest : null,
+      cosine_vs_fp32: f.accuracy.cosine_mean,
+    };
   }
   return out;
 }
 
 function table(r, clientCounts) {
   const mib = (b) => (b / 2 ** 20).toFixed(0);
-  const lines = ["| path | ONNX | clients / batch | articles/s | p50 ms | p99 ms | peak RSS MiB | cosine vs fp32 |", "|---|---|---|---|---|---|---|---|"];
-  for (const [name, s] of Object.entries(r.server)) for (const c of clientCounts) lines.push(`| serve-engine | ${name} | ${c} clients | ${s[c].articles_per_s.toFixed(1)} | ${s[c].p50_ms.toFixed(1)} | ${s[c].p99_ms.toFixed(1)} | ${mib(s.worker_peak_rss_bytes)} (worker) | ${s.accuracy.cosine_mean.toFixed(4)} |`);
-  for (const [name, f] of Object.entries(r.floor)) for (const b of clientCounts) lines.push(`| floor (bare session) | ${name} | batch ${b} | ${f[b].articles_per_s.toFixed(1)} | ${f[b].p50_ms.toFixed(1)} | ${f[b].p99_ms.toFixed(1)} | ${mib(f[b].peak_rss_bytes)} | ${f.accuracy.cosine_mean.toFixed(4)} |`);
-  for (const b of clientCounts) if (r.pytorch[b]) lines.push(`| PyTorch + mean pooling | - | batch ${b} | ${r.pytorch[b].articles_per_s.toFixed(1)} | ${r.pytorch[b].p50_ms.toFixed(1)} | ${r.pytorch[b].p99_ms.toFixed(1)} | ${mib(r.pytorch[b].peak_rss_bytes)} | ${r.pytorch.accuracy.cosine_mean.toFixed(4)} |`);
+  const lines = [
+    "| path | ONNX | clients / batch | articles/s | p50 ms | p99 ms | peak RSS MiB | cosine vs fp32 |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const [name, s] of Object.entries(r.server))
+    for (const c of clientCounts)
+      lines.push(
+        `| serve-engine | ${name} | ${c} clients | ${s[c].articles_per_s.toFixed(1)} | ${s[c].p50_ms.toFixed(1)} | ${s[c].p99_ms.toFixed(1)} | ${mib(s.worker_peak_rss_bytes)} (worker) | ${s.accuracy.cosine_mean.toFixed(4)} |`,
+      );
+  for (const [name, f] of Object.entries(r.floor))
+    for (const b of clientCounts)
+      lines.push(
+        `| floor (bare session) | ${name} | batch ${b} | ${f[b].articles_per_s.toFixed(1)} | ${f[b].p50_ms.toFixed(1)} | ${f[b].p99_ms.toFixed(1)} | ${mib(f[b].peak_rss_bytes)} | ${f.accuracy.cosine_mean.toFixed(4)} |`,
+      );
+  for (const b of clientCounts)
+    if (r.pytorch[b])
+      lines.push(
+        `| PyTorch + mean pooling | - | batch ${b} | ${r.pytorch[b].articles_per_s.toFixed(1)} | ${r.pytorch[b].p50_ms.toFixed(1)} | ${r.pytorch[b].p99_ms.toFixed(1)} | ${mib(r.pytorch[b].peak_rss_bytes)} | ${r.pytorch.accuracy.cosine_mean.toFixed(4)} |`,
+      );
   lines.push("", "ratios:", JSON.stringify(r.ratios, null, 2));
   return lines.join("\n");
 }

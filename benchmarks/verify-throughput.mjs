@@ -84,7 +84,10 @@ try {
     ratio: Number((verifyRate / shaRate).toFixed(2)),
     goal: ">= 0.8",
     ...(opensslRuns.length === 2
-      ? { openssl_mb_per_s: Math.round(totalMb / opensslRuns[1]), ratio_to_openssl: Number((verifyRate / (totalMb / opensslRuns[1])).toFixed(2)) }
+      ? {
+          openssl_mb_per_s: Math.round(totalMb / opensslRuns[1]),
+          ratio_to_openssl: Number((verifyRate / (totalMb / opensslRuns[1])).toFixed(2)),
+        }
       : {}),
   };
   console.log(`model-store verify (warm): ${summary.verify_mb_per_s} MB/s`);

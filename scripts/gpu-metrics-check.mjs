@@ -11,7 +11,11 @@ import { createNvmlSampler } from "../packages/gpu-metrics/dist/index.js";
 const MIB = 1024 * 1024;
 const sampler = createNvmlSampler();
 const samples = await sampler.sample();
-const smi = execFileSync("nvidia-smi", ["--query-gpu=index,uuid,memory.used,memory.total,utilization.gpu", "--format=csv,noheader,nounits"], { encoding: "utf8" })
+const smi = execFileSync(
+  "nvidia-smi",
+  ["--query-gpu=index,uuid,memory.used,memory.total,utilization.gpu", "--format=csv,noheader,nounits"],
+  { encoding: "utf8" },
+)
   .trim()
   .split("\n")
   .map((line) => line.split(",").map((f) => f.trim()));
@@ -25,8 +29,13 @@ for (const [index, uuid, used, total, util] of smi) {
   assert.ok(s, `no NVML sample for ${uuid}`);
   assert.equal(s.index, Number(index));
   assert.equal(Math.floor(s.memoryTotalBytes / MIB), Number(total), `memory.total of ${uuid}`);
-  assert.ok(Math.abs(s.memoryUsedBytes / MIB - Number(used)) <= 64, `memory.used of ${uuid}: ${s.memoryUsedBytes / MIB} MiB vs ${used} MiB`);
+  assert.ok(
+    Math.abs(s.memoryUsedBytes / MIB - Number(used)) <= 64,
+    `memory.used of ${uuid}: ${s.memoryUsedBytes / MIB} MiB vs ${used} MiB`,
+  );
   if (util === "[N/A]") assert.equal(s.utilizationPercent, null);
   else assert.ok(s.utilizationPercent !== null && Math.abs(s.utilizationPercent - Number(util)) <= 25, `utilization of ${uuid}`);
-  console.log(`ok - ${uuid}: total ${s.memoryTotalBytes} B = ${total} MiB, used ${(s.memoryUsedBytes / MIB).toFixed(1)} MiB vs ${used} MiB, utilization ${s.utilizationPercent}% vs ${util}%`);
+  console.log(
+    `ok - ${uuid}: total ${s.memoryTotalBytes} B = ${total} MiB, used ${(s.memoryUsedBytes / MIB).toFixed(1)} MiB vs ${used} MiB, utilization ${s.utilizationPercent}% vs ${util}%`,
+  );
 }

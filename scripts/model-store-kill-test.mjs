@@ -88,7 +88,10 @@ async function checkInvariants(root, violations, label) {
       staging += 1;
       continue;
     }
-    const report = await verifyVersion({ root, agent: AGENT, version: name }).catch((err) => ({ ok: false, problems: [{ message: err.message }] }));
+    const report = await verifyVersion({ root, agent: AGENT, version: name }).catch((err) => ({
+      ok: false,
+      problems: [{ message: err.message }],
+    }));
     if (!report.ok) violations.push(`${label}: ${name} is visible but not a complete version: ${report.problems[0]?.message}`);
   }
   return staging;
@@ -147,7 +150,8 @@ export async function runKillTest(options = {}) {
         if (sawStaging) outcomes.killed_while_staging += 1;
       } else {
         outcomes.completed_before_kill += 1;
-        if (result.code !== 0) violations.push(`${version}: publisher failed on its own (exit ${result.code}): ${result.stderr.trim().split("\n").pop()}`);
+        if (result.code !== 0)
+          violations.push(`${version}: publisher failed on its own (exit ${result.code}): ${result.stderr.trim().split("\n").pop()}`);
       }
       const names = await readdir(versionsDir);
       if (result.signal === "SIGKILL" && names.includes(version)) outcomes.finalized_despite_kill += 1;
@@ -160,7 +164,8 @@ export async function runKillTest(options = {}) {
     const next = await startPublish(root, "next-writer", source, env).exited;
     if (next.code !== 0) violations.push(`next writer failed: ${next.stderr}`);
     const leftAfter = (await listVersions({ root, agent: AGENT })).staging;
-    if (leftAfter.length > 0) violations.push(`next writer left staging behind: ${leftAfter.map((s) => `${s.name} (${s.reason})`).join(", ")}`);
+    if (leftAfter.length > 0)
+      violations.push(`next writer left staging behind: ${leftAfter.map((s) => `${s.name} (${s.reason})`).join(", ")}`);
     await checkInvariants(root, violations, "after next writer");
 
     // gc cleans too: leave one more dead writer's staging (bounded attempts) and collect it.
@@ -204,7 +209,11 @@ export async function runKillTest(options = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
-    options: { mb: { type: "string", default: "50" }, kills: { type: "string", default: "50" }, "keep-store": { type: "boolean", default: false } },
+    options: {
+      mb: { type: "string", default: "50" },
+      kills: { type: "string", default: "50" },
+      "keep-store": { type: "boolean", default: false },
+    },
   });
   const summary = await runKillTest({ mb: Number(values.mb), kills: Number(values.kills), keepStore: values["keep-store"] });
   console.log(JSON.stringify(summary, null, 2));

@@ -27,6 +27,7 @@ run_vitest() {
 
 "$pnpm_bin" exec tsc -b
 "$pnpm_bin" exec tsc -p tsconfig.test.json   # the tests themselves are type-checked too
+bash scripts/lint.sh                           # formatting and lint (scripts/lint.sh --fix rewrites)
 # The Python exporter's own tests (pytest prints its closing "N passed" line).
 "$python_bin" -m pytest python/tests -q -p no:cacheprovider
 run_vitest "node$(node -p 'process.versions.node.split(".")[0]')" env

@@ -4,8 +4,12 @@ import { buildAgentName, modelSlug } from "@trtforge/pipeline";
 describe("the store agent of a build", () => {
   it("names a classifier without --task-name after its model, never the shared trt-classification", () => {
     expect(buildAgentName(undefined, "sequence-classification", "unitary/toxic-bert")).toBe("trt-toxic-bert");
-    expect(buildAgentName(undefined, "sequence-classification", "cardiffnlp/twitter-roberta-base-sentiment-latest")).toBe("trt-twitter-roberta-base-sentiment-latest");
-    expect(buildAgentName(undefined, "sequence-classification", "unitary/toxic-bert")).not.toBe(buildAgentName(undefined, "sequence-classification", "org/other-classifier"));
+    expect(buildAgentName(undefined, "sequence-classification", "cardiffnlp/twitter-roberta-base-sentiment-latest")).toBe(
+      "trt-twitter-roberta-base-sentiment-latest",
+    );
+    expect(buildAgentName(undefined, "sequence-classification", "unitary/toxic-bert")).not.toBe(
+      buildAgentName(undefined, "sequence-classification", "org/other-classifier"),
+    );
   });
 
   it("uses --task-name when given, and trt-embeddings for feature extraction", () => {

@@ -53,7 +53,9 @@ describe("build-engine --build-markers → verify-engine", () => {
     await truncate(engine!.engine, 30);
     const truncated = runCli("verify-engine", [engine!.engine, "--json"]);
     expect(truncated.status).toBe(1);
-    expect((truncated.json().problems as { code: string }[]).map((p) => p.code)).toEqual(expect.arrayContaining(["ENGINE_TRUNCATED", "CHECKSUM_MISMATCH"]));
+    expect((truncated.json().problems as { code: string }[]).map((p) => p.code)).toEqual(
+      expect.arrayContaining(["ENGINE_TRUNCATED", "CHECKSUM_MISMATCH"]),
+    );
     const metadata = JSON.parse(await readFile(engine!.metadata, "utf8")) as Record<string, unknown>;
     await writeFile(engine!.metadata, JSON.stringify({ ...metadata, precision: "int8" }));
     const renamed = runCli("verify-engine", [engine!.engine]);
@@ -177,7 +179,10 @@ describe("build-engine --build-markers --store", () => {
       const engines = (await readdir(path)).filter((f) => f.endsWith(".engine"));
       expect(engines).toHaveLength(2);
       for (const engine of engines) {
-        expect(runCli("verify-engine", [join(root, agent, "current", engine), "--json"]).json()).toMatchObject({ ok: true, kind: "marker" });
+        expect(runCli("verify-engine", [join(root, agent, "current", engine), "--json"]).json()).toMatchObject({
+          ok: true,
+          kind: "marker",
+        });
       }
     }
   });

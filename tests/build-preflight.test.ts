@@ -21,35 +21,98 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 function build(name: string, flags: string[], env: NodeJS.ProcessEnv = {}) {
   const work = join(dir, `work-${name}`);
   const started = Date.now();
-  const run = runCli("build-engine", ["--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--work-dir", work, "--marker", "--json", ...flags], env);
+  const run = runCli(
+    "build-engine",
+    ["--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--work-dir", work, "--marker", "--json", ...flags],
+    env,
+  );
   return { ...run, work, ms: Date.now() - started };
 }
 
 describe("build-engine refuses bad input before export, leaving no work behind", () => {
   it.each<[string, () => Promise<string[]>, number, RegExp]>([
     ["a missing store root", async () => ["--store-root", join(dir, "absent")], 20, /does not exist[\s\S]*--store-root/],
-    ["a store root that is a file", async () => {
-      await writeFile(join(dir, "root-file"), "x");
-      return ["--store-root", join(dir, "root-file")];
-    }, 22, /is a file, not a folder[\s\S]*--store-root/],
+    [
+      "a store root that is a file",
+      async () => {
+        await writeFile(join(dir, "root-file"), "x");
+        return ["--store-root", join(dir, "root-file")];
+      },
+      22,
+      /is a file, not a folder[\s\S]*--store-root/,
+    ],
     ["--held-out 0", async () => ["--store-root", store, "--held-out", "0"], 11, /--held-out must be from 1/],
-    ["--calibration-samples 0", async () => ["--store-root", store, "--precision", "int8", "--calibration-samples", "0"], 11, /--calibration-samples must be from 1/],
-    ["--percentile that is not a number (the same code as --seed)", async () => ["--store-root", store, "--percentile", "high"], 11, /--percentile must be a number/],
-    ["a binary file as articles", async () => {
-      await writeFile(join(dir, "program"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0, 0xff]));
-      return ["--store-root", store, "--calibrate", join(dir, "program")];
-    }, 89, /no usable article.*binary file/],
-    ["a CSV that is only its header", async () => {
-      await writeFile(join(dir, "header.csv"), "label,title,description\n");
-      return ["--store-root", store, "--calibrate", join(dir, "header.csv")];
-    }, 89, /no usable article/],
-    ["fewer articles than --calibration-samples + --held-out", async () => ["--store-root", store, "--precision", "int8", "--calibrate", agNewsCsv(), "--calibration-samples", "7000", "--held-out", "700"], 89, /7600 usable article\(s\).*needs 7700/],
-    ["malformed rows with --strict-articles", async () => {
-      await writeFile(join(dir, "bad.jsonl"), `${Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `article ${i}` })).join("\n")}\nnot json\n`);
-      return ["--store-root", store, "--calibrate", join(dir, "bad.jsonl"), "--held-out", "5", "--strict-articles"];
-    }, 89, /1 malformed row\(s\).*bad\.jsonl:31/],
-    ["weak typing for TensorRT 11", async () => ["--store-root", store, "--typing", "weak", "--trt-version", "11.1.0"], 103, /TensorRT 11 removed weak typing/],
-    ["an optimum above the maximum", async () => ["--store-root", store, "--sequence-length", "64"], 11, /opt_seq_len 128 \(models\.yaml entry embeddings\) is above --sequence-length 64/],
+    [
+      "--calibration-samples 0",
+      async () => ["--store-root", store, "--precision", "int8", "--calibration-samples", "0"],
+      11,
+      /--calibration-samples must be from 1/,
+    ],
+    [
+      "--percentile that is not a number (the same code as --seed)",
+      async () => ["--store-root", store, "--percentile", "high"],
+      11,
+      /--percentile must be a number/,
+    ],
+    [
+      "a binary file as articles",
+      async () => {
+        await writeFile(join(dir, "program"), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0, 0xff]));
+        return ["--store-root", store, "--calibrate", join(dir, "program")];
+      },
+      89,
+      /no usable article.*binary file/,
+    ],
+    [
+      "a CSV that is only its header",
+      async () => {
+        await writeFile(join(dir, "header.csv"), "label,title,description\n");
+        return ["--store-root", store, "--calibrate", join(dir, "header.csv")];
+      },
+      89,
+      /no usable article/,
+    ],
+    [
+      "fewer articles than --calibration-samples + --held-out",
+      async () => [
+        "--store-root",
+        store,
+        "--precision",
+        "int8",
+        "--calibrate",
+        agNewsCsv(),
+        "--calibration-samples",
+        "7000",
+        "--held-out",
+        "700",
+      ],
+      89,
+      /7600 usable article\(s\).*needs 7700/,
+    ],
+    [
+      "malformed rows with --strict-articles",
+      async () => {
+        await writeFile(
+          join(dir, "bad.jsonl"),
+          `${Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `article ${i}` })).join("\n")}\nnot json\n`,
+        );
+        return ["--store-root", store, "--calibrate", join(dir, "bad.jsonl"), "--held-out", "5", "--strict-articles"];
+      },
+      89,
+      /1 malformed row\(s\).*bad\.jsonl:31/,
+    ],
+    [
+      "weak typing for TensorRT 11",
+      async () => ["--store-root", store, "--typing", "weak", "--trt-version", "11.1.0"],
+      103,
+      /TensorRT 11 removed weak typing/,
+    ],
+    [
+      "an optimum above the maximum",
+      async () => ["--store-root", store, "--sequence-length", "64"],
+      11,
+      /opt_seq_len 128 \(models\.yaml entry embeddings\) is above --sequence-length 64/,
+    ],
   ])("%s", async (name, flags, exitCode, message) => {
     const run = build(name.replace(/\W+/g, "-"), await flags());
     expect(run.status, run.stderr).toBe(exitCode);
@@ -66,7 +129,20 @@ describe("build-engine refuses bad input before export, leaving no work behind",
   });
 
   it("refuses a damaged ModelStore model naming the first bad file, before any stage", async () => {
-    const imported = runCli("model-store", ["import-hf", "--agent", "memory", "--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf", "--root", store, "--json"]);
+    const imported = runCli("model-store", [
+      "import-hf",
+      "--agent",
+      "memory",
+      "--model",
+      MINILM,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--revision",
+      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+      "--root",
+      store,
+      "--json",
+    ]);
     expect(imported.status, imported.stderr).toBe(0);
     const versionPath = String(imported.json().path);
     const files = await readdir(versionPath, { recursive: true });

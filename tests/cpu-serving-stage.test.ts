@@ -76,7 +76,16 @@ describe("cpuServingStage on all-MiniLM-L6-v2 and held-out AG News articles", ()
   }, 120_000);
 
   it("fails a classifier whose labels disagree with fp32 too often", () => {
-    const figure = { reference: "fp32-onnx", candidate: "cpu", output: "logits", samples: 100, max_abs_diff: 0.1, cosine_mean: 0.999, cosine_min: 0.99, label_agreement: 0.9 };
+    const figure = {
+      reference: "fp32-onnx",
+      candidate: "cpu",
+      output: "logits",
+      samples: 100,
+      max_abs_diff: 0.1,
+      cosine_mean: 0.999,
+      cosine_min: 0.99,
+      label_agreement: 0.9,
+    };
     expect(() => assertCpuServingAccuracy([figure], 0.99, 0.98, "dynamic-int8")).toThrow(/labels agree 90\.0%/);
     expect(() => assertCpuServingAccuracy([{ ...figure, label_agreement: 0.99 }], 0.99, 0.98, "dynamic-int8")).not.toThrow();
   });

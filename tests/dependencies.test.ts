@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "./cli-helpers.js";
-import { dependencyProblems, importsOf, readManifest, workspacePackageDirs, type ImportSite, type Manifest } from "./support/package-imports.js";
+import {
+  dependencyProblems,
+  importsOf,
+  readManifest,
+  workspacePackageDirs,
+  type ImportSite,
+  type Manifest,
+} from "./support/package-imports.js";
 
 /*
  * How the root package.json counts. Its devDependencies list every workspace package, so that the
@@ -30,7 +37,9 @@ const ROOT_TOOLS: Record<string, string> = {
 
 /** The root package's own files: the repository-wide suites, benchmarks and scripts. */
 function rootSites(): ImportSite[] {
-  return ["tests", "benchmarks", "scripts"].flatMap((folder) => importsOf(join(ROOT, folder)).map((s) => ({ ...s, file: join(folder, s.file), scope: "dev" as const })));
+  return ["tests", "benchmarks", "scripts"].flatMap((folder) =>
+    importsOf(join(ROOT, folder)).map((s) => ({ ...s, file: join(folder, s.file), scope: "dev" as const })),
+  );
 }
 
 describe("declared dependencies", () => {
@@ -49,13 +58,19 @@ describe("declared dependencies", () => {
 
   // tsc -b builds a package after the packages its tsconfig references; a workspace dependency
   // missing there builds against a stale or absent dist/.
-  it.each(dirs.map((dir) => [dir.slice(ROOT.length + 1), dir]))("%s references in tsconfig.json exactly its workspace dependencies", (_name, dir) => {
-    const manifest = readManifest(dir);
-    const tsconfig = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as { references?: { path: string }[] };
-    const referenced = (tsconfig.references ?? []).map((r) => readManifest(resolve(dir, r.path)).name).sort();
-    const workspaceDeps = Object.entries(manifest.dependencies ?? {}).filter(([, v]) => v.startsWith("workspace:")).map(([name]) => name).sort();
-    expect(referenced).toEqual(workspaceDeps);
-  });
+  it.each(dirs.map((dir) => [dir.slice(ROOT.length + 1), dir]))(
+    "%s references in tsconfig.json exactly its workspace dependencies",
+    (_name, dir) => {
+      const manifest = readManifest(dir);
+      const tsconfig = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as { references?: { path: string }[] };
+      const referenced = (tsconfig.references ?? []).map((r) => readManifest(resolve(dir, r.path)).name).sort();
+      const workspaceDeps = Object.entries(manifest.dependencies ?? {})
+        .filter(([, v]) => v.startsWith("workspace:"))
+        .map(([name]) => name)
+        .sort();
+      expect(referenced).toEqual(workspaceDeps);
+    },
+  );
 
   it("root tests, benchmarks and scripts import only what the root declares, and the root declares nothing unused", () => {
     const problems = dependencyProblems(rootManifest, rootSites(), { sharedTestTools: new Set() }).filter((p) => {
@@ -89,13 +104,20 @@ describe("the dependency comparison", () => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   };
-  write("src/index.ts", `import { z } from "zod";\nimport type { X } from "@trtforge/core";\nexport const lazy = () => import("execa");\nexport * from "./local.js";\nimport { readFileSync } from "node:fs";\n`);
+  write(
+    "src/index.ts",
+    `import { z } from "zod";\nimport type { X } from "@trtforge/core";\nexport const lazy = () => import("execa");\nexport * from "./local.js";\nimport { readFileSync } from "node:fs";\n`,
+  );
   write("src/version.ts", `const require = createRequire(import.meta.url);\nrequire.resolve("onnxruntime-node/package.json");\n`);
   write("test/a.test.ts", `import { it } from "vitest";\nimport fc from "fast-check";\nimport { x } from "@trtforge/articles";\n`);
   write("dist/index.js", `import "should-not-count";\n`);
 
   it("reports undeclared imports (src, dynamic, type-only, require.resolve, test) and unused declarations", () => {
-    const manifest: Manifest = { name: "@trtforge/made-up", dependencies: { zod: "4.6.7", semver: "7.8.6" }, devDependencies: { execa: "9.6.1", "@types/semver": "7.7.1" } };
+    const manifest: Manifest = {
+      name: "@trtforge/made-up",
+      dependencies: { zod: "4.6.7", semver: "7.8.6" },
+      devDependencies: { execa: "9.6.1", "@types/semver": "7.7.1" },
+    };
     const problems = dependencyProblems(manifest, importsOf(dir), { sharedTestTools: new Set(["vitest"]) });
     expect(problems.sort()).toEqual(
       [

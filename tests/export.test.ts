@@ -21,7 +21,16 @@ async function siblings(): Promise<string[]> {
 describe("build-engine export (real PyTorch, real ONNX Runtime)", () => {
   it("exports MiniLM to a validated ONNX with named dynamic inputs, both outputs and the figures", async () => {
     const out = join(dir, "minilm");
-    const run = runCli("build-engine", ["export", "--model", MINILM, "--out", out, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--json"]);
+    const run = runCli("build-engine", [
+      "export",
+      "--model",
+      MINILM,
+      "--out",
+      out,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--json",
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const result = run.json() as {
       inputs: string[];
@@ -36,7 +45,11 @@ describe("build-engine export (real PyTorch, real ONNX Runtime)", () => {
       expect(o.max_abs_diff).toBeLessThan(1e-4);
       expect(o.cosine_min).toBeGreaterThan(0.99999);
     }
-    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as { inputs: { name: string; shape: unknown[] }[]; opset: number; model_id: string };
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as {
+      inputs: { name: string; shape: unknown[] }[];
+      opset: number;
+      model_id: string;
+    };
     expect(report.opset).toBe(17);
     expect(report.model_id).toBe("sentence-transformers/all-MiniLM-L6-v2");
     expect(report.inputs[0]!.shape).toEqual(["batch", "sequence"]);
@@ -59,7 +72,10 @@ BertForSequenceClassification(cfg).save_pretrained(sys.argv[1])
 for f in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]:
     shutil.copy(f"${MINILM}/{f}", sys.argv[1])
 `;
-    const made = (await import("node:child_process")).spawnSync(python, ["-c", script, model], { encoding: "utf8", env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+    const made = (await import("node:child_process")).spawnSync(python, ["-c", script, model], {
+      encoding: "utf8",
+      env: { ...process.env, HF_HUB_OFFLINE: "1" },
+    });
     expect(made.status, made.stderr).toBe(0);
     const out = join(dir, "classifier-onnx");
     const run = runCli("build-engine", ["export", "--model", model, "--out", out, "--max-samples", "16", "--json"]);
@@ -99,12 +115,18 @@ describe("build-engine export: bad input gets a code and leaves nothing", () => 
   }, 120_000);
 
   it("a missing Python and a Python with the wrong versions", async () => {
-    const missing = runCli("build-engine", ["export", "--model", MINILM, "--out", join(dir, "x4")], { TRTFORGE_PYTHON: join(dir, "no-such-python") });
+    const missing = runCli("build-engine", ["export", "--model", MINILM, "--out", join(dir, "x4")], {
+      TRTFORGE_PYTHON: join(dir, "no-such-python"),
+    });
     expect(missing.status).toBe(52);
     expect(missing.stderr).toMatch(/no interpreter at/);
     // A stand-in interpreter that reports torch 2.12.1 where 2.13.0 is pinned.
     const fake = join(dir, "fake-python");
-    const versions = { python: "3.11.7", packages: { torch: "2.12.1", transformers: "5.23.0", onnx: "1.23.2", onnxruntime: "1.30.0", onnxscript: "0.7.2" }, onnxruntime_gpu: false };
+    const versions = {
+      python: "3.11.7",
+      packages: { torch: "2.12.1", transformers: "5.23.0", onnx: "1.23.2", onnxruntime: "1.30.0", onnxscript: "0.7.2" },
+      onnxruntime_gpu: false,
+    };
     await writeFile(fake, `#!/bin/sh\necho '${JSON.stringify(versions)}'\n`);
     await chmod(fake, 0o755);
     const wrong = runCli("build-engine", ["export", "--model", MINILM, "--out", join(dir, "x5")], { TRTFORGE_PYTHON: fake });

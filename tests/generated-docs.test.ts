@@ -18,6 +18,20 @@ describe("documents generated from code", () => {
 
   it("publish the metadata schema with the plan's fields required", async () => {
     const schema = JSON.parse(await readFile(join(root, "docs/schemas/engine-metadata.v1.schema.json"), "utf8")) as { required: string[] };
-    expect(schema.required).toEqual(expect.arrayContaining(["model_name", "hf_revision", "trt_version", "precision", "build_options", "max_batch_size", "seq_len", "checksum", "created_at", "kind", "schema_version"]));
+    expect(schema.required).toEqual(
+      expect.arrayContaining([
+        "model_name",
+        "hf_revision",
+        "trt_version",
+        "precision",
+        "build_options",
+        "max_batch_size",
+        "seq_len",
+        "checksum",
+        "created_at",
+        "kind",
+        "schema_version",
+      ]),
+    );
   });
 });

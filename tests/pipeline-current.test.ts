@@ -21,7 +21,20 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-current-"));
   modelStore = join(dir, "models");
   work = join(dir, "work");
-  const run = runCli("model-store", ["import-hf", "--agent", "memory", "--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf", "--root", modelStore, "--json"]);
+  const run = runCli("model-store", [
+    "import-hf",
+    "--agent",
+    "memory",
+    "--model",
+    MINILM,
+    "--model-id",
+    "sentence-transformers/all-MiniLM-L6-v2",
+    "--revision",
+    "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+    "--root",
+    modelStore,
+    "--json",
+  ]);
   if (run.status !== 0) throw new Error(run.stderr);
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -117,7 +130,12 @@ describe("current is the version the operator chose to serve", () => {
     const versions = (list.json() as { versions: { isCurrent: boolean; build: unknown; createdAt: string }[] }).versions;
     expect(versions).toHaveLength(2);
     for (const v of versions) {
-      expect(v.build).toEqual({ kind: "engine", precision: "fp32", trtVersion: "10.16.0.72", shapes: { min: [1, 1], opt: [8, 64], max: [16, 128] } });
+      expect(v.build).toEqual({
+        kind: "engine",
+        precision: "fp32",
+        trtVersion: "10.16.0.72",
+        shapes: { min: [1, 1], opt: [8, 64], max: [16, 128] },
+      });
     }
     expect(versions.filter((v) => v.isCurrent)).toHaveLength(1);
     const text = runCli("model-store", ["list", "--agent", AGENT, "--root", store]);
@@ -146,7 +164,10 @@ describe("current is the version the operator chose to serve", () => {
     // Separate work dirs (copies holding the stages done above), so the runs meet only at publishing.
     await cp(work, join(dir, "work-1"), { recursive: true });
     await cp(work, join(dir, "work-2"), { recursive: true });
-    const [one, two] = await Promise.all([build(store, 1, { workRoot: join(dir, "work-1") }), build(store, 1, { workRoot: join(dir, "work-2") })]);
+    const [one, two] = await Promise.all([
+      build(store, 1, { workRoot: join(dir, "work-1") }),
+      build(store, 1, { workRoot: join(dir, "work-2") }),
+    ]);
     expect(one.version).toBe(two.version);
     expect([one.reused, two.reused].sort()).toEqual([false, true]);
     expect([one.current.change, two.current.change].sort()).toEqual(["first", "unchanged"]);

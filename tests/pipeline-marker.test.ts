@@ -11,7 +11,9 @@ import { agNewsCsv } from "./support/ag-news.js";
 
 const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const AG_NEWS = agNewsCsv();
-const ONNXRUNTIME_NODE_PIN = (JSON.parse(readFileSync(join(ROOT, "packages/calibration/package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["onnxruntime-node"];
+const ONNXRUNTIME_NODE_PIN = (
+  JSON.parse(readFileSync(join(ROOT, "packages/calibration/package.json"), "utf8")) as { dependencies: Record<string, string> }
+).dependencies["onnxruntime-node"];
 
 let dir: string;
 let store: string;
@@ -24,23 +26,46 @@ beforeAll(async () => {
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
 const buildArgs = () => [
-  "--model", "store:memory",
-  "--store-root", store,
-  "--work-dir", work,
-  "--precision", "int8",
-  "--calibrate", AG_NEWS,
-  "--calibration-samples", "64",
-  "--held-out", "64",
-  "--calibration-batch", "16",
-  "--max-batch", "16",
-  "--sequence-length", "128",
+  "--model",
+  "store:memory",
+  "--store-root",
+  store,
+  "--work-dir",
+  work,
+  "--precision",
+  "int8",
+  "--calibrate",
+  AG_NEWS,
+  "--calibration-samples",
+  "64",
+  "--held-out",
+  "64",
+  "--calibration-batch",
+  "16",
+  "--max-batch",
+  "16",
+  "--sequence-length",
+  "128",
   "--marker",
   "--json",
 ];
 
 describe("build-engine --model store:... --precision int8 --calibrate ... --marker (every stage real but TensorRT)", () => {
   it("imports MiniLM into the ModelStore", () => {
-    const run = runCli("model-store", ["import-hf", "--agent", "memory", "--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf", "--root", store, "--json"]);
+    const run = runCli("model-store", [
+      "import-hf",
+      "--agent",
+      "memory",
+      "--model",
+      MINILM,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--revision",
+      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+      "--root",
+      store,
+      "--json",
+    ]);
     expect(run.status, run.stderr).toBe(0);
   });
 
@@ -63,7 +88,14 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
       .map((line) => JSON.parse(line) as { level: number; msg: string })
       .filter((entry) => entry.level >= 40);
     expect(warnings.map((w) => w.msg)).toEqual([]);
-    const result = run.json() as { kind: string; reused: boolean; agent: string; versionPath: string; engineName: string; stages: { export: { reused: boolean } } };
+    const result = run.json() as {
+      kind: string;
+      reused: boolean;
+      agent: string;
+      versionPath: string;
+      engineName: string;
+      stages: { export: { reused: boolean } };
+    };
     expect(result).toMatchObject({ kind: "marker", reused: false, agent: "trt-embeddings" });
     // The stages done by the stopped run above are reused.
     expect(result.stages.export.reused).toBe(true);
@@ -87,19 +119,38 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
       ].sort(),
     );
     // What serving needs beside the engine: the tokenizer files and config.json, as from_pretrained() reads them.
-    expect((await readdir(join(result.versionPath, "tokenizer"))).sort()).toEqual(["config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]);
+    expect((await readdir(join(result.versionPath, "tokenizer"))).sort()).toEqual([
+      "config.json",
+      "special_tokens_map.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+      "vocab.txt",
+    ]);
     expect(result.engineName).toBe("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.16.0-int8.engine");
     const cache = await readFile(join(result.versionPath, "calibration.cache"), "utf8");
     expect(cache.split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
     expect(cache.split("\n")[1]).toMatch(/^.+: [0-9a-f]{8}$/);
     // Strong typing (the default) needs scales at the Q/DQ sites only; a 1/31 sample of each is histogrammed.
-    const calibration = JSON.parse(await readFile(join(result.versionPath, "calibration.json"), "utf8")) as { tensor_scope: string; sample_stride: number; scales: Record<string, number> };
+    const calibration = JSON.parse(await readFile(join(result.versionPath, "calibration.json"), "utf8")) as {
+      tensor_scope: string;
+      sample_stride: number;
+      scales: Record<string, number>;
+    };
     expect(calibration).toMatchObject({ tensor_scope: "quantization-sites", sample_stride: 31 });
     expect(Object.keys(calibration.scales)).toHaveLength(48);
 
     const verify = runCli("verify-engine", [join(result.versionPath, result.engineName), "--json"]);
     expect(verify.status, verify.stdout).toBe(0);
-    const report = verify.json() as { ok: boolean; kind: string; metadata: { onnx_sha256: string; calibration: { sample_count: number; cache_sha256: string }; accuracy: { output: string; samples: number; shape?: { name: string; batch: number; seq_len: number } }[]; inputs: { name: string; min_shape: number[]; opt_shape: number[]; max_shape: number[] }[] } };
+    const report = verify.json() as {
+      ok: boolean;
+      kind: string;
+      metadata: {
+        onnx_sha256: string;
+        calibration: { sample_count: number; cache_sha256: string };
+        accuracy: { output: string; samples: number; shape?: { name: string; batch: number; seq_len: number } }[];
+        inputs: { name: string; min_shape: number[]; opt_shape: number[]; max_shape: number[] }[];
+      };
+    };
     expect(report).toMatchObject({ ok: true, kind: "marker" });
     expect(report.metadata.calibration.sample_count).toBe(64);
     const heldOut = report.metadata.accuracy.filter((a) => a.shape === undefined);
@@ -107,35 +158,69 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     expect(heldOut[0]!.samples).toBe(64);
     // Every shape the metadata declares was run, in the accuracy stage and in the export's validation.
     const declared = report.metadata.inputs[0]!;
-    const profile = [["min", declared.min_shape], ["opt", declared.opt_shape], ["max", declared.max_shape]] as const;
-    expect(profile.map(([, s]) => s)).toEqual([[1, 1], [8, 128], [16, 128]]);
+    const profile = [
+      ["min", declared.min_shape],
+      ["opt", declared.opt_shape],
+      ["max", declared.max_shape],
+    ] as const;
+    expect(profile.map(([, s]) => s)).toEqual([
+      [1, 1],
+      [8, 128],
+      [16, 128],
+    ]);
     for (const [name, [batch, seqLen]] of profile) {
       const runs = report.metadata.accuracy.filter((a) => a.shape?.name === name);
       expect(runs.map((a) => a.output).sort()).toEqual(["last_hidden_state", "sentence_embedding"]);
       expect(runs[0]!.shape).toEqual({ name, batch, seq_len: seqLen });
       expect(runs[0]!.samples).toBe(batch);
     }
-    const validation = JSON.parse(await readFile(join(result.versionPath, "validation.json"), "utf8")) as { passed: boolean; shapes: { name: string; batch: number; seq_len: number; passed: boolean; outputs: { samples: number }[] }[] };
+    const validation = JSON.parse(await readFile(join(result.versionPath, "validation.json"), "utf8")) as {
+      passed: boolean;
+      shapes: { name: string; batch: number; seq_len: number; passed: boolean; outputs: { samples: number }[] }[];
+    };
     expect(validation.passed).toBe(true);
-    expect(validation.shapes.map((s) => [s.name, [s.batch, s.seq_len], s.passed, s.outputs[0]!.samples])).toEqual(profile.map(([name, shape]) => [name, shape, true, shape[0]]));
+    expect(validation.shapes.map((s) => [s.name, [s.batch, s.seq_len], s.passed, s.outputs[0]!.samples])).toEqual(
+      profile.map(([name, shape]) => [name, shape, true, shape[0]]),
+    );
     const accuracyFile = JSON.parse(await readFile(join(result.versionPath, "accuracy.json"), "utf8")) as unknown[];
     expect(accuracyFile).toEqual(report.metadata.accuracy);
     expect(runCli("verify-engine", [join(result.versionPath, result.engineName), "--require-real"]).status).toBe(1);
     expect(runCli("model-store", ["verify", "--agent", "trt-embeddings", "--root", store]).status).toBe(0);
     // The CPU-serving form (int8 dynamic, fused) is published with its record, gated on the sentence embedding.
-    const cpu = JSON.parse(await readFile(join(result.versionPath, "cpu-serving.json"), "utf8")) as { file: string; quantization: string; sha256: string; gate: { outputs: string[] }; accuracy: { output: string; cosine_mean: number; samples: number }[] };
+    const cpu = JSON.parse(await readFile(join(result.versionPath, "cpu-serving.json"), "utf8")) as {
+      file: string;
+      quantization: string;
+      sha256: string;
+      gate: { outputs: string[] };
+      accuracy: { output: string; cosine_mean: number; samples: number }[];
+    };
     expect(cpu).toMatchObject({ file: "model.cpu.onnx", quantization: "dynamic-int8", gate: { outputs: ["sentence_embedding"] } });
     expect(cpu.accuracy.find((a) => a.output === "sentence_embedding")!.cosine_mean).toBeGreaterThanOrEqual(0.99);
     expect(cpu.accuracy[0]!.samples).toBe(64);
 
-    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as { model: { store_ref: string; revision: string }; onnx: { built_from: string }; toolchain: { python: Record<string, string>; onnxruntime_node: string | null } };
+    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as {
+      model: { store_ref: string; revision: string };
+      onnx: { built_from: string };
+      toolchain: { python: Record<string, string>; onnxruntime_node: string | null };
+    };
     expect(provenance.model.store_ref).toMatch(/^store:memory@/);
     expect(provenance.onnx.built_from).toBe("model.qdq.onnx");
     expect(provenance.toolchain.python.torch).toMatch(/^2\.13\.0/);
     // Where each value came from: the flags above, the build matrix entry of MiniLM, or the defaults.
-    const record = provenance as unknown as { request: { matrix_entry: string; sources: Record<string, string> }; articles: { usable: number; bad_rows: { count: number } } };
+    const record = provenance as unknown as {
+      request: { matrix_entry: string; sources: Record<string, string> };
+      articles: { usable: number; bad_rows: { count: number } };
+    };
     expect(record.request.matrix_entry).toBe("embeddings");
-    expect(record.request.sources).toMatchObject({ maxBatch: "flag", sequenceLength: "flag", optSequenceLength: "models.yaml entry embeddings", optBatch: "default", seed: "default", trtVersion: "models.yaml entry embeddings", taskName: "models.yaml entry embeddings" });
+    expect(record.request.sources).toMatchObject({
+      maxBatch: "flag",
+      sequenceLength: "flag",
+      optSequenceLength: "models.yaml entry embeddings",
+      optBatch: "default",
+      seed: "default",
+      trtVersion: "models.yaml entry embeddings",
+      taskName: "models.yaml entry embeddings",
+    });
     expect(record.articles).toMatchObject({ usable: 7600, bad_rows: { count: 0 } });
     expect(provenance.toolchain.onnxruntime_node).toBe(ONNXRUNTIME_NODE_PIN);
   }, 600_000);
@@ -207,9 +292,22 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     expect(request.profiles![0]).toEqual({ input: "input_ids", min: [1, 1], opt: [8, 128], max: [16, 128] });
     expect(result.engineName).toMatch(/-trt-10\.16\.0\.72-int8\.engine$/);
     const engine = join(result.versionPath, result.engineName);
-    const verify = runCli("verify-engine", [engine, "--require-real", "--runtime-trt-version", "10.16.0.72", "--runtime-compute-capability", "8.6", "--json"]);
+    const verify = runCli("verify-engine", [
+      engine,
+      "--require-real",
+      "--runtime-trt-version",
+      "10.16.0.72",
+      "--runtime-compute-capability",
+      "8.6",
+      "--json",
+    ]);
     expect(verify.status, verify.stdout).toBe(0);
-    expect(verify.json()).toMatchObject({ ok: true, kind: "engine", plan_header: { version: "10.16.0.72" }, metadata: { gpu: { name: "trtforge fake GPU", compute_capability: "8.6" } } });
+    expect(verify.json()).toMatchObject({
+      ok: true,
+      kind: "engine",
+      plan_header: { version: "10.16.0.72" },
+      metadata: { gpu: { name: "trtforge fake GPU", compute_capability: "8.6" } },
+    });
     expect(runCli("verify-engine", [engine, "--runtime-compute-capability", "9.0"]).status).toBe(1);
     expect(await readdir(join(store, "trt-timing-cache", "versions"))).toHaveLength(1);
     // A second identical build is found in the store and not redone.
@@ -240,13 +338,24 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
 
   it("fails when no layer of the built engine runs in the asked precision", async () => {
     const addon = createFakeAddon({ trtMajor: 11, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
-    await expect(pipeline(addon)).rejects.toMatchObject({ code: "PRECISION_NOT_APPLIED", message: expect.stringContaining("no layer of the built engine runs in int8") });
+    await expect(pipeline(addon)).rejects.toMatchObject({
+      code: "PRECISION_NOT_APPLIED",
+      message: expect.stringContaining("no layer of the built engine runs in int8"),
+    });
     // A TensorRT 11 host calibrates for its own version (its own precision stage): minutes on a busy machine.
   }, 600_000);
 
   it("turns parser errors into TRT_PARSE_FAILED naming node and operator", async () => {
-    const addon = createFakeAddon({ trtMajor: 10, parseErrors: [{ node: 7, nodeName: "/encoder/Attention", operator: "Attention", message: "unsupported", errorCode: "UNSUPPORTED_NODE" }] });
-    await expect(pipeline(addon, { optLevel: 1 })).rejects.toMatchObject({ code: "TRT_PARSE_FAILED", message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/) });
+    const addon = createFakeAddon({
+      trtMajor: 10,
+      parseErrors: [
+        { node: 7, nodeName: "/encoder/Attention", operator: "Attention", message: "unsupported", errorCode: "UNSUPPORTED_NODE" },
+      ],
+    });
+    await expect(pipeline(addon, { optLevel: 1 })).rejects.toMatchObject({
+      code: "TRT_PARSE_FAILED",
+      message: expect.stringMatching(/\/encoder\/Attention \(Attention\)/),
+    });
   }, 300_000);
 
   it("refuses weak typing on a TensorRT 11 runtime", async () => {
@@ -257,7 +366,11 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
   it("cancels a running build through the signal", async () => {
     const addon = createFakeAddon({ trtMajor: 10, stepDelayMs: 200 });
     const controller = new AbortController();
-    const run = pipeline(addon, { optLevel: 5, signal: controller.signal, onProgress: (stage) => stage === "Timing layers" && controller.abort() });
+    const run = pipeline(addon, {
+      optLevel: 5,
+      signal: controller.signal,
+      onProgress: (stage) => stage === "Timing layers" && controller.abort(),
+    });
     await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
   }, 300_000);
 });

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./cli-helpers.js";
 
 const serve = (args: string[]) =>
-  spawnSync(process.execPath, [join(ROOT, "packages/cli/bin/serve-engine.js"), ...args], { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn", MODEL_STORE_ROOT: "" }, timeout: 60_000 });
+  spawnSync(process.execPath, [join(ROOT, "packages/cli/bin/serve-engine.js"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LOG_LEVEL: "warn", MODEL_STORE_ROOT: "" },
+    timeout: 60_000,
+  });
 
 let store: string;
 beforeAll(async () => {
@@ -18,7 +22,19 @@ describe("serve-engine command line", () => {
   it("--help lists every option", () => {
     const run = serve(["--help"]);
     expect(run.status).toBe(0);
-    for (const flag of ["--store-root", "--model", "--device-map", "--host", "--http-port", "--metrics-port", "--cpu-workers", "--max-queue", "--max-queue-delay-ms", "--require-tensorrt", "--json"]) {
+    for (const flag of [
+      "--store-root",
+      "--model",
+      "--device-map",
+      "--host",
+      "--http-port",
+      "--metrics-port",
+      "--cpu-workers",
+      "--max-queue",
+      "--max-queue-delay-ms",
+      "--require-tensorrt",
+      "--json",
+    ]) {
       expect(run.stdout).toContain(flag);
     }
   });

@@ -39,20 +39,34 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
 
   it("works with the real tritonclient: health, metadata, binary and JSON text, requested outputs, errors; embeddings equal onnxruntime on model.onnx", async () => {
     const python = join(ROOT, ".venv/bin/python");
-    const { stdout } = await run(python, [
-      join(ROOT, "tests/serve/tritonclient_check.py"),
-      "--url", server.url.replace(/^http:\/\//, ""),
-      "--model", AGENT,
-      "--version-dir", published.versionPath,
-      "--articles", agNewsCsv(),
-    ], { timeout: 120_000 });
+    const { stdout } = await run(
+      python,
+      [
+        join(ROOT, "tests/serve/tritonclient_check.py"),
+        "--url",
+        server.url.replace(/^http:\/\//, ""),
+        "--model",
+        AGENT,
+        "--version-dir",
+        published.versionPath,
+        "--articles",
+        agNewsCsv(),
+      ],
+      { timeout: 120_000 },
+    );
     // The checker's summary, read field by field below.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const summary = JSON.parse(stdout) as Record<string, any>;
     expect(summary.articles).toBe(8);
     expect(summary.binary.cosine_min).toBeGreaterThanOrEqual(0.9999);
     expect(summary.json.max_abs_diff).toBeLessThanOrEqual(1e-4);
-    expect(summary.evidence).toMatchObject({ agent: AGENT, version: published.version, backend: "onnxruntime", fallback_reason: "ENGINE_IS_MARKER", model_id: "sentence-transformers/all-MiniLM-L6-v2" });
+    expect(summary.evidence).toMatchObject({
+      agent: AGENT,
+      version: published.version,
+      backend: "onnxruntime",
+      fallback_reason: "ENGINE_IS_MARKER",
+      model_id: "sentence-transformers/all-MiniLM-L6-v2",
+    });
     expect(summary.errors.too_long.status).toBe("400");
     expect(summary.errors.unknown_model.status).toBe("404");
     expect(summary.errors.unknown_version.status).toBe("404");
@@ -72,26 +86,47 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
       const response = await fetch(`${server.url}${path}`, { method: "POST", body, headers });
       return { status: response.status, error: ((await response.json()) as { error: string }).error };
     };
-    const text = (data: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [data.length], data }], ...extra });
+    const text = (data: unknown[], extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [data.length], data }], ...extra });
     expect(await post("{not json")).toMatchObject({ status: 400, error: expect.stringMatching(/not valid JSON/) });
-    expect(await post(JSON.stringify({ inputs: [{ name: "text", datatype: "FP32", shape: [1], data: [1] }] }))).toMatchObject({ status: 400 });
-    expect(await post(JSON.stringify({ inputs: [{ name: "input_ids", datatype: "INT64", shape: [2], data: [1, 2] }] }))).toMatchObject({ status: 400, error: expect.stringMatching(/shape \[rows, tokens\]/) });
+    expect(await post(JSON.stringify({ inputs: [{ name: "text", datatype: "FP32", shape: [1], data: [1] }] }))).toMatchObject({
+      status: 400,
+    });
+    expect(await post(JSON.stringify({ inputs: [{ name: "input_ids", datatype: "INT64", shape: [2], data: [1, 2] }] }))).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/shape \[rows, tokens\]/),
+    });
     expect(await post(text([]))).toMatchObject({ status: 400, error: expect.stringMatching(/empty batch/) });
     expect(await post(text(texts.slice(0, 17)))).toMatchObject({ status: 400, error: expect.stringMatching(/17 rows .* at most 16/) });
-    expect(await post(text(["word ".repeat(300)]))).toMatchObject({ status: 400, error: expect.stringMatching(/maximum sequence length 128.*truncate/) });
-    expect(await post(text(["a"], { input: [] }))).toMatchObject({ status: 400, error: expect.stringMatching(/unknown field\(s\) "input"/) });
-    const header = Buffer.from(JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], parameters: { binary_data_size: 50 } }] }));
+    expect(await post(text(["word ".repeat(300)]))).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/maximum sequence length 128.*truncate/),
+    });
+    expect(await post(text(["a"], { input: [] }))).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/unknown field\(s\) "input"/),
+    });
+    const header = Buffer.from(
+      JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], parameters: { binary_data_size: 50 } }] }),
+    );
     const binary = Buffer.from([5, 0, 0, 0, 104, 101, 108, 108, 111]);
-    expect(await post(Buffer.concat([header, binary]), { "inference-header-content-length": String(header.length) })).toMatchObject({ status: 400, error: expect.stringMatching(/binary_data_size 50 reaches past the end/) });
+    expect(await post(Buffer.concat([header, binary]), { "inference-header-content-length": String(header.length) })).toMatchObject({
+      status: 400,
+      error: expect.stringMatching(/binary_data_size 50 reaches past the end/),
+    });
     expect(await post(text(["a"]), {}, `/v2/models/${AGENT}/versions/nope/infer`)).toMatchObject({ status: 404 });
     expect(await post(text(["a"]), {}, "/v2/models/nope/infer")).toMatchObject({ status: 404 });
 
     const started = Date.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${server.url}/v2/models/${AGENT}/infer`, { method: "POST", headers: { "content-length": 100 * 1024 * 1024 } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        `${server.url}/v2/models/${AGENT}/infer`,
+        { method: "POST", headers: { "content-length": 100 * 1024 * 1024 } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", (err: NodeJS.ErrnoException) => (err.code === "EPIPE" || err.code === "ECONNRESET" ? undefined : reject(err)));
       req.end(Buffer.alloc(100 * 1024 * 1024));
     });
@@ -101,7 +136,9 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
     const metrics = await (await fetch(server.metricsUrl)).text();
     expect(metrics).toMatch(/trtforge_inference_request_failure_total\{model="trt-embeddings",reason="bad_request"\} [1-9]/);
     expect(metrics).toMatch(/trtforge_inference_request_failure_total\{model="trt-embeddings",reason="payload_too_large"\} 1/);
-    expect(metrics).toMatch(/trtforge_model_info\{model="trt-embeddings",version="[^"]+",backend="onnxruntime",precision="fp32",fallback_reason="ENGINE_IS_MARKER"\} 1/);
+    expect(metrics).toMatch(
+      /trtforge_model_info\{model="trt-embeddings",version="[^"]+",backend="onnxruntime",precision="fp32",fallback_reason="ENGINE_IS_MARKER"\} 1/,
+    );
     expect(metrics).toMatch(/trtforge_model_fallback_total\{model="trt-embeddings",version="[^"]+",reason="ENGINE_IS_MARKER"\} 1/);
     expect(metrics).toMatch(/trtforge_inference_exec_count_total\{model="trt-embeddings",version="[^"]+"\} [1-9]/);
     expect(metrics).toMatch(/trtforge_inference_batch_size_count/);
@@ -136,8 +173,12 @@ describe("faults under load (2 CPU workers)", () => {
       const victim = server.workers[0]!;
       const killedAt = Date.now();
       process.kill(victim.pid, "SIGKILL");
-      await waitFor("the killed worker to be restarted", async () => /trtforge_worker_restarts_total\{worker="cpu0"\} 1/.test(await (await fetch(server.metricsUrl)).text()));
-      await waitFor("the restarted worker to be ready", async () => /trtforge_worker_ready\{worker="cpu0"\} 1/.test(await (await fetch(server.metricsUrl)).text()));
+      await waitFor("the killed worker to be restarted", async () =>
+        /trtforge_worker_restarts_total\{worker="cpu0"\} 1/.test(await (await fetch(server.metricsUrl)).text()),
+      );
+      await waitFor("the restarted worker to be ready", async () =>
+        /trtforge_worker_ready\{worker="cpu0"\} 1/.test(await (await fetch(server.metricsUrl)).text()),
+      );
       const afterRestart = load.answers.length;
       await waitFor("answers after the restart", async () => load.answers.length >= afterRestart + 8);
       const answers = await load.stop();
@@ -163,15 +204,26 @@ describe("faults under load (2 CPU workers)", () => {
       const load = loadLoop(server.url, 3, texts);
       await waitFor("answers from the first version", async () => load.answers.some((answer) => answer.version === published.version));
       const next = await republish(published.dir, published.store, published.versionPath, "v-next");
-      await waitFor("answers from the new version", async () => load.answers.slice(-6).every((answer) => answer.version === next.version) && load.answers.length > 6, 90_000);
+      await waitFor(
+        "answers from the new version",
+        async () => load.answers.slice(-6).every((answer) => answer.version === next.version) && load.answers.length > 6,
+        90_000,
+      );
       const swapped = await (await fetch(server.metricsUrl)).text();
       expect(swapped).toMatch(/trtforge_model_info\{model="trt-embeddings",version="v-next",backend="onnxruntime"[^}]*\} 1/);
       expect(swapped).not.toMatch(new RegExp(`trtforge_model_info\\{model="trt-embeddings",version="${published.version}"`));
-      const metadata = (await (await fetch(`${server.url}/v2/models/${AGENT}`)).json()) as { versions: string[]; parameters: { version: string } };
+      const metadata = (await (await fetch(`${server.url}/v2/models/${AGENT}`)).json()) as {
+        versions: string[];
+        parameters: { version: string };
+      };
       expect(metadata.versions).toEqual(["v-next"]);
       expect(metadata.parameters.version).toBe("v-next");
       rollback(published.store);
-      await waitFor("answers from the rolled-back version", async () => load.answers.slice(-6).every((answer) => answer.version === published.version), 90_000);
+      await waitFor(
+        "answers from the rolled-back version",
+        async () => load.answers.slice(-6).every((answer) => answer.version === published.version),
+        90_000,
+      );
       const answers = await load.stop();
       expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
       const versions = answers.map((answer) => answer.version);

@@ -31,11 +31,42 @@ describe("stage folders of killed runs are removed (build-engine gc, and the nex
   it("a SIGKILLed build-engine's temporary export folder is removed by build-engine gc, which says so; live and finished ones stay", async () => {
     const store = join(dir, "store");
     const work = join(dir, "work");
-    const imported = runCli("model-store", ["import-hf", "--agent", "memory", "--model", MINILM, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf", "--root", store]);
+    const imported = runCli("model-store", [
+      "import-hf",
+      "--agent",
+      "memory",
+      "--model",
+      MINILM,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--revision",
+      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+      "--root",
+      store,
+    ]);
     expect(imported.status, imported.stderr).toBe(0);
     const child = spawn(
       process.execPath,
-      [join(ROOT, "packages/cli/bin/build-engine.js"), "--model", "store:memory", "--store-root", store, "--work-dir", work, "--precision", "fp32", "--calibrate", agNewsCsv(), "--marker", "--max-batch", "4", "--sequence-length", "64", "--opt-sequence-length", "32"],
+      [
+        join(ROOT, "packages/cli/bin/build-engine.js"),
+        "--model",
+        "store:memory",
+        "--store-root",
+        store,
+        "--work-dir",
+        work,
+        "--precision",
+        "fp32",
+        "--calibrate",
+        agNewsCsv(),
+        "--marker",
+        "--max-batch",
+        "4",
+        "--sequence-length",
+        "64",
+        "--opt-sequence-length",
+        "32",
+      ],
       { detached: true, stdio: "ignore", env: { ...process.env, LOG_LEVEL: "warn" } },
     );
     const exited = new Promise((resolve) => child.on("exit", resolve));

@@ -38,7 +38,9 @@ try {
   nodeGyp = require.resolve("node-gyp/bin/node-gyp.js");
   require.resolve("node-addon-api");
 } catch {
-  say(`TensorRT ${trt.version.version} found, but node-gyp or node-addon-api is not installed in ${nativeDir}: run pnpm install with dev dependencies`);
+  say(
+    `TensorRT ${trt.version.version} found, but node-gyp or node-addon-api is not installed in ${nativeDir}: run pnpm install with dev dependencies`,
+  );
   process.exit(1);
 }
 
@@ -59,7 +61,9 @@ if (existsSync(join(nodePrefix, "include", "node", "node_api.h"))) {
   args.push(`--nodedir=${nodePrefix}`);
 }
 
-say(`building trtforge_trt${major}.node against TensorRT ${trt.version.version} (${trt.includeDir}, ${trt.libDir}) and CUDA (${cuda.includeDir})`);
+say(
+  `building trtforge_trt${major}.node against TensorRT ${trt.version.version} (${trt.includeDir}, ${trt.libDir}) and CUDA (${cuda.includeDir})`,
+);
 if (dryRun) {
   console.log([process.execPath, ...args].join(" "));
   process.exit(0);

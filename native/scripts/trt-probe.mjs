@@ -84,7 +84,10 @@ export function findTensorRT(deps = {}) {
     return { found: false, reason: `TensorRT ${version.version} in ${includeDir} is not a supported major (10 or 11)` };
   }
   if (!exists(join(includeDir, "NvOnnxParser.h"))) {
-    return { found: false, reason: `TensorRT ${version.version} headers in ${includeDir} lack NvOnnxParser.h (install the ONNX parser's development files)` };
+    return {
+      found: false,
+      reason: `TensorRT ${version.version} headers in ${includeDir} lack NvOnnxParser.h (install the ONNX parser's development files)`,
+    };
   }
   const nvinfer = findLibrary(libDirs, "nvinfer", version.major, exists);
   const parser = findLibrary(libDirs, "nvonnxparser", version.major, exists);
@@ -119,14 +122,25 @@ export function findCuda(deps = {}) {
     }
     return { found: true, includeDir: candidate.include, libDir };
   }
-  return { found: false, reason: `CUDA not found: no cuda_runtime_api.h under ${candidates.map((c) => c.include).join(", ")} (set CUDA_HOME)` };
+  return {
+    found: false,
+    reason: `CUDA not found: no cuda_runtime_api.h under ${candidates.map((c) => c.include).join(", ")} (set CUDA_HOME)`,
+  };
 }
 
 /** Linker flags for binding.gyp: TensorRT, its ONNX parser and the CUDA runtime, with rpaths. */
 export function linkFlags(trtLib, cudaLib, major, exists = existsSync) {
   const pick = (name) =>
     exists(join(trtLib, `lib${name}.so`)) || !exists(join(trtLib, `lib${name}.so.${major}`)) ? `-l${name}` : `-l:lib${name}.so.${major}`;
-  return [`-L${trtLib}`, `-L${cudaLib}`, pick("nvinfer"), pick("nvonnxparser"), "-lcudart", `-Wl,-rpath,${trtLib}`, `-Wl,-rpath,${cudaLib}`];
+  return [
+    `-L${trtLib}`,
+    `-L${cudaLib}`,
+    pick("nvinfer"),
+    pick("nvonnxparser"),
+    "-lcudart",
+    `-Wl,-rpath,${trtLib}`,
+    `-Wl,-rpath,${cudaLib}`,
+  ];
 }
 
 export function sourceFiles() {
@@ -152,11 +166,16 @@ function main(argv) {
   const trt = findTensorRT();
   if (!trt.found) throw new Error(trt.reason);
   switch (what) {
-    case "major": return String(trt.version.major);
-    case "version": return trt.version.version;
-    case "include": return trt.includeDir;
-    case "lib": return trt.libDir;
-    default: throw new Error(`unknown query ${what}; one of major, version, include, lib, cuda_include, cuda_lib, sources, link_flags`);
+    case "major":
+      return String(trt.version.major);
+    case "version":
+      return trt.version.version;
+    case "include":
+      return trt.includeDir;
+    case "lib":
+      return trt.libDir;
+    default:
+      throw new Error(`unknown query ${what}; one of major, version, include, lib, cuda_include, cuda_lib, sources, link_flags`);
   }
 }
 

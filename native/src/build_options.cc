@@ -46,8 +46,7 @@ int64_t readInteger(Napi::Env env, Napi::Value value, char const* what, int64_t 
         double const d = value.As<Napi::Number>().DoubleValue();
         if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > static_cast<double>(max))
         {
-            throw makeTypeError(env, std::string(what) + " must be an integer from " + std::to_string(min) + " to "
-                    + std::to_string(max));
+            throw makeTypeError(env, std::string(what) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
         }
         result = static_cast<int64_t>(d);
     }
@@ -57,8 +56,7 @@ int64_t readInteger(Napi::Env env, Napi::Value value, char const* what, int64_t 
         result = value.As<Napi::BigInt>().Int64Value(&lossless);
         if (!lossless || result < min || result > max)
         {
-            throw makeTypeError(env, std::string(what) + " must be an integer from " + std::to_string(min) + " to "
-                    + std::to_string(max));
+            throw makeTypeError(env, std::string(what) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
         }
     }
     else
@@ -109,8 +107,8 @@ std::vector<int64_t> readShape(Napi::Env env, Napi::Value value, std::string con
     uint32_t const rank = array.Length();
     if (rank > static_cast<uint32_t>(nvinfer1::Dims::MAX_DIMS))
     {
-        throw makeTypeError(env, what + " has " + std::to_string(rank) + " dimensions; TensorRT allows at most "
-                + std::to_string(nvinfer1::Dims::MAX_DIMS));
+        throw makeTypeError(env, what + " has " + std::to_string(rank) + " dimensions; TensorRT allows at most " +
+                                     std::to_string(nvinfer1::Dims::MAX_DIMS));
     }
     std::vector<int64_t> shape;
     for (uint32_t i = 0; i < rank; ++i)
@@ -152,8 +150,8 @@ std::vector<ProfileSpec> readProfiles(Napi::Env env, Napi::Value value)
         {
             if (!(spec.min[d] <= spec.opt[d] && spec.opt[d] <= spec.max[d]))
             {
-                throw makeTypeError(env, what + " (" + spec.input + "): dimension " + std::to_string(d)
-                        + " must satisfy min <= opt <= max");
+                throw makeTypeError(env,
+                                    what + " (" + spec.input + "): dimension " + std::to_string(d) + " must satisfy min <= opt <= max");
             }
         }
         if (!seen.insert(spec.input).second)
@@ -183,17 +181,24 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
     }
 
     std::string const precision = readString(env, object.Get("precision"), "options.precision");
-    if (precision == "fp32") options.precision = Precision::kFP32;
-    else if (precision == "fp16") options.precision = Precision::kFP16;
-    else if (precision == "int8") options.precision = Precision::kINT8;
-    else throw makeTypeError(env, "options.precision must be \"fp32\", \"fp16\" or \"int8\", not \"" + precision + "\"");
+    if (precision == "fp32")
+        options.precision = Precision::kFP32;
+    else if (precision == "fp16")
+        options.precision = Precision::kFP16;
+    else if (precision == "int8")
+        options.precision = Precision::kINT8;
+    else
+        throw makeTypeError(env, "options.precision must be \"fp32\", \"fp16\" or \"int8\", not \"" + precision + "\"");
 
     if (isSet(object, "typing"))
     {
         std::string const typing = readString(env, object.Get("typing"), "options.typing");
-        if (typing == "strong") options.typing = Typing::kSTRONG;
-        else if (typing == "weak") options.typing = Typing::kWEAK;
-        else throw makeTypeError(env, "options.typing must be \"strong\" or \"weak\", not \"" + typing + "\"");
+        if (typing == "strong")
+            options.typing = Typing::kSTRONG;
+        else if (typing == "weak")
+            options.typing = Typing::kWEAK;
+        else
+            throw makeTypeError(env, "options.typing must be \"strong\" or \"weak\", not \"" + typing + "\"");
     }
 
     if (isSet(object, "calibrationCache"))
@@ -206,17 +211,17 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
     if (options.typing == Typing::kWEAK)
     {
         throw makeError(env, codes::kModeRemoved,
-            "TensorRT " + compiledTrtVersionString()
-                + " removed weak typing (the kFP16/kINT8 builder flags): every network is strongly typed, so the "
-                  "precision must be in the ONNX itself (an fp16 ONNX, or Q/DQ nodes for int8); build with typing "
-                  "\"strong\" from such an ONNX");
+                        "TensorRT " + compiledTrtVersionString() +
+                            " removed weak typing (the kFP16/kINT8 builder flags): every network is strongly typed, so the "
+                            "precision must be in the ONNX itself (an fp16 ONNX, or Q/DQ nodes for int8); build with typing "
+                            "\"strong\" from such an ONNX");
     }
     if (options.hasCalibrationCache)
     {
         throw makeError(env, codes::kModeRemoved,
-            "TensorRT " + compiledTrtVersionString()
-                + " removed implicit INT8 calibration (IInt8Calibrator and calibration caches): the precision must "
-                  "be in the ONNX itself; quantize it with Q/DQ nodes and build with typing \"strong\"");
+                        "TensorRT " + compiledTrtVersionString() +
+                            " removed implicit INT8 calibration (IInt8Calibrator and calibration caches): the precision must "
+                            "be in the ONNX itself; quantize it with Q/DQ nodes and build with typing \"strong\"");
     }
 #else
     if (options.hasCalibrationCache && !(options.typing == Typing::kWEAK && options.precision == Precision::kINT8))
@@ -231,14 +236,14 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
     }
     if (isSet(object, "workspaceBytes"))
     {
-        options.workspaceBytes = static_cast<uint64_t>(
-            readInteger(env, object.Get("workspaceBytes"), "options.workspaceBytes", 1, INT64_MAX));
+        options.workspaceBytes =
+            static_cast<uint64_t>(readInteger(env, object.Get("workspaceBytes"), "options.workspaceBytes", 1, INT64_MAX));
         options.hasWorkspaceBytes = true;
     }
     if (isSet(object, "builderOptimizationLevel"))
     {
-        options.builderOptimizationLevel = static_cast<int32_t>(
-            readInteger(env, object.Get("builderOptimizationLevel"), "options.builderOptimizationLevel", 0, 5));
+        options.builderOptimizationLevel =
+            static_cast<int32_t>(readInteger(env, object.Get("builderOptimizationLevel"), "options.builderOptimizationLevel", 0, 5));
         options.hasOptimizationLevel = true;
     }
     if (isSet(object, "timingCache"))
@@ -249,21 +254,25 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
     if (isSet(object, "hardwareCompatibility"))
     {
         std::string const level = readString(env, object.Get("hardwareCompatibility"), "options.hardwareCompatibility");
-        if (level == "none") options.hardwareCompatibility = HardwareCompat::kNONE;
-        else if (level == "ampere_plus") options.hardwareCompatibility = HardwareCompat::kAMPERE_PLUS;
+        if (level == "none")
+            options.hardwareCompatibility = HardwareCompat::kNONE;
+        else if (level == "ampere_plus")
+            options.hardwareCompatibility = HardwareCompat::kAMPERE_PLUS;
         else if (level == "same_compute_capability")
         {
 #if TRTFORGE_TRT_AT_LEAST(10, 9)
             options.hardwareCompatibility = HardwareCompat::kSAME_COMPUTE_CAPABILITY;
 #else
             throw makeTypeError(env, "options.hardwareCompatibility \"same_compute_capability\" needs TensorRT 10.9 or "
-                                     "newer; this addon was compiled against " + compiledTrtVersionString());
+                                     "newer; this addon was compiled against " +
+                                         compiledTrtVersionString());
 #endif
         }
         else
         {
             throw makeTypeError(env, "options.hardwareCompatibility must be \"none\", \"ampere_plus\" or "
-                                     "\"same_compute_capability\", not \"" + level + "\"");
+                                     "\"same_compute_capability\", not \"" +
+                                         level + "\"");
         }
     }
     if (isSet(object, "versionCompatible"))
@@ -288,7 +297,8 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
         if (!severityFromName(name, options.logSeverity))
         {
             throw makeTypeError(env, "options.logSeverity must be \"internal_error\", \"error\", \"warning\", \"info\" "
-                                     "or \"verbose\", not \"" + name + "\"");
+                                     "or \"verbose\", not \"" +
+                                         name + "\"");
         }
     }
     return options;

@@ -57,7 +57,6 @@ struct BuildOptions
     nvinfer1::ILogger::Severity logSeverity = nvinfer1::ILogger::Severity::kINFO;
 };
 
-
 //! Throws Napi::Error (TypeError, or code TRT_MODE_REMOVED) on invalid options.
 BuildOptions readBuildOptions(Napi::Env env, Napi::Value value);
 

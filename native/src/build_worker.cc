@@ -52,8 +52,7 @@ Napi::Buffer<uint8_t> vectorToBuffer(Napi::Env env, std::vector<uint8_t>&& bytes
         return Napi::Buffer<uint8_t>::New(env, 0);
     }
     return Napi::Buffer<uint8_t>::NewOrCopy(
-        env, owned->data(), owned->size(), [](Napi::Env /*env*/, uint8_t* /*data*/, std::vector<uint8_t>* vec) { delete vec; },
-        owned);
+        env, owned->data(), owned->size(), [](Napi::Env /*env*/, uint8_t* /*data*/, std::vector<uint8_t>* vec) { delete vec; }, owned);
 }
 
 Napi::Object resultToJs(Napi::Env env, BuildResult& result)
@@ -77,8 +76,8 @@ Napi::Object resultToJs(Napi::Env env, BuildResult& result)
 class BuildWorker : public Napi::AsyncWorker
 {
 public:
-    BuildWorker(Napi::Env env, BuildOptions options, std::shared_ptr<EventSink> sink,
-        std::shared_ptr<std::atomic<bool>> cancelled, Napi::Promise::Deferred deferred)
+    BuildWorker(Napi::Env env, BuildOptions options, std::shared_ptr<EventSink> sink, std::shared_ptr<std::atomic<bool>> cancelled,
+                Napi::Promise::Deferred deferred)
         : Napi::AsyncWorker(env, "trtforge.buildEngine")
         , mOptions(std::move(options))
         , mSink(std::move(sink))
@@ -104,10 +103,7 @@ public:
         }
     }
 
-    void OnOK() override
-    {
-        settleAfterEvents(Env());
-    }
+    void OnOK() override { settleAfterEvents(Env()); }
 
     void OnError(Napi::Error const& error) override
     {
@@ -117,10 +113,7 @@ public:
     }
 
 private:
-    static void onTeardown(std::atomic<bool>* cancelled)
-    {
-        cancelled->store(true);
-    }
+    static void onTeardown(std::atomic<bool>* cancelled) { cancelled->store(true); }
 
     void settleAfterEvents(Napi::Env env)
     {
@@ -132,22 +125,25 @@ private:
         std::shared_ptr<BuildOutcome> outcome = mOutcome;
         Napi::Promise::Deferred deferred = mDeferred;
         std::shared_ptr<EventSink> sink = mSink;
-        sink->finish(env, [outcome, deferred, sink](Napi::Env settleEnv) {
-            if (sink->dropped() > 0)
-            {
-                std::fprintf(stderr, "trtforge native: %llu log/progress events were dropped (the JS thread did not keep up)\n",
-                    static_cast<unsigned long long>(sink->dropped()));
-            }
-            Napi::HandleScope scope(settleEnv);
-            if (outcome->failure.failed)
-            {
-                deferred.Reject(failureToError(settleEnv, outcome->failure).Value());
-            }
-            else
-            {
-                deferred.Resolve(resultToJs(settleEnv, outcome->result));
-            }
-        });
+        sink->finish(env,
+                     [outcome, deferred, sink](Napi::Env settleEnv)
+                     {
+                         if (sink->dropped() > 0)
+                         {
+                             std::fprintf(stderr,
+                                          "trtforge native: %llu log/progress events were dropped (the JS thread did not keep up)\n",
+                                          static_cast<unsigned long long>(sink->dropped()));
+                         }
+                         Napi::HandleScope scope(settleEnv);
+                         if (outcome->failure.failed)
+                         {
+                             deferred.Reject(failureToError(settleEnv, outcome->failure).Value());
+                         }
+                         else
+                         {
+                             deferred.Resolve(resultToJs(settleEnv, outcome->result));
+                         }
+                     });
     }
 
     bool cancelledNow(char const* when)
@@ -160,10 +156,7 @@ private:
         return false;
     }
 
-    void failWithLog(char const* code, std::string const& what, uint64_t mark)
-    {
-        mLogger->fail(mOutcome->failure, code, what, mark);
-    }
+    void failWithLog(char const* code, std::string const& what, uint64_t mark) { mLogger->fail(mOutcome->failure, code, what, mark); }
 
     void run()
     {
@@ -197,8 +190,8 @@ private:
         std::unique_ptr<nvinfer1::IBuilder> builder(nvinfer1::createInferBuilder(logger));
         if (!builder)
         {
-            failWithLog(codes::kTrtUnavailable,
-                "TensorRT could not create a builder (no usable GPU, or a TensorRT library is missing)", mark);
+            failWithLog(codes::kTrtUnavailable, "TensorRT could not create a builder (no usable GPU, or a TensorRT library is missing)",
+                        mark);
             return false;
         }
         builder->setErrorRecorder(&recorder);
@@ -393,7 +386,8 @@ Napi::Value BuildEngine(Napi::CallbackInfo const& info)
     job.Set("promise", deferred.Promise());
     job.Set("cancel", Napi::Function::New(
                           env,
-                          [cancelled](Napi::CallbackInfo const& callInfo) -> Napi::Value {
+                          [cancelled](Napi::CallbackInfo const& callInfo) -> Napi::Value
+                          {
                               cancelled->store(true);
                               return callInfo.Env().Undefined();
                           },

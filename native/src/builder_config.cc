@@ -38,7 +38,7 @@ nvinfer1::NetworkDefinitionCreationFlags networkCreationFlags(BuildOptions const
 {
 #if NV_TENSORRT_MAJOR >= 11
     // Every 11.x network is strongly typed; kSTRONGLY_TYPED is deprecated there and ignored.
-    (void) options;
+    (void)options;
     return 0U;
 #else
     if (options.typing == Typing::kSTRONG)
@@ -50,8 +50,8 @@ nvinfer1::NetworkDefinitionCreationFlags networkCreationFlags(BuildOptions const
 #endif
 }
 
-bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& builder,
-    nvinfer1::INetworkDefinition const& network, nvinfer1::IBuilderConfig& config, Failure& failure)
+bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& builder, nvinfer1::INetworkDefinition const& network,
+                            nvinfer1::IBuilderConfig& config, Failure& failure)
 {
     std::map<std::string, ProfileSpec const*> specs;
     for (ProfileSpec const& spec : options.profiles)
@@ -81,8 +81,8 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
             if (dynamic)
             {
                 failure.set(codes::kBuildFailed,
-                    "input " + name + " has dynamic dimensions " + shapeToString(dims)
-                        + " but options.profiles has no entry for it; give min/opt/max shapes for every dynamic input");
+                            "input " + name + " has dynamic dimensions " + shapeToString(dims) +
+                                " but options.profiles has no entry for it; give min/opt/max shapes for every dynamic input");
                 return false;
             }
             continue;
@@ -92,23 +92,22 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
         if (tensor->isShapeTensor())
         {
             failure.set(codes::kBuildFailed,
-                "input " + name + " is a shape tensor; profiles for shape-tensor inputs (setShapeValues) are not supported");
+                        "input " + name + " is a shape tensor; profiles for shape-tensor inputs (setShapeValues) are not supported");
             return false;
         }
         if (static_cast<int32_t>(spec.min.size()) != dims.nbDims)
         {
-            failure.set(codes::kBuildFailed,
-                "the profile for " + name + " has rank " + std::to_string(spec.min.size()) + " but the input is "
-                    + shapeToString(dims));
+            failure.set(codes::kBuildFailed, "the profile for " + name + " has rank " + std::to_string(spec.min.size()) +
+                                                 " but the input is " + shapeToString(dims));
             return false;
         }
         for (int32_t d = 0; d < dims.nbDims; ++d)
         {
             if (dims.d[d] >= 0 && (spec.min[d] != dims.d[d] || spec.opt[d] != dims.d[d] || spec.max[d] != dims.d[d]))
             {
-                failure.set(codes::kBuildFailed,
-                    "the profile for " + name + " sets dimension " + std::to_string(d) + " but the ONNX fixes it to "
-                        + std::to_string(dims.d[d]) + " (input " + shapeToString(dims) + ")");
+                failure.set(codes::kBuildFailed, "the profile for " + name + " sets dimension " + std::to_string(d) +
+                                                     " but the ONNX fixes it to " + std::to_string(dims.d[d]) + " (input " +
+                                                     shapeToString(dims) + ")");
                 return false;
             }
         }
@@ -118,8 +117,7 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
         if (matched.find(spec.input) == matched.end())
         {
             failure.set(codes::kBuildFailed,
-                "options.profiles names input " + spec.input + ", which the network does not have; its inputs are: "
-                    + inputNames);
+                        "options.profiles names input " + spec.input + ", which the network does not have; its inputs are: " + inputNames);
             return false;
         }
     }
@@ -136,13 +134,12 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
     for (ProfileSpec const& spec : options.profiles)
     {
         using nvinfer1::OptProfileSelector;
-        if (!profile->setDimensions(spec.input.c_str(), OptProfileSelector::kMIN, toDims(spec.min))
-            || !profile->setDimensions(spec.input.c_str(), OptProfileSelector::kOPT, toDims(spec.opt))
-            || !profile->setDimensions(spec.input.c_str(), OptProfileSelector::kMAX, toDims(spec.max)))
+        if (!profile->setDimensions(spec.input.c_str(), OptProfileSelector::kMIN, toDims(spec.min)) ||
+            !profile->setDimensions(spec.input.c_str(), OptProfileSelector::kOPT, toDims(spec.opt)) ||
+            !profile->setDimensions(spec.input.c_str(), OptProfileSelector::kMAX, toDims(spec.max)))
         {
-            failure.set(codes::kBuildFailed,
-                "TensorRT refused the profile for " + spec.input + " (min " + shapeToString(spec.min) + ", opt "
-                    + shapeToString(spec.opt) + ", max " + shapeToString(spec.max) + ")");
+            failure.set(codes::kBuildFailed, "TensorRT refused the profile for " + spec.input + " (min " + shapeToString(spec.min) +
+                                                 ", opt " + shapeToString(spec.opt) + ", max " + shapeToString(spec.max) + ")");
             return false;
         }
     }
@@ -157,8 +154,8 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
 namespace
 {
 
-bool configureTimingCache(BuildOptions const& options, nvinfer1::IBuilderConfig& config, BuildResources& resources,
-    JsLogger& logger, Failure& failure)
+bool configureTimingCache(BuildOptions const& options, nvinfer1::IBuilderConfig& config, BuildResources& resources, JsLogger& logger,
+                          Failure& failure)
 {
     if (options.hasTimingCache)
     {
@@ -168,8 +165,8 @@ bool configureTimingCache(BuildOptions const& options, nvinfer1::IBuilderConfig&
             return true;
         }
         logger.log(ILogger::Severity::kWARNING,
-            "trtforge: the timing cache given was refused (made by another TensorRT version or GPU?); building "
-            "with an empty one");
+                   "trtforge: the timing cache given was refused (made by another TensorRT version or GPU?); building "
+                   "with an empty one");
     }
     resources.timingCache.reset(config.createTimingCache(nullptr, 0));
     if (!resources.timingCache || !config.setTimingCache(*resources.timingCache, false))
@@ -185,9 +182,9 @@ void configurePrecision(BuildOptions const& options, nvinfer1::IBuilderConfig& c
 #if NV_TENSORRT_MAJOR >= 11
     // Strongly typed only (weak typing was refused when the options were read): the ONNX carries
     // the precision, nothing to set.
-    (void) options;
-    (void) config;
-    (void) resources;
+    (void)options;
+    (void)config;
+    (void)resources;
 #else
     if (options.typing == Typing::kWEAK)
     {
@@ -214,7 +211,9 @@ bool configureCompatibility(BuildOptions const& options, nvinfer1::IBuilderConfi
     using nvinfer1::HardwareCompatibilityLevel;
     switch (options.hardwareCompatibility)
     {
-    case HardwareCompat::kNONE: config.setHardwareCompatibilityLevel(HardwareCompatibilityLevel::kNONE); break;
+    case HardwareCompat::kNONE:
+        config.setHardwareCompatibilityLevel(HardwareCompatibilityLevel::kNONE);
+        break;
     case HardwareCompat::kAMPERE_PLUS:
         config.setHardwareCompatibilityLevel(HardwareCompatibilityLevel::kAMPERE_PLUS);
         break;
@@ -239,8 +238,8 @@ bool configureCompatibility(BuildOptions const& options, nvinfer1::IBuilderConfi
 
 } // namespace
 
-bool configureBuilder(BuildOptions const& options, nvinfer1::IBuilderConfig& config,
-    nvinfer1::IProgressMonitor* monitor, BuildResources& resources, JsLogger& logger, Failure& failure)
+bool configureBuilder(BuildOptions const& options, nvinfer1::IBuilderConfig& config, nvinfer1::IProgressMonitor* monitor,
+                      BuildResources& resources, JsLogger& logger, Failure& failure)
 {
     if (options.hasWorkspaceBytes)
     {

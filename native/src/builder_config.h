@@ -28,11 +28,11 @@ nvinfer1::NetworkDefinitionCreationFlags networkCreationFlags(BuildOptions const
 
 //! One profile with every options.profiles entry; fails (TRT_BUILD_FAILED) when a dynamic input has
 //! no entry, an entry names no input, or ranks and fixed dimensions disagree with the network.
-bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& builder,
-    nvinfer1::INetworkDefinition const& network, nvinfer1::IBuilderConfig& config, Failure& failure);
+bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& builder, nvinfer1::INetworkDefinition const& network,
+                            nvinfer1::IBuilderConfig& config, Failure& failure);
 
-bool configureBuilder(BuildOptions const& options, nvinfer1::IBuilderConfig& config,
-    nvinfer1::IProgressMonitor* monitor, BuildResources& resources, JsLogger& logger, Failure& failure);
+bool configureBuilder(BuildOptions const& options, nvinfer1::IBuilderConfig& config, nvinfer1::IProgressMonitor* monitor,
+                      BuildResources& resources, JsLogger& logger, Failure& failure);
 
 std::string shapeToString(nvinfer1::Dims const& dims);
 std::string shapeToString(std::vector<int64_t> const& shape);

@@ -27,8 +27,7 @@
 #error "TRTFORGE_TRT_MAJOR (from the build script) differs from NV_TENSORRT_MAJOR of the headers on the include path"
 #endif
 
-#define TRTFORGE_TRT_AT_LEAST(major, minor)                                                                            \
-    (NV_TENSORRT_MAJOR > (major) || (NV_TENSORRT_MAJOR == (major) && NV_TENSORRT_MINOR >= (minor)))
+#define TRTFORGE_TRT_AT_LEAST(major, minor) (NV_TENSORRT_MAJOR > (major) || (NV_TENSORRT_MAJOR == (major) && NV_TENSORRT_MINOR >= (minor)))
 
 namespace trtforge
 {
@@ -55,8 +54,8 @@ constexpr char const* kEngineDisposed = "ENGINE_DISPOSED";
 //! "M.m.p.b" of the headers this binary was compiled against.
 inline std::string compiledTrtVersionString()
 {
-    return std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR) + "."
-        + std::to_string(NV_TENSORRT_PATCH) + "." + std::to_string(NV_TENSORRT_BUILD);
+    return std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR) + "." + std::to_string(NV_TENSORRT_PATCH) + "." +
+           std::to_string(NV_TENSORRT_BUILD);
 }
 
 } // namespace trtforge

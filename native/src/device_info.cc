@@ -36,8 +36,7 @@ bool selectDevice(int32_t deviceId, Failure& failure)
             count = 0;
         }
         failure.set(codes::kInvalidDeviceId,
-            "CUDA device " + std::to_string(deviceId) + " does not exist; this host has " + std::to_string(count)
-                + " device(s)");
+                    "CUDA device " + std::to_string(deviceId) + " does not exist; this host has " + std::to_string(count) + " device(s)");
         return false;
     }
     failure.set(codes::kTrtUnavailable, "cannot use CUDA device " + std::to_string(deviceId) + ": " + cudaErrorText(status));

@@ -43,13 +43,13 @@ std::string planHint(uint8_t const* data, size_t size)
     }
     if (size >= 28)
     {
-        std::string const planVersion = std::to_string(data[24]) + "." + std::to_string(data[25]) + "."
-            + std::to_string(data[26]) + "." + std::to_string(data[27]);
+        std::string const planVersion =
+            std::to_string(data[24]) + "." + std::to_string(data[25]) + "." + std::to_string(data[26]) + "." + std::to_string(data[27]);
         std::string const loaded = loadedTrtVersionString();
         if (planVersion != loaded)
         {
-            return " (the plan was built by TensorRT " + planVersion + ", this process loaded TensorRT " + loaded
-                + "; plans load only in the TensorRT version that built them unless built version-compatible)";
+            return " (the plan was built by TensorRT " + planVersion + ", this process loaded TensorRT " + loaded +
+                   "; plans load only in the TensorRT version that built them unless built version-compatible)";
         }
     }
     return "";

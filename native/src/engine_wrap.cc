@@ -25,14 +25,14 @@ struct PendingCore
 Napi::Function EngineWrap::Define(Napi::Env env)
 {
     return DefineClass(env, "Engine",
-        {
-            InstanceMethod<&EngineWrap::IoTensors>("ioTensors"),
-            InstanceMethod<&EngineWrap::Run>("run"),
-            InstanceMethod<&EngineWrap::InspectorJson>("inspectorJson"),
-            InstanceMethod<&EngineWrap::Dispose>("dispose"),
-            InstanceAccessor<&EngineWrap::GetDisposed>("disposed"),
-            InstanceAccessor<&EngineWrap::GetDeviceId>("deviceId"),
-        });
+                       {
+                           InstanceMethod<&EngineWrap::IoTensors>("ioTensors"),
+                           InstanceMethod<&EngineWrap::Run>("run"),
+                           InstanceMethod<&EngineWrap::InspectorJson>("inspectorJson"),
+                           InstanceMethod<&EngineWrap::Dispose>("dispose"),
+                           InstanceAccessor<&EngineWrap::GetDisposed>("disposed"),
+                           InstanceAccessor<&EngineWrap::GetDeviceId>("deviceId"),
+                       });
 }
 
 EngineWrap::EngineWrap(Napi::CallbackInfo const& info)

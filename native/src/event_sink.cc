@@ -65,8 +65,8 @@ void callJsEvent(Napi::Env env, Napi::Function /*unused*/, EventSinkContext* con
     {
         // A throwing callback must not take the build down with an uncaught exception from a
         // TensorRT thread's event; report it where a developer will see it.
-        std::fprintf(stderr, "trtforge native: a %s callback threw: %s\n",
-            owned->kind == JsEvent::Kind::kLog ? "onLog" : "onProgress", error.Message().c_str());
+        std::fprintf(stderr, "trtforge native: a %s callback threw: %s\n", owned->kind == JsEvent::Kind::kLog ? "onLog" : "onProgress",
+                     error.Message().c_str());
     }
 }
 
@@ -88,21 +88,22 @@ EventSink::EventSink(Napi::Env env, Napi::Value onLog, Napi::Value onProgress, c
         context->onProgress = Napi::Persistent(onProgress.As<Napi::Function>());
     }
     mTsfn = EventTsfn::New(env, resourceName, kMaxQueuedEvents, 1, context,
-        [](Napi::Env finalizeEnv, void* /*data*/, EventSinkContext* ctx) {
-            std::unique_ptr<EventSinkContext> owned(ctx);
-            if (owned && owned->afterDrain)
-            {
-                try
-                {
-                    owned->afterDrain(finalizeEnv);
-                }
-                catch (Napi::Error const& error)
-                {
-                    std::fprintf(stderr, "trtforge native: settling after the event queue drained failed: %s\n",
-                        error.Message().c_str());
-                }
-            }
-        });
+                           [](Napi::Env finalizeEnv, void* /*data*/, EventSinkContext* ctx)
+                           {
+                               std::unique_ptr<EventSinkContext> owned(ctx);
+                               if (owned && owned->afterDrain)
+                               {
+                                   try
+                                   {
+                                       owned->afterDrain(finalizeEnv);
+                                   }
+                                   catch (Napi::Error const& error)
+                                   {
+                                       std::fprintf(stderr, "trtforge native: settling after the event queue drained failed: %s\n",
+                                                    error.Message().c_str());
+                                   }
+                               }
+                           });
     mContext = context;
     mEnv = env;
     mTsfn.Unref(env);

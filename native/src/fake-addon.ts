@@ -61,7 +61,11 @@ const DEFAULT_PHASES: FakePhase[] = [
   {
     name: "Building engine",
     nbSteps: 3,
-    children: [{ name: "Optimizing network", nbSteps: 2 }, { name: "Timing layers", nbSteps: 4 }, { name: "Writing plan", nbSteps: 1 }],
+    children: [
+      { name: "Optimizing network", nbSteps: 2 },
+      { name: "Timing layers", nbSteps: 4 },
+      { name: "Writing plan", nbSteps: 1 },
+    ],
   },
 ];
 
@@ -130,17 +134,25 @@ export function createFakeAddon(options: FakeAddonOptions = {}): FakeAddon {
         : [{ node: -1, nodeName: "", operator: "", message: `failed to open ${path}`, errorCode: "MODEL_DESERIALIZE_FAILED" }];
       if (parseErrors.length > 0) {
         const more = parseErrors.length > 1 ? ` (and ${parseErrors.length - 1} more)` : "";
-        throw nativeError("TRT_PARSE_FAILED", `TensorRT's ONNX parser could not parse ${path}: ${describeParseError(parseErrors[0]!)}${more}`, structuredClone(parseErrors));
+        throw nativeError(
+          "TRT_PARSE_FAILED",
+          `TensorRT's ONNX parser could not parse ${path}: ${describeParseError(parseErrors[0]!)}${more}`,
+          structuredClone(parseErrors),
+        );
       }
       if (cancelled) throw nativeError("CANCELLED", "the build was cancelled after parsing");
 
-      const io = typeof options.ioTensors === "function" ? options.ioTensors(buildOptions) : (options.ioTensors ?? defaultIoTensors(buildOptions));
+      const io =
+        typeof options.ioTensors === "function" ? options.ioTensors(buildOptions) : (options.ioTensors ?? defaultIoTensors(buildOptions));
       const profileFailure = options.ioTensors === undefined ? undefined : checkProfilesAgainstInputs(buildOptions, io);
       if (profileFailure) throw profileFailure;
 
       const previousEntries = readFakeTimingCache(buildOptions.timingCache ?? undefined);
       if (previousEntries === undefined) {
-        log("warning", "trtforge: the timing cache given was refused (made by another TensorRT version or GPU?); building with an empty one");
+        log(
+          "warning",
+          "trtforge: the timing cache given was refused (made by another TensorRT version or GPU?); building with an empty one",
+        );
       }
 
       for (const phase of options.phases ?? DEFAULT_PHASES) await runPhase(phase, null);
@@ -154,7 +166,13 @@ export function createFakeAddon(options: FakeAddonOptions = {}): FakeAddon {
       const inspectorJson = fakeInspectorJson(layers, io, schema);
       const device = devices[deviceId]!;
       return {
-        engine: makeFakePlan({ trtVersion: version, precision: buildOptions.precision, typing: buildOptions.typing ?? "strong", ioTensors: io, inspectorJson }),
+        engine: makeFakePlan({
+          trtVersion: version,
+          precision: buildOptions.precision,
+          typing: buildOptions.typing ?? "strong",
+          ioTensors: io,
+          inspectorJson,
+        }),
         timingCache: Buffer.from(`${FAKE_TIMING_CACHE_PREFIX}${(previousEntries ?? 0) + layers.length}`, "utf8"),
         inspectorJson,
         ioTensors: structuredClone(io),
@@ -180,7 +198,8 @@ export function createFakeAddon(options: FakeAddonOptions = {}): FakeAddon {
   function loadEngine(bytes: Uint8Array, deviceId = 0, loadOptions?: LoadEngineOptions): NativeEngine {
     if (!ArrayBuffer.isView(bytes)) throw typeError("loadEngine: bytes must be a Buffer or Uint8Array");
     if (!isInteger(deviceId, 0, 1023)) throw typeError("loadEngine: deviceId must be an integer from 0 to 1023");
-    if (loadOptions?.onLog !== undefined && typeof loadOptions.onLog !== "function") throw typeError("loadEngine: options.onLog must be a function");
+    if (loadOptions?.onLog !== undefined && typeof loadOptions.onLog !== "function")
+      throw typeError("loadEngine: options.onLog must be a function");
     const failure = deviceFailure(deviceId);
     if (failure) throw failure;
     return new FakeEngine(readFakePlan(bytes, version), deviceId, options.run);

@@ -5,8 +5,7 @@
 namespace trtforge
 {
 
-std::string engineInspectorJson(
-    nvinfer1::ICudaEngine const& engine, nvinfer1::IExecutionContext const* context, std::string& error)
+std::string engineInspectorJson(nvinfer1::ICudaEngine const& engine, nvinfer1::IExecutionContext const* context, std::string& error)
 {
     std::unique_ptr<nvinfer1::IEngineInspector> inspector(engine.createEngineInspector());
     if (!inspector)

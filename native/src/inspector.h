@@ -10,7 +10,6 @@ namespace trtforge
 {
 
 //! "" with `error` set when the inspector cannot be created or returns nothing.
-std::string engineInspectorJson(
-    nvinfer1::ICudaEngine const& engine, nvinfer1::IExecutionContext const* context, std::string& error);
+std::string engineInspectorJson(nvinfer1::ICudaEngine const& engine, nvinfer1::IExecutionContext const* context, std::string& error);
 
 } // namespace trtforge

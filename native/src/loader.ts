@@ -12,7 +12,13 @@ export const SUPPORTED_TRT_MAJORS = [11, 10] as const;
 
 export type AddonStatus =
   | { available: true; trtMajor: number; path: string; binding: AddonBinding }
-  | { available: false; reason: "not-built" | "library-missing" | "wrong-major" | "load-failed"; message: string; fix: string; path?: string };
+  | {
+      available: false;
+      reason: "not-built" | "library-missing" | "wrong-major" | "load-failed";
+      message: string;
+      fix: string;
+      path?: string;
+    };
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "Release");
 
@@ -73,7 +79,13 @@ export function loadAddon(): AddonStatus {
             message: `${path} is built but ${missingLib[0]} cannot be loaded: ${message}`,
             fix: `install TensorRT ${major} and add its lib folder to LD_LIBRARY_PATH`,
           }
-        : { available: false, reason: "load-failed", path, message: `${path} failed to load: ${message}`, fix: "rebuild the addon for this Node.js and TensorRT (node native/scripts/build.mjs)" };
+        : {
+            available: false,
+            reason: "load-failed",
+            path,
+            message: `${path} failed to load: ${message}`,
+            fix: "rebuild the addon for this Node.js and TensorRT (node native/scripts/build.mjs)",
+          };
     }
   }
   return lastFailure!;

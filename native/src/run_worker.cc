@@ -29,16 +29,44 @@ bool typedArrayTypeFor(nvinfer1::DataType type, napi_typedarray_type& out, char 
     using nvinfer1::DataType;
     switch (type)
     {
-    case DataType::kFLOAT: out = napi_float32_array; jsName = "Float32Array"; return true;
-    case DataType::kHALF: out = napi_uint16_array; jsName = "Uint16Array (fp16 bits)"; return true;
-    case DataType::kBF16: out = napi_uint16_array; jsName = "Uint16Array (bf16 bits)"; return true;
-    case DataType::kINT8: out = napi_int8_array; jsName = "Int8Array"; return true;
-    case DataType::kINT32: out = napi_int32_array; jsName = "Int32Array"; return true;
-    case DataType::kINT64: out = napi_bigint64_array; jsName = "BigInt64Array"; return true;
-    case DataType::kUINT8: out = napi_uint8_array; jsName = "Uint8Array"; return true;
-    case DataType::kBOOL: out = napi_uint8_array; jsName = "Uint8Array (0/1)"; return true;
-    case DataType::kFP8: out = napi_uint8_array; jsName = "Uint8Array (fp8 bits)"; return true;
-    default: return false;
+    case DataType::kFLOAT:
+        out = napi_float32_array;
+        jsName = "Float32Array";
+        return true;
+    case DataType::kHALF:
+        out = napi_uint16_array;
+        jsName = "Uint16Array (fp16 bits)";
+        return true;
+    case DataType::kBF16:
+        out = napi_uint16_array;
+        jsName = "Uint16Array (bf16 bits)";
+        return true;
+    case DataType::kINT8:
+        out = napi_int8_array;
+        jsName = "Int8Array";
+        return true;
+    case DataType::kINT32:
+        out = napi_int32_array;
+        jsName = "Int32Array";
+        return true;
+    case DataType::kINT64:
+        out = napi_bigint64_array;
+        jsName = "BigInt64Array";
+        return true;
+    case DataType::kUINT8:
+        out = napi_uint8_array;
+        jsName = "Uint8Array";
+        return true;
+    case DataType::kBOOL:
+        out = napi_uint8_array;
+        jsName = "Uint8Array (0/1)";
+        return true;
+    case DataType::kFP8:
+        out = napi_uint8_array;
+        jsName = "Uint8Array (fp8 bits)";
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -65,7 +93,7 @@ HostTensor readInput(Napi::Env env, IoTensorInfo const& io, Napi::Value value)
     if (!typedArrayTypeFor(io.type, expected, jsName))
     {
         throw makeError(env, codes::kInputMismatch,
-            what + " has data type " + dataTypeName(io.type) + ", which run() cannot feed (packed sub-byte types)");
+                        what + " has data type " + dataTypeName(io.type) + ", which run() cannot feed (packed sub-byte types)");
     }
     Napi::Value data = object.Get("data");
     if (!data.IsTypedArray())
@@ -77,8 +105,7 @@ HostTensor readInput(Napi::Env env, IoTensorInfo const& io, Napi::Value value)
     bool const matches = actual == expected || (expected == napi_uint8_array && actual == napi_uint8_clamped_array);
     if (!matches)
     {
-        throw makeError(env, codes::kInputMismatch,
-            what + " is " + dataTypeName(io.type) + " in the engine: pass its data as a " + jsName);
+        throw makeError(env, codes::kInputMismatch, what + " is " + dataTypeName(io.type) + " in the engine: pass its data as a " + jsName);
     }
     Napi::Value shapeValue = object.Get("shape");
     if (!shapeValue.IsArray())
@@ -103,22 +130,22 @@ HostTensor readInput(Napi::Env env, IoTensorInfo const& io, Napi::Value value)
     if (tensor.shape.size() != io.shape.size())
     {
         throw makeError(env, codes::kInputMismatch,
-            what + " has shape " + shapeToString(tensor.shape) + " but the engine's input is " + shapeToString(io.shape));
+                        what + " has shape " + shapeToString(tensor.shape) + " but the engine's input is " + shapeToString(io.shape));
     }
     for (size_t d = 0; d < io.shape.size(); ++d)
     {
         if (io.shape[d] >= 0 && io.shape[d] != tensor.shape[d])
         {
             throw makeError(env, codes::kInputMismatch,
-                what + " has shape " + shapeToString(tensor.shape) + " but the engine fixes it to " + shapeToString(io.shape));
+                            what + " has shape " + shapeToString(tensor.shape) + " but the engine fixes it to " + shapeToString(io.shape));
         }
     }
     size_t const elementBytes = dataTypeBytes(io.type);
     if (static_cast<int64_t>(array.ElementLength()) != volume(tensor.shape))
     {
         throw makeError(env, codes::kInputMismatch,
-            what + " has " + std::to_string(array.ElementLength()) + " elements but shape " + shapeToString(tensor.shape)
-                + " needs " + std::to_string(volume(tensor.shape)));
+                        what + " has " + std::to_string(array.ElementLength()) + " elements but shape " + shapeToString(tensor.shape) +
+                            " needs " + std::to_string(volume(tensor.shape)));
     }
     auto const* begin = static_cast<uint8_t const*>(array.ArrayBuffer().Data()) + array.ByteOffset();
     tensor.bytes.assign(begin, begin + array.ElementLength() * elementBytes);
@@ -189,8 +216,7 @@ private:
 class RunWorker : public Napi::AsyncWorker
 {
 public:
-    RunWorker(Napi::Env env, std::shared_ptr<EngineCore> core, std::vector<HostTensor> inputs,
-        Napi::Promise::Deferred deferred)
+    RunWorker(Napi::Env env, std::shared_ptr<EngineCore> core, std::vector<HostTensor> inputs, Napi::Promise::Deferred deferred)
         : Napi::AsyncWorker(env, "trtforge.Engine.run")
         , mCore(std::move(core))
         , mInputs(std::move(inputs))
@@ -258,10 +284,7 @@ private:
         return false;
     }
 
-    void failWithLog(char const* code, std::string const& what, uint64_t mark)
-    {
-        mCore->logger().fail(mFailure, code, what, mark);
-    }
+    void failWithLog(char const* code, std::string const& what, uint64_t mark) { mCore->logger().fail(mFailure, code, what, mark); }
 
     void infer()
     {
@@ -274,9 +297,9 @@ private:
             if (!context->setInputShape(input.name.c_str(), toDims(input.shape)))
             {
                 failWithLog(codes::kInputMismatch,
-                    "TensorRT refused shape " + shapeToString(input.shape) + " for input " + input.name
-                        + " (outside the optimization profile's min..max?)",
-                    mark);
+                            "TensorRT refused shape " + shapeToString(input.shape) + " for input " + input.name +
+                                " (outside the optimization profile's min..max?)",
+                            mark);
                 return;
             }
         }
@@ -300,9 +323,9 @@ private:
                 {
                     return;
                 }
-                if (!input.bytes.empty()
-                    && !cudaOk(cudaMemcpyAsync(address, input.bytes.data(), input.bytes.size(), cudaMemcpyHostToDevice, stream),
-                        "cudaMemcpyAsync of input " + input.name))
+                if (!input.bytes.empty() &&
+                    !cudaOk(cudaMemcpyAsync(address, input.bytes.data(), input.bytes.size(), cudaMemcpyHostToDevice, stream),
+                            "cudaMemcpyAsync of input " + input.name))
                 {
                     return;
                 }
@@ -330,9 +353,8 @@ private:
             {
                 if (d < 0)
                 {
-                    mFailure.set(codes::kRunFailed,
-                        "output " + io.name + " has a data-dependent shape " + shapeToString(output.shape)
-                            + "; run() supports only outputs whose shape follows from the input shapes");
+                    mFailure.set(codes::kRunFailed, "output " + io.name + " has a data-dependent shape " + shapeToString(output.shape) +
+                                                        "; run() supports only outputs whose shape follows from the input shapes");
                     return;
                 }
             }
@@ -340,7 +362,7 @@ private:
             if (elementBytes == 0)
             {
                 mFailure.set(codes::kRunFailed,
-                    "output " + io.name + " has data type " + dataTypeName(io.type) + ", which run() cannot read");
+                             "output " + io.name + " has data type " + dataTypeName(io.type) + ", which run() cannot read");
                 return;
             }
             output.bytes.resize(static_cast<size_t>(volume(output.shape)) * elementBytes);
@@ -375,7 +397,7 @@ private:
                 continue;
             }
             if (!cudaOk(cudaMemcpyAsync(output.bytes.data(), outputAddresses[i], output.bytes.size(), cudaMemcpyDeviceToHost, stream),
-                    "cudaMemcpyAsync of output " + output.name))
+                        "cudaMemcpyAsync of output " + output.name))
             {
                 return;
             }

@@ -5,8 +5,8 @@ namespace trtforge
 
 std::string loadedTrtVersionString()
 {
-    return std::to_string(getInferLibMajorVersion()) + "." + std::to_string(getInferLibMinorVersion()) + "."
-        + std::to_string(getInferLibPatchVersion()) + "." + std::to_string(getInferLibBuildVersion());
+    return std::to_string(getInferLibMajorVersion()) + "." + std::to_string(getInferLibMinorVersion()) + "." +
+           std::to_string(getInferLibPatchVersion()) + "." + std::to_string(getInferLibBuildVersion());
 }
 
 Napi::Value TrtVersion(Napi::CallbackInfo const& info)

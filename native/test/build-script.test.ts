@@ -11,7 +11,8 @@ const temp = mkdtempSync(join(tmpdir(), "trtforge-native-probe-"));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 // NvInferVersion.h as 10.0-10.11 wrote it, and as 10.12+ / 11.x write it (through TRT_*_ENTERPRISE).
-const HEADER_10_0 = "#define NV_TENSORRT_MAJOR 10 //!< TensorRT major version.\n#define NV_TENSORRT_MINOR 0\n#define NV_TENSORRT_PATCH 0\n#define NV_TENSORRT_BUILD 6\n";
+const HEADER_10_0 =
+  "#define NV_TENSORRT_MAJOR 10 //!< TensorRT major version.\n#define NV_TENSORRT_MINOR 0\n#define NV_TENSORRT_PATCH 0\n#define NV_TENSORRT_BUILD 6\n";
 const HEADER_11_1 = [
   "#ifndef NV_INFER_VERSION_H",
   "#define NV_INFER_VERSION_H",
@@ -89,7 +90,11 @@ describe("findCuda and linkFlags", () => {
     writeFileSync(join(cuda, "include", "cuda_runtime_api.h"), "");
     expect(findCuda({ env: { CUDA_HOME: cuda }, exists: onlyUnder(cuda) }).found).toBe(false);
     writeFileSync(join(cuda, "lib64", "libcudart.so"), "");
-    expect(findCuda({ env: { CUDA_HOME: cuda }, exists: onlyUnder(cuda) })).toEqual({ found: true, includeDir: join(cuda, "include"), libDir: join(cuda, "lib64") });
+    expect(findCuda({ env: { CUDA_HOME: cuda }, exists: onlyUnder(cuda) })).toEqual({
+      found: true,
+      includeDir: join(cuda, "include"),
+      libDir: join(cuda, "lib64"),
+    });
   });
 
   it("links TensorRT, its ONNX parser and cudart with rpaths", () => {
@@ -117,7 +122,9 @@ describe("scripts/build.mjs", () => {
   it("prints one line and exits 0 when it will not build", () => {
     const result = run({ TRTFORGE_SKIP_NATIVE_BUILD: "1" });
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split("\n")).toEqual(["@trtforge/native: the TensorRT addon is not built: TRTFORGE_SKIP_NATIVE_BUILD is set"]);
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "@trtforge/native: the TensorRT addon is not built: TRTFORGE_SKIP_NATIVE_BUILD is set",
+    ]);
   });
 
   it("passes the major it read to node-gyp (dry run)", () => {

@@ -52,7 +52,13 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     expect(Array.from(result.engine.subarray(24, 28))).toEqual([11, 1, 0, 106]);
     expect(result.engine.includes(FAKE_PLAN_MARKER)).toBe(true);
     expect(result.trtVersion).toBe("11.1.0.106");
-    expect(result.device).toEqual({ index: 0, name: "trtforge fake GPU", computeCapability: "8.6", cudaRuntimeVersion: "13.0", driverVersion: "13.0" });
+    expect(result.device).toEqual({
+      index: 0,
+      name: "trtforge fake GPU",
+      computeCapability: "8.6",
+      cudaRuntimeVersion: "13.0",
+      driverVersion: "13.0",
+    });
     expect(result.ioTensors.map((t) => [t.name, t.mode, t.dtype, t.shape])).toEqual([
       ["input_ids", "input", "int64", [-1, 128]],
       ["attention_mask", "input", "int64", [-1, 128]],
@@ -74,7 +80,13 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     const job = addon.buildEngine(base, {
       onLog: (e) => events.push(`log ${e.severity} ${e.message}`),
       onProgress: (e: NativeProgressEvent) =>
-        events.push(e.type === "phaseStart" ? `start ${e.phase} < ${e.parent} (${e.nbSteps})` : e.type === "stepComplete" ? `step ${e.phase} ${e.step}` : `finish ${e.phase}`),
+        events.push(
+          e.type === "phaseStart"
+            ? `start ${e.phase} < ${e.parent} (${e.nbSteps})`
+            : e.type === "stepComplete"
+              ? `step ${e.phase} ${e.step}`
+              : `finish ${e.phase}`,
+        ),
     });
     await job.promise;
     events.push("settled");
@@ -94,7 +106,9 @@ describe("createFakeAddon: the AddonBinding contract", () => {
   });
 
   it("honours cancel(): the open phases finish, then the promise rejects CANCELLED", async () => {
-    const addon = createFakeAddon({ phases: [{ name: "Building engine", nbSteps: 3, children: [{ name: "Timing layers", nbSteps: 50 }] }] });
+    const addon = createFakeAddon({
+      phases: [{ name: "Building engine", nbSteps: 3, children: [{ name: "Timing layers", nbSteps: 50 }] }],
+    });
     const progress: NativeProgressEvent[] = [];
     const job = addon.buildEngine(base, {
       onProgress: (e) => {
@@ -126,7 +140,9 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     const weak = thrown(() => addon.buildEngine({ ...base, typing: "weak" }));
     expect(weak.code).toBe("TRT_MODE_REMOVED");
     expect(weak.message).toMatch(/removed weak typing.*precision must be in the ONNX/);
-    const cache = thrown(() => addon.buildEngine({ ...base, precision: "int8", calibrationCache: Buffer.from("TRT-110100-EntropyCalibration2\n") }));
+    const cache = thrown(() =>
+      addon.buildEngine({ ...base, precision: "int8", calibrationCache: Buffer.from("TRT-110100-EntropyCalibration2\n") }),
+    );
     expect(cache.code).toBe("TRT_MODE_REMOVED");
     expect(cache.message).toMatch(/Q\/DQ/);
     expect(addon.builds).toHaveLength(0);
@@ -134,7 +150,12 @@ describe("createFakeAddon: the AddonBinding contract", () => {
 
   it("on TensorRT 10 accepts weak int8 with a calibration cache, and only that combination", async () => {
     const addon = createFakeAddon({ trtMajor: 10 });
-    await addon.buildEngine({ ...base, precision: "int8", typing: "weak", calibrationCache: Buffer.from("TRT-101600-EntropyCalibration2\n") }).promise;
+    await addon.buildEngine({
+      ...base,
+      precision: "int8",
+      typing: "weak",
+      calibrationCache: Buffer.from("TRT-101600-EntropyCalibration2\n"),
+    }).promise;
     expect(addon.builds[0]).toMatchObject({ precision: "int8", typing: "weak" });
     const err = thrown(() => addon.buildEngine({ ...base, calibrationCache: Buffer.from("x") }));
     expect(err).toBeInstanceOf(TypeError);
@@ -143,7 +164,9 @@ describe("createFakeAddon: the AddonBinding contract", () => {
   it("checks options like the real addon (TypeError, synchronously)", () => {
     const addon = createFakeAddon();
     expect(thrown(() => addon.buildEngine({ ...base, precision: "fp8" as never }))).toBeInstanceOf(TypeError);
-    expect(thrown(() => addon.buildEngine({ ...base, profiles: [{ input: "x", min: [4], opt: [2], max: [8] }] })).message).toMatch(/min <= opt <= max/);
+    expect(thrown(() => addon.buildEngine({ ...base, profiles: [{ input: "x", min: [4], opt: [2], max: [8] }] })).message).toMatch(
+      /min <= opt <= max/,
+    );
     expect(thrown(() => addon.buildEngine({ ...base, builderOptimizationLevel: 6 }))).toBeInstanceOf(TypeError);
     expect(thrown(() => addon.buildEngine({ ...base, excludeLeanRuntime: true }))).toBeInstanceOf(TypeError);
     expect(thrown(() => addon.buildEngine(base, { onLog: "no" as never })).message).toMatch(/onLog/);
@@ -165,22 +188,42 @@ describe("createFakeAddon: the AddonBinding contract", () => {
       ["/encoder/layer.0/MatMul", "Row major linear Int8 format"],
       ["/encoder/layer.0/Softmax", "Row major linear FP16 format"],
     ]);
-    expect(info.Layers[1]).toMatchObject({ LayerType: "CaskGemm", Inputs: [{ Name: "/embeddings/Gather_output", Location: "Device", Dimensions: [-1, 128] }] });
+    expect(info.Layers[1]).toMatchObject({
+      LayerType: "CaskGemm",
+      Inputs: [{ Name: "/embeddings/Gather_output", Location: "Device", Dimensions: [-1, 128] }],
+    });
   });
 
   it("returns TensorRT 11's shape on major 11: I/O Tensors and split Format/DataType", async () => {
-    const addon = createFakeAddon({ trtMajor: 11, layers: (o) => [{ name: "/MatMul", precision: o.precision === "fp16" ? "fp32" : "fp16" }] });
+    const addon = createFakeAddon({
+      trtMajor: 11,
+      layers: (o) => [{ name: "/MatMul", precision: o.precision === "fp16" ? "fp32" : "fp16" }],
+    });
     const { inspectorJson } = await addon.buildEngine(base).promise;
     const info = JSON.parse(inspectorJson) as Record<string, Array<Record<string, unknown>>>;
     expect(info.Bindings).toBeUndefined();
-    expect(info["I/O Tensors"]![0]).toMatchObject({ Name: "input_ids", IOMode: "Input", DataType: "Int64", ProfileInfo: [{ MinShape: [1, 128], MaxShape: [100, 128] }] });
+    expect(info["I/O Tensors"]![0]).toMatchObject({
+      Name: "input_ids",
+      IOMode: "Input",
+      DataType: "Int64",
+      ProfileInfo: [{ MinShape: [1, 128], MaxShape: [100, 128] }],
+    });
     // An fp16 build that came out fp32: what the precision check must catch on TensorRT 11.
-    expect(info.Layers![0]).toMatchObject({ Name: "/MatMul", Outputs: [{ DataType: "Float", Format: "Row major linear FP32 format (kLINEAR)" }] });
+    expect(info.Layers![0]).toMatchObject({
+      Name: "/MatMul",
+      Outputs: [{ DataType: "Float", Format: "Row major linear FP32 format (kLINEAR)" }],
+    });
   });
 
   it("can be told to fail parsing with given details (TRT_PARSE_FAILED)", async () => {
     const details = [
-      { node: 41, nodeName: "/encoder/layer.0/attention/Einsum", operator: "Einsum", message: "unsupported equation", errorCode: "UNSUPPORTED_NODE" },
+      {
+        node: 41,
+        nodeName: "/encoder/layer.0/attention/Einsum",
+        operator: "Einsum",
+        message: "unsupported equation",
+        errorCode: "UNSUPPORTED_NODE",
+      },
       { node: 57, nodeName: "/pooler/Tanh", operator: "Tanh", message: "bad input", errorCode: "INVALID_NODE" },
     ];
     const addon = createFakeAddon({ parseErrors: details });
@@ -196,7 +239,11 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     const missing = await rejection(createFakeAddon().buildEngine({ ...base, onnxPath: join(temp, "nope.onnx") }).promise, isNativeError);
     expect(missing.code).toBe("TRT_PARSE_FAILED");
     const logs: string[] = [];
-    const failed = await rejection(createFakeAddon({ buildErrors: ["Internal Error: no kernel for /MatMul"] }).buildEngine(base, { onLog: (e) => logs.push(e.message) }).promise, isNativeError);
+    const failed = await rejection(
+      createFakeAddon({ buildErrors: ["Internal Error: no kernel for /MatMul"] }).buildEngine(base, { onLog: (e) => logs.push(e.message) })
+        .promise,
+      isNativeError,
+    );
     expect(failed.code).toBe("TRT_BUILD_FAILED");
     expect(failed.message).toBe("TensorRT could not build the engine: Internal Error: no kernel for /MatMul");
     expect(failed.details).toEqual([{ source: "log", severity: "error", message: "Internal Error: no kernel for /MatMul" }]);
@@ -210,13 +257,19 @@ describe("createFakeAddon: the AddonBinding contract", () => {
         { name: "logits", mode: "output", dtype: "fp32", shape: [-1, 2], location: "device" },
       ],
     });
-    expect((await rejection(addon.buildEngine({ ...base, profiles: [] }).promise, isNativeError)).message).toMatch(/input_ids has dynamic dimensions \[-1,-1\]/);
-    expect((await rejection(addon.buildEngine(base).promise, isNativeError)).message).toMatch(/names input attention_mask, which the network does not have/);
+    expect((await rejection(addon.buildEngine({ ...base, profiles: [] }).promise, isNativeError)).message).toMatch(
+      /input_ids has dynamic dimensions \[-1,-1\]/,
+    );
+    expect((await rejection(addon.buildEngine(base).promise, isNativeError)).message).toMatch(
+      /names input attention_mask, which the network does not have/,
+    );
   });
 
   it("fails like a host without a GPU, or with a wrong device id", async () => {
     expect((await rejection(createFakeAddon({ devices: [] }).buildEngine(base).promise, isNativeError)).code).toBe("TRT_UNAVAILABLE");
-    expect((await rejection(createFakeAddon().buildEngine({ ...base, deviceId: 3 }).promise, isNativeError)).code).toBe("INVALID_DEVICE_ID");
+    expect((await rejection(createFakeAddon().buildEngine({ ...base, deviceId: 3 }).promise, isNativeError)).code).toBe(
+      "INVALID_DEVICE_ID",
+    );
   });
 
   it("turns a timing cache into a larger one, and replaces a foreign one with a warning", async () => {
@@ -226,7 +279,10 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     expect(second.timingCache.length).toBeGreaterThan(0);
     expect(second.timingCache.toString()).not.toBe(first.timingCache.toString());
     const warnings: string[] = [];
-    await addon.buildEngine({ ...base, timingCache: Buffer.from("real TensorRT cache") }, { onLog: (e) => e.severity === "warning" && warnings.push(e.message) }).promise;
+    await addon.buildEngine(
+      { ...base, timingCache: Buffer.from("real TensorRT cache") },
+      { onLog: (e) => e.severity === "warning" && warnings.push(e.message) },
+    ).promise;
     expect(warnings[0]).toMatch(/timing cache given was refused/);
   });
 });
@@ -256,14 +312,24 @@ describe("createFakeAddon: engines", () => {
     const engine = createFakeAddon().loadEngine(await built());
     const ids = { data: new BigInt64Array(128), shape: [1, 128] };
     expect(thrown(() => engine.run({ input_ids: ids })).message).toMatch(/attention_mask is missing/);
-    expect(thrown(() => engine.run({ input_ids: ids, attention_mask: ids, token_type_ids: ids })).message).toMatch(/no input named token_type_ids/);
-    expect(thrown(() => engine.run({ input_ids: { data: new Int32Array(128), shape: [1, 128] }, attention_mask: ids })).message).toMatch(/pass its data as a BigInt64Array/);
-    expect(thrown(() => engine.run({ input_ids: { data: new BigInt64Array(128), shape: [1, 64] }, attention_mask: ids })).message).toMatch(/fixes it to \[-1,128\]/);
-    expect(thrown(() => engine.run({ input_ids: { data: new BigInt64Array(100), shape: [1, 128] }, attention_mask: ids })).code).toBe("INPUT_MISMATCH");
+    expect(thrown(() => engine.run({ input_ids: ids, attention_mask: ids, token_type_ids: ids })).message).toMatch(
+      /no input named token_type_ids/,
+    );
+    expect(thrown(() => engine.run({ input_ids: { data: new Int32Array(128), shape: [1, 128] }, attention_mask: ids })).message).toMatch(
+      /pass its data as a BigInt64Array/,
+    );
+    expect(thrown(() => engine.run({ input_ids: { data: new BigInt64Array(128), shape: [1, 64] }, attention_mask: ids })).message).toMatch(
+      /fixes it to \[-1,128\]/,
+    );
+    expect(thrown(() => engine.run({ input_ids: { data: new BigInt64Array(100), shape: [1, 128] }, attention_mask: ids })).code).toBe(
+      "INPUT_MISMATCH",
+    );
   });
 
   it("computes outputs with the test's run function", async () => {
-    const addon = createFakeAddon({ run: (inputs) => ({ logits: { data: new Float32Array([0.25, 0.75]), shape: [inputs.input_ids!.shape[0]!, 2] } }) });
+    const addon = createFakeAddon({
+      run: (inputs) => ({ logits: { data: new Float32Array([0.25, 0.75]), shape: [inputs.input_ids!.shape[0]!, 2] } }),
+    });
     const engine = addon.loadEngine(await built(addon));
     const ids = { data: new BigInt64Array(128), shape: [1, 128] };
     const outputs = await engine.run({ input_ids: ids, attention_mask: ids });

@@ -43,10 +43,18 @@ const skipReason =
 if (skipReason !== undefined) console.warn(`option table against the real addon: skipped, ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("the real addon linked to stub TensorRT: build-option-cases.json", () => {
-  it.each(headers.map((h) => [h.major, h.include] as const))("TensorRT %i agrees with the table", (_major, include) => {
-    const run = spawnSync("bash", [join(import.meta.dirname, "stub-trt/run.sh")], { env: { ...process.env, TENSORRT_INCLUDE: include }, encoding: "utf8", timeout: 580_000 });
-    const output = `${run.stdout}${run.stderr}`;
-    expect(run.status, output).toBe(0);
-    expect(output).toMatch(/option table: TensorRT \S+, \d+ cases, 0 mismatches/);
-  }, 600_000);
+  it.each(headers.map((h) => [h.major, h.include] as const))(
+    "TensorRT %i agrees with the table",
+    (_major, include) => {
+      const run = spawnSync("bash", [join(import.meta.dirname, "stub-trt/run.sh")], {
+        env: { ...process.env, TENSORRT_INCLUDE: include },
+        encoding: "utf8",
+        timeout: 580_000,
+      });
+      const output = `${run.stdout}${run.stderr}`;
+      expect(run.status, output).toBe(0);
+      expect(output).toMatch(/option table: TensorRT \S+, \d+ cases, 0 mismatches/);
+    },
+    600_000,
+  );
 });

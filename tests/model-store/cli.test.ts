@@ -18,7 +18,20 @@ describe("model-store CLI", () => {
   it("imports all-MiniLM-L6-v2 from its folder and records model id and revision", async () => {
     const model = testModelFolder();
     const root = join(await tempDir(), "store");
-    const imported = await runCli(["import-hf", "--root", root, "--agent", "memory", "--model", model, "--model-id", "sentence-transformers/all-MiniLM-L6-v2", "--revision", "fa97f6e7cb1a59073dff9e6b13e2715cf7475ac9", "--json"]);
+    const imported = await runCli([
+      "import-hf",
+      "--root",
+      root,
+      "--agent",
+      "memory",
+      "--model",
+      model,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--revision",
+      "fa97f6e7cb1a59073dff9e6b13e2715cf7475ac9",
+      "--json",
+    ]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.json).toMatchObject({
       ok: true,
@@ -32,7 +45,13 @@ describe("model-store CLI", () => {
     expect(imported.stderr).toContain("published memory/");
 
     const shown = await runCli(["show", "--root", root, "--agent", "memory", "--json"]);
-    expect(shown.json).toMatchObject({ ok: true, isCurrent: true, manifest: { metadata: { model_id: "sentence-transformers/all-MiniLM-L6-v2", hf_revision: "fa97f6e7cb1a59073dff9e6b13e2715cf7475ac9" } } });
+    expect(shown.json).toMatchObject({
+      ok: true,
+      isCurrent: true,
+      manifest: {
+        metadata: { model_id: "sentence-transformers/all-MiniLM-L6-v2", hf_revision: "fa97f6e7cb1a59073dff9e6b13e2715cf7475ac9" },
+      },
+    });
     expect(existsSync(join(shown.json.model.folder, "config.json"))).toBe(true);
     expect(existsSync(join(shown.json.model.folder, "1_Pooling", "config.json"))).toBe(true);
 
@@ -46,7 +65,11 @@ describe("model-store CLI", () => {
     const source = await sourceTree(dir);
     const run = await runCli(["import-hf", "--root", join(dir, "store"), "--agent", "memory", "--model", source, "--json"]);
     expect(run.code).toBe(69);
-    expect(run.json.error).toMatchObject({ code: "STORE_NOT_A_MODEL", input: source, details: { missing: [expect.stringContaining("no weights"), expect.stringContaining("no tokenizer")] } });
+    expect(run.json.error).toMatchObject({
+      code: "STORE_NOT_A_MODEL",
+      input: source,
+      details: { missing: [expect.stringContaining("no weights"), expect.stringContaining("no tokenizer")] },
+    });
     expect(existsSync(join(dir, "store"))).toBe(false);
   });
 
@@ -56,7 +79,19 @@ describe("model-store CLI", () => {
     const root = join(dir, "store");
     for (const version of ["v1", "v2", "v3"]) {
       await writeFile(join(source, "version.txt"), version);
-      const run = await runCli(["publish", "--root", root, "--agent", "analyst", "--version", version, "--metadata", '{"author":"ci"}', "--json", source]);
+      const run = await runCli([
+        "publish",
+        "--root",
+        root,
+        "--agent",
+        "analyst",
+        "--version",
+        version,
+        "--metadata",
+        '{"author":"ci"}',
+        "--json",
+        source,
+      ]);
       expect(run.code, run.stderr).toBe(0);
       expect(run.json).toMatchObject({ ok: true, version, current: true });
     }
@@ -73,7 +108,11 @@ describe("model-store CLI", () => {
     const rolled = await runCli(["rollback", "--root", root, "--agent", "analyst", "--json"]);
     expect(rolled.json).toMatchObject({ ok: true, from: "v3", to: "v2", verification: { ok: true } });
     const collected = await runCli(["gc", "--root", root, "--keep", "1", "--json"]);
-    expect(collected.json).toMatchObject({ ok: true, keep: 1, agents: [{ agent: "analyst", retention: { keep: ["v3", "v2", "v1"], remove: [] } }] });
+    expect(collected.json).toMatchObject({
+      ok: true,
+      keep: 1,
+      agents: [{ agent: "analyst", retention: { keep: ["v3", "v2", "v1"], remove: [] } }],
+    });
     const human = await runCli(["list", "--root", root, "--agent", "analyst"]);
     expect(human.stdout).toMatch(/^\* v2\t/m);
   });

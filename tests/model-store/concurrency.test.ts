@@ -28,7 +28,9 @@ describe("concurrent publishers in separate processes", () => {
     const source = await sourceTree(dir);
     const root = join(dir, "store");
     const runs = await Promise.all(
-      Array.from({ length: PUBLISHERS }, () => runCli(["publish", "--root", root, "--agent", "race", "--version", "v1", "--json", source], { LOG_LEVEL: "warn" })),
+      Array.from({ length: PUBLISHERS }, () =>
+        runCli(["publish", "--root", root, "--agent", "race", "--version", "v1", "--json", source], { LOG_LEVEL: "warn" }),
+      ),
     );
     const winners = runs.filter((r) => r.code === 0);
     expect(winners, runs.map((r) => r.stderr).join("\n")).toHaveLength(1);
@@ -46,7 +48,9 @@ describe("concurrent publishers in separate processes", () => {
     const source = await sourceTree(dir);
     const root = join(dir, "store");
     const versions = Array.from({ length: PUBLISHERS }, (_, i) => `v${i + 1}`);
-    const runs = await Promise.all(versions.map((v) => runCli(["publish", "--root", root, "--agent", "race", "--version", v, "--json", source], { LOG_LEVEL: "warn" })));
+    const runs = await Promise.all(
+      versions.map((v) => runCli(["publish", "--root", root, "--agent", "race", "--version", v, "--json", source], { LOG_LEVEL: "warn" })),
+    );
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     expect((await readdir(join(root, "race", "versions"))).sort()).toEqual([...versions].sort());
     const current = await lib.resolveCurrent({ root, agent: "race", strict: true });

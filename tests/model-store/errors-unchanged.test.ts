@@ -33,7 +33,16 @@ async function troubledStore() {
   await writeFile(join(root, "a", "versions", "broken", "manifest.json"), "{ this is not json");
   const staging = join(root, "a", "versions", "v3.tmp");
   await mkdir(staging);
-  await writeFile(join(staging, "manifest.json"), JSON.stringify({ version: "v3", checksum: "", metadata: { staging: { token: "deadbeefdeadbeef", writer: { pid: 999_999_999, hostname: hostname() }, started_at: "2020-01-01T00:00:00Z" } } }));
+  await writeFile(
+    join(staging, "manifest.json"),
+    JSON.stringify({
+      version: "v3",
+      checksum: "",
+      metadata: {
+        staging: { token: "deadbeefdeadbeef", writer: { pid: 999_999_999, hostname: hostname() }, started_at: "2020-01-01T00:00:00Z" },
+      },
+    }),
+  );
   await lib.publish({ root, agent: "dangling", version: "v1", sourceDir: source });
   await lib.publish({ root, agent: "nomanifest", version: "v1", sourceDir: source });
   await rm(join(root, "nomanifest", "versions", "v1", "manifest.json"));
@@ -58,9 +67,24 @@ const CASES: Case[] = [
   ["hidden version name", (s) => ["publish", "--root", s.root, "--agent", "a", "--version", ".v9", s.source], "INVALID_NAME", 12],
   ["version name with ..", (s) => ["show", "--root", s.root, "--agent", "a", "--version", "v..1"], "INVALID_NAME", 12],
   ["existing version", (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v1", s.source], "STORE_VERSION_EXISTS", 60],
-  ["reserved metadata key", (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", '{"created_at":"x"}', s.source], "STORE_MANIFEST_INVALID", 65],
-  ["metadata that is not JSON", (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", "{nope", s.source], "JSON_MALFORMED", 31],
-  ["not a model", (s) => ["import-hf", "--root", s.root, "--agent", "a", "--version", "v9", "--model", s.notModel], "STORE_NOT_A_MODEL", 69],
+  [
+    "reserved metadata key",
+    (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", '{"created_at":"x"}', s.source],
+    "STORE_MANIFEST_INVALID",
+    65,
+  ],
+  [
+    "metadata that is not JSON",
+    (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", "{nope", s.source],
+    "JSON_MALFORMED",
+    31,
+  ],
+  [
+    "not a model",
+    (s) => ["import-hf", "--root", s.root, "--agent", "a", "--version", "v9", "--model", s.notModel],
+    "STORE_NOT_A_MODEL",
+    69,
+  ],
   ["missing agent: show", (s) => ["show", "--root", s.root, "--agent", "ghost"], "STORE_AGENT_NOT_FOUND", 61],
   ["missing agent: verify", (s) => ["verify", "--root", s.root, "--agent", "ghost"], "STORE_AGENT_NOT_FOUND", 61],
   ["missing agent: rollback", (s) => ["rollback", "--root", s.root, "--agent", "ghost"], "STORE_AGENT_NOT_FOUND", 61],
@@ -70,13 +94,28 @@ const CASES: Case[] = [
   ["dangling current: show", (s) => ["show", "--root", s.root, "--agent", "dangling"], "STORE_CURRENT_DANGLING", 64],
   ["dangling current: verify", (s) => ["verify", "--root", s.root, "--agent", "dangling"], "STORE_CURRENT_DANGLING", 64],
   ["dangling current: rollback", (s) => ["rollback", "--root", s.root, "--agent", "dangling"], "STORE_CURRENT_DANGLING", 64],
-  ["dangling current: gc over all agents (a's stale staging stays)", (s) => ["gc", "--root", s.root, "--keep", "1"], "STORE_CURRENT_DANGLING", 64],
+  [
+    "dangling current: gc over all agents (a's stale staging stays)",
+    (s) => ["gc", "--root", s.root, "--keep", "1"],
+    "STORE_CURRENT_DANGLING",
+    64,
+  ],
   ["unreadable manifest: verify", (s) => ["verify", "--root", s.root, "--agent", "a", "--version", "broken"], "STORE_MANIFEST_INVALID", 65],
   ["unreadable manifest: show", (s) => ["show", "--root", s.root, "--agent", "a", "--version", "broken"], "STORE_MANIFEST_INVALID", 65],
-  ["unreadable manifest: rollback target", (s) => ["rollback", "--root", s.root, "--agent", "a", "--to", "broken"], "STORE_MANIFEST_INVALID", 65],
+  [
+    "unreadable manifest: rollback target",
+    (s) => ["rollback", "--root", s.root, "--agent", "a", "--to", "broken"],
+    "STORE_MANIFEST_INVALID",
+    65,
+  ],
   ["missing manifest: verify current", (s) => ["verify", "--root", s.root, "--agent", "nomanifest"], "STORE_MANIFEST_INVALID", 65],
   ["keep below 1", (s) => ["gc", "--root", s.root, "--keep", "0"], "INVALID_LIMIT", 11],
-  ["root that is a file", (s) => ["publish", "--root", join(s.source, "config.json"), "--agent", "a", "--version", "v9", s.source], "NOT_A_DIRECTORY", 22],
+  [
+    "root that is a file",
+    (s) => ["publish", "--root", join(s.source, "config.json"), "--agent", "a", "--version", "v9", s.source],
+    "NOT_A_DIRECTORY",
+    22,
+  ],
 ];
 
 describe("failures leave the store byte-identical", () => {

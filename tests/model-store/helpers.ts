@@ -40,16 +40,21 @@ export interface CliRun {
 
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, LOG_LEVEL: "info", ...env }, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1;
-      resolve({ code, stdout, stderr, json });
-    });
+    execFile(
+      process.execPath,
+      [CLI_BIN, ...args],
+      { env: { ...process.env, LOG_LEVEL: "info", ...env }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+        const code = error === null ? 0 : typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : -1;
+        resolve({ code, stdout, stderr, json });
+      },
+    );
   });
 }
 
@@ -66,7 +71,9 @@ export async function snapshotTree(root: string): Promise<TreeSnapshot> {
       out[rel] = `dir ${mode} mtime=${info.mtimeMs}`;
       for (const name of (await readdir(path)).sort()) await visit(join(path, name), `${rel}/${name}`);
     } else {
-      out[rel] = `file ${mode} ${info.size} mtime=${info.mtimeMs} sha256=${createHash("sha256").update(await readFile(path)).digest("hex")}`;
+      out[rel] = `file ${mode} ${info.size} mtime=${info.mtimeMs} sha256=${createHash("sha256")
+        .update(await readFile(path))
+        .digest("hex")}`;
     }
   };
   await visit(root, ".");

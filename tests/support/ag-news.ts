@@ -23,7 +23,9 @@ export function agNewsCsv(): string {
   }
   const sha = createHash("sha256").update(readFileSync(AG_NEWS_CSV)).digest("hex");
   if (sha !== AG_NEWS_SHA256) {
-    throw new Error(`${AG_NEWS_CSV} is not the committed AG News test split (sha256 ${sha}, expected ${AG_NEWS_SHA256}): restore it with \`git checkout -- data/ag_news\``);
+    throw new Error(
+      `${AG_NEWS_CSV} is not the committed AG News test split (sha256 ${sha}, expected ${AG_NEWS_SHA256}): restore it with \`git checkout -- data/ag_news\``,
+    );
   }
   checked = true;
   return AG_NEWS_CSV;

@@ -16,7 +16,11 @@ const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tok
 const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
 
 function cli(command: string, args: string[], timeout = 600_000): string {
-  const run = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], { encoding: "utf8", env: { ...process.env, LOG_LEVEL: "warn" }, timeout });
+  const run = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LOG_LEVEL: "warn" },
+    timeout,
+  });
   if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.status}:\n${run.stderr}`);
   return run.stdout;
 }
@@ -40,34 +44,70 @@ export async function publishMiniLm(): Promise<PublishedStore> {
   const store = join(dir, "store");
   const built = JSON.parse(
     cli("build-engine", [
-      "--model", MINILM,
-      "--model-id", "sentence-transformers/all-MiniLM-L6-v2",
-      "--revision", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
-      "--marker", "--precision", "fp32", "--max-batch", "16", "--sequence-length", "128",
+      "--model",
+      MINILM,
+      "--model-id",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--revision",
+      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+      "--marker",
+      "--precision",
+      "fp32",
+      "--max-batch",
+      "16",
+      "--sequence-length",
+      "128",
       // These tests compare what is served with onnxruntime on model.onnx, exactly: no CPU-serving
       // (int8) ONNX, which the runtime's auto choice would serve instead.
-      "--cpu-serving", "off",
-      "--store-root", store, "--work-dir", join(dir, "work"), "--json",
+      "--cpu-serving",
+      "off",
+      "--store-root",
+      store,
+      "--work-dir",
+      join(dir, "work"),
+      "--json",
     ]),
   ) as { versionPath: string };
   const files = await readdir(built.versionPath);
-  const servable = files.includes("tokenizer") ? { version: built.versionPath.split("/").pop() ?? "", path: built.versionPath } : await republish(dir, store, built.versionPath, "v1");
+  const servable = files.includes("tokenizer")
+    ? { version: built.versionPath.split("/").pop() ?? "", path: built.versionPath }
+    : await republish(dir, store, built.versionPath, "v1");
   return { dir, store, version: servable.version, versionPath: servable.path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** Publishes a copy of a version (with the model's tokenizer files) as a new version that becomes current. */
-export async function republish(dir: string, store: string, versionPath: string, version: string): Promise<{ version: string; path: string }> {
+export async function republish(
+  dir: string,
+  store: string,
+  versionPath: string,
+  version: string,
+): Promise<{ version: string; path: string }> {
   const copy = join(dir, `copy-${version}`);
   await cp(versionPath, copy, { recursive: true });
   const manifest = JSON.parse(await readFile(join(copy, "manifest.json"), "utf8")) as { metadata: Record<string, unknown> };
   await rm(join(copy, "manifest.json"));
   if (!(await readdir(copy)).includes("tokenizer")) {
-    await cp(MINILM, join(copy, "tokenizer"), { recursive: true, filter: (source) => source === MINILM || TOKENIZER_FILES.some((file) => source.endsWith(`/${file}`)) });
+    await cp(MINILM, join(copy, "tokenizer"), {
+      recursive: true,
+      filter: (source) => source === MINILM || TOKENIZER_FILES.some((file) => source.endsWith(`/${file}`)),
+    });
   }
   const metadata = Object.fromEntries(Object.entries(manifest.metadata).filter(([key]) => !STORE_KEYS.includes(key)));
   const metadataFile = join(dir, `metadata-${version}.json`);
   await writeFile(metadataFile, JSON.stringify(metadata));
-  cli("model-store", ["publish", copy, "--agent", AGENT, "--root", store, "--version", version, "--metadata", `@${metadataFile}`, "--json"]);
+  cli("model-store", [
+    "publish",
+    copy,
+    "--agent",
+    AGENT,
+    "--root",
+    store,
+    "--version",
+    version,
+    "--metadata",
+    `@${metadataFile}`,
+    "--json",
+  ]);
   await rm(copy, { recursive: true, force: true });
   return { version, path: join(store, AGENT, "versions", version) };
 }
@@ -90,12 +130,26 @@ export interface ServeProcess {
 export async function startServeEngine(store: string, extraArgs: string[] = []): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    [join(BIN, "serve-engine.js"), "--store-root", store, "--model", AGENT, "--http-port", "0", "--metrics-port", "0", "--json", ...extraArgs],
+    [
+      join(BIN, "serve-engine.js"),
+      "--store-root",
+      store,
+      "--model",
+      AGENT,
+      "--http-port",
+      "0",
+      "--metrics-port",
+      "0",
+      "--json",
+      ...extraArgs,
+    ],
     { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   const line = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once("line", resolve);
@@ -131,7 +185,11 @@ export async function inferTexts(url: string, texts: string[]): Promise<InferAns
   try {
     const response = await fetch(`${url}/v2/models/${AGENT}/infer`, {
       method: "POST",
-      body: JSON.stringify({ parameters: { truncate: true }, inputs: [{ name: "text", datatype: "BYTES", shape: [texts.length], data: texts }], outputs: [{ name: "sentence_embedding" }] }),
+      body: JSON.stringify({
+        parameters: { truncate: true },
+        inputs: [{ name: "text", datatype: "BYTES", shape: [texts.length], data: texts }],
+        outputs: [{ name: "sentence_embedding" }],
+      }),
     });
     const json = (await response.json()) as { parameters?: { version?: string }; error?: string };
     return { status: response.status, version: json.parameters?.version, error: json.error, ms: Date.now() - started, at: started };

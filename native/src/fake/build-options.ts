@@ -60,7 +60,8 @@ function readProfiles(value: unknown): void {
     const min = readShape(spec.min, `${what}.min`);
     const opt = readShape(spec.opt, `${what}.opt`);
     const max = readShape(spec.max, `${what}.max`);
-    if (min.length !== opt.length || opt.length !== max.length) throw typeError(`${what} (${input}): min, opt and max must have the same rank`);
+    if (min.length !== opt.length || opt.length !== max.length)
+      throw typeError(`${what} (${input}): min, opt and max must have the same rank`);
     min.forEach((_, d) => {
       if (!(min[d]! <= opt[d]! && opt[d]! <= max[d]!)) throw typeError(`${what} (${input}): dimension ${d} must satisfy min <= opt <= max`);
     });
@@ -71,11 +72,13 @@ function readProfiles(value: unknown): void {
 
 export function checkBuildOptions(options: BuildEngineOptions, major: number, version: string): void {
   // N-API's IsObject() is true for functions and arrays too.
-  if ((typeof options !== "object" && typeof options !== "function") || options === null) throw typeError("buildEngine: options must be an object");
+  if ((typeof options !== "object" && typeof options !== "function") || options === null)
+    throw typeError("buildEngine: options must be an object");
   const o = options as unknown as Record<string, unknown>;
   if (readString(o.onnxPath, "options.onnxPath") === "") throw typeError("options.onnxPath must not be empty");
   const precision = readString(o.precision, "options.precision");
-  if (!["fp32", "fp16", "int8"].includes(precision)) throw typeError(`options.precision must be "fp32", "fp16" or "int8", not "${precision}"`);
+  if (!["fp32", "fp16", "int8"].includes(precision))
+    throw typeError(`options.precision must be "fp32", "fp16" or "int8", not "${precision}"`);
   let typing = "strong";
   if (isSet(o.typing)) {
     typing = readString(o.typing, "options.typing");
@@ -117,13 +120,15 @@ export function checkBuildOptions(options: BuildEngineOptions, major: number, ve
   if (isSet(o.deviceId)) readInteger(o.deviceId, "options.deviceId", 0n, 1023n);
   if (isSet(o.logSeverity)) {
     const name = readString(o.logSeverity, "options.logSeverity");
-    if (!(name in SEVERITY_RANK)) throw typeError(`options.logSeverity must be "internal_error", "error", "warning", "info" or "verbose", not "${name}"`);
+    if (!(name in SEVERITY_RANK))
+      throw typeError(`options.logSeverity must be "internal_error", "error", "warning", "info" or "verbose", not "${name}"`);
   }
 }
 
 export function checkCallbacks(callbacks: BuildCallbacks | undefined): void {
   if (callbacks === undefined || callbacks === null) return;
-  if (typeof callbacks !== "object" && typeof callbacks !== "function") throw typeError("buildEngine: callbacks must be an object {onLog?, onProgress?}");
+  if (typeof callbacks !== "object" && typeof callbacks !== "function")
+    throw typeError("buildEngine: callbacks must be an object {onLog?, onProgress?}");
   for (const key of ["onLog", "onProgress"] as const) {
     const fn = callbacks[key];
     if (fn !== undefined && fn !== null && typeof fn !== "function") throw typeError(`callbacks.${key} must be a function`);

@@ -26,26 +26,39 @@ function checkInputs(inputs: Record<string, HostTensor>, io: IoTensor[]): void {
     const value = inputs[input.name];
     const what = `input ${input.name}`;
     if (value === undefined) throw nativeError("INPUT_MISMATCH", `Engine.run: input ${input.name} is missing`);
-    if (typeof value !== "object" || value === null) throw nativeError("INPUT_MISMATCH", `${what} must be {data: TypedArray, shape: number[]}`);
+    if (typeof value !== "object" || value === null)
+      throw nativeError("INPUT_MISMATCH", `${what} must be {data: TypedArray, shape: number[]}`);
     const expected = TYPED_ARRAY[input.dtype];
-    if (expected === undefined) throw nativeError("INPUT_MISMATCH", `${what} has data type ${input.dtype}, which run() cannot feed (packed sub-byte types)`);
-    if (!ArrayBuffer.isView(value.data) || value.data instanceof DataView) throw nativeError("INPUT_MISMATCH", `${what}.data must be a ${expected.name}`);
-    if (value.data.constructor !== expected.ctor) throw nativeError("INPUT_MISMATCH", `${what} is ${input.dtype} in the engine: pass its data as a ${expected.name}`);
+    if (expected === undefined)
+      throw nativeError("INPUT_MISMATCH", `${what} has data type ${input.dtype}, which run() cannot feed (packed sub-byte types)`);
+    if (!ArrayBuffer.isView(value.data) || value.data instanceof DataView)
+      throw nativeError("INPUT_MISMATCH", `${what}.data must be a ${expected.name}`);
+    if (value.data.constructor !== expected.ctor)
+      throw nativeError("INPUT_MISMATCH", `${what} is ${input.dtype} in the engine: pass its data as a ${expected.name}`);
     if (!Array.isArray(value.shape)) throw nativeError("INPUT_MISMATCH", `${what}.shape must be an array of dimensions`);
     value.shape.forEach((d, i) => {
       if (!isInteger(d, 0, Number.MAX_SAFE_INTEGER)) throw nativeError("INPUT_MISMATCH", `${what}.shape[${i}] must be an integer >= 0`);
     });
     if (value.shape.length !== input.shape.length) {
-      throw nativeError("INPUT_MISMATCH", `${what} has shape ${shapeString(value.shape)} but the engine's input is ${shapeString(input.shape)}`);
+      throw nativeError(
+        "INPUT_MISMATCH",
+        `${what} has shape ${shapeString(value.shape)} but the engine's input is ${shapeString(input.shape)}`,
+      );
     }
     input.shape.forEach((d, i) => {
       if (d >= 0 && d !== value.shape[i]) {
-        throw nativeError("INPUT_MISMATCH", `${what} has shape ${shapeString(value.shape)} but the engine fixes it to ${shapeString(input.shape)}`);
+        throw nativeError(
+          "INPUT_MISMATCH",
+          `${what} has shape ${shapeString(value.shape)} but the engine fixes it to ${shapeString(input.shape)}`,
+        );
       }
     });
     const volume = value.shape.reduce((a, b) => a * b, 1);
     if (value.data.length !== volume) {
-      throw nativeError("INPUT_MISMATCH", `${what} has ${value.data.length} elements but shape ${shapeString(value.shape)} needs ${volume}`);
+      throw nativeError(
+        "INPUT_MISMATCH",
+        `${what} has ${value.data.length} elements but shape ${shapeString(value.shape)} needs ${volume}`,
+      );
     }
   }
   const known = new Set(declared.map((t) => t.name));
@@ -94,9 +107,15 @@ export class FakeEngine implements NativeEngine {
     return new Promise((resolve, reject) => {
       setImmediate(() => {
         try {
-          resolve(this.runOutputs ? this.runOutputs(inputs, structuredClone(this.payload.ioTensors)) : zeroOutputs(inputs, this.payload.ioTensors));
+          resolve(
+            this.runOutputs
+              ? this.runOutputs(inputs, structuredClone(this.payload.ioTensors))
+              : zeroOutputs(inputs, this.payload.ioTensors),
+          );
         } catch (err) {
-          reject(err instanceof Error && "code" in err ? err : nativeError("TRT_RUN_FAILED", `enqueueV3 failed: ${(err as Error).message}`));
+          reject(
+            err instanceof Error && "code" in err ? err : nativeError("TRT_RUN_FAILED", `enqueueV3 failed: ${(err as Error).message}`),
+          );
         }
       });
     });

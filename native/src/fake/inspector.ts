@@ -38,7 +38,13 @@ export function fakeInspectorJson(layers: FakeLayer[], io: IoTensor[], schema: 1
   const tensor = (name: string, precision: TrtDataType): Record<string, unknown> =>
     schema === 10
       ? { Name: name, Location: "Device", Dimensions: dims, "Format/Datatype": `Row major linear ${FORMAT_TAG[precision]} format` }
-      : { Name: name, Location: "Device", Dimensions: dims, Format: `Row major linear ${FORMAT_TAG[precision]} format (kLINEAR)`, DataType: DATA_TYPE_11[precision] };
+      : {
+          Name: name,
+          Location: "Device",
+          Dimensions: dims,
+          Format: `Row major linear ${FORMAT_TAG[precision]} format (kLINEAR)`,
+          DataType: DATA_TYPE_11[precision],
+        };
   let previous = firstInput?.name ?? "input";
   const jsonLayers = layers.map((layer, i) => {
     const output = i === layers.length - 1 ? (io.find((t) => t.mode === "output")?.name ?? `${layer.name}_output`) : `${layer.name}_output`;
@@ -65,7 +71,16 @@ export function fakeInspectorJson(layers: FakeLayer[], io: IoTensor[], schema: 1
       Location: t.location === "host" ? "Host" : "Device",
       IsShapeInferenceIO: false,
       ...(t.profile
-        ? { ProfileInfo: [{ MinShape: t.profile.min, OptShape: t.profile.opt, MaxShape: t.profile.max, Format: `Row major linear ${FORMAT_TAG[t.dtype]} format (kLINEAR)` }] }
+        ? {
+            ProfileInfo: [
+              {
+                MinShape: t.profile.min,
+                OptShape: t.profile.opt,
+                MaxShape: t.profile.max,
+                Format: `Row major linear ${FORMAT_TAG[t.dtype]} format (kLINEAR)`,
+              },
+            ],
+          }
         : {}),
     })),
   });

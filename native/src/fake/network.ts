@@ -43,12 +43,18 @@ export function checkProfilesAgainstInputs(options: BuildEngineOptions, io: IoTe
       continue;
     }
     if (spec.min.length !== input.shape.length) {
-      return nativeError("TRT_BUILD_FAILED", `the profile for ${input.name} has rank ${spec.min.length} but the input is ${shapeString(input.shape)}`);
+      return nativeError(
+        "TRT_BUILD_FAILED",
+        `the profile for ${input.name} has rank ${spec.min.length} but the input is ${shapeString(input.shape)}`,
+      );
     }
     for (let d = 0; d < input.shape.length; d += 1) {
       const fixed = input.shape[d]!;
       if (fixed >= 0 && (spec.min[d] !== fixed || spec.opt[d] !== fixed || spec.max[d] !== fixed)) {
-        return nativeError("TRT_BUILD_FAILED", `the profile for ${input.name} sets dimension ${d} but the ONNX fixes it to ${fixed} (input ${shapeString(input.shape)})`);
+        return nativeError(
+          "TRT_BUILD_FAILED",
+          `the profile for ${input.name} sets dimension ${d} but the ONNX fixes it to ${fixed} (input ${shapeString(input.shape)})`,
+        );
       }
     }
   }

@@ -1,4 +1,12 @@
-import type { BuildEngineOptions, CudaDevice, HostTensor, IoTensor, NativeLogEntry, ParseErrorDetail, TrtDataType } from "../binding-types.js";
+import type {
+  BuildEngineOptions,
+  CudaDevice,
+  HostTensor,
+  IoTensor,
+  NativeLogEntry,
+  ParseErrorDetail,
+  TrtDataType,
+} from "../binding-types.js";
 
 export interface FakeLayer {
   name: string;

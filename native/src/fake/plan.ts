@@ -46,7 +46,10 @@ export function readFakePlan(bytes: Uint8Array, loadedVersion: string): FakePlan
     }
   }
   const marker = Buffer.from(FAKE_PLAN_MARKER, "utf8");
-  if (buffer.length < PLAN_PAYLOAD_OFFSET + marker.length || !buffer.subarray(PLAN_PAYLOAD_OFFSET, PLAN_PAYLOAD_OFFSET + marker.length).equals(marker)) {
+  if (
+    buffer.length < PLAN_PAYLOAD_OFFSET + marker.length ||
+    !buffer.subarray(PLAN_PAYLOAD_OFFSET, PLAN_PAYLOAD_OFFSET + marker.length).equals(marker)
+  ) {
     throw nativeError("ENGINE_LOAD_FAILED", "TensorRT could not deserialize the engine (the fake addon loads only plans that it built)");
   }
   return JSON.parse(buffer.subarray(PLAN_PAYLOAD_OFFSET + marker.length).toString("utf8")) as FakePlanPayload;

@@ -9,4 +9,7 @@ export interface OptionCase {
 export function optionCases(major: number, onnxPath: string): OptionCase[];
 export function outcome(addon: AddonBinding, args: unknown[]): Promise<Outcome>;
 export function expected(expect: OptionCase["expect"], compiledVersion: string): Outcome;
-export function runOptionTable(addon: AddonBinding, onnxPath: string): Promise<{ count: number; mismatches: { name: string; expected: Outcome; got: Outcome }[] }>;
+export function runOptionTable(
+  addon: AddonBinding,
+  onnxPath: string,
+): Promise<{ count: number; mismatches: { name: string; expected: Outcome; got: Outcome }[] }>;

@@ -12,7 +12,8 @@ const onnxPath = join(dir, "model.onnx");
 writeFileSync(onnxPath, "not really onnx");
 try {
   const { count, mismatches } = await runOptionTable(addon, onnxPath);
-  for (const m of mismatches) console.log(`MISMATCH ${m.name}\n  expected ${JSON.stringify(m.expected)}\n  got      ${JSON.stringify(m.got)}`);
+  for (const m of mismatches)
+    console.log(`MISMATCH ${m.name}\n  expected ${JSON.stringify(m.expected)}\n  got      ${JSON.stringify(m.got)}`);
   console.log(`option table: TensorRT ${addon.compiledTrtVersion()}, ${count} cases, ${mismatches.length} mismatches`);
   process.exitCode = mismatches.length === 0 ? 0 : 1;
 } finally {

@@ -30,7 +30,10 @@ function classBody(name) {
 function overrides(name) {
   const lines = [];
   for (const raw of classBody(name).split(";")) {
-    const decl = raw.replace(/\bpublic:/g, "").replace(/\s+/g, " ").trim();
+    const decl = raw
+      .replace(/\bpublic:/g, "")
+      .replace(/\s+/g, " ")
+      .trim();
     if (!decl) continue;
     const match = /^(?:TRT_NODISCARD\s+)?(?:TRT_DEPRECATED\s+)?virtual\s+(.+?)\s*=\s*0$/.exec(decl);
     if (!match) throw new Error(`${name}: cannot read the declaration "${decl}"`);
@@ -48,7 +51,7 @@ const out = [
   "#include <NvInfer.h>",
   "",
   "// The overrides keep the headers' parameter names, which they never use.",
-  "#pragma GCC diagnostic ignored \"-Wunused-parameter\"",
+  '#pragma GCC diagnostic ignored "-Wunused-parameter"',
   "",
   "namespace stubtrt",
   "{",

@@ -147,10 +147,7 @@ const engine = addon.loadEngine(plan, 0, { onLog: (m) => logs.push(m), logSeveri
 
 await check("loadEngine: the engine's I/O tensors are the model's (names, dtypes, -1 dims, profile)", () => {
   const io = engine.ioTensors();
-  const expected = [
-    ...metadata.inputs.map((s) => ({ ...s, mode: "input" })),
-    ...metadata.outputs.map((s) => ({ ...s, mode: "output" })),
-  ];
+  const expected = [...metadata.inputs.map((s) => ({ ...s, mode: "input" })), ...metadata.outputs.map((s) => ({ ...s, mode: "output" }))];
   assert.equal(io.length, expected.length);
   expected.forEach((spec, i) => {
     const t = io[i];
@@ -158,7 +155,10 @@ await check("loadEngine: the engine's I/O tensors are the model's (names, dtypes
     assert.equal(t.mode, spec.mode);
     assert.equal(t.dtype, spec.dtype === "float32" ? "fp32" : spec.dtype);
     assert.equal(t.location, "device");
-    assert.deepEqual(t.shape, spec.min_shape.map((m, d) => (m === spec.max_shape[d] ? m : -1)));
+    assert.deepEqual(
+      t.shape,
+      spec.min_shape.map((m, d) => (m === spec.max_shape[d] ? m : -1)),
+    );
     if (spec.mode === "input") assert.deepEqual(t.profile, { min: spec.min_shape, opt: spec.opt_shape, max: spec.max_shape });
   });
   assert.equal(engine.deviceId, 0);
@@ -180,14 +180,17 @@ const shapes = [
   [2, 255],
 ];
 let values = 0;
-await check(`inference at ${shapes.length} shapes incl. the profile's min ${minB}x${minS} and max ${maxB}x${maxS}: every output value checked`, async () => {
-  for (const [i, [b, s]] of shapes.entries()) {
-    const inputs = makeInputs(b, s, 1 + i);
-    const outputs = await engine.run(inputs);
-    values += checkOutputs(outputs, inputs, b, s, `${b}x${s}`);
-  }
-  return `${values} values`;
-});
+await check(
+  `inference at ${shapes.length} shapes incl. the profile's min ${minB}x${minS} and max ${maxB}x${maxS}: every output value checked`,
+  async () => {
+    for (const [i, [b, s]] of shapes.entries()) {
+      const inputs = makeInputs(b, s, 1 + i);
+      const outputs = await engine.run(inputs);
+      values += checkOutputs(outputs, inputs, b, s, `${b}x${s}`);
+    }
+    return `${values} values`;
+  },
+);
 
 await check("12 inferences queued at once (one context, serialized) all return their own results", async () => {
   const jobs = Array.from({ length: 12 }, (_, i) => {
@@ -216,7 +219,10 @@ await check("a shape outside the profile is refused by setInputShape (INPUT_MISM
 
 await check("inspectorJson() comes back through the engine inspector", () => {
   const json = JSON.parse(engine.inspectorJson());
-  assert.deepEqual(json.Bindings, [...metadata.inputs, ...metadata.outputs].map((t) => t.name));
+  assert.deepEqual(
+    json.Bindings,
+    [...metadata.inputs, ...metadata.outputs].map((t) => t.name),
+  );
 });
 
 await check("dispose() while 4 inferences are queued: they finish correctly, then the engine is freed", async () => {
@@ -256,10 +262,14 @@ await check("engines dropped without dispose() are freed by garbage collection",
 });
 
 await check("a child process that exits while 6 max-shape inferences are queued exits cleanly", () => {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--exit-while-queued", nativeDir, planPath, metadataPath, version], {
-    encoding: "utf8",
-    timeout: 300_000,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--exit-while-queued", nativeDir, planPath, metadataPath, version],
+    {
+      encoding: "utf8",
+      timeout: 300_000,
+    },
+  );
   assert.equal(child.signal, null, `child killed by ${child.signal}: ${child.stderr}`);
   assert.equal(child.status, 0, `child exit ${child.status}: ${child.stderr}`);
   assert.match(child.stdout, /6 inferences queued/);

@@ -14,7 +14,17 @@ export function stubPlanText(metadata) {
   const lines = ["# trtforge stub plan: I/O tensors of " + metadata.model_id + " (" + metadata.precision + ")"];
   for (const input of metadata.inputs) {
     const dims = input.min_shape.map((min, d) => (min === input.max_shape[d] ? String(min) : "-1"));
-    lines.push(["input", input.name, input.dtype, dims.join(","), input.min_shape.join(","), input.opt_shape.join(","), input.max_shape.join(",")].join(" "));
+    lines.push(
+      [
+        "input",
+        input.name,
+        input.dtype,
+        dims.join(","),
+        input.min_shape.join(","),
+        input.opt_shape.join(","),
+        input.max_shape.join(","),
+      ].join(" "),
+    );
   }
   for (const output of metadata.outputs) {
     const dims = output.min_shape.map((min, d) => {

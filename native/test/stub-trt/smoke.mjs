@@ -53,9 +53,17 @@ await check(major >= 11 ? "TensorRT 11 refuses weak typing and calibration cache
       message: /calibration/,
     });
   } else {
-    const job = addon.buildEngine({ ...base, precision: "int8", typing: "weak", calibrationCache: Buffer.from("TRT-1-EntropyCalibration2\n") });
+    const job = addon.buildEngine({
+      ...base,
+      precision: "int8",
+      typing: "weak",
+      calibrationCache: Buffer.from("TRT-1-EntropyCalibration2\n"),
+    });
     await assert.rejects(job.promise, (err) => typeof err.code === "string");
-    assert.throws(() => addon.buildEngine({ ...base, calibrationCache: Buffer.from("x") }), { name: "TypeError", message: /calibrationCache/ });
+    assert.throws(() => addon.buildEngine({ ...base, calibrationCache: Buffer.from("x") }), {
+      name: "TypeError",
+      message: /calibrationCache/,
+    });
   }
 });
 

@@ -58,8 +58,8 @@ constexpr int64_t kModHalf = int64_t{1} << 11;
 
 struct DimRef
 {
-    int64_t fixed = -1;  // >= 0: a fixed dimension
-    int32_t input = -1;  // else input `input`'s dimension `dim`
+    int64_t fixed = -1; // >= 0: a fixed dimension
+    int32_t input = -1; // else input `input`'s dimension `dim`
     int32_t dim = -1;
 };
 
@@ -75,20 +75,48 @@ struct TensorDecl
 struct Plan
 {
     std::vector<TensorDecl> tensors;
-    std::vector<int32_t> inputs;  // indices into tensors, in declaration order
+    std::vector<int32_t> inputs; // indices into tensors, in declaration order
     std::vector<int32_t> outputs;
     int64_t maxBatch = 0;
 };
 
 bool parseDataType(std::string const& text, DataType& out)
 {
-    if (text == "float32") { out = DataType::kFLOAT; return true; }
-    if (text == "float16") { out = DataType::kHALF; return true; }
-    if (text == "int32") { out = DataType::kINT32; return true; }
-    if (text == "int64") { out = DataType::kINT64; return true; }
-    if (text == "int8") { out = DataType::kINT8; return true; }
-    if (text == "uint8") { out = DataType::kUINT8; return true; }
-    if (text == "bool") { out = DataType::kBOOL; return true; }
+    if (text == "float32")
+    {
+        out = DataType::kFLOAT;
+        return true;
+    }
+    if (text == "float16")
+    {
+        out = DataType::kHALF;
+        return true;
+    }
+    if (text == "int32")
+    {
+        out = DataType::kINT32;
+        return true;
+    }
+    if (text == "int64")
+    {
+        out = DataType::kINT64;
+        return true;
+    }
+    if (text == "int8")
+    {
+        out = DataType::kINT8;
+        return true;
+    }
+    if (text == "uint8")
+    {
+        out = DataType::kUINT8;
+        return true;
+    }
+    if (text == "bool")
+    {
+        out = DataType::kBOOL;
+        return true;
+    }
     return false;
 }
 
@@ -153,13 +181,12 @@ bool parsePlan(uint8_t const* data, size_t size, Plan& plan, std::string& error)
         return false;
     }
     int const version[4] = {data[24], data[25], data[26], data[27]};
-    if (version[0] != NV_TENSORRT_MAJOR || version[1] != NV_TENSORRT_MINOR || version[2] != NV_TENSORRT_PATCH
-        || version[3] != NV_TENSORRT_BUILD)
+    if (version[0] != NV_TENSORRT_MAJOR || version[1] != NV_TENSORRT_MINOR || version[2] != NV_TENSORRT_PATCH ||
+        version[3] != NV_TENSORRT_BUILD)
     {
-        error = "the plan is for TensorRT " + std::to_string(version[0]) + "." + std::to_string(version[1]) + "."
-            + std::to_string(version[2]) + "." + std::to_string(version[3]) + ", this library is "
-            + std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR) + "."
-            + std::to_string(NV_TENSORRT_PATCH) + "." + std::to_string(NV_TENSORRT_BUILD);
+        error = "the plan is for TensorRT " + std::to_string(version[0]) + "." + std::to_string(version[1]) + "." +
+                std::to_string(version[2]) + "." + std::to_string(version[3]) + ", this library is " + std::to_string(NV_TENSORRT_MAJOR) +
+                "." + std::to_string(NV_TENSORRT_MINOR) + "." + std::to_string(NV_TENSORRT_PATCH) + "." + std::to_string(NV_TENSORRT_BUILD);
         return false;
     }
     std::stringstream text(std::string(reinterpret_cast<char const*>(data) + kHeaderBytes, size - kHeaderBytes));
@@ -183,23 +210,23 @@ bool parsePlan(uint8_t const* data, size_t size, Plan& plan, std::string& error)
             fields >> min >> opt >> max;
             std::vector<int64_t> fixed;
             decl.isInput = true;
-            ok = ok && parseInts(dims, fixed) && parseInts(min, decl.min) && parseInts(opt, decl.opt) && parseInts(max, decl.max)
-                && decl.min.size() == fixed.size() && decl.opt.size() == fixed.size() && decl.max.size() == fixed.size();
+            ok = ok && parseInts(dims, fixed) && parseInts(min, decl.min) && parseInts(opt, decl.opt) && parseInts(max, decl.max) &&
+                 decl.min.size() == fixed.size() && decl.opt.size() == fixed.size() && decl.max.size() == fixed.size();
             for (size_t d = 0; ok && d < fixed.size(); ++d)
             {
                 DimRef ref;
                 ref.fixed = fixed[d];
                 decl.dims.push_back(ref);
-                ok = decl.min[d] >= 0 && decl.min[d] <= decl.opt[d] && decl.opt[d] <= decl.max[d]
-                    && (fixed[d] < 0 || (decl.min[d] == fixed[d] && decl.max[d] == fixed[d]));
+                ok = decl.min[d] >= 0 && decl.min[d] <= decl.opt[d] && decl.opt[d] <= decl.max[d] &&
+                     (fixed[d] < 0 || (decl.min[d] == fixed[d] && decl.max[d] == fixed[d]));
             }
-            ok = ok && decl.type != DataType::kHALF;  // the checksum reads integer and float32 inputs
+            ok = ok && decl.type != DataType::kHALF; // the checksum reads integer and float32 inputs
         }
         else if (kind == "output")
         {
-            ok = ok && parseOutputDims(dims, decl.dims)
-                && (decl.type == DataType::kFLOAT || decl.type == DataType::kHALF || decl.type == DataType::kINT32
-                    || decl.type == DataType::kINT64);
+            ok = ok && parseOutputDims(dims, decl.dims) &&
+                 (decl.type == DataType::kFLOAT || decl.type == DataType::kHALF || decl.type == DataType::kINT32 ||
+                  decl.type == DataType::kINT64);
         }
         else
         {
@@ -222,12 +249,11 @@ bool parsePlan(uint8_t const* data, size_t size, Plan& plan, std::string& error)
     for (TensorDecl const& t : plan.tensors)
     {
         DimRef const& first = t.dims[0];
-        bool const isBatch = t.isInput ? t.dims[0].fixed < 0 || &t == &plan.tensors[plan.inputs[0]]
-                                       : first.input == 0 && first.dim == 0;
+        bool const isBatch = t.isInput ? t.dims[0].fixed < 0 || &t == &plan.tensors[plan.inputs[0]] : first.input == 0 && first.dim == 0;
         for (DimRef const& ref : t.dims)
         {
-            if (ref.input >= static_cast<int32_t>(plan.inputs.size())
-                || (ref.input >= 0 && ref.dim >= static_cast<int32_t>(plan.tensors[plan.inputs[ref.input]].dims.size())))
+            if (ref.input >= static_cast<int32_t>(plan.inputs.size()) ||
+                (ref.input >= 0 && ref.dim >= static_cast<int32_t>(plan.tensors[plan.inputs[ref.input]].dims.size())))
             {
                 error = "tensor " + t.name + " refers to a dimension of an input that does not exist";
                 return false;
@@ -294,8 +320,7 @@ struct Reporter
 
 //! The public TensorRT object whose mImpl is `Impl`. The caller owns it (the addon deletes it, as
 //! it deletes TensorRT's objects), and deleting it deletes the implementation.
-template <class Public, class Impl>
-class Handle final : public Public
+template <class Public, class Impl> class Handle final : public Public
 {
 public:
     explicit Handle(Impl* impl) noexcept
@@ -306,8 +331,7 @@ public:
     ~Handle() noexcept override { delete static_cast<Impl*>(this->mImpl); }
 };
 
-template <class Impl, class... Args>
-auto* makeHandle(Args&&... args)
+template <class Impl, class... Args> auto* makeHandle(Args&&... args)
 {
     using Public = typename Impl::Public;
     return static_cast<Public*>(new Handle<Public, Impl>(new Impl(std::forward<Args>(args)...)));
@@ -318,7 +342,7 @@ auto* makeHandle(Args&&... args)
 struct InputView
 {
     void const* data[kMaxInputs];
-    int32_t type[kMaxInputs];  // 0 int64, 1 int32, 2 int8, 3 uint8/bool, 4 float32
+    int32_t type[kMaxInputs]; // 0 int64, 1 int32, 2 int8, 3 uint8/bool, 4 float32
     int64_t rowElements[kMaxInputs];
     int32_t count;
 };
@@ -327,11 +351,16 @@ __device__ int64_t readElement(void const* data, int32_t type, int64_t index)
 {
     switch (type)
     {
-    case 0: return static_cast<int64_t const*>(data)[index];
-    case 1: return static_cast<int32_t const*>(data)[index];
-    case 2: return static_cast<int8_t const*>(data)[index];
-    case 3: return static_cast<uint8_t const*>(data)[index];
-    default: return __float2ll_rn(static_cast<float const*>(data)[index]);
+    case 0:
+        return static_cast<int64_t const*>(data)[index];
+    case 1:
+        return static_cast<int32_t const*>(data)[index];
+    case 2:
+        return static_cast<int8_t const*>(data)[index];
+    case 3:
+        return static_cast<uint8_t const*>(data)[index];
+    default:
+        return __float2ll_rn(static_cast<float const*>(data)[index]);
     }
 }
 
@@ -366,8 +395,7 @@ __global__ void checksumKernel(InputView inputs, int64_t* checksums)
     }
 }
 
-__global__ void fillKernel(void* out, int32_t type, int64_t total, int64_t rowElements, int32_t outputIndex,
-    int64_t const* checksums)
+__global__ void fillKernel(void* out, int32_t type, int64_t total, int64_t rowElements, int32_t outputIndex, int64_t const* checksums)
 {
     int64_t const mod = type == 1 ? kModHalf : kModFloat;
     for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
@@ -379,10 +407,18 @@ __global__ void fillKernel(void* out, int32_t type, int64_t total, int64_t rowEl
         value = value < 0 ? value + mod : value;
         switch (type)
         {
-        case 0: static_cast<float*>(out)[idx] = static_cast<float>(value); break;
-        case 1: reinterpret_cast<__half_raw*>(out)[idx] = __half_raw(__float2half_rn(static_cast<float>(value))); break;
-        case 2: static_cast<int32_t*>(out)[idx] = static_cast<int32_t>(value); break;
-        default: static_cast<int64_t*>(out)[idx] = value; break;
+        case 0:
+            static_cast<float*>(out)[idx] = static_cast<float>(value);
+            break;
+        case 1:
+            reinterpret_cast<__half_raw*>(out)[idx] = __half_raw(__float2half_rn(static_cast<float>(value)));
+            break;
+        case 2:
+            static_cast<int32_t*>(out)[idx] = static_cast<int32_t>(value);
+            break;
+        default:
+            static_cast<int64_t*>(out)[idx] = value;
+            break;
         }
     }
 }
@@ -391,12 +427,17 @@ int32_t inputKernelType(DataType type)
 {
     switch (type)
     {
-    case DataType::kINT64: return 0;
-    case DataType::kINT32: return 1;
-    case DataType::kINT8: return 2;
+    case DataType::kINT64:
+        return 0;
+    case DataType::kINT32:
+        return 1;
+    case DataType::kINT8:
+        return 2;
     case DataType::kUINT8:
-    case DataType::kBOOL: return 3;
-    default: return 4;
+    case DataType::kBOOL:
+        return 3;
+    default:
+        return 4;
     }
 }
 
@@ -404,10 +445,14 @@ int32_t outputKernelType(DataType type)
 {
     switch (type)
     {
-    case DataType::kFLOAT: return 0;
-    case DataType::kHALF: return 1;
-    case DataType::kINT32: return 2;
-    default: return 3;
+    case DataType::kFLOAT:
+        return 0;
+    case DataType::kHALF:
+        return 1;
+    case DataType::kINT32:
+        return 2;
+    default:
+        return 3;
     }
 }
 
@@ -419,8 +464,13 @@ class StubContext final : public UnimplementedVExecutionContext
 {
 public:
     StubContext(StubEngine& engine, std::shared_ptr<Plan const> plan, Reporter reporter, int64_t* checksums)
-        : mEngine(engine), mPlan(std::move(plan)), mReporter(reporter), mChecksums(checksums)
-        , mShapes(mPlan->tensors.size()), mShapeSet(mPlan->tensors.size(), false), mAddresses(mPlan->tensors.size(), nullptr)
+        : mEngine(engine)
+        , mPlan(std::move(plan))
+        , mReporter(reporter)
+        , mChecksums(checksums)
+        , mShapes(mPlan->tensors.size())
+        , mShapeSet(mPlan->tensors.size(), false)
+        , mAddresses(mPlan->tensors.size(), nullptr)
     {
         mReporter.recorder = nullptr;
         setErrorRecorder(reporter.recorder);
@@ -449,7 +499,8 @@ public:
         int32_t const index = find(tensorName);
         if (index < 0 || !mPlan->tensors[index].isInput)
         {
-            mReporter.error(ErrorCode::kINVALID_ARGUMENT, std::string("setInputShape: no input named ") + (tensorName ? tensorName : "(null)"));
+            mReporter.error(ErrorCode::kINVALID_ARGUMENT,
+                            std::string("setInputShape: no input named ") + (tensorName ? tensorName : "(null)"));
             return false;
         }
         TensorDecl const& t = mPlan->tensors[index];
@@ -461,7 +512,7 @@ public:
         if (!ok)
         {
             mReporter.error(ErrorCode::kINVALID_ARGUMENT,
-                "setInputShape: the shape given for " + t.name + " is outside the optimization profile's min..max");
+                            "setInputShape: the shape given for " + t.name + " is outside the optimization profile's min..max");
             return false;
         }
         mShapes[index].assign(dims.d, dims.d + dims.nbDims);
@@ -498,12 +549,14 @@ public:
         int32_t const index = find(tensorName);
         if (index < 0)
         {
-            mReporter.error(ErrorCode::kINVALID_ARGUMENT, std::string("setTensorAddress: no tensor named ") + (tensorName ? tensorName : "(null)"));
+            mReporter.error(ErrorCode::kINVALID_ARGUMENT,
+                            std::string("setTensorAddress: no tensor named ") + (tensorName ? tensorName : "(null)"));
             return false;
         }
         if (data == nullptr || reinterpret_cast<uintptr_t>(data) % 256 != 0)
         {
-            mReporter.error(ErrorCode::kINVALID_ARGUMENT, "setTensorAddress: the address of " + mPlan->tensors[index].name + " is null or not 256-byte aligned");
+            mReporter.error(ErrorCode::kINVALID_ARGUMENT,
+                            "setTensorAddress: the address of " + mPlan->tensors[index].name + " is null or not 256-byte aligned");
             return false;
         }
         mAddresses[index] = data;
@@ -533,7 +586,8 @@ public:
             {
                 if (mShapes[index][0] != batch)
                 {
-                    mReporter.error(ErrorCode::kINVALID_ARGUMENT, "enqueueV3: input " + mPlan->tensors[index].name + " has another batch size than the first input");
+                    mReporter.error(ErrorCode::kINVALID_ARGUMENT,
+                                    "enqueueV3: input " + mPlan->tensors[index].name + " has another batch size than the first input");
                 }
                 return false;
             }
@@ -569,7 +623,7 @@ public:
             }
             unsigned const blocks = static_cast<unsigned>(std::min<int64_t>((total + 255) / 256, 4096));
             fillKernel<<<blocks, 256, 0, stream>>>(mAddresses[index], outputKernelType(mPlan->tensors[index].type), total, row,
-                static_cast<int32_t>(o), mChecksums);
+                                                   static_cast<int32_t>(o), mChecksums);
             if (!launched("fillKernel"))
             {
                 return false;
@@ -646,7 +700,8 @@ private:
         cudaError_t const status = cudaGetLastError();
         if (status != cudaSuccess)
         {
-            mReporter.error(ErrorCode::kFAILED_EXECUTION, std::string("enqueueV3: launching ") + kernel + " failed: " + cudaGetErrorString(status));
+            mReporter.error(ErrorCode::kFAILED_EXECUTION,
+                            std::string("enqueueV3: launching ") + kernel + " failed: " + cudaGetErrorString(status));
             return false;
         }
         return true;
@@ -672,13 +727,18 @@ public:
     using Public = IEngineInspector;
     Public* mHandle = nullptr;
     IEngineInspector* getPImpl() noexcept override { return mHandle; }
-    bool setExecutionContext(IExecutionContext const* context) noexcept override { mContext = context; return true; }
+    bool setExecutionContext(IExecutionContext const* context) noexcept override
+    {
+        mContext = context;
+        return true;
+    }
     IExecutionContext const* getExecutionContext() const noexcept override { return mContext; }
     void setErrorRecorder(IErrorRecorder* recorder) noexcept override { mRecorder = recorder; }
     IErrorRecorder* getErrorRecorder() const noexcept override { return mRecorder; }
     char const* getEngineInformation(LayerInformationFormat format) const noexcept override
     {
-        std::string json = "{\"Layers\":[{\"Name\":\"stub checksum kernel\",\"LayerType\":\"Stub\"},{\"Name\":\"stub fill kernel\",\"LayerType\":\"Stub\"}],\"Bindings\":[";
+        std::string json = "{\"Layers\":[{\"Name\":\"stub checksum kernel\",\"LayerType\":\"Stub\"},{\"Name\":\"stub fill "
+                           "kernel\",\"LayerType\":\"Stub\"}],\"Bindings\":[";
         for (size_t i = 0; i < mPlan->tensors.size(); ++i)
         {
             json += (i == 0 ? "\"" : ",\"") + mPlan->tensors[i].name + "\"";
@@ -699,7 +759,8 @@ class StubEngine final : public UnimplementedVCudaEngine
 {
 public:
     StubEngine(std::shared_ptr<Plan const> plan, Reporter reporter)
-        : mPlan(std::move(plan)), mReporter(reporter)
+        : mPlan(std::move(plan))
+        , mReporter(reporter)
     {
         mReporter.recorder = nullptr;
         setErrorRecorder(reporter.recorder);
@@ -729,8 +790,16 @@ public:
         TensorDecl const* t = find(name);
         return t == nullptr ? DataType::kFLOAT : t->type;
     }
-    TensorLocation getTensorLocation(char const* name) const noexcept override { (void) name; return TensorLocation::kDEVICE; }
-    bool isShapeInferenceIO(char const* name) const noexcept override { (void) name; return false; }
+    TensorLocation getTensorLocation(char const* name) const noexcept override
+    {
+        (void)name;
+        return TensorLocation::kDEVICE;
+    }
+    bool isShapeInferenceIO(char const* name) const noexcept override
+    {
+        (void)name;
+        return false;
+    }
     Dims getTensorShape(char const* name) const noexcept override
     {
         TensorDecl const* t = find(name);
@@ -755,7 +824,7 @@ public:
     }
     IExecutionContext* createExecutionContext(ExecutionContextAllocationStrategy strategy) noexcept override
     {
-        (void) strategy;
+        (void)strategy;
         // The checksum scratch of the largest batch: the context's own device memory, as TensorRT's
         // activation memory is.
         int64_t* checksums = nullptr;
@@ -763,7 +832,8 @@ public:
         if (status != cudaSuccess)
         {
             cudaGetLastError();
-            mReporter.error(ErrorCode::kFAILED_ALLOCATION, std::string("createExecutionContext: cudaMalloc failed: ") + cudaGetErrorString(status));
+            mReporter.error(ErrorCode::kFAILED_ALLOCATION,
+                            std::string("createExecutionContext: cudaMalloc failed: ") + cudaGetErrorString(status));
             return nullptr;
         }
         return makeHandle<StubContext>(*this, mPlan, mReporter, checksums);
@@ -815,11 +885,12 @@ public:
         std::string error;
         if (blob == nullptr || !parsePlan(static_cast<uint8_t const*>(blob), size, *plan, error))
         {
-            mReporter.error(ErrorCode::kINVALID_ARGUMENT, "stub TensorRT: cannot deserialize the engine: " + (blob == nullptr ? std::string("null blob") : error));
+            mReporter.error(ErrorCode::kINVALID_ARGUMENT,
+                            "stub TensorRT: cannot deserialize the engine: " + (blob == nullptr ? std::string("null blob") : error));
             return nullptr;
         }
-        mReporter.info("stub TensorRT: deserialized a stub plan with " + std::to_string(plan->inputs.size()) + " inputs and "
-            + std::to_string(plan->outputs.size()) + " outputs");
+        mReporter.info("stub TensorRT: deserialized a stub plan with " + std::to_string(plan->inputs.size()) + " inputs and " +
+                       std::to_string(plan->outputs.size()) + " outputs");
         return makeHandle<StubEngine>(plan, mReporter);
     }
 

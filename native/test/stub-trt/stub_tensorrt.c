@@ -6,24 +6,64 @@
  * With -DSTUB_GPU_RUNTIME the runtime factory comes from stub_runtime.cu instead (a runtime that
  * loads stub plans and runs CUDA kernels; scripts/gpu-smoke.sh).
  */
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifndef STUB_MAJOR
 #error "compile with -DSTUB_MAJOR=... -DSTUB_MINOR=... -DSTUB_PATCH=... -DSTUB_BUILD=..."
 #endif
 
-int32_t getInferLibVersion(void) { return STUB_MAJOR * 10000 + STUB_MINOR * 100 + STUB_PATCH; }
-int32_t getInferLibMajorVersion(void) { return STUB_MAJOR; }
-int32_t getInferLibMinorVersion(void) { return STUB_MINOR; }
-int32_t getInferLibPatchVersion(void) { return STUB_PATCH; }
-int32_t getInferLibBuildVersion(void) { return STUB_BUILD; }
+int32_t getInferLibVersion(void)
+{
+    return STUB_MAJOR * 10000 + STUB_MINOR * 100 + STUB_PATCH;
+}
+int32_t getInferLibMajorVersion(void)
+{
+    return STUB_MAJOR;
+}
+int32_t getInferLibMinorVersion(void)
+{
+    return STUB_MINOR;
+}
+int32_t getInferLibPatchVersion(void)
+{
+    return STUB_PATCH;
+}
+int32_t getInferLibBuildVersion(void)
+{
+    return STUB_BUILD;
+}
 
-void* createInferBuilder_INTERNAL(void* logger, int32_t version) { (void) logger; (void) version; return NULL; }
+void* createInferBuilder_INTERNAL(void* logger, int32_t version)
+{
+    (void)logger;
+    (void)version;
+    return NULL;
+}
 #ifndef STUB_GPU_RUNTIME /* stub_runtime.cu provides a working runtime (scripts/gpu-smoke.sh) */
-void* createInferRuntime_INTERNAL(void* logger, int32_t version) { (void) logger; (void) version; return NULL; }
+void* createInferRuntime_INTERNAL(void* logger, int32_t version)
+{
+    (void)logger;
+    (void)version;
+    return NULL;
+}
 #endif
-void* createInferRefitter_INTERNAL(void* engine, void* logger, int32_t version) { (void) engine; (void) logger; (void) version; return NULL; }
+void* createInferRefitter_INTERNAL(void* engine, void* logger, int32_t version)
+{
+    (void)engine;
+    (void)logger;
+    (void)version;
+    return NULL;
+}
 
-void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version) { (void) network; (void) logger; (void) version; return NULL; }
-int getNvOnnxParserVersion(void) { return STUB_MAJOR * 10000 + STUB_MINOR * 100 + STUB_PATCH; }
+void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version)
+{
+    (void)network;
+    (void)logger;
+    (void)version;
+    return NULL;
+}
+int getNvOnnxParserVersion(void)
+{
+    return STUB_MAJOR * 10000 + STUB_MINOR * 100 + STUB_PATCH;
+}

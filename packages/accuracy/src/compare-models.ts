@@ -56,9 +56,15 @@ function feedsFor(session: InferenceSession, batch: EncodedBatch, side: string):
   for (const name of session.inputNames) {
     const data = available[name];
     if (data === undefined) {
-      throw new ForgeError("INPUT_MISMATCH", `the ${side} model takes input "${name}", which the tokenizer does not produce (it gives ${Object.keys(available).filter((k) => available[k]).join(", ")})`, {
-        fix: "use the tokenizer of the model the ONNX was exported from",
-      });
+      throw new ForgeError(
+        "INPUT_MISMATCH",
+        `the ${side} model takes input "${name}", which the tokenizer does not produce (it gives ${Object.keys(available)
+          .filter((k) => available[k])
+          .join(", ")})`,
+        {
+          fix: "use the tokenizer of the model the ONNX was exported from",
+        },
+      );
     }
     feeds[name] = new Tensor("int64", data, [batch.batchSize, batch.seqLen]);
   }
@@ -71,7 +77,8 @@ function feedsFor(session: InferenceSession, batch: EncodedBatch, side: string):
  */
 export async function compareModels(options: CompareModelsOptions): Promise<AccuracyFigure[]> {
   const sessionOptions: InferenceSession.SessionOptions = { graphOptimizationLevel: "all" };
-  const create = (m: string | Uint8Array) => (typeof m === "string" ? InferenceSession.create(m, sessionOptions) : InferenceSession.create(m, sessionOptions));
+  const create = (m: string | Uint8Array) =>
+    typeof m === "string" ? InferenceSession.create(m, sessionOptions) : InferenceSession.create(m, sessionOptions);
   const [reference, candidate] = await Promise.all([create(options.reference), create(options.candidate)]);
   const batchSize = options.batchSize ?? 32;
   const shapes = options.shapes ?? [];
@@ -81,7 +88,10 @@ export async function compareModels(options: CompareModelsOptions): Promise<Accu
     const heldOut = new Tally(options);
     for (let from = 0; from < options.texts.length; from += batchSize) {
       const texts = options.texts.slice(from, from + batchSize);
-      await run(options.tokenizer.encodeBatch([...texts], { maxLength: options.seqLen ?? 128, padding: "longest", truncation: true }), heldOut);
+      await run(
+        options.tokenizer.encodeBatch([...texts], { maxLength: options.seqLen ?? 128, padding: "longest", truncation: true }),
+        heldOut,
+      );
       options.onBatch?.(Math.floor(from / batchSize) + 1, steps);
     }
     const figures = heldOut.figures(options);
@@ -117,14 +127,24 @@ class Tally {
         ...r,
         ...(labels === undefined || labels.decisions === 0
           ? {}
-          : { label_agreement: labels.agreed / labels.decisions, label_decision: decision.kind, ...(decision.kind === "sigmoid-threshold" ? { label_threshold: decision.threshold } : {}) }),
+          : {
+              label_agreement: labels.agreed / labels.decisions,
+              label_decision: decision.kind,
+              ...(decision.kind === "sigmoid-threshold" ? { label_threshold: decision.threshold } : {}),
+            }),
         ...(shape ? { shape } : {}),
       };
     });
   }
 }
 
-async function runBoth(reference: InferenceSession, candidate: InferenceSession, batch: EncodedBatch, options: CompareModelsOptions, tally: Tally): Promise<void> {
+async function runBoth(
+  reference: InferenceSession,
+  candidate: InferenceSession,
+  batch: EncodedBatch,
+  options: CompareModelsOptions,
+  tally: Tally,
+): Promise<void> {
   const [ref, cand] = await Promise.all([
     reference.run(feedsFor(reference, batch, "reference"), [...options.outputs]),
     candidate.run(feedsFor(candidate, batch, "candidate"), [...options.outputs]),

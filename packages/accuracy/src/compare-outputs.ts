@@ -17,7 +17,8 @@ export class OutputComparator {
 
   /** `rowSize` values per sample; cosine is taken over each sample's whole output. */
   add(reference: ArrayLike<number>, candidate: ArrayLike<number>, rowSize: number): void {
-    if (reference.length !== candidate.length) throw new Error(`${this.output}: ${reference.length} reference values, ${candidate.length} candidate values`);
+    if (reference.length !== candidate.length)
+      throw new Error(`${this.output}: ${reference.length} reference values, ${candidate.length} candidate values`);
     for (let row = 0; row < reference.length / rowSize; row++) {
       let dot = 0;
       let nr = 0;

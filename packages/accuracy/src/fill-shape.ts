@@ -24,7 +24,10 @@ function columns(values: BigInt64Array, rows: number, from: number, keep: number
  * The exporter builds its shape references the same way (python/trtforge_export/reference.py).
  */
 export function fillShape(tokenizer: ModelTokenizer, texts: readonly string[], shape: FullShape): EncodedBatch {
-  if (texts.length === 0) throw new ForgeError("DATASET_INVALID", `no articles to fill the ${shape.name} shape [${shape.batch}, ${shape.seqLen}]`, { fix: "pass more articles" });
+  if (texts.length === 0)
+    throw new ForgeError("DATASET_INVALID", `no articles to fill the ${shape.name} shape [${shape.batch}, ${shape.seqLen}]`, {
+      fix: "pass more articles",
+    });
   const specials = tokenizer.encodeBatch([""], { maxLength: UNBOUNDED, padding: "longest", truncation: false }).seqLen;
   const rows: string[] = [];
   let next = 0;
@@ -34,7 +37,11 @@ export function fillShape(tokenizer: ModelTokenizer, texts: readonly string[], s
     for (let n = 0; n <= shape.seqLen + 8; n++) {
       row = row === "" ? texts[next % texts.length]! : `${row} ${texts[next % texts.length]!}`;
       next++;
-      if (tokenizer.encodeBatch([row], { maxLength: UNBOUNDED, padding: "longest", truncation: false }).seqLen >= shape.seqLen + specials + 8) break;
+      if (
+        tokenizer.encodeBatch([row], { maxLength: UNBOUNDED, padding: "longest", truncation: false }).seqLen >=
+        shape.seqLen + specials + 8
+      )
+        break;
     }
     rows.push(row);
   }
@@ -48,7 +55,9 @@ export function fillShape(tokenizer: ModelTokenizer, texts: readonly string[], s
     ...(full.tokenTypeIds ? { tokenTypeIds: columns(full.tokenTypeIds, shape.batch, width, shape.seqLen) } : {}),
   };
   if (batch.attentionMask.some((m) => m !== 1n)) {
-    throw new ForgeError("DATASET_INVALID", `the articles do not fill ${shape.seqLen} tokens per row for the ${shape.name} shape`, { fix: "pass longer or more articles" });
+    throw new ForgeError("DATASET_INVALID", `the articles do not fill ${shape.seqLen} tokens per row for the ${shape.name} shape`, {
+      fix: "pass longer or more articles",
+    });
   }
   return batch;
 }

@@ -24,7 +24,12 @@ function logitOf(threshold: number): number {
   return Math.log(threshold / (1 - threshold));
 }
 
-export function labelAgreement(reference: ArrayLike<number>, candidate: ArrayLike<number>, rowSize: number, decision: LabelDecision): LabelTally {
+export function labelAgreement(
+  reference: ArrayLike<number>,
+  candidate: ArrayLike<number>,
+  rowSize: number,
+  decision: LabelDecision,
+): LabelTally {
   if (reference.length !== candidate.length) throw new Error(`${reference.length} reference values, ${candidate.length} candidate values`);
   const rows = reference.length / rowSize;
   let agreed = 0;

@@ -6,6 +6,8 @@ import { createRequire } from "node:module";
  * that imports it (hostcheck's resolveOnnxruntimeNodeVersion resolves from hostcheck, which has none).
  */
 export function onnxruntimeNodeVersion(): string {
-  const manifest = JSON.parse(readFileSync(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"), "utf8")) as { version?: unknown };
+  const manifest = JSON.parse(readFileSync(createRequire(import.meta.url).resolve("onnxruntime-node/package.json"), "utf8")) as {
+    version?: unknown;
+  };
   return typeof manifest.version === "string" ? manifest.version : "unknown";
 }

@@ -14,7 +14,9 @@ const texts = readFileSync(join(ROOT, "conf/samples/ag_news_1000.jsonl"), "utf8"
 describe("fillShape (real articles joined to fill a profile shape)", () => {
   it("gives exactly [batch, seqLen] real tokens, longer than any one article", async () => {
     const tokenizer = await loadTokenizer(join(ROOT, ".tools/models/all-MiniLM-L6-v2"));
-    const longest = Math.max(...texts.map((t) => tokenizer.encodeBatch([t], { maxLength: 4096, padding: "longest", truncation: true }).seqLen));
+    const longest = Math.max(
+      ...texts.map((t) => tokenizer.encodeBatch([t], { maxLength: 4096, padding: "longest", truncation: true }).seqLen),
+    );
     expect(longest).toBeLessThan(256);
     const batch = fillShape(tokenizer, texts, { name: "max", batch: 6, seqLen: 256 });
     expect([batch.batchSize, batch.seqLen]).toEqual([6, 256]);

@@ -17,7 +17,10 @@ describe("labelAgreement", () => {
 
   it("the threshold is on the sigmoid probability, not the logit", () => {
     // Label 0 is above 0.5 on both sides (sigmoid 0.574 and 0.711) but only the candidate's clears 0.7.
-    const decisions = labelAgreement(new Float32Array([0.3, 1.5]), new Float32Array([0.9, 1.4]), 2, { kind: "sigmoid-threshold", threshold: 0.7 });
+    const decisions = labelAgreement(new Float32Array([0.3, 1.5]), new Float32Array([0.9, 1.4]), 2, {
+      kind: "sigmoid-threshold",
+      threshold: 0.7,
+    });
     expect(decisions).toEqual({ agreed: 1, decisions: 2 });
   });
 });

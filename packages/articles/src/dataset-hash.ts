@@ -12,7 +12,10 @@ export async function datasetSha256(path: string, isDir: boolean): Promise<strin
   if (!isDir) return sha256File(path);
   const hash = createHash("sha256");
   try {
-    const names = (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+    const names = (await readdir(path, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
     for (const name of names) {
       hash.update(name, "utf8");
       for await (const chunk of createReadStream(join(path, name), { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);

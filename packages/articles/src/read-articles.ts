@@ -42,7 +42,7 @@ export async function readArticles(source: string): Promise<ArticleSet> {
     const examples = bad.examples.map((b) => `${b.origin}: ${b.reason}`).join("; ");
     throw new ForgeError("DATASET_INVALID", `${path} holds no usable article (${bad.count} bad row(s)${examples ? `: ${examples}` : ""})`, {
       input: path,
-      fix: "give real article text: JSONL with a non-empty \"text\" field per line, an AG News CSV (label,title,description), a folder of .txt files or a text file",
+      fix: 'give real article text: JSONL with a non-empty "text" field per line, an AG News CSV (label,title,description), a folder of .txt files or a text file',
     });
   }
   return { source: path, format, articles, sha256: await datasetSha256(path, isDir), badRows: bad.summary() };

@@ -39,7 +39,10 @@ export async function readTextFile(path: string, bad: BadRowLog): Promise<Articl
 export async function readTextDir(dir: string, bad: BadRowLog): Promise<Article[]> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     throw fsError(err, dir, "reading articles");
   }

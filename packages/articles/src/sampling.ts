@@ -41,7 +41,9 @@ export function splitArticles(set: ArticleSet, options: { seed: number; sampleSi
   const heldOutSize = options.heldOutSize ?? 0;
   const needed = options.sampleSize + heldOutSize;
   if (!Number.isInteger(options.sampleSize) || options.sampleSize < 1) {
-    throw new ForgeError("INVALID_LIMIT", `sample size must be a positive integer, got ${options.sampleSize}`, { fix: "ask for at least one article" });
+    throw new ForgeError("INVALID_LIMIT", `sample size must be a positive integer, got ${options.sampleSize}`, {
+      fix: "ask for at least one article",
+    });
   }
   if (needed > set.articles.length) {
     throw new ForgeError(

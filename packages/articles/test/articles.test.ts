@@ -79,7 +79,10 @@ describe("readArticles", () => {
   it("refuses a binary file instead of taking it as one article", async () => {
     const path = join(dir, "program");
     await writeFile(path, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]));
-    await expect(readArticles(path)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringMatching(/no usable article.*binary file/) });
+    await expect(readArticles(path)).rejects.toMatchObject({
+      code: "DATASET_INVALID",
+      message: expect.stringMatching(/no usable article.*binary file/),
+    });
     const latin1 = join(dir, "latin1.txt");
     await writeFile(latin1, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
     await expect(readArticles(latin1)).rejects.toMatchObject({ code: "DATASET_INVALID" });
@@ -88,7 +91,10 @@ describe("readArticles", () => {
   it("skips a CSV header line: a header-only CSV holds no article, a later non-numeric label is a bad row", async () => {
     const headerOnly = join(dir, "header.csv");
     await writeFile(headerOnly, "label,title,description\n");
-    await expect(readArticles(headerOnly)).rejects.toMatchObject({ code: "DATASET_INVALID", message: expect.stringContaining("no usable article (0 bad row(s))") });
+    await expect(readArticles(headerOnly)).rejects.toMatchObject({
+      code: "DATASET_INVALID",
+      message: expect.stringContaining("no usable article (0 bad row(s))"),
+    });
     const withHeader = join(dir, "with-header.csv");
     await writeFile(withHeader, 'label,title,description\n"1","Title A","Body A"\n"x","Title B","Body B"\n');
     const set = await readArticles(withHeader);
@@ -118,7 +124,9 @@ describe("sampling", () => {
     const path = join(dir, "small.jsonl");
     await writeFile(path, '{"text":"a"}\n{"text":"b"}\n{"text":""}\n');
     const set = await readArticles(path);
-    expect(() => splitArticles(set, { seed: 1, sampleSize: 2, heldOutSize: 1 })).toThrowError(/has 2 usable article\(s\) \(1 bad row\(s\)\), 3 are needed/);
+    expect(() => splitArticles(set, { seed: 1, sampleSize: 2, heldOutSize: 1 })).toThrowError(
+      /has 2 usable article\(s\) \(1 bad row\(s\)\), 3 are needed/,
+    );
   });
 
   it("formats AG News text", () => {

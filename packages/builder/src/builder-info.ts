@@ -9,9 +9,8 @@ export interface BuilderInfo {
   git_commit: string | null;
 }
 
-const BUILDER_VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+const BUILDER_VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 /**
  * Which build of this tool made an artifact. The commit is read from git when the tool runs from

@@ -1,11 +1,5 @@
 import { sha256Hex } from "@trtforge/core";
-import {
-  encodeMarker,
-  encodeModelId,
-  formatEngineName,
-  serializeMetadata,
-  type EngineMetadata,
-} from "@trtforge/engine-format";
+import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata } from "@trtforge/engine-format";
 import type { ShapeProfile } from "@trtforge/native";
 import type { BuilderInfo } from "./builder-info.js";
 import type { EngineTarget } from "./engine-target.js";
@@ -39,7 +33,14 @@ export interface RealBuildFacts {
 }
 
 function profileOf(target: EngineTarget): ProfileLimits {
-  return { minBatch: 1, optBatch: target.optBatchSize, maxBatch: target.maxBatchSize, minSeq: target.minSeqLen, optSeq: target.optSeqLen, maxSeq: target.seqLen };
+  return {
+    minBatch: 1,
+    optBatch: target.optBatchSize,
+    maxBatch: target.maxBatchSize,
+    minSeq: target.minSeqLen,
+    optSeq: target.optSeqLen,
+    maxSeq: target.seqLen,
+  };
 }
 
 /** The builder's optimization profile of every input: the shapes the metadata records, for TensorRT. */
@@ -51,10 +52,27 @@ export function shapeProfiles(target: EngineTarget): ShapeProfile[] {
   });
 }
 
-function artifact(target: EngineTarget, trtVersion: string, engineBytes: Buffer, metadata: Omit<EngineMetadata, "checksum">): BuiltArtifact {
-  const engineName = formatEngineName({ task: target.taskName, modelId: target.modelId, revision: target.revision, trtVersion, precision: target.precision });
+function artifact(
+  target: EngineTarget,
+  trtVersion: string,
+  engineBytes: Buffer,
+  metadata: Omit<EngineMetadata, "checksum">,
+): BuiltArtifact {
+  const engineName = formatEngineName({
+    task: target.taskName,
+    modelId: target.modelId,
+    revision: target.revision,
+    trtVersion,
+    precision: target.precision,
+  });
   const full: EngineMetadata = { ...metadata, checksum: sha256Hex(engineBytes) };
-  return { engineName, sidecarName: engineName.replace(/\.engine$/, ".json"), engineBytes, sidecarText: serializeMetadata(full), metadata: full };
+  return {
+    engineName,
+    sidecarName: engineName.replace(/\.engine$/, ".json"),
+    engineBytes,
+    sidecarText: serializeMetadata(full),
+    metadata: full,
+  };
 }
 
 function commonMetadata(target: EngineTarget, trtVersion: string, builder: BuilderInfo, createdAt: Date, facts: ArtifactFacts | undefined) {
@@ -112,7 +130,13 @@ export function buildMarker(target: EngineTarget, builder: BuilderInfo, createdA
 }
 
 /** A real engine's artifact: its metadata names the TensorRT, GPU and CUDA the addon reported. */
-export function engineArtifact(target: EngineTarget, builder: BuilderInfo, createdAt: Date, facts: ArtifactFacts, real: RealBuildFacts): BuiltArtifact {
+export function engineArtifact(
+  target: EngineTarget,
+  builder: BuilderInfo,
+  createdAt: Date,
+  facts: ArtifactFacts,
+  real: RealBuildFacts,
+): BuiltArtifact {
   return artifact(target, real.trtVersion, real.engineBytes, {
     ...commonMetadata(target, real.trtVersion, builder, createdAt, facts),
     kind: "engine",

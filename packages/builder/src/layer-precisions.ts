@@ -17,7 +17,9 @@ type JsonTensor = Record<string, unknown>;
  * ("Half", "Int8", "Float"). Unknown strings are kept as "other", never guessed.
  */
 export function tensorPrecision(tensor: JsonTensor): string | undefined {
-  const text = [tensor["DataType"], tensor["Format/Datatype"], tensor["Format"]].filter((v): v is string => typeof v === "string").join(" ");
+  const text = [tensor["DataType"], tensor["Format/Datatype"], tensor["Format"]]
+    .filter((v): v is string => typeof v === "string")
+    .join(" ");
   if (text === "") return undefined;
   if (/\bint8\b/i.test(text)) return "int8";
   if (/\b(fp16|half)\b/i.test(text)) return "fp16";
@@ -36,11 +38,15 @@ export function summarizeLayerPrecisions(inspectorJson: string): LayerPrecisionS
   try {
     parsed = JSON.parse(inspectorJson);
   } catch (err) {
-    throw new ForgeError("TRT_BUILD_FAILED", `the engine inspector returned invalid JSON: ${(err as Error).message}`, { fix: "report this with the TensorRT version" });
+    throw new ForgeError("TRT_BUILD_FAILED", `the engine inspector returned invalid JSON: ${(err as Error).message}`, {
+      fix: "report this with the TensorRT version",
+    });
   }
   const layers = (parsed as { Layers?: unknown }).Layers;
   if (!Array.isArray(layers)) {
-    throw new ForgeError("TRT_BUILD_FAILED", "the engine inspector's JSON has no Layers list", { fix: "build with detailed profiling verbosity" });
+    throw new ForgeError("TRT_BUILD_FAILED", "the engine inspector's JSON has no Layers list", {
+      fix: "build with detailed profiling verbosity",
+    });
   }
   const byPrecision: Record<string, number> = {};
   let unknown = 0;
@@ -64,8 +70,18 @@ export function summarizeLayerPrecisions(inspectorJson: string): LayerPrecisionS
 export function assertPrecisionApplied(summary: LayerPrecisionSummary, precision: Precision): void {
   if (precision === "fp32") return;
   if ((summary.byPrecision[precision] ?? 0) > 0) return;
-  const seen = Object.entries(summary.byPrecision).map(([p, n]) => `${n} ${p}`).join(", ") || "none typed";
-  throw new ForgeError("PRECISION_NOT_APPLIED", `asked for ${precision}, but no layer of the built engine runs in ${precision} (${summary.layers} layers: ${seen}${summary.unknown ? `, ${summary.unknown} untyped` : ""})`, {
-    fix: precision === "int8" ? "check that the Q/DQ ONNX was built (typing strong) or that a calibration cache was given (typing weak, TensorRT 10)" : "check that the fp16 ONNX was built (typing strong), or use --typing weak on TensorRT 10",
-  });
+  const seen =
+    Object.entries(summary.byPrecision)
+      .map(([p, n]) => `${n} ${p}`)
+      .join(", ") || "none typed";
+  throw new ForgeError(
+    "PRECISION_NOT_APPLIED",
+    `asked for ${precision}, but no layer of the built engine runs in ${precision} (${summary.layers} layers: ${seen}${summary.unknown ? `, ${summary.unknown} untyped` : ""})`,
+    {
+      fix:
+        precision === "int8"
+          ? "check that the Q/DQ ONNX was built (typing strong) or that a calibration cache was given (typing weak, TensorRT 10)"
+          : "check that the fp16 ONNX was built (typing strong), or use --typing weak on TensorRT 10",
+    },
+  );
 }

@@ -42,12 +42,16 @@ export function toForgeBuildError(err: unknown, onnxPath: string): ForgeError {
   const native = err as { code?: string; message?: string; details?: { nodeName?: string; operator?: string; message?: string }[] };
   const code = NATIVE_TO_FORGE[native.code ?? ""] ?? "TRT_BUILD_FAILED";
   const details = native.details ?? [];
-  const where = code === "TRT_PARSE_FAILED" && details.length > 0
-    ? `\n${details.map((d) => `  node ${d.nodeName ?? "?"} (${d.operator ?? "?"}): ${d.message ?? ""}`).join("\n")}`
-    : "";
+  const where =
+    code === "TRT_PARSE_FAILED" && details.length > 0
+      ? `\n${details.map((d) => `  node ${d.nodeName ?? "?"} (${d.operator ?? "?"}): ${d.message ?? ""}`).join("\n")}`
+      : "";
   return new ForgeError(code, `${native.message ?? String(err)}${where}`, {
     input: onnxPath,
-    fix: code === "TRT_PARSE_FAILED" ? "the named operator is not supported by this TensorRT's ONNX parser: export at another --opset or update TensorRT" : "read the TensorRT log above",
+    fix:
+      code === "TRT_PARSE_FAILED"
+        ? "the named operator is not supported by this TensorRT's ONNX parser: export at another --opset or update TensorRT"
+        : "read the TensorRT log above",
     details: { native_code: native.code, details },
     cause: err,
   });

@@ -82,7 +82,10 @@ export class AbsHistogram {
 
   constructor(bins: number = DEFAULT_BINS) {
     if (!Number.isSafeInteger(bins) || bins < 2) {
-      throw new ForgeError("INVALID_LIMIT", `a histogram needs an integer number of bins ≥ 2, got ${bins}`, { input: "bins", fix: `use ${DEFAULT_BINS} bins, TensorRT's number` });
+      throw new ForgeError("INVALID_LIMIT", `a histogram needs an integer number of bins ≥ 2, got ${bins}`, {
+        input: "bins",
+        fix: `use ${DEFAULT_BINS} bins, TensorRT's number`,
+      });
     }
     this.bins = bins;
     this.counts = new Float64Array(bins);

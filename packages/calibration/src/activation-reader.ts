@@ -1,5 +1,12 @@
 import { ForgeError } from "@trtforge/core";
-import { opsetVersion, SAMPLE_TAPS_MIN_OPSET, serializeOnnxModel, withExtraOutputs, withSampleTaps, type OnnxModel } from "@trtforge/onnx-graph";
+import {
+  opsetVersion,
+  SAMPLE_TAPS_MIN_OPSET,
+  serializeOnnxModel,
+  withExtraOutputs,
+  withSampleTaps,
+  type OnnxModel,
+} from "@trtforge/onnx-graph";
 import { tensorsThatMayHoldFills } from "./fill-tensors.js";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { FILL_MAGNITUDE, type AbsHistogram } from "./abs-histogram.js";
@@ -51,7 +58,10 @@ function createSession(model: OnnxModel, settings: ReaderSettings, arena: boolea
 function float32Of(outputs: Outputs, name: string, tensor: string): Float32Array {
   const value = outputs[name];
   if (value === undefined || value.type !== "float32") {
-    throw new ForgeError("INTERNAL", `ONNX Runtime returned ${value === undefined ? "no" : `a ${value.type}`} tensor for ${tensor}, a float32 activation was expected`);
+    throw new ForgeError(
+      "INTERNAL",
+      `ONNX Runtime returned ${value === undefined ? "no" : `a ${value.type}`} tensor for ${tensor}, a float32 activation was expected`,
+    );
   }
   return value.data as Float32Array;
 }
@@ -102,7 +112,11 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
   const runOnce = async (feeds: Feeds, start: Tensor) => {
     const { tapped, session, fetches } = current!;
     const outputs: Outputs = await session.run({ ...feeds, [tapped.startInput]: start }, fetches);
-    return tapped.taps.map((tap) => ({ tap, maxAbs: float32Of(outputs, tap.maxAbsOutput, tap.tensor)[0]!, sample: () => float32Of(outputs, tap.sampleOutput, tap.tensor) }));
+    return tapped.taps.map((tap) => ({
+      tap,
+      maxAbs: float32Of(outputs, tap.maxAbsOutput, tap.tensor)[0]!,
+      sample: () => float32Of(outputs, tap.sampleOutput, tap.tensor),
+    }));
   };
   return {
     sampleStride: stride,

@@ -18,7 +18,10 @@ export interface AmaxOptions {
 
 export function checkPercentile(percentile: number): void {
   if (!(percentile > 0 && percentile <= 100)) {
-    throw new ForgeError("INVALID_LIMIT", `percentile must be in (0, 100], got ${percentile}`, { input: "percentile", fix: `use ${DEFAULT_PERCENTILE} (the default) or another value such as 99.999` });
+    throw new ForgeError("INVALID_LIMIT", `percentile must be in (0, 100], got ${percentile}`, {
+      input: "percentile",
+      fix: `use ${DEFAULT_PERCENTILE} (the default) or another value such as 99.999`,
+    });
   }
 }
 
@@ -50,7 +53,11 @@ export function percentileAmax(state: AbsHistogramState, percentile: number): nu
 export function entropyAmax(state: AbsHistogramState): number {
   if (state.range === 0) return 0;
   if (state.bins <= ENTROPY_START_BIN) {
-    throw new ForgeError("INVALID_LIMIT", `entropy calibration needs more than ${ENTROPY_START_BIN} bins, the histogram has ${state.bins}`, { input: "bins", fix: "use 2048 bins, TensorRT's number" });
+    throw new ForgeError(
+      "INVALID_LIMIT",
+      `entropy calibration needs more than ${ENTROPY_START_BIN} bins, the histogram has ${state.bins}`,
+      { input: "bins", fix: "use 2048 bins, TensorRT's number" },
+    );
   }
   const found = entropySearch(state.counts);
   if (found === undefined) return 0;

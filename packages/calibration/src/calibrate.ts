@@ -121,32 +121,63 @@ interface RunSettings {
 
 function settingsOf(options: CalibrateOptions): RunSettings {
   const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, "batchSize", `use a batch size such as ${DEFAULT_BATCH_SIZE}`);
-  const rowsPerRun = Math.min(batchSize, positiveInteger(options.rowsPerRun ?? DEFAULT_ROWS_PER_RUN, "rowsPerRun", `use ${DEFAULT_ROWS_PER_RUN}`));
-  const seqLen = positiveInteger(options.seqLen ?? DEFAULT_SEQ_LEN, "seqLen", `use the engine's sequence length, such as ${DEFAULT_SEQ_LEN}`);
+  const rowsPerRun = Math.min(
+    batchSize,
+    positiveInteger(options.rowsPerRun ?? DEFAULT_ROWS_PER_RUN, "rowsPerRun", `use ${DEFAULT_ROWS_PER_RUN}`),
+  );
+  const seqLen = positiveInteger(
+    options.seqLen ?? DEFAULT_SEQ_LEN,
+    "seqLen",
+    `use the engine's sequence length, such as ${DEFAULT_SEQ_LEN}`,
+  );
   positiveInteger(options.samples, "samples", "calibrate on a few hundred articles, e.g. 512");
   const bins = positiveInteger(options.bins ?? DEFAULT_BINS, "bins", `use ${DEFAULT_BINS} bins, TensorRT's number`);
   const algorithm = options.algorithm ?? "entropy";
   if (algorithm === "entropy" && bins <= ENTROPY_START_BIN) {
-    throw new ForgeError("INVALID_LIMIT", `entropy calibration needs more than ${ENTROPY_START_BIN} bins, got ${bins}`, { input: "bins", fix: `use ${DEFAULT_BINS} bins, TensorRT's number` });
+    throw new ForgeError("INVALID_LIMIT", `entropy calibration needs more than ${ENTROPY_START_BIN} bins, got ${bins}`, {
+      input: "bins",
+      fix: `use ${DEFAULT_BINS} bins, TensorRT's number`,
+    });
   }
   const percentile = algorithm === "percentile" ? (options.percentile ?? DEFAULT_PERCENTILE) : undefined;
   if (percentile !== undefined) checkPercentile(percentile);
   if (options.samples < batchSize) {
-    throw new ForgeError("INVALID_LIMIT", `${options.samples} sample(s) do not fill one batch of ${batchSize}`, { input: "samples", fix: "ask for at least one batch of samples, or a smaller batch size" });
+    throw new ForgeError("INVALID_LIMIT", `${options.samples} sample(s) do not fill one batch of ${batchSize}`, {
+      input: "samples",
+      fix: "ask for at least one batch of samples, or a smaller batch size",
+    });
   }
   // Checked here so that a bad version fails before minutes of calibration, not when the cache is written.
   trtVersionDigits(options.trtVersion);
-  const sampleStride = positiveInteger(options.sampleStride ?? DEFAULT_SAMPLE_STRIDE, "sampleStride", `use 1 (every value) or ${DEFAULT_SAMPLE_STRIDE}`);
-  return { batchSize, rowsPerRun, seqLen, seed: options.seed ?? 0, algorithm, percentile, bins, scope: options.tensors ?? "all-float", sampleStride };
+  const sampleStride = positiveInteger(
+    options.sampleStride ?? DEFAULT_SAMPLE_STRIDE,
+    "sampleStride",
+    `use 1 (every value) or ${DEFAULT_SAMPLE_STRIDE}`,
+  );
+  return {
+    batchSize,
+    rowsPerRun,
+    seqLen,
+    seed: options.seed ?? 0,
+    algorithm,
+    percentile,
+    bins,
+    scope: options.tensors ?? "all-float",
+    sampleStride,
+  };
 }
 
 /** Fewer articles than one batch; splitArticles refuses a sample larger than the set, with counts. */
 function checkDataset(set: ArticleSet, batchSize: number): void {
   if (set.articles.length < batchSize) {
-    throw new ForgeError("DATASET_INVALID", `${set.source} has ${set.articles.length} usable article(s) (${set.badRows.count} bad row(s)), fewer than one batch of ${batchSize}`, {
-      input: set.source,
-      fix: "give a larger dataset or a smaller batch size",
-    });
+    throw new ForgeError(
+      "DATASET_INVALID",
+      `${set.source} has ${set.articles.length} usable article(s) (${set.badRows.count} bad row(s)), fewer than one batch of ${batchSize}`,
+      {
+        input: set.source,
+        fix: "give a larger dataset or a smaller batch size",
+      },
+    );
   }
 }
 
@@ -170,16 +201,23 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   const maxLength = options.tokenizer.modelMaxLength;
   if (maxLength !== undefined && settings.seqLen > maxLength) {
     // Past the position embeddings ONNX Runtime would fail deep inside a Gather.
-    throw new ForgeError("INVALID_LIMIT", `seqLen ${settings.seqLen} is longer than the ${maxLength} tokens the model of ${options.tokenizer.modelDir} takes`, {
-      input: "seqLen",
-      fix: `use a sequence length of at most ${maxLength}`,
-    });
+    throw new ForgeError(
+      "INVALID_LIMIT",
+      `seqLen ${settings.seqLen} is longer than the ${maxLength} tokens the model of ${options.tokenizer.modelDir} takes`,
+      {
+        input: "seqLen",
+        fix: `use a sequence length of at most ${maxLength}`,
+      },
+    );
   }
   const hash = await onnxSha256(options.onnxPath);
   const selection = calibrationTensors(model, settings.scope, { derive: options.deriveScales ?? true });
   const histograms = new Map(selection.fetched.map((name) => [name, new AbsHistogram(settings.bins)]));
 
-  const reader = await createActivationReader(model, selection.fetched, { sampleStride: settings.sampleStride, intraOpThreads: options.intraOpThreads ?? 0 });
+  const reader = await createActivationReader(model, selection.fetched, {
+    sampleStride: settings.sampleStride,
+    intraOpThreads: options.intraOpThreads ?? 0,
+  });
   const batches = Math.ceil(sample.length / settings.batchSize);
   let runMs = 0;
   let histogramMs = 0;
@@ -221,7 +259,8 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   for (const tensor of selection.tensors) {
     const { source, factor } = selection.derivedFrom.get(tensor)!;
     const { state, amax: sourceAmax, quantError: sourceError } = thresholdsOf(source);
-    if (source === tensor && (state.fills > 0 || state.nan > 0)) excluded.push({ tensor, fills: state.fills, nan: state.nan, counted: state.counted });
+    if (source === tensor && (state.fills > 0 || state.nan > 0))
+      excluded.push({ tensor, fills: state.fills, nan: state.nan, counted: state.counted });
     const value = sourceAmax * factor;
     const scale = scaleOfAmax(value);
     if (value > 0 && Number.isFinite(value) && Math.fround(scale) > 0) {
@@ -229,7 +268,12 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
       scales.set(tensor, scale);
       quantError.set(tensor, sourceError);
     } else {
-      const why = state.counted === 0 ? "no finite value" : state.maxAbs === 0 ? "every finite value is 0" : `amax ${value} gives no usable float32 scale`;
+      const why =
+        state.counted === 0
+          ? "no finite value"
+          : state.maxAbs === 0
+            ? "every finite value is 0"
+            : `amax ${value} gives no usable float32 scale`;
       const kept = state.fills + state.nan > 0 ? ` (${state.fills} mask fill(s) and ${state.nan} NaN kept out)` : "";
       skipped.push({ tensor, reason: `${why}${kept}` });
     }
@@ -275,5 +319,17 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
   };
   const histogramBytes = [...histograms.values()].reduce((sum, h) => sum + h.stateBytes, 0);
   const timing = { runSeconds: runMs / 1000, histogramSeconds: histogramMs / 1000, thresholdSeconds };
-  return { record, scales, amax, quantError, warnings, notes, histogramBytes, fetchedTensors: selection.fetched.length, maskedTensors: [...reader.maskedTensors], sessionRebuilds: reader.rebuilds, timing };
+  return {
+    record,
+    scales,
+    amax,
+    quantError,
+    warnings,
+    notes,
+    histogramBytes,
+    fetchedTensors: selection.fetched.length,
+    maskedTensors: [...reader.maskedTensors],
+    sessionRebuilds: reader.rebuilds,
+    timing,
+  };
 }

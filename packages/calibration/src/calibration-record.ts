@@ -19,7 +19,9 @@ export const CalibrationRecordSchema = z.object({
   /** Where the articles came from (informative; the hash is the key). */
   dataset: z.string(),
   /** Malformed rows of the article source, skipped (count and the first few origins). Older records lack it. */
-  bad_rows: z.object({ count: z.number().int().nonnegative(), examples: z.array(z.object({ origin: z.string(), reason: z.string() })) }).optional(),
+  bad_rows: z
+    .object({ count: z.number().int().nonnegative(), examples: z.array(z.object({ origin: z.string(), reason: z.string() })) })
+    .optional(),
   algorithm: z.enum(CALIBRATION_ALGORITHMS),
   percentile: z.number().gt(0).lte(100).optional(),
   /** The algorithm name the TensorRT cache's header carries (percentile has none of its own). */
@@ -40,7 +42,14 @@ export const CalibrationRecordSchema = z.object({
   /** Tensors without a scale, and why; TensorRT keeps their layers out of int8. */
   skipped: z.array(z.object({ tensor: z.string(), reason: z.string() })),
   /** Tensors some of whose values were kept out of the histogram (mask fills, NaN), with counts. */
-  excluded_values: z.array(z.object({ tensor: z.string(), fills: z.number().int().nonnegative(), nan: z.number().int().nonnegative(), counted: z.number().int().nonnegative() })),
+  excluded_values: z.array(
+    z.object({
+      tensor: z.string(),
+      fills: z.number().int().nonnegative(),
+      nan: z.number().int().nonnegative(),
+      counted: z.number().int().nonnegative(),
+    }),
+  ),
   seconds: z.number().nonnegative(),
   peak_rss_bytes: z.number().int().nonnegative(),
   onnxruntime_node: z.string(),
@@ -79,14 +88,21 @@ export async function readCalibration(path: string): Promise<CalibrationRecord> 
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, { input: path, fix: "calibrate again; the file is damaged" });
+    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
+      input: path,
+      fix: "calibrate again; the file is damaged",
+    });
   }
   const parsed = CalibrationRecordSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ForgeError("CALIBRATION_CACHE_INVALID", `${path} is not a trtforge calibration.json (schema ${CALIBRATION_SCHEMA_VERSION}): ${z.prettifyError(parsed.error)}`, {
-      input: path,
-      fix: "calibrate again with this version of trtforge",
-    });
+    throw new ForgeError(
+      "CALIBRATION_CACHE_INVALID",
+      `${path} is not a trtforge calibration.json (schema ${CALIBRATION_SCHEMA_VERSION}): ${z.prettifyError(parsed.error)}`,
+      {
+        input: path,
+        fix: "calibrate again with this version of trtforge",
+      },
+    );
   }
   return parsed.data;
 }
@@ -95,16 +111,24 @@ export async function readCalibration(path: string): Promise<CalibrationRecord> 
  * Reads calibration.json and refuses it when it was made for other weights or other data: each
  * differing hash is named with both values. Returns the record and its scales for insertQdq.
  */
-export async function loadCalibration(path: string, keys: CalibrationKeys): Promise<{ record: CalibrationRecord; scales: Map<string, number> }> {
+export async function loadCalibration(
+  path: string,
+  keys: CalibrationKeys,
+): Promise<{ record: CalibrationRecord; scales: Map<string, number> }> {
   const record = await readCalibration(path);
   const differences: string[] = [];
-  if (record.onnx_sha256 !== keys.onnxSha256) differences.push(`ONNX model sha256 ${keys.onnxSha256}, but the calibration was made for ${record.onnx_sha256}`);
-  if (record.dataset_sha256 !== keys.datasetSha256) differences.push(`dataset sha256 ${keys.datasetSha256}, but the calibration was made for ${record.dataset_sha256}`);
+  if (record.onnx_sha256 !== keys.onnxSha256)
+    differences.push(`ONNX model sha256 ${keys.onnxSha256}, but the calibration was made for ${record.onnx_sha256}`);
+  if (record.dataset_sha256 !== keys.datasetSha256)
+    differences.push(`dataset sha256 ${keys.datasetSha256}, but the calibration was made for ${record.dataset_sha256}`);
   if (differences.length > 0) {
     throw new ForgeError("CALIBRATION_STALE", `${path} is stale: ${differences.join("; ")}`, {
       input: path,
       fix: "calibrate again on this ONNX model and these articles (a calibration is only valid for the weights and data it was computed from)",
-      details: { expected: { onnx_sha256: keys.onnxSha256, dataset_sha256: keys.datasetSha256 }, found: { onnx_sha256: record.onnx_sha256, dataset_sha256: record.dataset_sha256 } },
+      details: {
+        expected: { onnx_sha256: keys.onnxSha256, dataset_sha256: keys.datasetSha256 },
+        found: { onnx_sha256: record.onnx_sha256, dataset_sha256: record.dataset_sha256 },
+      },
     });
   }
   return { record, scales: scalesOf(record) };

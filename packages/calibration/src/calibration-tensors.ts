@@ -1,4 +1,17 @@
-import { constantValue, DataType, floatActivations, isStandardDomain, mainGraph, quantizationSites, readFloat32, tensorDims, type GraphProto, type NodeProto, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
+import {
+  constantValue,
+  DataType,
+  floatActivations,
+  isStandardDomain,
+  mainGraph,
+  quantizationSites,
+  readFloat32,
+  tensorDims,
+  type GraphProto,
+  type NodeProto,
+  type OnnxModel,
+  type TensorProto,
+} from "@trtforge/onnx-graph";
 
 /**
  * Which tensors to calibrate: "all-float" is every float activation (what a TensorRT implicit-INT8

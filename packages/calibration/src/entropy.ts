@@ -40,10 +40,22 @@ export function entropySearch(histogram: ArrayLike<number>, options: EntropySear
   const levels = options.levels ?? INT8_LEVELS;
   const stride = options.stride ?? 1;
   const n = histogram.length;
-  if (!Number.isSafeInteger(startBin) || !Number.isSafeInteger(levels) || !Number.isSafeInteger(stride) || levels < 1 || stride < 1 || startBin < levels || startBin >= n) {
-    throw new ForgeError("INVALID_LIMIT", `entropy search needs levels ≥ 1, stride ≥ 1 and levels ≤ startBin < bins; got levels ${levels}, startBin ${startBin}, stride ${stride}, bins ${n}`, {
-      fix: `use ${INT8_LEVELS} levels, start bin ${ENTROPY_START_BIN} and 2048 bins (TensorRT's values)`,
-    });
+  if (
+    !Number.isSafeInteger(startBin) ||
+    !Number.isSafeInteger(levels) ||
+    !Number.isSafeInteger(stride) ||
+    levels < 1 ||
+    stride < 1 ||
+    startBin < levels ||
+    startBin >= n
+  ) {
+    throw new ForgeError(
+      "INVALID_LIMIT",
+      `entropy search needs levels ≥ 1, stride ≥ 1 and levels ≤ startBin < bins; got levels ${levels}, startBin ${startBin}, stride ${stride}, bins ${n}`,
+      {
+        fix: `use ${INT8_LEVELS} levels, start bin ${ENTROPY_START_BIN} and 2048 bins (TensorRT's values)`,
+      },
+    );
   }
   const bins = Float64Array.from(histogram);
   bins[0] = bins[1]!;

@@ -1,4 +1,13 @@
-import { constantValue, DataType, float32View, isStandardDomain, mainGraph, tensorElemTypes, type OnnxModel, type TensorProto } from "@trtforge/onnx-graph";
+import {
+  constantValue,
+  DataType,
+  float32View,
+  isStandardDomain,
+  mainGraph,
+  tensorElemTypes,
+  type OnnxModel,
+  type TensorProto,
+} from "@trtforge/onnx-graph";
 
 /**
  * Ops whose float outputs stay bounded whatever their inputs (a fill or an infinity maps to a

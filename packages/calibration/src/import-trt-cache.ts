@@ -62,10 +62,14 @@ export async function importTrtCache(path: string, options: ImportTrtCacheOption
   const model = await loadOnnxModel(options.onnxPath);
   const hash = await onnxSha256(options.onnxPath);
   if (options.onnxSha256 !== undefined && options.onnxSha256 !== hash) {
-    throw new ForgeError("CALIBRATION_STALE", `${options.onnxPath} has sha256 ${hash}, but the cache is to be imported for the model with sha256 ${options.onnxSha256}`, {
-      input: options.onnxPath,
-      fix: "pass the ONNX model the cache is meant for",
-    });
+    throw new ForgeError(
+      "CALIBRATION_STALE",
+      `${options.onnxPath} has sha256 ${hash}, but the cache is to be imported for the model with sha256 ${options.onnxSha256}`,
+      {
+        input: options.onnxPath,
+        fix: "pass the ONNX model the cache is meant for",
+      },
+    );
   }
   const modelTensors = tensorElemTypes(model);
 
@@ -78,22 +82,42 @@ export async function importTrtCache(path: string, options: ImportTrtCacheOption
     else missing.push(tensor);
   }
   if (scales.size === 0) {
-    throw new ForgeError("CALIBRATION_STALE", `none of the ${cache.scales.size} tensors of ${path} is in ${options.onnxPath}${missing.length > 0 ? ` (e.g. ${listed(missing)})` : ""}`, {
-      input: path,
-      fix: "import the cache against the ONNX model it was calibrated on, or calibrate this model again",
-    });
+    throw new ForgeError(
+      "CALIBRATION_STALE",
+      `none of the ${cache.scales.size} tensors of ${path} is in ${options.onnxPath}${missing.length > 0 ? ` (e.g. ${listed(missing)})` : ""}`,
+      {
+        input: path,
+        fix: "import the cache against the ONNX model it was calibrated on, or calibrate this model again",
+      },
+    );
   }
   if (missing.length > 0 && options.allowMissing !== true) {
-    throw new ForgeError("CALIBRATION_STALE", `${missing.length} of the ${cache.scales.size} tensors of ${path} are not in ${options.onnxPath} (sha256 ${hash}): ${listed(missing)}`, {
-      input: path,
-      fix: "the cache was made for another export of the model: calibrate this ONNX model again, or accept the loss of those scales with allowMissing",
-      details: { missing },
-    });
+    throw new ForgeError(
+      "CALIBRATION_STALE",
+      `${missing.length} of the ${cache.scales.size} tensors of ${path} are not in ${options.onnxPath} (sha256 ${hash}): ${listed(missing)}`,
+      {
+        input: path,
+        fix: "the cache was made for another export of the model: calibrate this ONNX model again, or accept the loss of those scales with allowMissing",
+        details: { missing },
+      },
+    );
   }
   const uncovered = floatActivations(model).filter((t) => !scales.has(t));
   const warnings: string[] = [];
   if (trtGenerated.length > 0) warnings.push(`${trtGenerated.length} TensorRT-generated tensor name(s) dropped: ${listed(trtGenerated)}`);
-  if (missing.length > 0) warnings.push(`${missing.length} tensor(s) of the cache are not in the model and were dropped: ${listed(missing)}`);
-  if (uncovered.length > 0) warnings.push(`${uncovered.length} float activation(s) of the model have no scale in the cache and stay float: ${listed(uncovered)}`);
-  return { source: path, onnxSha256: hash, trtVersion: cache.trtVersion, algorithm: cache.algorithm, scales, trtGenerated, missing, uncovered, warnings };
+  if (missing.length > 0)
+    warnings.push(`${missing.length} tensor(s) of the cache are not in the model and were dropped: ${listed(missing)}`);
+  if (uncovered.length > 0)
+    warnings.push(`${uncovered.length} float activation(s) of the model have no scale in the cache and stay float: ${listed(uncovered)}`);
+  return {
+    source: path,
+    onnxSha256: hash,
+    trtVersion: cache.trtVersion,
+    algorithm: cache.algorithm,
+    scales,
+    trtGenerated,
+    missing,
+    uncovered,
+    warnings,
+  };
 }

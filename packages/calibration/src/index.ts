@@ -14,7 +14,16 @@ export {
   type CalibrationAlgorithm,
 } from "./amax.js";
 export { trtVersionDigits, trtVersionOfDigits } from "./trt-version.js";
-export { hexToScale, parseTrtCache, scaleToHex, TRT_CACHE_ALGORITHMS, trtCacheAlgorithmFor, writeTrtCache, type TrtCache, type TrtCacheAlgorithm } from "./trt-cache.js";
+export {
+  hexToScale,
+  parseTrtCache,
+  scaleToHex,
+  TRT_CACHE_ALGORITHMS,
+  trtCacheAlgorithmFor,
+  writeTrtCache,
+  type TrtCache,
+  type TrtCacheAlgorithm,
+} from "./trt-cache.js";
 export { calibrationTensors, TENSOR_SCOPES, type CalibrationTensors, type DerivedScale, type TensorScope } from "./calibration-tensors.js";
 export { batchFeeds, checkModelInputs, rowsOf, runtimeInputs } from "./model-inputs.js";
 export {
@@ -29,6 +38,14 @@ export {
   type CalibrationRecord,
 } from "./calibration-record.js";
 export { importTrtCache, type ImportedTrtCache, type ImportTrtCacheOptions } from "./import-trt-cache.js";
-export { calibrate, DEFAULT_BATCH_SIZE, DEFAULT_ROWS_PER_RUN, DEFAULT_SAMPLE_STRIDE, DEFAULT_SEQ_LEN, type CalibrateOptions, type CalibrationResult } from "./calibrate.js";
+export {
+  calibrate,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_ROWS_PER_RUN,
+  DEFAULT_SAMPLE_STRIDE,
+  DEFAULT_SEQ_LEN,
+  type CalibrateOptions,
+  type CalibrationResult,
+} from "./calibrate.js";
 export { peakRssBytes } from "./process-stats.js";
 export { tensorsThatMayHoldFills } from "./fill-tensors.js";

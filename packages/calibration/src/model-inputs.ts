@@ -21,7 +21,9 @@ export function checkModelInputs(model: OnnxModel, tokenizer: ModelTokenizer, on
   const produced = tokenizer.inputNames;
   const both = `${onnxPath} takes [${inputs.join(", ")}]; the tokenizer of ${tokenizer.modelDir} produces [${produced.join(", ")}]`;
   const unknown = inputs.filter((n) => !(TOKENIZER_TENSORS as readonly string[]).includes(n));
-  const missing = inputs.filter((n) => (TOKENIZER_TENSORS as readonly string[]).includes(n) && !(produced as readonly string[]).includes(n));
+  const missing = inputs.filter(
+    (n) => (TOKENIZER_TENSORS as readonly string[]).includes(n) && !(produced as readonly string[]).includes(n),
+  );
   if (unknown.length > 0 || missing.length > 0) {
     const what = [
       ...(missing.length > 0 ? [`the tokenizer does not produce ${missing.join(", ")}`] : []),
@@ -36,11 +38,15 @@ export function checkModelInputs(model: OnnxModel, tokenizer: ModelTokenizer, on
   const types = tensorElemTypes(model);
   const notInt64 = inputs.filter((n) => types.get(n) !== DataType.INT64);
   if (notInt64.length > 0) {
-    throw new ForgeError("INPUT_MISMATCH", `${both}, but ${notInt64.map((n) => `${n} is ${types.get(n) === undefined ? "untyped" : `element type ${types.get(n)}`}`).join(", ")} in the ONNX model where the tokenizer gives int64`, {
-      input: onnxPath,
-      fix: "export the model with int64 token inputs (the trtforge exporter does)",
-      details: { onnx_inputs: inputs, tokenizer_inputs: [...produced] },
-    });
+    throw new ForgeError(
+      "INPUT_MISMATCH",
+      `${both}, but ${notInt64.map((n) => `${n} is ${types.get(n) === undefined ? "untyped" : `element type ${types.get(n)}`}`).join(", ")} in the ONNX model where the tokenizer gives int64`,
+      {
+        input: onnxPath,
+        fix: "export the model with int64 token inputs (the trtforge exporter does)",
+        details: { onnx_inputs: inputs, tokenizer_inputs: [...produced] },
+      },
+    );
   }
   return inputs as ModelInputName[];
 }

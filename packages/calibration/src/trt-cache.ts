@@ -5,7 +5,12 @@ import { trtVersionDigits, trtVersionOfDigits } from "./trt-version.js";
 /** The algorithm names TensorRT writes in a calibration cache's header. */
 export type TrtCacheAlgorithm = "EntropyCalibration2" | "EntropyCalibration" | "MinMaxCalibration" | "LegacyCalibration";
 
-export const TRT_CACHE_ALGORITHMS: readonly TrtCacheAlgorithm[] = ["EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration", "LegacyCalibration"];
+export const TRT_CACHE_ALGORITHMS: readonly TrtCacheAlgorithm[] = [
+  "EntropyCalibration2",
+  "EntropyCalibration",
+  "MinMaxCalibration",
+  "LegacyCalibration",
+];
 
 /**
  * The header label of every cache we write. A cache only carries scales, which TensorRT applies as
@@ -57,7 +62,11 @@ export function writeTrtCache(scales: ReadonlyMap<string, number>, options: { tr
   const lines = [`TRT-${trtVersionDigits(options.trtVersion)}-${options.algorithm}`];
   for (const [tensor, scale] of scales) {
     if (tensor === "" || /[\r\n]/.test(tensor)) {
-      throw new ForgeError("CALIBRATION_CACHE_INVALID", `tensor name ${JSON.stringify(tensor)} cannot be written in a calibration cache (empty or with a line break)`, { input: tensor, fix: "rename the tensor in the ONNX model" });
+      throw new ForgeError(
+        "CALIBRATION_CACHE_INVALID",
+        `tensor name ${JSON.stringify(tensor)} cannot be written in a calibration cache (empty or with a line break)`,
+        { input: tensor, fix: "rename the tensor in the ONNX model" },
+      );
     }
     checkScale(tensor, scale);
     lines.push(`${tensor}: ${scaleToHex(scale)}`);
@@ -70,7 +79,10 @@ const HEX_SCALE = /^[0-9a-fA-F]{8}$/;
 
 function invalid(source: string, lineNumber: number, line: string, why: string, fix: string): ForgeError {
   const shown = line.length > 120 ? `${line.slice(0, 120)}…` : line;
-  return new ForgeError("CALIBRATION_CACHE_INVALID", `${source}:${lineNumber}: ${why}: ${JSON.stringify(shown)}`, { input: `${source}:${lineNumber}`, fix });
+  return new ForgeError("CALIBRATION_CACHE_INVALID", `${source}:${lineNumber}: ${why}: ${JSON.stringify(shown)}`, {
+    input: `${source}:${lineNumber}`,
+    fix,
+  });
 }
 
 /**
@@ -84,11 +96,19 @@ export function parseTrtCache(text: string, source = "calibration cache"): TrtCa
   while (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
   const headerLine = lines[0] ?? "";
   const header = HEADER.exec(headerLine);
-  const headerFix = "a TensorRT cache starts with TRT-<version digits>-<EntropyCalibration2|EntropyCalibration|MinMaxCalibration|LegacyCalibration>";
+  const headerFix =
+    "a TensorRT cache starts with TRT-<version digits>-<EntropyCalibration2|EntropyCalibration|MinMaxCalibration|LegacyCalibration>";
   if (header === null) throw invalid(source, 1, headerLine, "not a TensorRT calibration cache header", headerFix);
   const versionDigits = header[1]!;
   const trtVersion = trtVersionOfDigits(versionDigits);
-  if (trtVersion === undefined) throw invalid(source, 1, headerLine, `version digits ${versionDigits} are neither TensorRT 8/9 (4 digits) nor 10+ (6 digits)`, headerFix);
+  if (trtVersion === undefined)
+    throw invalid(
+      source,
+      1,
+      headerLine,
+      `version digits ${versionDigits} are neither TensorRT 8/9 (4 digits) nor 10+ (6 digits)`,
+      headerFix,
+    );
   const algorithm = TRT_CACHE_ALGORITHMS.find((a) => a === header[2]);
   if (algorithm === undefined) throw invalid(source, 1, headerLine, `unknown calibration algorithm ${header[2]}`, headerFix);
 
@@ -102,7 +122,8 @@ export function parseTrtCache(text: string, source = "calibration cache"): TrtCa
     const hex = line.slice(colon + 1).trim();
     if (!HEX_SCALE.test(hex)) throw invalid(source, i + 1, line, "the scale is not 8 hex digits", lineFix);
     const scale = hexToScale(hex);
-    if (!Number.isFinite(scale) || !(scale > 0)) throw invalid(source, i + 1, line, `scale ${scale} is not a positive finite number`, lineFix);
+    if (!Number.isFinite(scale) || !(scale > 0))
+      throw invalid(source, i + 1, line, `scale ${scale} is not a positive finite number`, lineFix);
     if (scales.has(tensor)) throw invalid(source, i + 1, line, `tensor ${tensor} is listed twice`, "list each tensor once");
     scales.set(tensor, scale);
   }

@@ -17,10 +17,12 @@ export function trtVersionDigits(version: string): string {
   if (major < 1) throw new ForgeError("USAGE", `TensorRT version ${version} has major 0`, { input: version, fix });
   if (major < 10) {
     // One digit for the minor and two for the patch: 8.10 or 8.6.100 has no encoding.
-    if (minor > 9 || patch > 99) throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·1000 + minor·100 + patch`, { input: version, fix });
+    if (minor > 9 || patch > 99)
+      throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·1000 + minor·100 + patch`, { input: version, fix });
     return String(major * 1000 + minor * 100 + patch);
   }
-  if (minor > 99 || patch > 99) throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·10000 + minor·100 + patch`, { input: version, fix });
+  if (minor > 99 || patch > 99)
+    throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·10000 + minor·100 + patch`, { input: version, fix });
   return String(major * 10000 + minor * 100 + patch);
 }
 

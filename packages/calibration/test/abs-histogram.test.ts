@@ -106,7 +106,9 @@ describe("AbsHistogram", () => {
 
   it("keeps mask fills, ±inf and NaN out and counts them", () => {
     const h = new AbsHistogram();
-    h.add(Float32Array.from([1, -2, -3.4028234663852886e38, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN, 0.5, -1e31, 3]));
+    h.add(
+      Float32Array.from([1, -2, -3.4028234663852886e38, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN, 0.5, -1e31, 3]),
+    );
     const s = h.snapshot();
     expect(s.maxAbs).toBe(3);
     expect(s.fills).toBe(4);

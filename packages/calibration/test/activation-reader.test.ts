@@ -8,10 +8,16 @@ import { gaussian } from "./synthetic.js";
 /** x [n] → scaled = x · 3 → out = scaled + 1: `scaled` is the calibrated activation. */
 function scaleModel(): OnnxModel {
   return buildModel({
-    nodes: [createNode({ op_type: "Mul", input: ["x", "three"], output: ["scaled"], name: "mul" }), createNode({ op_type: "Add", input: ["scaled", "one"], output: ["out"], name: "add" })],
+    nodes: [
+      createNode({ op_type: "Mul", input: ["x", "three"], output: ["scaled"], name: "mul" }),
+      createNode({ op_type: "Add", input: ["scaled", "one"], output: ["out"], name: "add" }),
+    ],
     inputs: [createTensorValueInfo("x", DataType.FLOAT, ["n"])],
     outputs: [createTensorValueInfo("out", DataType.FLOAT, ["n"])],
-    initializers: [tensorFromTypedArray("three", DataType.FLOAT, [], Float32Array.of(3)), tensorFromTypedArray("one", DataType.FLOAT, [], Float32Array.of(1))],
+    initializers: [
+      tensorFromTypedArray("three", DataType.FLOAT, [], Float32Array.of(3)),
+      tensorFromTypedArray("one", DataType.FLOAT, [], Float32Array.of(1)),
+    ],
   });
 }
 
@@ -62,7 +68,9 @@ describe("createActivationReader", () => {
     const sampled = await histogramOf(31, runs);
     expect(sampled.state.maxAbs).toBe(full.state.maxAbs);
     // Mass below each quarter of the range agrees within sampling noise (~4,500 values sampled).
-    const share = (counts: Float64Array, upTo: number) => counts.subarray(0, upTo).reduce((a, b) => a + b, 0) / counts.reduce((a, b) => a + b, 0);
-    for (const upTo of [128, 256, 512, 1024]) expect(Math.abs(share(sampled.state.counts, upTo) - share(full.state.counts, upTo)), String(upTo)).toBeLessThan(0.02);
+    const share = (counts: Float64Array, upTo: number) =>
+      counts.subarray(0, upTo).reduce((a, b) => a + b, 0) / counts.reduce((a, b) => a + b, 0);
+    for (const upTo of [128, 256, 512, 1024])
+      expect(Math.abs(share(sampled.state.counts, upTo) - share(full.state.counts, upTo)), String(upTo)).toBeLessThan(0.02);
   });
 });

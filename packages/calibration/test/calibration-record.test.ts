@@ -2,7 +2,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CALIBRATION_SCHEMA_VERSION, loadCalibration, parseTrtCache, readCalibration, saveCalibration, trtCacheOfRecord, type CalibrationRecord } from "../src/index.js";
+import {
+  CALIBRATION_SCHEMA_VERSION,
+  loadCalibration,
+  parseTrtCache,
+  readCalibration,
+  saveCalibration,
+  trtCacheOfRecord,
+  type CalibrationRecord,
+} from "../src/index.js";
 import { rejection } from "../../../tests/support/errors.js";
 
 const ONNX = "a".repeat(64);

@@ -87,15 +87,24 @@ describe("entropySearch", () => {
     ["a Gaussian", () => histogramOf(gaussian(200_000, 1)).counts],
     ["a Gaussian with outliers", () => histogramOf(concat(gaussian(200_000, 2), uniform(30, 3, 8, 16))).counts],
     ["an exponential", () => histogramOf(Float32Array.from(uniform(200_000, 4, 0, 1), (u) => -Math.log(1 - u))).counts],
-    ["a Cauchy (heavy tail, many empty bins)", () => histogramOf(Float32Array.from(uniform(200_000, 5, 0, 1), (u) => Math.tan(Math.PI * (u - 0.5)))).counts],
-    ["random sparse counts", () => {
-      const next = random(6);
-      return Array.from({ length: 2048 }, () => (next() < 0.4 ? 0 : Math.floor(next() * 1000)));
-    }],
-    ["fractional counts (after re-binning)", () => {
-      const next = random(7);
-      return Array.from({ length: 2048 }, (_, j) => (next() * 50) / (1 + j / 100));
-    }],
+    [
+      "a Cauchy (heavy tail, many empty bins)",
+      () => histogramOf(Float32Array.from(uniform(200_000, 5, 0, 1), (u) => Math.tan(Math.PI * (u - 0.5)))).counts,
+    ],
+    [
+      "random sparse counts",
+      () => {
+        const next = random(6);
+        return Array.from({ length: 2048 }, () => (next() < 0.4 ? 0 : Math.floor(next() * 1000)));
+      },
+    ],
+    [
+      "fractional counts (after re-binning)",
+      () => {
+        const next = random(7);
+        return Array.from({ length: 2048 }, (_, j) => (next() * 50) / (1 + j / 100));
+      },
+    ],
   ];
   for (const [name, make] of shapes) {
     it(`picks the reference implementation's threshold on ${name}`, () => {

@@ -2,7 +2,8 @@ import { buildModel, createNode, createTensorValueInfo, DataType, intAttr, tenso
 import { describe, expect, it } from "vitest";
 import { FILL_MAGNITUDE, tensorsThatMayHoldFills } from "../src/index.js";
 
-const node = (op_type: string, input: string[], output: string[], attribute = [] as ReturnType<typeof intAttr>[]) => createNode({ op_type, input, output, name: output[0]!, attribute });
+const node = (op_type: string, input: string[], output: string[], attribute = [] as ReturnType<typeof intAttr>[]) =>
+  createNode({ op_type, input, output, name: output[0]!, attribute });
 const scalar = (name: string, value: number) => tensorFromTypedArray(name, DataType.FLOAT, [], Float32Array.of(value));
 
 /**
@@ -22,7 +23,10 @@ function attentionModel() {
       node("Reshape", ["context", "scores_shape"], ["reshaped"]),
       node("Relu", ["q"], ["plain"]),
     ],
-    inputs: [createTensorValueInfo("mask", DataType.BOOL, [4, 4]), ...["q", "k", "v"].map((n) => createTensorValueInfo(n, DataType.FLOAT, [4, 4]))],
+    inputs: [
+      createTensorValueInfo("mask", DataType.BOOL, [4, 4]),
+      ...["q", "k", "v"].map((n) => createTensorValueInfo(n, DataType.FLOAT, [4, 4])),
+    ],
     outputs: [createTensorValueInfo("reshaped", DataType.FLOAT, [4, 4]), createTensorValueInfo("plain", DataType.FLOAT, [4, 4])],
     initializers: [scalar("zero", 0), scalar("lowest", -3.4028234663852886e38)],
   });
@@ -50,7 +54,16 @@ describe("tensorsThatMayHoldFills", () => {
 
   it("finds a fill held by a Constant node", () => {
     const model = buildModel({
-      nodes: [createNode({ op_type: "Constant", input: [], output: ["fill"], name: "fill", attribute: [tensorAttr("value", scalar("t", -1e38))] }), node("Add", ["x", "fill"], ["y"])],
+      nodes: [
+        createNode({
+          op_type: "Constant",
+          input: [],
+          output: ["fill"],
+          name: "fill",
+          attribute: [tensorAttr("value", scalar("t", -1e38))],
+        }),
+        node("Add", ["x", "fill"], ["y"]),
+      ],
       inputs: [createTensorValueInfo("x", DataType.FLOAT, [2])],
       outputs: [createTensorValueInfo("y", DataType.FLOAT, [2])],
     });

@@ -39,7 +39,12 @@ export function minilmOnnx(): string {
   const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".onnx-export-"));
   try {
     const samples = join(work, "samples.jsonl");
-    writeFileSync(samples, ["Stocks rallied on Friday.", "The team won the final.", "A new chip was unveiled.", "Rain is expected tomorrow."].map((text) => JSON.stringify({ text })).join("\n"));
+    writeFileSync(
+      samples,
+      ["Stocks rallied on Friday.", "The team won the final.", "A new chip was unveiled.", "Rain is expected tomorrow."]
+        .map((text) => JSON.stringify({ text }))
+        .join("\n"),
+    );
     const out = join(work, "out");
     try {
       execFileSync(exporterPython(), ["-m", "trtforge_export", "--model", modelDir, "--out", out, "--samples", samples], {
@@ -48,7 +53,11 @@ export function minilmOnnx(): string {
         timeout: 600_000,
       });
     } catch (err) {
-      const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim().split("\n").slice(-15).join("\n");
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? "")
+        .trim()
+        .split("\n")
+        .slice(-15)
+        .join("\n");
       throw new Error(`exporting ${modelDir} to ONNX failed: ${(err as Error).message}\n${stderr}`, { cause: err });
     }
     try {

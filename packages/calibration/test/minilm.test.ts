@@ -2,11 +2,29 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readArticles, type ArticleSet } from "@trtforge/articles";
-import { floatActivations, insertQdq, loadOnnxModel, onnxSha256, quantizationSites, serializeOnnxModel, type OnnxModel } from "@trtforge/onnx-graph";
+import {
+  floatActivations,
+  insertQdq,
+  loadOnnxModel,
+  onnxSha256,
+  quantizationSites,
+  serializeOnnxModel,
+  type OnnxModel,
+} from "@trtforge/onnx-graph";
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { calibrate, calibrationTensors, DEFAULT_SAMPLE_STRIDE, importTrtCache, parseTrtCache, trtCacheOfRecord, writeTrtCache, type CalibrateOptions, type CalibrationResult } from "../src/index.js";
+import {
+  calibrate,
+  calibrationTensors,
+  DEFAULT_SAMPLE_STRIDE,
+  importTrtCache,
+  parseTrtCache,
+  trtCacheOfRecord,
+  writeTrtCache,
+  type CalibrateOptions,
+  type CalibrationResult,
+} from "../src/index.js";
 import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
 import { rejection } from "../../../tests/support/errors.js";
 
@@ -32,7 +50,9 @@ beforeAll(async () => {
   onnxPath = minilmOnnx();
   [model, tokenizer, articles] = await Promise.all([loadOnnxModel(onnxPath), loadTokenizer(minilmDir()), readArticles(AG_NEWS_CSV)]);
   work = await mkdtemp(join(tmpdir(), "trtforge-calibration-minilm-"));
-  main = await calibrate(options({ samples: 64, algorithm: "entropy", tensors: "all-float", onBatch: (done, total) => batchCalls.push([done, total]) }));
+  main = await calibrate(
+    options({ samples: 64, algorithm: "entropy", tensors: "all-float", onBatch: (done, total) => batchCalls.push([done, total]) }),
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -77,14 +97,27 @@ describe("calibrate on MiniLM (entropy, every float activation)", () => {
     const fillWarnings = main.notes.filter((w) => w.includes("mask fills"));
     expect(fillWarnings).toHaveLength(1);
     expect(fillWarnings[0]).toContain(`kept out of the histograms of ${main.record.excluded_values.length} tensor(s)`);
-    for (const e of withFills) expect(fillWarnings[0]).toContain(`${e.tensor} (${e.fills} fill(s), 0 NaN, ${e.counted} sampled values (1 in 31) counted)`);
+    for (const e of withFills)
+      expect(fillWarnings[0]).toContain(`${e.tensor} (${e.fills} fill(s), 0 NaN, ${e.counted} sampled values (1 in 31) counted)`);
   });
 
   it("records its keys, settings, time and memory", async () => {
     const r = main.record;
     expect(r.onnx_sha256).toBe(await onnxSha256(onnxPath));
     expect(r.dataset_sha256).toBe(articles.sha256);
-    expect(r).toMatchObject({ algorithm: "entropy", trt_cache_algorithm: "EntropyCalibration2", tensor_scope: "all-float", samples: 64, batch_size: 16, rows_per_run: 8, seq_len: 128, bins: 2048, sample_stride: DEFAULT_SAMPLE_STRIDE, trt_version: "10.16.0", onnxruntime_node: "1.30.0" });
+    expect(r).toMatchObject({
+      algorithm: "entropy",
+      trt_cache_algorithm: "EntropyCalibration2",
+      tensor_scope: "all-float",
+      samples: 64,
+      batch_size: 16,
+      rows_per_run: 8,
+      seq_len: 128,
+      bins: 2048,
+      sample_stride: DEFAULT_SAMPLE_STRIDE,
+      trt_version: "10.16.0",
+      onnxruntime_node: "1.30.0",
+    });
     expect(r.percentile).toBeUndefined();
     expect(r.seconds).toBeGreaterThan(0);
     expect(r.peak_rss_bytes).toBeGreaterThan(100e6);
@@ -135,7 +168,11 @@ describe("calibrate on MiniLM (entropy, every float activation)", () => {
     const texts = articles.articles.slice(100, 108).map((a) => a.text);
     const batch = tokenizer.encodeBatch(texts, { maxLength: 128, padding: "max_length", truncation: true });
     const dims = [batch.batchSize, batch.seqLen];
-    const feeds = { input_ids: new Tensor("int64", batch.inputIds, dims), attention_mask: new Tensor("int64", batch.attentionMask, dims), token_type_ids: new Tensor("int64", batch.tokenTypeIds!, dims) };
+    const feeds = {
+      input_ids: new Tensor("int64", batch.inputIds, dims),
+      attention_mask: new Tensor("int64", batch.attentionMask, dims),
+      token_type_ids: new Tensor("int64", batch.tokenTypeIds!, dims),
+    };
     const run = async (bytes: Uint8Array) => {
       const session = await InferenceSession.create(bytes);
       try {
@@ -190,7 +227,11 @@ describe("calibrate: algorithms, scope and memory", () => {
 
   it("labels each cache with TensorRT's closest algorithm and records the real one", () => {
     expect(byAlgorithm.entropy.record).toMatchObject({ algorithm: "entropy", trt_cache_algorithm: "EntropyCalibration2" });
-    expect(byAlgorithm.percentile.record).toMatchObject({ algorithm: "percentile", percentile: 99.99, trt_cache_algorithm: "EntropyCalibration2" });
+    expect(byAlgorithm.percentile.record).toMatchObject({
+      algorithm: "percentile",
+      percentile: 99.99,
+      trt_cache_algorithm: "EntropyCalibration2",
+    });
     expect(byAlgorithm.max.record).toMatchObject({ algorithm: "max", trt_cache_algorithm: "EntropyCalibration2" });
     expect(trtCacheOfRecord(byAlgorithm.max.record).split("\n")[0]).toBe("TRT-101600-EntropyCalibration2");
   });
@@ -275,7 +316,11 @@ describe("calibrate refuses bad inputs", () => {
 
   it("stops between batches when cancelled", async () => {
     const controller = new AbortController();
-    const err = await rejection(calibrate(options({ samples: 2, batchSize: 1, tensors: "quantization-sites", signal: controller.signal, onBatch: () => controller.abort() })));
+    const err = await rejection(
+      calibrate(
+        options({ samples: 2, batchSize: 1, tensors: "quantization-sites", signal: controller.signal, onBatch: () => controller.abort() }),
+      ),
+    );
     expect(err.code).toBe("CANCELLED");
     expect(err.message).toContain("after 1 of 2 batches");
   });
@@ -295,12 +340,17 @@ describe("importTrtCache checks the cache against the model", () => {
 
   it("drops and counts them with allowMissing, and always drops TensorRT's own names", async () => {
     const path = join(work, "mixed.cache");
-    await writeFile(path, `${header}\nlayer_norm: 3d66ec91\n(Unnamed Layer* 12) [Constant]_output: 3c010204\n/encoder/layer.0/Add_output_0: 3c010204\n`);
+    await writeFile(
+      path,
+      `${header}\nlayer_norm: 3d66ec91\n(Unnamed Layer* 12) [Constant]_output: 3c010204\n/encoder/layer.0/Add_output_0: 3c010204\n`,
+    );
     const imported = await importTrtCache(path, { onnxPath, allowMissing: true });
     expect([...imported.scales.keys()]).toEqual(["layer_norm"]);
     expect(imported.trtGenerated).toEqual(["(Unnamed Layer* 12) [Constant]_output"]);
     expect(imported.missing).toEqual(["/encoder/layer.0/Add_output_0"]);
-    expect(imported.warnings.join("\n")).toMatch(/1 TensorRT-generated tensor name\(s\) dropped[\s\S]*1 tensor\(s\) of the cache are not in the model/);
+    expect(imported.warnings.join("\n")).toMatch(
+      /1 TensorRT-generated tensor name\(s\) dropped[\s\S]*1 tensor\(s\) of the cache are not in the model/,
+    );
     expect(imported.uncovered.length).toBe(floatActivations(model).length - 1);
   });
 

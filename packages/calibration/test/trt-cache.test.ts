@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { hexToScale, parseTrtCache, scaleToHex, trtCacheAlgorithmFor, trtVersionDigits, trtVersionOfDigits, writeTrtCache } from "../src/index.js";
+import {
+  hexToScale,
+  parseTrtCache,
+  scaleToHex,
+  trtCacheAlgorithmFor,
+  trtVersionDigits,
+  trtVersionOfDigits,
+  writeTrtCache,
+} from "../src/index.js";
 import { thrown } from "../../../tests/support/errors.js";
 
 describe("TensorRT version digits", () => {
@@ -83,13 +91,18 @@ describe("writeTrtCache", () => {
 
   it("refuses scales TensorRT could not use and names it cannot write", () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e-50]) {
-      expect(thrown(() => writeTrtCache(new Map([["t", bad]]), { trtVersion: "10.16.0", algorithm: "EntropyCalibration2" })).code).toBe("CALIBRATION_CACHE_INVALID");
+      expect(thrown(() => writeTrtCache(new Map([["t", bad]]), { trtVersion: "10.16.0", algorithm: "EntropyCalibration2" })).code).toBe(
+        "CALIBRATION_CACHE_INVALID",
+      );
     }
-    expect(thrown(() => writeTrtCache(new Map([["a\nb", 1]]), { trtVersion: "10.16.0", algorithm: "EntropyCalibration2" })).code).toBe("CALIBRATION_CACHE_INVALID");
+    expect(thrown(() => writeTrtCache(new Map([["a\nb", 1]]), { trtVersion: "10.16.0", algorithm: "EntropyCalibration2" })).code).toBe(
+      "CALIBRATION_CACHE_INVALID",
+    );
   });
 
   it("labels every cache EntropyCalibration2, the calibrator class that serves it", () => {
-    for (const algorithm of ["entropy", "percentile", "max", "mse"] as const) expect(trtCacheAlgorithmFor(algorithm)).toBe("EntropyCalibration2");
+    for (const algorithm of ["entropy", "percentile", "max", "mse"] as const)
+      expect(trtCacheAlgorithmFor(algorithm)).toBe("EntropyCalibration2");
   });
 });
 
@@ -109,7 +122,11 @@ describe("parseTrtCache", () => {
   const cases: [string, string, RegExp][] = [
     ["empty file", "", /cache\.txt:1: not a TensorRT calibration cache header/],
     ["ORT's write_calibration_table text", "val_85 17.19\n", /cache\.txt:1: not a TensorRT calibration cache header/],
-    ["unknown algorithm", "TRT-8601-PercentileCalibration\na: 3f800000\n", /cache\.txt:1: unknown calibration algorithm PercentileCalibration/],
+    [
+      "unknown algorithm",
+      "TRT-8601-PercentileCalibration\na: 3f800000\n",
+      /cache\.txt:1: unknown calibration algorithm PercentileCalibration/,
+    ],
     ["5 version digits", "TRT-10160-EntropyCalibration2\n", /cache\.txt:1: version digits 10160/],
     ["no colon", "TRT-8601-EntropyCalibration2\na: 3f800000\nb 3f800000\n", /cache\.txt:3: no `<tensor>: <scale>` pair: "b 3f800000"/],
     ["decimal value", "TRT-8601-EntropyCalibration2\na: 0.5\n", /cache\.txt:2: the scale is not 8 hex digits/],

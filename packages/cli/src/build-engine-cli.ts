@@ -11,7 +11,10 @@ import { workGcCommand } from "./work-gc-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
-interface BuildEngineOptions extends Omit<PipelineCliOptions, "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json" | "config"> {
+interface BuildEngineOptions extends Omit<
+  PipelineCliOptions,
+  "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json" | "config"
+> {
   checkOnly?: boolean;
   for?: HostMode;
   buildMarkers?: boolean;
@@ -54,12 +57,21 @@ async function runBuildMarkers(opts: BuildEngineOptions): Promise<void> {
     maxBatch: opts.maxBatch,
     sequenceLength: opts.sequenceLength,
     trtVersion: opts.trtVersion,
-    only: opts.only?.split(",").map((t) => t.trim()).filter(Boolean),
+    only: opts.only
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
     force: opts.force ?? false,
     logger: cliLogger("build-engine"),
   });
   if (result.published) {
-    const versions = result.published.map((p) => ({ agent: p.agent, version: p.version, path: p.path, checksum: p.checksum, current: p.current }));
+    const versions = result.published.map((p) => ({
+      agent: p.agent,
+      version: p.version,
+      path: p.path,
+      checksum: p.checksum,
+      current: p.current,
+    }));
     if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, published: versions }, null, 2)}\n`);
     else for (const v of versions) process.stdout.write(`${v.path}\n`);
     return;
@@ -91,7 +103,9 @@ async function runModelBuild(opts: PipelineCliOptions): Promise<void> {
   process.stdout.write(`${verb} ${result.kind} ${result.engineName}\n  ${result.versionPath}\n`);
   process.stdout.write(`  current: ${result.current.change} (${result.agent}/current is ${result.current.version ?? "unset"})\n`);
   for (const f of result.accuracy) {
-    process.stdout.write(`  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`);
+    process.stdout.write(
+      `  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`,
+    );
   }
 }
 
@@ -110,16 +124,28 @@ export function createBuildEngineProgram(): Command {
     .option("--config <file>", "build matrix: the markers' models, and a model build's defaults (default: conf/models.yaml)")
     .option("--out <dir>", "output folder for --build-markers")
     .option("--store", "with --build-markers: publish into the ModelStore (agent trt-<task>, one version per task)")
-    .option("--precision <p>", "fp32, fp16 or int8 (default: the build matrix entry's first precision, else fp16; markers: each of the entry's)")
+    .option(
+      "--precision <p>",
+      "fp32, fp16 or int8 (default: the build matrix entry's first precision, else fp16; markers: each of the entry's)",
+    )
     .option("--max-batch <n>", "maximum batch size of the optimization profile, 1-4096 (default: the build matrix entry's, else 32)")
-    .option("--sequence-length <n>", "maximum sequence length of the optimization profile, 1-8192 (default: the build matrix entry's, else 256)")
-    .option("--trt-version <X.Y.Z>", "TensorRT version a marker stands in for (default: the build matrix entry's, else 10.16.0; a real build uses the host's)")
+    .option(
+      "--sequence-length <n>",
+      "maximum sequence length of the optimization profile, 1-8192 (default: the build matrix entry's, else 256)",
+    )
+    .option(
+      "--trt-version <X.Y.Z>",
+      "TensorRT version a marker stands in for (default: the build matrix entry's, else 10.16.0; a real build uses the host's)",
+    )
     .option("--only <tasks>", "comma-separated tasks of the matrix to build")
     .option("--force", "replace existing files in --out")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
     .action(async (opts: BuildEngineOptions) => {
       if (opts.checkOnly && opts.buildMarkers) {
-        throw new ForgeError("USAGE", "--check-only and --build-markers cannot be combined", { input: "--check-only", fix: "run them one after the other" });
+        throw new ForgeError("USAGE", "--check-only and --build-markers cannot be combined", {
+          input: "--check-only",
+          fix: "run them one after the other",
+        });
       }
       if (opts.for !== undefined && !opts.checkOnly) {
         throw new ForgeError("USAGE", "--for only applies to --check-only", { input: "--for", fix: "add --check-only" });

@@ -27,7 +27,10 @@ interface ExportOptions {
 export function exportCommand(): Command {
   return new Command("export")
     .description("Export a Hugging Face model folder to ONNX and validate it against PyTorch on real articles")
-    .requiredOption("--model <folder|store:agent[@version]>", "Hugging Face model folder (config.json, weights, tokenizer), or a ModelStore reference")
+    .requiredOption(
+      "--model <folder|store:agent[@version]>",
+      "Hugging Face model folder (config.json, weights, tokenizer), or a ModelStore reference",
+    )
     .option("--store-root <dir>", "ModelStore root for store: references (default: $MODEL_STORE_ROOT)")
     .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json")
     .addOption(new Option("--task <task>", "what the engine computes").choices(HF_TASK_CHOICES).default("auto"))
@@ -83,7 +86,9 @@ export function exportCommand(): Command {
         else {
           process.stdout.write(`${result.onnxPath}\n`);
           for (const o of result.validation.outputs) {
-            process.stdout.write(`  ${o.output}: max |diff| ${o.max_abs_diff.toExponential(2)}, cosine mean ${o.cosine_mean.toFixed(7)} min ${o.cosine_min.toFixed(7)} (${o.samples} articles, ONNX Runtime vs PyTorch)\n`);
+            process.stdout.write(
+              `  ${o.output}: max |diff| ${o.max_abs_diff.toExponential(2)}, cosine mean ${o.cosine_mean.toFixed(7)} min ${o.cosine_min.toFixed(7)} (${o.samples} articles, ONNX Runtime vs PyTorch)\n`,
+            );
           }
         }
       } finally {

@@ -59,17 +59,26 @@ function parseMetadata(text: string | undefined): Record<string, unknown> | unde
     try {
       source = readFileSync(text.slice(1), "utf8");
     } catch (err) {
-      throw new ForgeError("FILE_NOT_FOUND", `cannot read --metadata file ${text.slice(1)}: ${(err as Error).message}`, { input: "--metadata", fix: "check the path after @" });
+      throw new ForgeError("FILE_NOT_FOUND", `cannot read --metadata file ${text.slice(1)}: ${(err as Error).message}`, {
+        input: "--metadata",
+        fix: "check the path after @",
+      });
     }
   }
   let value: unknown;
   try {
     value = JSON.parse(source);
   } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `--metadata is not JSON: ${(err as Error).message}`, { input: "--metadata", fix: `pass a JSON object, e.g. --metadata '{"author":"ops"}'` });
+    throw new ForgeError("JSON_MALFORMED", `--metadata is not JSON: ${(err as Error).message}`, {
+      input: "--metadata",
+      fix: `pass a JSON object, e.g. --metadata '{"author":"ops"}'`,
+    });
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ForgeError("JSON_MALFORMED", "--metadata must be a JSON object", { input: "--metadata", fix: `pass a JSON object, e.g. --metadata '{"author":"ops"}'` });
+    throw new ForgeError("JSON_MALFORMED", "--metadata must be a JSON object", {
+      input: "--metadata",
+      fix: `pass a JSON object, e.g. --metadata '{"author":"ops"}'`,
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -135,12 +144,17 @@ function common(command: Command): Command {
 }
 
 function writer(command: Command): Command {
-  return common(command).option("--lock-wait <seconds>", "how long to wait for another writer of the same agent before STORE_LOCKED (default 60)");
+  return common(command).option(
+    "--lock-wait <seconds>",
+    "how long to wait for another writer of the same agent before STORE_LOCKED (default 60)",
+  );
 }
 
 export function createModelStoreProgram(): Command {
   const program = new Command("model-store")
-    .description("Versioned, verified model folders per agent, compatible with JustNewsAgent's ModelStore ($MODEL_STORE_ROOT/<agent>/versions/<version>, <agent>/current)")
+    .description(
+      "Versioned, verified model folders per agent, compatible with JustNewsAgent's ModelStore ($MODEL_STORE_ROOT/<agent>/versions/<version>, <agent>/current)",
+    )
     .version(CLI_VERSION)
     // Program options only before the subcommand: `publish --version v1` names a version, not a request for ours.
     .enablePositionalOptions();
@@ -175,7 +189,11 @@ export function createModelStoreProgram(): Command {
     .option("--model-id <id>", "Hugging Face model id, e.g. sentence-transformers/all-MiniLM-L6-v2")
     .option("--revision <rev>", "Hugging Face revision (commit hash) of the files")
     .option("--version <name>", "version name (default: vYYYYMMDD-HHMMSS, UTC)")
-    .addOption(new Option("--layout <layout>", "flat: files at the top of the version; hf-cache: under models--org--name/snapshots/<rev>/").choices(["flat", "hf-cache"]).default("flat"))
+    .addOption(
+      new Option("--layout <layout>", "flat: files at the top of the version; hf-cache: under models--org--name/snapshots/<rev>/")
+        .choices(["flat", "hf-cache"])
+        .default("flat"),
+    )
     .option("--metadata <json>", "JSON object (or @file) recorded in the manifest's metadata")
     .option("--keep <n>", "afterwards remove all but the n newest versions")
     .option("--no-set-current", "import without switching current")
@@ -195,7 +213,11 @@ export function createModelStoreProgram(): Command {
         setCurrent: opts.setCurrent,
       });
       const id = result.modelId === undefined ? "" : ` ${result.modelId}${result.revision === undefined ? "" : `@${result.revision}`}`;
-      emit(opts, { ...result }, `${describePublish(result)}\n  model${id}: ${result.model.modelType ?? "unknown type"}, weights ${result.model.weightFiles.join(", ")}`);
+      emit(
+        opts,
+        { ...result },
+        `${describePublish(result)}\n  model${id}: ${result.model.modelType ?? "unknown type"}, weights ${result.model.weightFiles.join(", ")}`,
+      );
     });
 
   common(program.command("list"))
@@ -216,7 +238,10 @@ export function createModelStoreProgram(): Command {
       });
       for (const s of listing.staging) lines.push(`  ${s.name}\tstaging: ${s.stale ? "stale, " : ""}${s.reason}`);
       if (listing.currentProblem !== undefined) lines.push(`current: ${listing.currentProblem}`);
-      if (listing.versions.length > 0) lines.push(`(* = current${listing.current === undefined ? "; no current version: model-store promote " + listing.agent + " <version> picks one" : ""})`);
+      if (listing.versions.length > 0)
+        lines.push(
+          `(* = current${listing.current === undefined ? "; no current version: model-store promote " + listing.agent + " <version> picks one" : ""})`,
+        );
       emit(opts, { ...listing }, lines.join("\n") || "no versions");
     });
 
@@ -225,7 +250,11 @@ export function createModelStoreProgram(): Command {
     .requiredOption("--agent <name>", "agent")
     .option("--version <name>", "version (default: current)")
     .action(async (opts: CommonOptions & { agent: string; version?: string }) => {
-      const details = await showVersion({ ...storeOptions(opts), agent: opts.agent, ...(opts.version === undefined ? {} : { version: opts.version }) });
+      const details = await showVersion({
+        ...storeOptions(opts),
+        agent: opts.agent,
+        ...(opts.version === undefined ? {} : { version: opts.version }),
+      });
       const lines = [
         `${details.agent}/${details.version}${details.isCurrent ? " (current)" : ` (not current; current: ${details.currentVersion})`}`,
         `  path: ${details.path}`,
@@ -235,7 +264,9 @@ export function createModelStoreProgram(): Command {
         ...(details.createdAt === undefined ? [] : [`  created: ${details.createdAt}`]),
         ...(details.model === undefined
           ? []
-          : [`  model: ${details.model.folder}${details.model.modelId === undefined ? "" : ` (${details.model.modelId}${details.model.revision === undefined ? "" : `@${details.model.revision}`})`}`]),
+          : [
+              `  model: ${details.model.folder}${details.model.modelId === undefined ? "" : ` (${details.model.modelId}${details.model.revision === undefined ? "" : `@${details.model.revision}`})`}`,
+            ]),
       ];
       emit(opts, { ...details }, lines.join("\n"));
     });
@@ -245,7 +276,11 @@ export function createModelStoreProgram(): Command {
     .requiredOption("--agent <name>", "agent")
     .option("--version <name>", "version (default: current)")
     .action(async (opts: CommonOptions & { agent: string; version?: string }) => {
-      const report = await verifyVersion({ ...storeOptions(opts), agent: opts.agent, ...(opts.version === undefined ? {} : { version: opts.version }) });
+      const report = await verifyVersion({
+        ...storeOptions(opts),
+        agent: opts.agent,
+        ...(opts.version === undefined ? {} : { version: opts.version }),
+      });
       assertVerified(report);
       emit(opts, { ...report }, describeVerify(report));
     });
@@ -256,18 +291,26 @@ export function createModelStoreProgram(): Command {
     .option("--to <version>", "switch to this version instead of the previous one")
     .option("--no-verify", "switch without verifying the target first")
     .action(async (opts: CommonOptions & { agent: string; to?: string; verify: boolean }) => {
-      const result = await rollback({ ...storeOptions(opts), agent: opts.agent, ...(opts.to === undefined ? {} : { to: opts.to }), verify: opts.verify });
+      const result = await rollback({
+        ...storeOptions(opts),
+        agent: opts.agent,
+        ...(opts.to === undefined ? {} : { to: opts.to }),
+        verify: opts.verify,
+      });
       emit(opts, { ...result }, `${result.agent}: current ${result.from} -> ${result.to}${result.verification ? " (verified)" : ""}`);
     });
 
   writer(program.command("promote"))
-    .description("make a finalized version current (what consumers serve), after verifying it; build-engine publishes without moving current unless --promote")
+    .description(
+      "make a finalized version current (what consumers serve), after verifying it; build-engine publishes without moving current unless --promote",
+    )
     .argument("<agent>", "agent")
     .argument("<version>", "version to make current")
     .option("--no-verify", "switch without verifying the version first")
     .action(async (agent: string, version: string, opts: CommonOptions & { verify: boolean }) => {
       const result = await promoteVersion({ ...storeOptions(opts), agent, version, verify: opts.verify });
-      const moved = result.change === "unchanged" ? `current is already ${version}` : `current ${result.previous ?? "(none)"} -> ${version}`;
+      const moved =
+        result.change === "unchanged" ? `current is already ${version}` : `current ${result.previous ?? "(none)"} -> ${version}`;
       emit(opts, { ...result }, `${agent}: ${moved}${result.verification ? " (verified)" : ""}`);
     });
 

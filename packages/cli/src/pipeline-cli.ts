@@ -1,7 +1,15 @@
 import { Option, type Command } from "commander";
 import { HF_TASK_CHOICES, type HardwareCompatibilityLevel, type HfTaskChoice } from "@trtforge/engine-format";
 import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
-import { BUILD_DEFAULTS, CPU_SERVING_CHOICES, defaultWorkRoot, runPipeline, TYPINGS, type CpuServingChoice, type PipelineResult } from "@trtforge/pipeline";
+import {
+  BUILD_DEFAULTS,
+  CPU_SERVING_CHOICES,
+  defaultWorkRoot,
+  runPipeline,
+  TYPINGS,
+  type CpuServingChoice,
+  type PipelineResult,
+} from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
@@ -61,35 +69,82 @@ export function addPipelineOptions(program: Command): Command {
     .option("--model-id <id>", "Hugging Face id to record (default: from the ModelStore)")
     .option("--revision <rev>", "Hugging Face revision to record (default: from the ModelStore)")
     .addOption(new Option("--task <task>", `what the engine computes (default: ${d.hfTask})`).choices([...HF_TASK_CHOICES]))
-    .option("--task-name <name>", "engine task name, e.g. sentiment; a build matrix entry of that name gives the defaults (default: the entry of the model id, else embeddings or classification)")
-    .option("--calibrate <articles>", "real articles for int8 calibration and accuracy (JSONL with text, AG News CSV, folder, file; default: conf/samples)")
+    .option(
+      "--task-name <name>",
+      "engine task name, e.g. sentiment; a build matrix entry of that name gives the defaults (default: the entry of the model id, else embeddings or classification)",
+    )
+    .option(
+      "--calibrate <articles>",
+      "real articles for int8 calibration and accuracy (JSONL with text, AG News CSV, folder, file; default: conf/samples)",
+    )
     .option("--strict-articles", "fail on malformed article rows instead of skipping and counting them")
     .option("--calibration-samples <n>", `articles to calibrate on, 1 or more (default: ${d.calibrationSamples})`)
     .option("--held-out <n>", `other articles to measure accuracy on, 1 or more (default: ${d.heldOut})`)
     .option("--calibration-batch <n>", `batch size of calibration and accuracy runs (default: ${d.calibrationBatch})`)
-    .addOption(new Option("--calibration-algorithm <a>", `how ranges are chosen (default: ${d.calibrationAlgorithm})`).choices([...CALIBRATION_ALGORITHMS]))
+    .addOption(
+      new Option("--calibration-algorithm <a>", `how ranges are chosen (default: ${d.calibrationAlgorithm})`).choices([
+        ...CALIBRATION_ALGORITHMS,
+      ]),
+    )
     .option("--percentile <p>", "for --calibration-algorithm percentile, 50 to 100 (default 99.99)")
     .addOption(
-      new Option("--calibration-tensors <scope>", "activations to calibrate; auto: quantization-sites (MatMul/Gemm/Conv inputs) for --typing strong, all-float for weak (default: auto)").choices(["auto", ...TENSOR_SCOPES]),
+      new Option(
+        "--calibration-tensors <scope>",
+        "activations to calibrate; auto: quantization-sites (MatMul/Gemm/Conv inputs) for --typing strong, all-float for weak (default: auto)",
+      ).choices(["auto", ...TENSOR_SCOPES]),
     )
-    .option("--calibration-sample-stride <n>", `histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower (default: ${d.calibrationSampleStride})`)
+    .option(
+      "--calibration-sample-stride <n>",
+      `histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower (default: ${d.calibrationSampleStride})`,
+    )
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower (-1 to 1)")
-    .option("--int8-target-cosine <c>", `int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`)
-    .addOption(new Option("--cpu-serving <form>", "the CPU-serving ONNX published beside the engine (model.cpu.onnx, for the ONNX Runtime fallback): int8 weights, fused fp32, or off (default: int8)").choices([...CPU_SERVING_CHOICES]))
-    .addOption(new Option("--typing <t>", `strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags (default: ${d.typing})`).choices([...TYPINGS]))
-    .option("--opt-batch <n>", "batch size the profile is tuned for (default: the build matrix entry's with its maximum, else half of --max-batch)")
+    .option(
+      "--int8-target-cosine <c>",
+      `int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`,
+    )
+    .addOption(
+      new Option(
+        "--cpu-serving <form>",
+        "the CPU-serving ONNX published beside the engine (model.cpu.onnx, for the ONNX Runtime fallback): int8 weights, fused fp32, or off (default: int8)",
+      ).choices([...CPU_SERVING_CHOICES]),
+    )
+    .addOption(
+      new Option(
+        "--typing <t>",
+        `strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags (default: ${d.typing})`,
+      ).choices([...TYPINGS]),
+    )
+    .option(
+      "--opt-batch <n>",
+      "batch size the profile is tuned for (default: the build matrix entry's with its maximum, else half of --max-batch)",
+    )
     .option("--min-sequence-length <n>", `shortest sequence of the profile ${orMatrix(d.minSequenceLength)}`)
-    .option("--opt-sequence-length <n>", `sequence length the profile is tuned for and calibration runs at ${orMatrix(d.optSequenceLength)}`)
+    .option(
+      "--opt-sequence-length <n>",
+      `sequence length the profile is tuned for and calibration runs at ${orMatrix(d.optSequenceLength)}`,
+    )
     .option("--workspace <MiB>", `TensorRT workspace memory pool, 16 MiB to 1 TiB (default: ${d.workspaceMiB})`)
     .option("--opt-level <0-5>", `TensorRT builder optimization level (default: ${d.optLevel})`)
-    .addOption(new Option("--hardware-compatibility <level>", `which GPUs the engine may run on (default: ${d.hardwareCompatibility})`).choices(["none", "ampere_plus", "same_compute_capability"]))
+    .addOption(
+      new Option("--hardware-compatibility <level>", `which GPUs the engine may run on (default: ${d.hardwareCompatibility})`).choices([
+        "none",
+        "ampere_plus",
+        "same_compute_capability",
+      ]),
+    )
     .option("--version-compatible", "build a version-compatible engine")
     .option("--opset <n>", `ONNX opset of the export (default: ${d.opset})`)
     .option("--seed <n>", `seed of the article sampling (default: ${d.seed})`)
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
-    .option("--promote", "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet")
+    .option(
+      "--promote",
+      "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet",
+    )
     .option("--device <n>", `GPU to build on (ids as build-engine --check-only lists them; default: ${d.device})`)
-    .option("--work-dir <dir>", "where stage results are kept for reuse (default: $TRTFORGE_WORK_DIR, else $XDG_CACHE_HOME/trtforge or ~/.cache/trtforge)")
+    .option(
+      "--work-dir <dir>",
+      "where stage results are kept for reuse (default: $TRTFORGE_WORK_DIR, else $XDG_CACHE_HOME/trtforge or ~/.cache/trtforge)",
+    )
     .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)");
 }
 

@@ -25,7 +25,14 @@ export class TerminalProgress implements ProgressDisplay {
     this.multi = new MultiBar(
       // The stage name gets its own padded column and a space, so a long name never runs into the count.
       // forceRedraw: a bar is drawn again below each log line even when its value did not change.
-      { format: " {stage} |{bar}| {value}/{total} {message}", stream, hideCursor: true, clearOnComplete: false, autopadding: true, forceRedraw: true },
+      {
+        format: " {stage} |{bar}| {value}/{total} {message}",
+        stream,
+        hideCursor: true,
+        clearOnComplete: false,
+        autopadding: true,
+        forceRedraw: true,
+      },
       Presets.shades_classic,
     );
   }

@@ -24,10 +24,17 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function createServeEngineProgram(): Command {
   return new Command("serve-engine")
-    .description("Serve published ModelStore versions over the Open Inference Protocol (KServe v2, tritonclient-compatible): one worker per GPU, ONNX Runtime fallback, dynamic batching, hot swap, Prometheus metrics")
+    .description(
+      "Serve published ModelStore versions over the Open Inference Protocol (KServe v2, tritonclient-compatible): one worker per GPU, ONNX Runtime fallback, dynamic batching, hot swap, Prometheus metrics",
+    )
     .version(CLI_VERSION)
     .option("--store-root <dir>", "ModelStore root (default: $MODEL_STORE_ROOT)")
-    .option("--model <agent[@version]>", "agent to serve: its current version (followed across publishes and rollbacks), or a pinned version; repeat for more", collect, [])
+    .option(
+      "--model <agent[@version]>",
+      "agent to serve: its current version (followed across publishes and rollbacks), or a pinned version; repeat for more",
+      collect,
+      [],
+    )
     .option("--device-map <file>", "engine-to-GPU map (default: conf/engine_device_map.yaml); used only where GPUs are present")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--http-port <n>", "inference port (0: any free port)", "8000")
@@ -41,10 +48,16 @@ export function createServeEngineProgram(): Command {
     .action(async (opts: ServeCliOptions) => {
       const storeRoot = opts.storeRoot ?? process.env.MODEL_STORE_ROOT;
       if (storeRoot === undefined || storeRoot === "") {
-        throw new ForgeError("USAGE", "no model store: pass --store-root <dir> or set MODEL_STORE_ROOT", { input: "--store-root", fix: "pass --store-root <dir>" });
+        throw new ForgeError("USAGE", "no model store: pass --store-root <dir> or set MODEL_STORE_ROOT", {
+          input: "--store-root",
+          fix: "pass --store-root <dir>",
+        });
       }
       if (opts.model.length === 0) {
-        throw new ForgeError("USAGE", "no model to serve: pass --model <agent>[@<version>] at least once", { input: "--model", fix: "e.g. --model trt-embeddings" });
+        throw new ForgeError("USAGE", "no model to serve: pass --model <agent>[@<version>] at least once", {
+          input: "--model",
+          fix: "e.g. --model trt-embeddings",
+        });
       }
       const logger = createLogger({ name: "serve-engine", ...(opts.json ? { json: true } : {}) });
       const server = await startServer({
@@ -64,7 +77,9 @@ export function createServeEngineProgram(): Command {
         ...(opts.json ? { jsonLogs: true } : {}),
       });
       const summary = { url: server.url, metrics_url: server.metricsUrl, workers: server.workers() };
-      process.stdout.write(opts.json ? `${JSON.stringify({ ok: true, serving: summary })}\n` : `serving on ${server.url} (metrics ${server.metricsUrl})\n`);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify({ ok: true, serving: summary })}\n` : `serving on ${server.url} (metrics ${server.metricsUrl})\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           logger.info({ signal }, "draining: no new requests, finishing those in flight");

@@ -10,9 +10,14 @@ export function setupCommand(): Command {
     .option("--with-tests", "also install the Python test dependencies")
     .action(async (opts: { withTests?: boolean }) => {
       const script = join(projectRoot(), "scripts/setup-python.sh");
-      const result = await execa("bash", [script, ...(opts.withTests ? ["--with-tests"] : [])], { stdio: ["ignore", "pipe", "inherit"], reject: false });
+      const result = await execa("bash", [script, ...(opts.withTests ? ["--with-tests"] : [])], {
+        stdio: ["ignore", "pipe", "inherit"],
+        reject: false,
+      });
       if (result.exitCode !== 0) {
-        throw new ForgeError("PYTHON_UNAVAILABLE", `${script} failed with status ${String(result.exitCode)}`, { fix: "read its output above; it needs python3.11 with pip and access to PyPI" });
+        throw new ForgeError("PYTHON_UNAVAILABLE", `${script} failed with status ${String(result.exitCode)}`, {
+          fix: "read its output above; it needs python3.11 with pip and access to PyPI",
+        });
       }
       process.stdout.write(`${result.stdout.trim()}\n`);
     });

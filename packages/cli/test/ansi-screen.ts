@@ -22,11 +22,21 @@ export function renderScreen(output: string): string[] {
         if (csi[1] === "?") continue; // cursor visibility, line wrapping
         const n = csi[2] === "" ? undefined : Number(csi[2]!.split(";")[0]);
         switch (csi[3]) {
-          case "A": row = Math.max(0, row - (n ?? 1)); break;
-          case "B": row += n ?? 1; break;
-          case "C": col += n ?? 1; break;
-          case "D": col = Math.max(0, col - (n ?? 1)); break;
-          case "G": col = (n ?? 1) - 1; break;
+          case "A":
+            row = Math.max(0, row - (n ?? 1));
+            break;
+          case "B":
+            row += n ?? 1;
+            break;
+          case "C":
+            col += n ?? 1;
+            break;
+          case "D":
+            col = Math.max(0, col - (n ?? 1));
+            break;
+          case "G":
+            col = (n ?? 1) - 1;
+            break;
           case "K": {
             const l = line(row);
             if ((n ?? 0) === 0) l.length = Math.min(l.length, col);
@@ -34,17 +44,37 @@ export function renderScreen(output: string): string[] {
             else l.length = 0;
             break;
           }
-          case "J": line(row).length = Math.min(line(row).length, col); screen.length = row + 1; break;
-          default: break; // colours (m) and anything else do not move the cursor
+          case "J":
+            line(row).length = Math.min(line(row).length, col);
+            screen.length = row + 1;
+            break;
+          default:
+            break; // colours (m) and anything else do not move the cursor
         }
         continue;
       }
-      if (output[i + 1] === "7") { saved = [row, col]; i += 1; continue; }
-      if (output[i + 1] === "8") { [row, col] = saved; i += 1; continue; }
+      if (output[i + 1] === "7") {
+        saved = [row, col];
+        i += 1;
+        continue;
+      }
+      if (output[i + 1] === "8") {
+        [row, col] = saved;
+        i += 1;
+        continue;
+      }
       continue;
     }
-    if (ch === "\r") { col = 0; continue; }
-    if (ch === "\n") { row += 1; col = 0; line(row); continue; }
+    if (ch === "\r") {
+      col = 0;
+      continue;
+    }
+    if (ch === "\n") {
+      row += 1;
+      col = 0;
+      line(row);
+      continue;
+    }
     const l = line(row);
     while (l.length < col) l.push(" ");
     l[col] = ch;

@@ -14,7 +14,6 @@ function fakeTty(): { stream: NodeJS.WriteStream; text: () => string } {
   return { stream, text: () => written };
 }
 
-
 describe("terminal output: one writer owns stderr", () => {
   it("prints log lines above the progress bars, never inside a bar line, and loses none at stop", async () => {
     const tty = fakeTty();

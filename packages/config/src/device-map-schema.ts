@@ -33,7 +33,11 @@ export const DEVICE_MAP_SCHEMA_RULES: SchemaRules = {
     if (path[0] === "engines") return ENGINES_RULE;
     if (path[0] === "version") return { code: "CONFIG_INVALID", allowed: "1 (the only format version)" };
     if (path.length === 0) {
-      return { code: "CONFIG_INVALID", allowed: "a mapping with version, engines and optional default_device", fix: 'start the file with "version: 1" and an engines mapping; see docs/config.md' };
+      return {
+        code: "CONFIG_INVALID",
+        allowed: "a mapping with version, engines and optional default_device",
+        fix: 'start the file with "version: 1" and an engines mapping; see docs/config.md',
+      };
     }
     return undefined;
   },

@@ -62,11 +62,17 @@ function assertEngineName(file: YamlFile, engineName: string): void {
   try {
     parseEngineName(engineName);
   } catch (err) {
-    throw locatedError(file, "INVALID_ENGINE_NAME", ["engines", engineName], {
-      problem: "is not a valid engine name",
-      allowed: `<task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine, precision one of ${PRECISIONS.join(", ")}, as build-engine names its output`,
-      fix: "use the engine's file name exactly as build-engine wrote it (ls the engine folder), or remove the entry",
-    }, { target: "key", cause: err });
+    throw locatedError(
+      file,
+      "INVALID_ENGINE_NAME",
+      ["engines", engineName],
+      {
+        problem: "is not a valid engine name",
+        allowed: `<task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine, precision one of ${PRECISIONS.join(", ")}, as build-engine names its output`,
+        fix: "use the engine's file name exactly as build-engine wrote it (ls the engine folder), or remove the entry",
+      },
+      { target: "key", cause: err },
+    );
   }
 }
 
@@ -76,16 +82,25 @@ function unknownEngineError(file: YamlFile, engineName: string, knownEngines: Re
     closest.length === 0
       ? "no engine is known, so remove the entry (or build the engine first)"
       : `use a known engine name; closest: ${closest.map((name) => `"${name}"`).join(", ")}; or remove the entry`;
-  return locatedError(file, "UNKNOWN_ENGINE", ["engines", engineName], {
-    problem: "is not a known engine",
-    allowed: `one of the ${knownEngines.size} known engine names`,
-    fix,
-  }, { target: "key", details: { closest } });
+  return locatedError(
+    file,
+    "UNKNOWN_ENGINE",
+    ["engines", engineName],
+    {
+      problem: "is not a known engine",
+      allowed: `one of the ${knownEngines.size} known engine names`,
+      fix,
+    },
+    { target: "key", details: { closest } },
+  );
 }
 
 function assertDeviceExists(file: YamlFile, path: PropertyKey[], device: number, gpuCount: number | undefined): void {
   if (gpuCount === undefined || device < gpuCount) return;
-  const allowed = gpuCount === 0 ? "none: this host has no GPU" : `an integer from 0 to ${gpuCount - 1} (this host has ${gpuCount} GPU${gpuCount === 1 ? "" : "s"})`;
+  const allowed =
+    gpuCount === 0
+      ? "none: this host has no GPU"
+      : `an integer from 0 to ${gpuCount - 1} (this host has ${gpuCount} GPU${gpuCount === 1 ? "" : "s"})`;
   throw locatedError(file, DEVICE_ID_RULE.code, path, {
     problem: `is ${device}`,
     allowed,

@@ -3,13 +3,7 @@ export { parseYamlText, readYamlFile, type YamlFile } from "./yaml-file.js";
 export { locatePath, type PathLocation, type SourcePosition } from "./yaml-position.js";
 export { locatedError, type LocatedErrorOptions, type ProblemText } from "./located-error.js";
 export { closestNames, editDistance } from "./closest-names.js";
-export {
-  AGENT_PATTERN,
-  MAX_BATCH_SIZE_LIMIT,
-  MAX_SEQ_LEN_LIMIT,
-  MODEL_INPUTS,
-  modelsConfigJsonSchema,
-} from "./models-schema.js";
+export { AGENT_PATTERN, MAX_BATCH_SIZE_LIMIT, MAX_SEQ_LEN_LIMIT, MODEL_INPUTS, modelsConfigJsonSchema } from "./models-schema.js";
 export type { ModelInput, ModelOutput, ModelSpec, OutputDim } from "./model-spec.js";
 export {
   defaultModelsConfigPath,

@@ -23,7 +23,13 @@ export interface LocatedErrorOptions {
  * `<file>:<line>:<col>: <key path> <problem>; allowed: <values>`, with the fix in `fix` (the CLI
  * prints it on its own line).
  */
-export function locatedError(file: YamlFile, code: ErrorCode, path: KeyPath, text: ProblemText, options: LocatedErrorOptions = {}): ForgeError {
+export function locatedError(
+  file: YamlFile,
+  code: ErrorCode,
+  path: KeyPath,
+  text: ProblemText,
+  options: LocatedErrorOptions = {},
+): ForgeError {
   const { line, col } = locatePath(file, path, options.target);
   const keyPath = formatKeyPath(path);
   const allowed = text.allowed === undefined ? "" : `; allowed: ${text.allowed}`;

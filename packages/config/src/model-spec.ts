@@ -2,7 +2,14 @@ import type { ForgeError } from "@trtforge/core";
 import type { HfTask, Precision, ShapeLimits } from "@trtforge/engine-format";
 import { formatKeyPath, type KeyPath } from "./key-path.js";
 import { locatedError } from "./located-error.js";
-import { MAX_BATCH_SIZE_LIMIT, MAX_SEQ_LEN_LIMIT, MODEL_INPUTS, MODELS_FIELD_RULES, type ModelDefaults, type ModelEntry } from "./models-schema.js";
+import {
+  MAX_BATCH_SIZE_LIMIT,
+  MAX_SEQ_LEN_LIMIT,
+  MODEL_INPUTS,
+  MODELS_FIELD_RULES,
+  type ModelDefaults,
+  type ModelEntry,
+} from "./models-schema.js";
 import type { YamlFile } from "./yaml-file.js";
 
 export type ModelInput = (typeof MODEL_INPUTS)[number];

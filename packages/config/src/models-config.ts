@@ -31,7 +31,10 @@ export function modelsConfigFromYaml(file: YamlFile): ModelsConfig {
   const parsed = modelsFileSchema.safeParse(file.data);
   if (!parsed.success) throw schemaError(file, parsed.error.issues, MODELS_SCHEMA_RULES);
   const { defaults = {}, models: entries } = parsed.data;
-  assertUniqueTasks(file, entries.map((entry) => entry.task));
+  assertUniqueTasks(
+    file,
+    entries.map((entry) => entry.task),
+  );
   const models = entries.map((entry, index) => toModelSpec(file, entry, index, defaults));
   return { path: file.path, models };
 }
@@ -46,11 +49,17 @@ function assertUniqueTasks(file: YamlFile, tasks: readonly string[]): void {
       return;
     }
     const firstLine = locatePath(file, ["models", first, "task"]).line;
-    throw locatedError(file, "CONFIG_INVALID", ["models", index, "task"], {
-      problem: `is "${task}", already the task of models[${first}] at line ${firstLine}`,
-      allowed: "a task name used by one model entry only",
-      fix: `rename one of the two tasks (line ${firstLine} or this line): each task builds its own engine files`,
-    }, { details: { first_line: firstLine } });
+    throw locatedError(
+      file,
+      "CONFIG_INVALID",
+      ["models", index, "task"],
+      {
+        problem: `is "${task}", already the task of models[${first}] at line ${firstLine}`,
+        allowed: "a task name used by one model entry only",
+        fix: `rename one of the two tasks (line ${firstLine} or this line): each task builds its own engine files`,
+      },
+      { details: { first_line: firstLine } },
+    );
   });
 }
 

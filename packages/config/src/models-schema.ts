@@ -20,7 +20,10 @@ export const MODELS_FIELD_RULES = {
   models: {
     code: "CONFIG_INVALID",
     allowed: "a non-empty list of model entries",
-    element: { code: "CONFIG_INVALID", allowed: "a mapping with task, model_id, revision, hf_task, agent, max_batch_size, seq_len, inputs, outputs and optional keys" },
+    element: {
+      code: "CONFIG_INVALID",
+      allowed: "a mapping with task, model_id, revision, hf_task, agent, max_batch_size, seq_len, inputs, outputs and optional keys",
+    },
   },
   task: {
     code: "INVALID_NAME",
@@ -29,7 +32,8 @@ export const MODELS_FIELD_RULES = {
   },
   model_id: {
     code: "INVALID_NAME",
-    allowed: 'a Hugging Face id such as "sentence-transformers/all-MiniLM-L6-v2": at most one "/", letters, digits, ".", "_" and "-", no "--" or "..", no leading or trailing separator',
+    allowed:
+      'a Hugging Face id such as "sentence-transformers/all-MiniLM-L6-v2": at most one "/", letters, digits, ".", "_" and "-", no "--" or "..", no leading or trailing separator',
     fix: "copy the id (org/name) from the model's Hugging Face page",
   },
   revision: { code: "CONFIG_INVALID", allowed: "a non-empty string: the commit sha of the Hugging Face snapshot (or a tag)" },
@@ -105,7 +109,12 @@ const limit = (max: number, description: string) => z.int().min(1).max(max).desc
 const precisionList = z
   .array(z.enum(PRECISIONS).describe(rule.precisions.element.allowed))
   .min(1)
-  .superRefine(distinct<string>((p) => p, (i) => [i]))
+  .superRefine(
+    distinct<string>(
+      (p) => p,
+      (i) => [i],
+    ),
+  )
   .describe(rule.precisions.allowed);
 const trtVersion = z.string().regex(TRT_VERSION_PATTERN).describe(rule.trt_version.allowed);
 
@@ -140,7 +149,12 @@ const modelSchema = z.strictObject({
   inputs: z
     .array(z.enum(MODEL_INPUTS).describe(rule.inputs.element.allowed))
     .min(1)
-    .superRefine(distinct<string>((input) => input, (i) => [i]))
+    .superRefine(
+      distinct<string>(
+        (input) => input,
+        (i) => [i],
+      ),
+    )
     .refine((inputs) => inputs.includes("input_ids"), {
       message: "input_ids is not in the list",
       params: { fix: "add input_ids to the list" } satisfies ForgeIssueParams,
@@ -149,7 +163,12 @@ const modelSchema = z.strictObject({
   outputs: z
     .array(outputSchema)
     .min(1)
-    .superRefine(distinct<{ name: string }>((output) => output.name, (i) => [i, "name"]))
+    .superRefine(
+      distinct<{ name: string }>(
+        (output) => output.name,
+        (i) => [i, "name"],
+      ),
+    )
     .describe(rule.outputs.allowed),
   precisions: precisionList.optional(),
   trt_version: trtVersion.optional(),
@@ -171,7 +190,7 @@ export type ModelDefaults = NonNullable<ModelsFile["defaults"]>;
 const ROOT_RULE: FieldRule = {
   code: "CONFIG_INVALID",
   allowed: "a mapping with version, models and optional defaults",
-  fix: "start the file with \"version: 1\" and a models list; see docs/config.md",
+  fix: 'start the file with "version: 1" and a models list; see docs/config.md',
 };
 const byKeyName = rulesByKeyName(MODELS_FIELD_RULES);
 

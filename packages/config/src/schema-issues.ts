@@ -90,7 +90,8 @@ function issueError(file: YamlFile, issue: Issue, rules: SchemaRules): ForgeErro
   const shown = shownValue(file, path);
   const problem = issue.code === "custom" ? `is ${shown}: ${issue.message}` : `is ${shown}`;
   // A sha of digits or a version like 10.16 reads as a number unless quoted.
-  const numberForText = issue.code === "invalid_type" && issue.expected === "string" && (typeof value === "number" || typeof value === "boolean");
+  const numberForText =
+    issue.code === "invalid_type" && issue.expected === "string" && (typeof value === "number" || typeof value === "boolean");
   const fix = numberForText
     ? `write the value in quotes, ${JSON.stringify(shown)}, so YAML reads it as text`
     : (params?.fix ?? rule?.fix ?? `set ${keyPath} to ${allowed}`);

@@ -99,10 +99,7 @@ export async function publishFiles(
     await fsyncDirectory(directory);
     return placed;
   } catch (err) {
-    await Promise.all([
-      ...staged.map(({ temp }) => rm(temp, { force: true })),
-      ...placed.map((path) => rm(path, { force: true })),
-    ]);
+    await Promise.all([...staged.map(({ temp }) => rm(temp, { force: true })), ...placed.map((path) => rm(path, { force: true }))]);
     throw isForgeError(err) ? err : fsError(err, directory, "publishing files");
   }
 }

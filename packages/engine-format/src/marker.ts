@@ -8,9 +8,7 @@ import { TRT_VERSION_PATTERN } from "./trt-version.js";
  * line-ending conversions), SUB and LF. A TensorRT plan starts with "ftrt", so the first byte
  * already tells them apart. After the magic comes one JSON object, then a newline.
  */
-export const MARKER_MAGIC = Buffer.from([
-  0x89, ...Buffer.from("TRTFORGE-MARKER", "ascii"), 0x0d, 0x0a, 0x1a, 0x0a,
-]);
+export const MARKER_MAGIC = Buffer.from([0x89, ...Buffer.from("TRTFORGE-MARKER", "ascii"), 0x0d, 0x0a, 0x1a, 0x0a]);
 export const MARKER_FORMAT_VERSION = 1;
 /** Markers are tiny; anything larger is not one of ours. */
 export const MARKER_MAX_BYTES = 64 * 1024;
@@ -27,7 +25,8 @@ export const MarkerBodySchema = z.strictObject({
 });
 export type MarkerBody = z.infer<typeof MarkerBodySchema>;
 
-export const MARKER_WARNING = "This is a trtforge marker, not a TensorRT engine: it was written where TensorRT is absent and can never be loaded.";
+export const MARKER_WARNING =
+  "This is a trtforge marker, not a TensorRT engine: it was written where TensorRT is absent and can never be loaded.";
 
 export function encodeMarker(body: Omit<MarkerBody, "marker_format" | "warning">): Buffer {
   const full: MarkerBody = { marker_format: MARKER_FORMAT_VERSION, warning: MARKER_WARNING, ...body };

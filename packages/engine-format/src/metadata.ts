@@ -12,7 +12,11 @@ import { TRT_VERSION_PATTERN } from "./trt-version.js";
 export const METADATA_SCHEMA_VERSION = 1;
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a lower-case sha256 hex digest (64 characters)");
-const dim = z.number().int().min(-1).max(1 << 30);
+const dim = z
+  .number()
+  .int()
+  .min(-1)
+  .max(1 << 30);
 const shape = z.array(dim).max(8);
 
 export const TensorSpecSchema = z.strictObject({
@@ -100,7 +104,10 @@ export const EngineMetadataSchema = z.strictObject({
   builder: z.strictObject({
     name: z.string().min(1),
     version: z.string().min(1),
-    git_commit: z.string().regex(/^[0-9a-f]{7,40}$/).nullable(),
+    git_commit: z
+      .string()
+      .regex(/^[0-9a-f]{7,40}$/)
+      .nullable(),
   }),
 });
 

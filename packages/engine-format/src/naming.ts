@@ -42,9 +42,7 @@ export function assertTask(task: string, input = "task"): void {
 export function assertModelId(modelId: string, input = "model id"): void {
   const segments = modelId.split("/");
   const valid =
-    segments.length >= 1 &&
-    segments.length <= 2 &&
-    segments.every((s) => MODEL_SEGMENT.test(s) && !s.includes("--") && !s.includes(".."));
+    segments.length >= 1 && segments.length <= 2 && segments.every((s) => MODEL_SEGMENT.test(s) && !s.includes("--") && !s.includes(".."));
   if (!valid) {
     throw new ForgeError("INVALID_NAME", `invalid model id "${modelId}" in ${input}`, {
       input,
@@ -100,10 +98,14 @@ const ENGINE_NAME = new RegExp(
 export function parseEngineName(fileName: string): EngineName {
   const groups = ENGINE_NAME.exec(fileName)?.groups;
   if (!groups) {
-    throw new ForgeError("INVALID_ENGINE_NAME", `"${fileName}" is not an engine name of the form <task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine`, {
-      input: fileName,
-      fix: `rename the file, e.g. embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.13.3.9-fp16.engine (precision one of ${PRECISIONS.join(", ")})`,
-    });
+    throw new ForgeError(
+      "INVALID_ENGINE_NAME",
+      `"${fileName}" is not an engine name of the form <task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine`,
+      {
+        input: fileName,
+        fix: `rename the file, e.g. embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.13.3.9-fp16.engine (precision one of ${PRECISIONS.join(", ")})`,
+      },
+    );
   }
   let modelId: string;
   try {

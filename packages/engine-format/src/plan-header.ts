@@ -20,13 +20,16 @@ export function hasPlanMagic(bytes: Uint8Array): boolean {
   return bytes.length >= PLAN_MAGIC.length && Buffer.from(bytes.subarray(0, PLAN_MAGIC.length)).equals(PLAN_MAGIC);
 }
 
-export type PlanHeaderReading =
-  | { ok: true; header: PlanHeader }
-  | { ok: false; reason: "no-magic" | "truncated" };
+export type PlanHeaderReading = { ok: true; header: PlanHeader } | { ok: false; reason: "no-magic" | "truncated" };
 
 export function readPlanHeader(bytes: Uint8Array): PlanHeaderReading {
   if (!hasPlanMagic(bytes)) return { ok: false, reason: "no-magic" };
   if (bytes.length < PLAN_HEADER_BYTES) return { ok: false, reason: "truncated" };
-  const [major, minor, patch, build] = Array.from(bytes.subarray(PLAN_VERSION_OFFSET, PLAN_HEADER_BYTES)) as [number, number, number, number];
+  const [major, minor, patch, build] = Array.from(bytes.subarray(PLAN_VERSION_OFFSET, PLAN_HEADER_BYTES)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return { ok: true, header: { major, minor, patch, build, version: `${major}.${minor}.${patch}.${build}` } };
 }

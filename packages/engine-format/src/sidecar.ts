@@ -4,9 +4,7 @@ import { ForgeError, fsError } from "@trtforge/core";
 import { EngineMetadataSchema, type EngineMetadata } from "./metadata.js";
 import { looksLegacy, readLegacySidecar, type LegacyReading } from "./legacy.js";
 
-export type SidecarReading =
-  | { schema: "v1"; metadata: EngineMetadata }
-  | { schema: "legacy"; legacy: LegacyReading };
+export type SidecarReading = { schema: "v1"; metadata: EngineMetadata } | { schema: "legacy"; legacy: LegacyReading };
 
 /** Parses sidecar JSON text. A v1 document must validate fully; legacy ones are recognized, not trusted. */
 export function parseSidecar(text: string, path: string): SidecarReading {

@@ -47,7 +47,10 @@ describe("marker engines", () => {
   });
 
   it("rejects a marker body with unknown fields or a bad precision", () => {
-    const tampered = Buffer.concat([MARKER_MAGIC, Buffer.from(`${JSON.stringify({ marker_format: 1, warning: "", ...body, precision: "fp64" })}\n`)]);
+    const tampered = Buffer.concat([
+      MARKER_MAGIC,
+      Buffer.from(`${JSON.stringify({ marker_format: 1, warning: "", ...body, precision: "fp64" })}\n`),
+    ]);
     const decoded = decodeMarker(tampered);
     expect(decoded.ok).toBe(false);
     expect(!decoded.ok && decoded.reason).toMatch(/precision/);

@@ -28,7 +28,17 @@ export const sampleMetadata: EngineMetadata = {
   hardware_compatibility_level: "none",
   version_compatible: false,
   calibration: { algorithm: "entropy", dataset_sha256: "c".repeat(64), sample_count: 512, cache_sha256: "d".repeat(64) },
-  accuracy: [{ reference: "fp32-onnx", candidate: "int8-qdq-onnx", output: "sentence_embedding", samples: 1000, max_abs_diff: 0.02, cosine_mean: 0.995, cosine_min: 0.97 }],
+  accuracy: [
+    {
+      reference: "fp32-onnx",
+      candidate: "int8-qdq-onnx",
+      output: "sentence_embedding",
+      samples: 1000,
+      max_abs_diff: 0.02,
+      cosine_mean: 0.995,
+      cosine_min: 0.97,
+    },
+  ],
   builder: { name: "trtforge", version: "0.1.0", git_commit: "0123456789abcdef0123456789abcdef01234567" },
 };
 
@@ -79,7 +89,17 @@ describe("metadata v1", () => {
 
   it("keeps the plan's nine fields in the schema", () => {
     const keys = Object.keys(EngineMetadataSchema.shape);
-    for (const field of ["model_name", "hf_revision", "trt_version", "precision", "build_options", "max_batch_size", "seq_len", "checksum", "created_at"]) {
+    for (const field of [
+      "model_name",
+      "hf_revision",
+      "trt_version",
+      "precision",
+      "build_options",
+      "max_batch_size",
+      "seq_len",
+      "checksum",
+      "created_at",
+    ]) {
       expect(keys).toContain(field);
     }
   });
@@ -93,7 +113,9 @@ describe("legacy JustNewsAgent sidecars", () => {
     expect(reading.legacy.task).toBe("sentiment");
     expect(reading.legacy.trtVersion).toBe("10.10.0.31");
     expect(reading.legacy.saysMarker).toBe(false);
-    expect(reading.legacy.legacyFields).toEqual(expect.arrayContaining(["num_classes", "sequence_length", "build_time", "tensorrt_version"]));
+    expect(reading.legacy.legacyFields).toEqual(
+      expect.arrayContaining(["num_classes", "sequence_length", "build_time", "tensorrt_version"]),
+    );
   });
 
   it("reads the marker script's sidecar as a legacy marker", () => {
@@ -103,7 +125,17 @@ describe("legacy JustNewsAgent sidecars", () => {
 
   it("reads the fp8 marker script's sidecar as a legacy marker", () => {
     const reading = parseSidecar(
-      JSON.stringify({ task: "sentiment", model: "cardiffnlp/twitter-roberta-base-sentiment-latest", precision: "fp8", created_at: "2025-09-01T00:00:00Z", max_batch_size: 32, sequence_length: 512, num_classes: 3, status: "marker_engine", note: "marker" }),
+      JSON.stringify({
+        task: "sentiment",
+        model: "cardiffnlp/twitter-roberta-base-sentiment-latest",
+        precision: "fp8",
+        created_at: "2025-09-01T00:00:00Z",
+        max_batch_size: 32,
+        sequence_length: 512,
+        num_classes: 3,
+        status: "marker_engine",
+        note: "marker",
+      }),
       "m.json",
     );
     expect(reading.schema === "legacy" && reading.legacy.saysMarker).toBe(true);

@@ -1,15 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ForgeError } from "@trtforge/core";
-import {
-  decodeModelId,
-  encodeModelId,
-  formatEngineName,
-  parseEngineName,
-  PRECISIONS,
-  shortenRevision,
-  sidecarPath,
-} from "../src/index.js";
+import { decodeModelId, encodeModelId, formatEngineName, parseEngineName, PRECISIONS, shortenRevision, sidecarPath } from "../src/index.js";
 
 const alnum = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".split(""));
 const inner = fc.constantFrom(..."abcXYZ019._-".split(""));
@@ -18,7 +10,10 @@ const segment = fc
   .tuple(alnum, fc.array(inner, { maxLength: 20 }), alnum)
   .map(([a, mid, z]) => `${a}${mid.join("")}${z}`)
   .filter((s) => !s.includes("--") && !s.includes(".."));
-const modelId = fc.oneof(segment, fc.tuple(segment, segment).map(([o, n]) => `${o}/${n}`));
+const modelId = fc.oneof(
+  segment,
+  fc.tuple(segment, segment).map(([o, n]) => `${o}/${n}`),
+);
 const task = fc
   .tuple(fc.constantFrom(..."abcxyz".split("")), fc.array(fc.constantFrom(..."abz09_".split("")), { maxLength: 12 }))
   .map(([h, t]) => `${h}${t.join("")}`);

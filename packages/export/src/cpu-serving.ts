@@ -18,7 +18,9 @@ export const CpuOptimizeReportSchema = z.looseObject({
   attention_fused: z.number().int().nonnegative(),
   fused_operators: z.record(z.string(), z.number().int()),
   optimizer: z.string(),
-  quantization: z.looseObject({ method: z.string(), weights: z.string(), activations: z.string(), op_types: z.array(z.string()) }).nullable(),
+  quantization: z
+    .looseObject({ method: z.string(), weights: z.string(), activations: z.string(), op_types: z.array(z.string()) })
+    .nullable(),
   onnxruntime: z.string().min(1),
   onnx: z.string().min(1),
   seconds: z.number(),
@@ -53,16 +55,20 @@ export interface OptimizeForCpuOptions {
 export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptimizeReport> {
   const python = o.python ?? (await checkedPython());
   const timeoutMs = o.timeoutMs ?? 600_000;
-  const child = execa(python, ["-m", "trtforge_export.cpu_serving", "--onnx", o.onnxPath, "--model", o.modelDir, "--out", o.out, "--quantization", o.quantization], {
-    cwd: projectRoot(),
-    env: { PYTHONPATH: join(projectRoot(), "python"), PYTHONUNBUFFERED: "1", HF_HUB_OFFLINE: "1" },
-    reject: false,
-    timeout: timeoutMs,
-    ...(o.signal ? { cancelSignal: o.signal } : {}),
-    forceKillAfterDelay: 5_000,
-    buffer: false,
-    stdin: "ignore",
-  });
+  const child = execa(
+    python,
+    ["-m", "trtforge_export.cpu_serving", "--onnx", o.onnxPath, "--model", o.modelDir, "--out", o.out, "--quantization", o.quantization],
+    {
+      cwd: projectRoot(),
+      env: { PYTHONPATH: join(projectRoot(), "python"), PYTHONUNBUFFERED: "1", HF_HUB_OFFLINE: "1" },
+      reject: false,
+      timeout: timeoutMs,
+      ...(o.signal ? { cancelSignal: o.signal } : {}),
+      forceKillAfterDelay: 5_000,
+      buffer: false,
+      stdin: "ignore",
+    },
+  );
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
@@ -94,14 +100,24 @@ export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptim
   const result = await child;
   if (result.isCanceled) throw new ForgeError("CANCELLED", "the CPU-serving optimization was cancelled", { fix: "run the command again" });
   if (result.timedOut) {
-    throw new ForgeError("EXPORT_TIMEOUT", `the CPU-serving optimization did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`, { fix: "check the machine's load and run again" });
+    throw new ForgeError(
+      "EXPORT_TIMEOUT",
+      `the CPU-serving optimization did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
+      { fix: "check the machine's load and run again" },
+    );
   }
   if (childError || result.exitCode !== 0 || report === undefined) {
-    const why = childError?.message ?? (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
-    throw new ForgeError(unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED", `CPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${stderr.trim() || "(empty)"}`, {
-      input: o.onnxPath,
-      fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",
-    });
+    const why =
+      childError?.message ??
+      (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
+    throw new ForgeError(
+      unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
+      `CPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${stderr.trim() || "(empty)"}`,
+      {
+        input: o.onnxPath,
+        fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",
+      },
+    );
   }
   return report;
 }

@@ -54,7 +54,10 @@ async function assertModelFolder(modelDir: string): Promise<void> {
     throw fsError(err, modelDir, "reading the model");
   }
   if (!info.isDirectory()) {
-    throw new ForgeError("NOT_A_DIRECTORY", `${modelDir} is not a folder; a Hugging Face model folder was expected`, { input: modelDir, fix: "pass the folder holding config.json, the weights and the tokenizer" });
+    throw new ForgeError("NOT_A_DIRECTORY", `${modelDir} is not a folder; a Hugging Face model folder was expected`, {
+      input: modelDir,
+      fix: "pass the folder holding config.json, the weights and the tokenizer",
+    });
   }
   if (!existsSync(join(modelDir, "config.json"))) {
     throw new ForgeError("EXPORT_NOT_A_MODEL", `${modelDir} is not a Hugging Face model folder: it has no config.json`, {
@@ -67,7 +70,10 @@ async function assertModelFolder(modelDir: string): Promise<void> {
 function formatValidation(v: ValidationResult): string {
   const line = (o: ValidationResult["outputs"][number], where: string) =>
     `  ${o.output}${where}: max |diff| ${o.max_abs_diff.toExponential(3)} (limit ${v.tolerance.maxAbsDiff}), cosine mean ${o.cosine_mean.toFixed(6)} min ${o.cosine_min.toFixed(6)} (limit ${v.tolerance.minCosine}) over ${o.samples} samples${o.passed ? "" : "  <- over tolerance"}`;
-  return [...v.outputs.map((o) => line(o, "")), ...v.shapes.flatMap((s) => s.outputs.map((o) => line(o, ` at ${s.name} shape [${s.batch}, ${s.seq_len}]`)))].join("\n");
+  return [
+    ...v.outputs.map((o) => line(o, "")),
+    ...v.shapes.flatMap((s) => s.outputs.map((o) => line(o, ` at ${s.name} shape [${s.batch}, ${s.seq_len}]`))),
+  ].join("\n");
 }
 
 /**
@@ -81,15 +87,22 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   await assertModelFolder(modelDir);
   const limit = await modelSequenceLimit(modelDir);
   assertSequenceLength(options.seqLen ?? 128, limit, "--seq-len", modelDir);
-  for (const shape of options.shapes ?? []) assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
+  for (const shape of options.shapes ?? [])
+    assertSequenceLength(shape.seqLen, limit, `the ${shape.name} shape's sequence length`, modelDir);
   if (existsSync(out) && !options.force) {
-    throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, { input: out, fix: "choose another output folder or pass --force to replace it" });
+    throw new ForgeError("OUTPUT_EXISTS", `${out} already exists`, {
+      input: out,
+      fix: "choose another output folder or pass --force to replace it",
+    });
   }
   const python = await checkedPython();
   const articles = await readArticles(options.samples);
   const maxSamples = options.maxSamples ?? 64;
   if (articles.articles.length < maxSamples) {
-    options.log.warn({ available: articles.articles.length, asked: maxSamples }, "fewer articles than reference samples asked for: using all of them");
+    options.log.warn(
+      { available: articles.articles.length, asked: maxSamples },
+      "fewer articles than reference samples asked for: using all of them",
+    );
   }
   const { sample } = splitArticles(articles, { seed: options.seed ?? 0, sampleSize: Math.min(maxSamples, articles.articles.length) });
 
@@ -98,51 +111,76 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   } catch (err) {
     throw fsError(err, dirname(out), "preparing the output folder");
   }
-  return writeFolderAtomic(out, async (temp) => {
-    const samplesFile = join(temp, "samples.jsonl");
-    await writeFile(samplesFile, sample.map((a) => JSON.stringify({ text: a.text, origin: a.origin })).join("\n") + "\n");
-    const report = await runExporter(
-      {
-        modelDir,
-        outDir: temp,
-        task: options.task ?? "auto",
-        opset: options.opset ?? 17,
-        samplesFile,
-        maxSamples: sample.length,
-        seqLen: options.seqLen ?? 128,
-        batchSize: options.batchSize ?? 16,
-        modelId: options.modelId,
-        revision: options.revision,
-        externalData: options.externalData ?? "auto",
-        shapes: options.shapes,
-      },
-      { python, timeoutMs: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS, signal: options.signal, log: options.log, onProgress: options.onProgress },
-    );
-    const validation = await validateOnnx({
-      onnxPath: join(temp, basename(report.onnx_file)),
-      referencePath: join(temp, basename(report.reference.file)),
-      inputNames: report.inputs.map((i) => i.name),
-      outputNames: report.outputs.map((o) => o.name),
-      shapeReferences: (report.reference.shapes ?? []).map((r) => ({ name: r.name, batch: r.batch, seqLen: r.seq_len, path: join(temp, basename(r.file)) })),
-      tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
-      onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
-    });
-    for (const o of validation.outputs) {
-      options.log.info(
-        { stage: "validate", output: o.output, max_abs_diff: o.max_abs_diff, cosine_min: o.cosine_min, samples: o.samples },
-        `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
+  return writeFolderAtomic(
+    out,
+    async (temp) => {
+      const samplesFile = join(temp, "samples.jsonl");
+      await writeFile(samplesFile, sample.map((a) => JSON.stringify({ text: a.text, origin: a.origin })).join("\n") + "\n");
+      const report = await runExporter(
+        {
+          modelDir,
+          outDir: temp,
+          task: options.task ?? "auto",
+          opset: options.opset ?? 17,
+          samplesFile,
+          maxSamples: sample.length,
+          seqLen: options.seqLen ?? 128,
+          batchSize: options.batchSize ?? 16,
+          modelId: options.modelId,
+          revision: options.revision,
+          externalData: options.externalData ?? "auto",
+          shapes: options.shapes,
+        },
+        {
+          python,
+          timeoutMs: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS,
+          signal: options.signal,
+          log: options.log,
+          onProgress: options.onProgress,
+        },
       );
-    }
-    const shapes = validation.shapes.map((s) => `${s.name} [${s.batch}, ${s.seq_len}] ${s.passed ? "ok" : "FAILED"}`).join(", ");
-    options.log.info({ stage: "validate", shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) }, `validated at the profile's shapes: ${shapes}`);
-    if (!validation.passed) {
-      throw new ForgeError("VALIDATION_FAILED", `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`, {
-        input: modelDir,
-        fix: "the export is wrong for this model: try another --opset, or report the model; the numbers above are ONNX Runtime against PyTorch on the same articles",
-        details: { validation },
+      const validation = await validateOnnx({
+        onnxPath: join(temp, basename(report.onnx_file)),
+        referencePath: join(temp, basename(report.reference.file)),
+        inputNames: report.inputs.map((i) => i.name),
+        outputNames: report.outputs.map((o) => o.name),
+        shapeReferences: (report.reference.shapes ?? []).map((r) => ({
+          name: r.name,
+          batch: r.batch,
+          seqLen: r.seq_len,
+          path: join(temp, basename(r.file)),
+        })),
+        tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
+        onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
       });
-    }
-    await writeFileAtomic(join(temp, "validation.json"), `${JSON.stringify({ reference: "pytorch-fp32", candidate: "onnx-fp32-onnxruntime", samples_sha256: articles.sha256, ...validation }, null, 2)}\n`);
-    return { dir: out, onnxPath: join(out, basename(report.onnx_file)), report, validation, samplesSha256: articles.sha256 };
-  }, { replace: options.force ?? false });
+      for (const o of validation.outputs) {
+        options.log.info(
+          { stage: "validate", output: o.output, max_abs_diff: o.max_abs_diff, cosine_min: o.cosine_min, samples: o.samples },
+          `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
+        );
+      }
+      const shapes = validation.shapes.map((s) => `${s.name} [${s.batch}, ${s.seq_len}] ${s.passed ? "ok" : "FAILED"}`).join(", ");
+      options.log.info(
+        { stage: "validate", shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) },
+        `validated at the profile's shapes: ${shapes}`,
+      );
+      if (!validation.passed) {
+        throw new ForgeError(
+          "VALIDATION_FAILED",
+          `the exported ONNX differs from PyTorch beyond tolerance:\n${formatValidation(validation)}`,
+          {
+            input: modelDir,
+            fix: "the export is wrong for this model: try another --opset, or report the model; the numbers above are ONNX Runtime against PyTorch on the same articles",
+            details: { validation },
+          },
+        );
+      }
+      await writeFileAtomic(
+        join(temp, "validation.json"),
+        `${JSON.stringify({ reference: "pytorch-fp32", candidate: "onnx-fp32-onnxruntime", samples_sha256: articles.sha256, ...validation }, null, 2)}\n`,
+      );
+      return { dir: out, onnxPath: join(out, basename(report.onnx_file)), report, validation, samplesSha256: articles.sha256 };
+    },
+    { replace: options.force ?? false },
+  );
 }

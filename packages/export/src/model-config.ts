@@ -27,7 +27,10 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, { input: path, fix: `restore the model's ${what} from its source` });
+    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
+      input: path,
+      fix: `restore the model's ${what} from its source`,
+    });
   }
 }
 
@@ -36,7 +39,10 @@ export async function readModelConfig(modelDir: string): Promise<ModelConfig> {
   const path = join(modelDir, "config.json");
   const parsed = ModelConfigSchema.safeParse(await readJsonFile(path, "config.json"));
   if (!parsed.success) {
-    throw new ForgeError("CONFIG_INVALID", `${path} is not a usable Hugging Face config: ${z.prettifyError(parsed.error)}`, { input: path, fix: "restore config.json from the model's source" });
+    throw new ForgeError("CONFIG_INVALID", `${path} is not a usable Hugging Face config: ${z.prettifyError(parsed.error)}`, {
+      input: path,
+      fix: "restore config.json from the model's source",
+    });
   }
   return parsed.data;
 }

@@ -28,7 +28,16 @@ export const ExportReportSchema = z.looseObject({
     samples: z.number().int().positive(),
     seq_len: z.number().int().positive(),
     /** References at full shapes (--shapes), one safetensors file each. */
-    shapes: z.array(z.looseObject({ name: z.string().min(1), batch: z.number().int().positive(), seq_len: z.number().int().positive(), file: z.string().min(1) })).optional(),
+    shapes: z
+      .array(
+        z.looseObject({
+          name: z.string().min(1),
+          batch: z.number().int().positive(),
+          seq_len: z.number().int().positive(),
+          file: z.string().min(1),
+        }),
+      )
+      .optional(),
   }),
   versions: z.record(z.string(), z.string().nullable()),
   export_seconds: z.number().optional(),
@@ -62,5 +71,7 @@ export function parseExporterLine(line: string): { ok: true; message: ExporterMe
     return { ok: false, reason: `not JSON: ${line.slice(0, 200)}` };
   }
   const parsed = ExporterMessageSchema.safeParse(json);
-  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, reason: `not a protocol message: ${z.prettifyError(parsed.error)}` };
+  return parsed.success
+    ? { ok: true, message: parsed.data }
+    : { ok: false, reason: `not a protocol message: ${z.prettifyError(parsed.error)}` };
 }

@@ -24,7 +24,14 @@ export async function checkedPython(env: NodeJS.ProcessEnv = process.env): Promi
       `the Python environment at ${python} does not match toolchain_versions.md:\n${bad
         .map((p) => `  ${p.component}: found ${p.found ?? "nothing"}, pinned ${p.expected ?? "?"}`)
         .join("\n")}`,
-      { input: python, fix: bad.map((p) => p.fix).filter(Boolean).join("; ") || "run `build-engine setup`" },
+      {
+        input: python,
+        fix:
+          bad
+            .map((p) => p.fix)
+            .filter(Boolean)
+            .join("; ") || "run `build-engine setup`",
+      },
     );
   }
   return python;

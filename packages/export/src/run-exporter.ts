@@ -54,16 +54,26 @@ const CHILD_CODES = {
 
 function argv(module: string, a: ExporterArgs): string[] {
   const args = [
-    "-m", module,
-    "--model", a.modelDir,
-    "--out", a.outDir,
-    "--task", a.task,
-    "--opset", String(a.opset),
-    "--samples", a.samplesFile,
-    "--max-samples", String(a.maxSamples),
-    "--seq-len", String(a.seqLen),
-    "--batch-size", String(a.batchSize),
-    "--external-data", a.externalData ?? "auto",
+    "-m",
+    module,
+    "--model",
+    a.modelDir,
+    "--out",
+    a.outDir,
+    "--task",
+    a.task,
+    "--opset",
+    String(a.opset),
+    "--samples",
+    a.samplesFile,
+    "--max-samples",
+    String(a.maxSamples),
+    "--seq-len",
+    String(a.seqLen),
+    "--batch-size",
+    String(a.batchSize),
+    "--external-data",
+    a.externalData ?? "auto",
   ];
   if (a.modelId) args.push("--model-id", a.modelId);
   if (a.revision) args.push("--revision", a.revision);
@@ -109,7 +119,8 @@ export async function runExporter(args: ExporterArgs, options: RunExporterOption
     }
     const message = parsed.message;
     if (message.type === "progress") options.onProgress?.(message);
-    else if (message.type === "log") options.log[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
+    else if (message.type === "log")
+      options.log[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
     else if (message.type === "result") report = message.report;
     else childError = { code: message.code, message: message.message, fix: message.fix };
   }
@@ -135,7 +146,10 @@ export async function runExporter(args: ExporterArgs, options: RunExporterOption
     throw new ForgeError(
       protocolErrors.length > 0 ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
       `the exporter ${why} without a result${protocolErrors.length > 0 ? `; unexpected output: ${protocolErrors.slice(0, 3).join(" | ")}` : ""}\n--- exporter stderr ---\n${stderr.toString() || "(empty)"}`,
-      { input: args.modelDir, fix: "read the exporter's stderr above; run `build-engine --check-only --for export` to check the Python environment" },
+      {
+        input: args.modelDir,
+        fix: "read the exporter's stderr above; run `build-engine --check-only --for export` to check the Python environment",
+      },
     );
   }
   return report;

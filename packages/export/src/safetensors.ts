@@ -25,7 +25,8 @@ export async function readSafetensors(path: string): Promise<Map<string, NamedTe
   } catch (err) {
     throw fsError(err, path, "reading reference tensors");
   }
-  const bad = (why: string) => new ForgeError("EXPORT_PROTOCOL", `${path} is not a valid safetensors file: ${why}`, { input: path, fix: "export the model again" });
+  const bad = (why: string) =>
+    new ForgeError("EXPORT_PROTOCOL", `${path} is not a valid safetensors file: ${why}`, { input: path, fix: "export the model again" });
   if (bytes.length < 8) throw bad("shorter than its header");
   const headerLength = Number(bytes.readBigUInt64LE(0));
   if (8 + headerLength > bytes.length) throw bad("header runs past the end");
@@ -36,7 +37,11 @@ export async function readSafetensors(path: string): Promise<Map<string, NamedTe
     if (name === "__metadata__") continue;
     const entry = HeaderEntrySchema.safeParse(raw);
     if (!entry.success) throw bad(`tensor ${name}: ${z.prettifyError(entry.error)}`);
-    const { dtype, shape, data_offsets: [start, end] } = entry.data;
+    const {
+      dtype,
+      shape,
+      data_offsets: [start, end],
+    } = entry.data;
     const count = shape.reduce((a, b) => a * b, 1);
     const width = dtype === "I64" ? 8 : dtype === "F32" || dtype === "I32" ? 4 : 2;
     if (end - start !== count * width || base + end > bytes.length) throw bad(`tensor ${name}: size does not match its shape`);

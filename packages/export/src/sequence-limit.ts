@@ -21,7 +21,17 @@ export interface SequenceLimit {
  * Model types whose learned positions start after the padding index (fairseq's RoBERTa layout):
  * position ids run from padding_idx + 1, so padding_idx + 1 rows of the table are never usable.
  */
-const POSITIONS_AFTER_PADDING = new Set(["roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm", "data2vec-text", "longformer", "ibert", "mpnet"]);
+const POSITIONS_AFTER_PADDING = new Set([
+  "roberta",
+  "xlm-roberta",
+  "xlm-roberta-xl",
+  "camembert",
+  "roberta-prelayernorm",
+  "data2vec-text",
+  "longformer",
+  "ibert",
+  "mpnet",
+]);
 
 function positionBound(config: ModelConfig): LengthBound | undefined {
   const table = config.max_position_embeddings;
@@ -29,7 +39,10 @@ function positionBound(config: ModelConfig): LengthBound | undefined {
   if (config.model_type !== undefined && POSITIONS_AFTER_PADDING.has(config.model_type)) {
     // transformers builds these models' position embeddings with padding_idx = config.pad_token_id.
     const paddingIdx = config.pad_token_id ?? 1;
-    return { value: table - paddingIdx - 1, source: `config.json max_position_embeddings ${table} − padding_idx ${paddingIdx} − 1 (${config.model_type} positions start after the padding index)` };
+    return {
+      value: table - paddingIdx - 1,
+      source: `config.json max_position_embeddings ${table} − padding_idx ${paddingIdx} − 1 (${config.model_type} positions start after the padding index)`,
+    };
   }
   return { value: table, source: `config.json max_position_embeddings ${table}` };
 }
@@ -51,11 +64,14 @@ export async function modelSequenceLimit(modelDir: string): Promise<SequenceLimi
   const positions = positionBound(config);
   if (positions) bounds.push(positions);
   const tokenizerLength = safeLength((await readOptionalJson(modelDir, "tokenizer_config.json"))?.model_max_length);
-  if (tokenizerLength !== undefined) bounds.push({ value: tokenizerLength, source: `tokenizer_config.json model_max_length ${tokenizerLength}` });
+  if (tokenizerLength !== undefined)
+    bounds.push({ value: tokenizerLength, source: `tokenizer_config.json model_max_length ${tokenizerLength}` });
   const max = bounds.reduce<LengthBound | undefined>((least, b) => (least === undefined || b.value < least.value ? b : least), undefined);
   if (max === undefined) return undefined;
   const sbert = safeLength((await readOptionalJson(modelDir, "sentence_bert_config.json"))?.max_seq_length);
-  return sbert === undefined ? { max } : { max, recommended: { value: sbert, source: `sentence_bert_config.json max_seq_length ${sbert}` } };
+  return sbert === undefined
+    ? { max }
+    : { max, recommended: { value: sbert, source: `sentence_bert_config.json max_seq_length ${sbert}` } };
 }
 
 /**
@@ -65,9 +81,13 @@ export async function modelSequenceLimit(modelDir: string): Promise<SequenceLimi
  */
 export function assertSequenceLength(requested: number, limit: SequenceLimit | undefined, input: string, modelDir: string): void {
   if (limit === undefined || requested <= limit.max.value) return;
-  throw new ForgeError("SEQUENCE_TOO_LONG", `${input} ${requested} is longer than ${modelDir} can take: at most ${limit.max.value} tokens (${limit.max.source})`, {
-    input,
-    fix: `pass ${input} ${limit.max.value} or less${limit.recommended ? ` (the model was trained at ${limit.recommended.value}: ${limit.recommended.source})` : ""}`,
-    details: { limit: limit.max.value, source: limit.max.source, ...(limit.recommended ? { recommended: limit.recommended.value } : {}) },
-  });
+  throw new ForgeError(
+    "SEQUENCE_TOO_LONG",
+    `${input} ${requested} is longer than ${modelDir} can take: at most ${limit.max.value} tokens (${limit.max.source})`,
+    {
+      input,
+      fix: `pass ${input} ${limit.max.value} or less${limit.recommended ? ` (the model was trained at ${limit.recommended.value}: ${limit.recommended.source})` : ""}`,
+      details: { limit: limit.max.value, source: limit.max.source, ...(limit.recommended ? { recommended: limit.recommended.value } : {}) },
+    },
+  );
 }

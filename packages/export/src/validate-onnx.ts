@@ -62,7 +62,10 @@ export async function validateOnnx(options: ValidateOptions): Promise<Validation
   const reference = await readSafetensors(options.referencePath);
   const missing = [...options.inputNames, ...options.outputNames].filter((n) => !reference.has(n));
   if (missing.length > 0) {
-    throw new ForgeError("EXPORT_PROTOCOL", `${options.referencePath} lacks tensors ${missing.join(", ")}`, { input: options.referencePath, fix: "export the model again" });
+    throw new ForgeError("EXPORT_PROTOCOL", `${options.referencePath} lacks tensors ${missing.join(", ")}`, {
+      input: options.referencePath,
+      fix: "export the model again",
+    });
   }
   const samples = reference.get(options.inputNames[0]!)!.shape[0]!;
   const session = await InferenceSession.create(options.onnxPath, { graphOptimizationLevel: "all", intraOpNumThreads: 0 });
@@ -77,7 +80,12 @@ export async function validateOnnx(options: ValidateOptions): Promise<Validation
       for (const name of options.outputNames) {
         const expected = reference.get(name)!;
         const rowSize = expected.shape.slice(1).reduce((a, b) => a * b, 1);
-        const candidate = maskPadding(results[name]!.data as Float32Array, results[name]!.dims, mask?.dtype === "int64" ? mask.data : undefined, from);
+        const candidate = maskPadding(
+          results[name]!.data as Float32Array,
+          results[name]!.dims,
+          mask?.dtype === "int64" ? mask.data : undefined,
+          from,
+        );
         comparators.get(name)!.add(expected.data.subarray(from * rowSize, to * rowSize) as Float32Array, candidate, rowSize);
       }
       options.onBatch?.(to, samples);
@@ -107,12 +115,19 @@ async function validateShape(options: ValidateOptions, shape: ShapeReference): P
   const reference = await readSafetensors(shape.path);
   const missing = [...options.inputNames, ...options.outputNames].filter((n) => !reference.has(n));
   if (missing.length > 0) {
-    throw new ForgeError("EXPORT_PROTOCOL", `${shape.path} lacks tensors ${missing.join(", ")}`, { input: shape.path, fix: "export the model again" });
+    throw new ForgeError("EXPORT_PROTOCOL", `${shape.path} lacks tensors ${missing.join(", ")}`, {
+      input: shape.path,
+      fix: "export the model again",
+    });
   }
   for (const name of options.inputNames) {
     const dims = reference.get(name)!.shape;
     if (dims[0] !== shape.batch || dims[1] !== shape.seqLen) {
-      throw new ForgeError("EXPORT_PROTOCOL", `${shape.path}: ${name} has shape [${dims.join(", ")}], not the [${shape.batch}, ${shape.seqLen}] of shape ${shape.name}`, { input: shape.path, fix: "export the model again" });
+      throw new ForgeError(
+        "EXPORT_PROTOCOL",
+        `${shape.path}: ${name} has shape [${dims.join(", ")}], not the [${shape.batch}, ${shape.seqLen}] of shape ${shape.name}`,
+        { input: shape.path, fix: "export the model again" },
+      );
     }
   }
   const session = await InferenceSession.create(options.onnxPath, { graphOptimizationLevel: "all", intraOpNumThreads: 0 });

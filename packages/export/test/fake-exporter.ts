@@ -8,7 +8,10 @@ import { join } from "node:path";
  */
 export async function writeFakeExporter(dir: string, name: string, body: string): Promise<void> {
   await mkdir(join(dir, name), { recursive: true });
-  await writeFile(join(dir, name, "__main__.py"), `import json, sys, time, os\ndef emit(obj):\n    print(json.dumps(obj), flush=True)\n${body}\n`);
+  await writeFile(
+    join(dir, name, "__main__.py"),
+    `import json, sys, time, os\ndef emit(obj):\n    print(json.dumps(obj), flush=True)\n${body}\n`,
+  );
 }
 
 export const VALID_REPORT = {

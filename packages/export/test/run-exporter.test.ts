@@ -13,12 +13,29 @@ beforeEach(async () => {
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-const args: ExporterArgs = { modelDir: "/m", outDir: "/o", task: "auto", opset: 17, samplesFile: "/s.jsonl", maxSamples: 2, seqLen: 8, batchSize: 1 };
+const args: ExporterArgs = {
+  modelDir: "/m",
+  outDir: "/o",
+  task: "auto",
+  opset: 17,
+  samplesFile: "/s.jsonl",
+  maxSamples: 2,
+  seqLen: 8,
+  batchSize: 1,
+};
 const python = "python3";
 
 async function run(body: string, extra: { timeoutMs?: number; signal?: AbortSignal; onProgress?: (p: ExportProgress) => void } = {}) {
   await writeFakeExporter(dir, "fake", body);
-  return runExporter(args, { python, module: "fake", pythonPath: dir, timeoutMs: extra.timeoutMs ?? 20_000, signal: extra.signal, log: silentLogger(), onProgress: extra.onProgress });
+  return runExporter(args, {
+    python,
+    module: "fake",
+    pythonPath: dir,
+    timeoutMs: extra.timeoutMs ?? 20_000,
+    signal: extra.signal,
+    log: silentLogger(),
+    onProgress: extra.onProgress,
+  });
 }
 
 describe("runExporter against real child processes", () => {
@@ -33,7 +50,9 @@ describe("runExporter against real child processes", () => {
   });
 
   it("passes the options as arguments and the offline environment", async () => {
-    const report = await run(`r=json.loads(${JSON.stringify(JSON.stringify(VALID_REPORT))})\nr["model_dir"]=" ".join(sys.argv[1:])\nr["model_id"]=os.environ.get("HF_HUB_OFFLINE")\nemit({"type":"result","report":r})`);
+    const report = await run(
+      `r=json.loads(${JSON.stringify(JSON.stringify(VALID_REPORT))})\nr["model_dir"]=" ".join(sys.argv[1:])\nr["model_id"]=os.environ.get("HF_HUB_OFFLINE")\nemit({"type":"result","report":r})`,
+    );
     expect(report.model_dir).toContain("--model /m --out /o --task auto --opset 17 --samples /s.jsonl --max-samples 2");
     expect(report.model_id).toBe("1");
   });
@@ -44,7 +63,9 @@ describe("runExporter against real child processes", () => {
     ["NEEDS_HUB", "EXPORT_NEEDS_HUB", 82],
     ["INTERNAL", "EXPORT_CHILD_FAILED", 84],
   ])("maps the exporter's %s to %s", async (childCode, code, exitCode) => {
-    await expect(run(`emit({"type":"error","code":"${childCode}","message":"why it failed","fix":"do this"})\nsys.exit(3)`)).rejects.toMatchObject({
+    await expect(
+      run(`emit({"type":"error","code":"${childCode}","message":"why it failed","fix":"do this"})\nsys.exit(3)`),
+    ).rejects.toMatchObject({
       code,
       exitCode,
       fix: "do this",

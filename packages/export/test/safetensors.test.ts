@@ -32,7 +32,10 @@ describe("readSafetensors", () => {
     const out = Buffer.from(new Float32Array([0.5, -1.25, 3]).buffer);
     const path = join(dir, "ref.safetensors");
     // A 3-byte pad makes the data start at an odd offset.
-    await writeFile(path, safetensorsBytes({ input_ids: { dtype: "I64", shape: [2, 2], bytes: ids }, logits: { dtype: "F32", shape: [1, 3], bytes: out } }, 3));
+    await writeFile(
+      path,
+      safetensorsBytes({ input_ids: { dtype: "I64", shape: [2, 2], bytes: ids }, logits: { dtype: "F32", shape: [1, 3], bytes: out } }, 3),
+    );
     const tensors = await readSafetensors(path);
     expect(tensors.get("input_ids")).toMatchObject({ dtype: "int64", shape: [2, 2] });
     expect([...tensors.get("input_ids")!.data]).toEqual([101n, 2023n, 102n, 0n]);
@@ -43,7 +46,10 @@ describe("readSafetensors", () => {
     const path = join(dir, "bad.safetensors");
     const bytes = safetensorsBytes({ x: { dtype: "F32", shape: [4], bytes: Buffer.alloc(8) } });
     await writeFile(path, bytes);
-    await expect(readSafetensors(path)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL", message: expect.stringContaining("size does not match") });
+    await expect(readSafetensors(path)).rejects.toMatchObject({
+      code: "EXPORT_PROTOCOL",
+      message: expect.stringContaining("size does not match"),
+    });
     await writeFile(path, bytes.subarray(0, 6));
     await expect(readSafetensors(path)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL" });
   });

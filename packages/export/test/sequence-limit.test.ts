@@ -62,9 +62,17 @@ describe("modelSequenceLimit", () => {
   });
 
   it("the tokenizer's model_max_length bounds too, unless it is transformers' no-limit sentinel", async () => {
-    const shorter = await folder("short-tokenizer", { model_type: "bert", max_position_embeddings: 512 }, { "tokenizer_config.json": { model_max_length: 128 } });
+    const shorter = await folder(
+      "short-tokenizer",
+      { model_type: "bert", max_position_embeddings: 512 },
+      { "tokenizer_config.json": { model_max_length: 128 } },
+    );
     expect((await modelSequenceLimit(shorter))?.max).toEqual({ value: 128, source: "tokenizer_config.json model_max_length 128" });
-    const sentinel = await folder("sentinel", { model_type: "bert", max_position_embeddings: 512 }, { "tokenizer_config.json": { model_max_length: 1e30 } });
+    const sentinel = await folder(
+      "sentinel",
+      { model_type: "bert", max_position_embeddings: 512 },
+      { "tokenizer_config.json": { model_max_length: 1e30 } },
+    );
     expect((await modelSequenceLimit(sentinel))?.max.value).toBe(512);
     const none = await folder("no-limit", { model_type: "gpt-like" }, { "tokenizer_config.json": { model_max_length: 1e30 } });
     expect(await modelSequenceLimit(none)).toBeUndefined();

@@ -43,8 +43,22 @@ describe("createNvmlSampler", () => {
     const sampler = createNvmlSampler({ openNvml: () => nvml });
     const first = await sampler.sample();
     expect(first).toEqual([
-      { index: 0, uuid: "GPU-11111111-2222-3333-4444-555555555555", name: "NVIDIA H100 80GB HBM3", memoryUsedBytes: 3 * GIB, memoryTotalBytes: 80 * GIB, utilizationPercent: 42 },
-      { index: 1, uuid: "GPU-66666666-7777-8888-9999-000000000000", name: "NVIDIA H100 80GB HBM3", memoryUsedBytes: 0, memoryTotalBytes: 80 * GIB, utilizationPercent: 0 },
+      {
+        index: 0,
+        uuid: "GPU-11111111-2222-3333-4444-555555555555",
+        name: "NVIDIA H100 80GB HBM3",
+        memoryUsedBytes: 3 * GIB,
+        memoryTotalBytes: 80 * GIB,
+        utilizationPercent: 42,
+      },
+      {
+        index: 1,
+        uuid: "GPU-66666666-7777-8888-9999-000000000000",
+        name: "NVIDIA H100 80GB HBM3",
+        memoryUsedBytes: 0,
+        memoryTotalBytes: 80 * GIB,
+        utilizationPercent: 0,
+      },
     ]);
     await sampler.sample();
     expect(nvml.calls).toEqual(["init"]);
@@ -53,7 +67,9 @@ describe("createNvmlSampler", () => {
   });
 
   it("gives utilizationPercent null where the GPU does not support the counter", async () => {
-    const sampler = createNvmlSampler({ openNvml: () => fakeNvml({ utilizationGpu: () => ({ status: NVML_ERROR_NOT_SUPPORTED, percent: 0 }) }) });
+    const sampler = createNvmlSampler({
+      openNvml: () => fakeNvml({ utilizationGpu: () => ({ status: NVML_ERROR_NOT_SUPPORTED, percent: 0 }) }),
+    });
     const samples = await sampler.sample();
     expect(samples?.map((s) => s.utilizationPercent)).toEqual([null, null]);
   });
@@ -61,7 +77,12 @@ describe("createNvmlSampler", () => {
   it("leaves out a GPU whose memory cannot be read instead of reporting zeros", async () => {
     const nvml = fakeNvml();
     const memory = nvml.memory;
-    const sampler = createNvmlSampler({ openNvml: () => ({ ...nvml, memory: (d) => (d === undefined || (d as { used: number }).used === 0 ? { status: 15, memory: { total: 0, used: 0 } } : memory(d)) }) });
+    const sampler = createNvmlSampler({
+      openNvml: () => ({
+        ...nvml,
+        memory: (d) => (d === undefined || (d as { used: number }).used === 0 ? { status: 15, memory: { total: 0, used: 0 } } : memory(d)),
+      }),
+    });
     const samples = await sampler.sample();
     expect(samples?.map((s) => s.index)).toEqual([0]);
   });

@@ -22,7 +22,13 @@ export function formatHostReport(report: HostReport): string {
 
   lines.push("", "GPUS");
   if (report.gpus.length === 0) lines.push("  none");
-  const gpuRows = report.gpus.map((g) => [String(g.index), g.name, `compute ${g.computeCapability}`, `driver ${g.driverVersion}`, g.memoryMiB === null ? "memory unknown" : `${g.memoryMiB} MiB`]);
+  const gpuRows = report.gpus.map((g) => [
+    String(g.index),
+    g.name,
+    `compute ${g.computeCapability}`,
+    `driver ${g.driverVersion}`,
+    g.memoryMiB === null ? "memory unknown" : `${g.memoryMiB} MiB`,
+  ]);
   if (gpuRows.length > 0) lines.push(...table(["INDEX", "NAME", "COMPUTE", "DRIVER", "MEMORY"], gpuRows).map((l) => `  ${l}`));
   return `${lines.join("\n")}\n`;
 }

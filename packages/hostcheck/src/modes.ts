@@ -49,7 +49,10 @@ export function assertModeReady(report: ModeReadinessSource, mode: HostMode): vo
   const { blocking } = report.modes[mode];
   if (blocking.length === 0) return;
   const blockers = blocking.map((id) => report.probes.find((p) => p.id === id) ?? notProbed(id));
-  const items = blockers.map((p) => `  - ${p.label} (${p.id}): ${p.status}${p.found === undefined ? "" : `, found ${p.found}`}${p.expected === undefined ? "" : `, expected ${p.expected}`}: ${p.detail}`);
+  const items = blockers.map(
+    (p) =>
+      `  - ${p.label} (${p.id}): ${p.status}${p.found === undefined ? "" : `, found ${p.found}`}${p.expected === undefined ? "" : `, expected ${p.expected}`}: ${p.detail}`,
+  );
   const fixes = blockers.map((p) => `${p.label}: ${p.fix ?? "see its detail in the message"}`);
   throw new ForgeError("HOST_MODE_UNAVAILABLE", `this host cannot run --for ${mode}; missing or unusable:\n${items.join("\n")}`, {
     input: mode,

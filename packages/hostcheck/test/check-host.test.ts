@@ -3,7 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HOST_MODES, assertModeReady, checkHost, evaluateModes, formatHostReport, type HostMode, type ProbeResult } from "../src/index.js";
-import { ADDON_NOT_BUILT, TOOLCHAIN_MD, exited, fakeExec, nvidiaSmi, pythonReport, readyHost, TWO_GPUS_CSV, PINNED_PACKAGES } from "./fake-host.js";
+import {
+  ADDON_NOT_BUILT,
+  TOOLCHAIN_MD,
+  exited,
+  fakeExec,
+  nvidiaSmi,
+  pythonReport,
+  readyHost,
+  TWO_GPUS_CSV,
+  PINNED_PACKAGES,
+} from "./fake-host.js";
 import { thrown } from "../../../tests/support/errors.js";
 
 const tempDir = mkdtempSync(join(tmpdir(), "hostcheck-check-"));
@@ -15,7 +25,19 @@ describe("checkHost with a faked host", () => {
   it("reports every mode ready on a host with everything at its pin", async () => {
     const report = await checkHost({ toolchainPath, deps: readyHost() });
     expect(report.toolchainPath).toBe(toolchainPath);
-    expect(report.probes.map((p) => p.id)).toEqual(["node", "python", "torch", "transformers", "onnx", "onnxruntime", "onnxscript", "onnxruntime-node", "native-addon", "gpu", "cuda-driver"]);
+    expect(report.probes.map((p) => p.id)).toEqual([
+      "node",
+      "python",
+      "torch",
+      "transformers",
+      "onnx",
+      "onnxruntime",
+      "onnxscript",
+      "onnxruntime-node",
+      "native-addon",
+      "gpu",
+      "cuda-driver",
+    ]);
     expect(report.probes.filter((p) => p.status !== "ok")).toEqual([]);
     expect(report.gpus).toHaveLength(2);
     for (const mode of HOST_MODES) expect(report.modes[mode], mode).toEqual({ ready: true, blocking: [] });
@@ -25,7 +47,10 @@ describe("checkHost with a faked host", () => {
   it("blocks only the modes that need what is missing", async () => {
     const report = await checkHost({
       toolchainPath,
-      deps: readyHost({ loadAddon: () => ADDON_NOT_BUILT, exec: fakeExec({ "/venv/bin/python": () => exited(pythonReport("3.11.7", { ...PINNED_PACKAGES, torch: "2.12.1" })) }).exec }),
+      deps: readyHost({
+        loadAddon: () => ADDON_NOT_BUILT,
+        exec: fakeExec({ "/venv/bin/python": () => exited(pythonReport("3.11.7", { ...PINNED_PACKAGES, torch: "2.12.1" })) }).exec,
+      }),
     });
     expect(report.modes.marker).toEqual({ ready: true, blocking: [] });
     expect(report.modes.calibrate).toEqual({ ready: true, blocking: [] });
@@ -51,7 +76,9 @@ describe("checkHost with a faked host", () => {
   });
 
   it("throws TOOLCHAIN_UNREADABLE for a missing toolchain file", async () => {
-    await expect(checkHost({ toolchainPath: join(tempDir, "missing.md"), deps: readyHost() })).rejects.toMatchObject({ code: "TOOLCHAIN_UNREADABLE" });
+    await expect(checkHost({ toolchainPath: join(tempDir, "missing.md"), deps: readyHost() })).rejects.toMatchObject({
+      code: "TOOLCHAIN_UNREADABLE",
+    });
   });
 });
 
@@ -73,7 +100,10 @@ describe("evaluateModes", () => {
 
 describe("assertModeReady", () => {
   async function hostWithoutGpuOrPython() {
-    return checkHost({ toolchainPath, deps: readyHost({ loadAddon: () => ADDON_NOT_BUILT, exec: fakeExec({}).exec, env: { TRTFORGE_PYTHON: "/nowhere/python" } }) });
+    return checkHost({
+      toolchainPath,
+      deps: readyHost({ loadAddon: () => ADDON_NOT_BUILT, exec: fakeExec({}).exec, env: { TRTFORGE_PYTHON: "/nowhere/python" } }),
+    });
   }
 
   it("lists each missing item for build in the message and one fix line per item", async () => {
@@ -115,7 +145,11 @@ describe("formatHostReport", () => {
   it("shows mode readiness first, then each probe with status, found, expected and fix", async () => {
     const report = await checkHost({
       toolchainPath,
-      deps: readyHost({ loadAddon: () => ADDON_NOT_BUILT, exec: fakeExec({ "/venv/bin/python": () => exited(pythonReport("3.11.7", PINNED_PACKAGES)), "nvidia-smi": nvidiaSmi(TWO_GPUS_CSV) }).exec }),
+      deps: readyHost({
+        loadAddon: () => ADDON_NOT_BUILT,
+        exec: fakeExec({ "/venv/bin/python": () => exited(pythonReport("3.11.7", PINNED_PACKAGES)), "nvidia-smi": nvidiaSmi(TWO_GPUS_CSV) })
+          .exec,
+      }),
     });
     const text = formatHostReport(report);
     const lines = text.split("\n");

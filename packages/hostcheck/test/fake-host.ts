@@ -56,7 +56,9 @@ export function addonLoaded(trtMajor: number, trtVersion: string): AddonStatus {
   };
 }
 
-export const TWO_GPUS_CSV = ["0, NVIDIA GeForce RTX 3090, 8.6, 575.57.08, 24576", "1, NVIDIA H100 80GB HBM3, 9.0, 575.57.08, 81559"].join("\n");
+export const TWO_GPUS_CSV = ["0, NVIDIA GeForce RTX 3090, 8.6, 575.57.08, 24576", "1, NVIDIA H100 80GB HBM3, 9.0, 575.57.08, 81559"].join(
+  "\n",
+);
 
 export const NVIDIA_SMI_SUMMARY = `Sat Nov 28 16:40:00 2026
 +-----------------------------------------------------------------------------------------+

@@ -36,7 +36,12 @@ function byId(results: ProbeResult[], id: string): ProbeResult {
 
 describe("node probe", () => {
   it("accepts a Node within the range and reports the range", () => {
-    expect(probeNode({ nodeVersion: "v22.12.0" }, toolchain)).toMatchObject({ id: "node", status: "ok", found: "22.12.0", expected: "^20.19.0 || ^22.12.0 || >=24.0.0" });
+    expect(probeNode({ nodeVersion: "v22.12.0" }, toolchain)).toMatchObject({
+      id: "node",
+      status: "ok",
+      found: "22.12.0",
+      expected: "^20.19.0 || ^22.12.0 || >=24.0.0",
+    });
   });
 
   it("reports Node 18 and 21 as mismatches with a fix naming the pin", () => {
@@ -101,7 +106,10 @@ describe("python probe", () => {
     const cpu = byId((await probeWith(() => exited(pythonReport("3.11.7", { ...PINNED_PACKAGES, torch: "2.13.0+cpu" })))).results, "torch");
     expect(cpu).toMatchObject({ status: "ok", found: "2.13.0+cpu" });
     expect(cpu.detail).toContain("CPU build");
-    const cuda = byId((await probeWith(() => exited(pythonReport("3.11.7", { ...PINNED_PACKAGES, torch: "2.13.0+cu128" })))).results, "torch");
+    const cuda = byId(
+      (await probeWith(() => exited(pythonReport("3.11.7", { ...PINNED_PACKAGES, torch: "2.13.0+cu128" })))).results,
+      "torch",
+    );
     expect(cuda.status).toBe("ok");
     expect(cuda.detail).toContain("CUDA 12.8 build");
   });
@@ -159,7 +167,10 @@ describe("onnxruntime-node probe", () => {
 
   it("compares the installed version with its row", () => {
     expect(probeOnnxruntimeNode({ resolveOnnxruntimeNode: () => "1.30.0" }, toolchain).status).toBe("ok");
-    expect(probeOnnxruntimeNode({ resolveOnnxruntimeNode: () => "1.22.0" }, toolchain)).toMatchObject({ status: "mismatch", expected: "1.30.0" });
+    expect(probeOnnxruntimeNode({ resolveOnnxruntimeNode: () => "1.22.0" }, toolchain)).toMatchObject({
+      status: "mismatch",
+      expected: "1.30.0",
+    });
   });
 });
 
@@ -171,12 +182,22 @@ describe("native addon probe", () => {
   });
 
   it("compares the loaded TensorRT with the row of its major", () => {
-    expect(probeNativeAddon({ loadAddon: () => addonLoaded(10, "10.16.0.72") }, toolchain)).toMatchObject({ status: "ok", found: "10.16.0.72", expected: "^10.0.0" });
-    expect(probeNativeAddon({ loadAddon: () => addonLoaded(11, "11.1.0.5") }, toolchain)).toMatchObject({ status: "ok", expected: "^11.0.0" });
+    expect(probeNativeAddon({ loadAddon: () => addonLoaded(10, "10.16.0.72") }, toolchain)).toMatchObject({
+      status: "ok",
+      found: "10.16.0.72",
+      expected: "^10.0.0",
+    });
+    expect(probeNativeAddon({ loadAddon: () => addonLoaded(11, "11.1.0.5") }, toolchain)).toMatchObject({
+      status: "ok",
+      expected: "^11.0.0",
+    });
   });
 
   it("reports a major without a toolchain row as an error", () => {
-    expect(probeNativeAddon({ loadAddon: () => addonLoaded(12, "12.0.0.1") }, toolchain)).toMatchObject({ status: "error", fix: "add a `tensorrt-12` row to toolchain_versions.md" });
+    expect(probeNativeAddon({ loadAddon: () => addonLoaded(12, "12.0.0.1") }, toolchain)).toMatchObject({
+      status: "error",
+      fix: "add a `tensorrt-12` row to toolchain_versions.md",
+    });
   });
 });
 
@@ -189,7 +210,9 @@ describe("nvidia-smi parsing", () => {
   });
 
   it("keeps a comma inside a name and reads [N/A] memory as null", () => {
-    expect(parseGpuList("0, Odd, Name, 7.5, 550.1, [N/A]\n")).toEqual([{ index: 0, name: "Odd, Name", computeCapability: "7.5", driverVersion: "550.1", memoryMiB: null }]);
+    expect(parseGpuList("0, Odd, Name, 7.5, 550.1, [N/A]\n")).toEqual([
+      { index: 0, name: "Odd, Name", computeCapability: "7.5", driverVersion: "550.1", memoryMiB: null },
+    ]);
   });
 
   it("reads the CUDA version of the summary", () => {

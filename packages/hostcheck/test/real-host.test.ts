@@ -64,7 +64,11 @@ describe("execCommand", () => {
   });
 
   it("returns exit code, stdout and stderr of a failing command", async () => {
-    expect(await execCommand("sh", ["-c", "echo out; echo err >&2; exit 3"], { timeoutMs: 5_000 })).toEqual({ exitCode: 3, stdout: "out", stderr: "err" });
+    expect(await execCommand("sh", ["-c", "echo out; echo err >&2; exit 3"], { timeoutMs: 5_000 })).toEqual({
+      exitCode: 3,
+      stdout: "out",
+      stderr: "err",
+    });
   });
 
   it("stops a command at its timeout", async () => {

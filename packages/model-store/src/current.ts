@@ -25,17 +25,17 @@ export interface CurrentVersion {
 }
 
 export type CurrentState =
-  | { state: "ok"; current: CurrentVersion }
-  | { state: "missing" }
-  | { state: "dangling"; link: string }
-  | { state: "no-agent" };
+  { state: "ok"; current: CurrentVersion } | { state: "missing" } | { state: "dangling"; link: string } | { state: "no-agent" };
 
 export async function readCurrentState(paths: AgentPaths): Promise<CurrentState> {
   if (!(await isDirectory(paths.agentDir))) return { state: "no-agent" };
   const kind = await pathKind(paths.currentLink);
   if (kind === "missing") return { state: "missing" };
   if (kind === "directory") {
-    return { state: "ok", current: { agent: paths.agent, version: "current", path: await realpath(paths.currentLink), link: "", layout: "directory" } };
+    return {
+      state: "ok",
+      current: { agent: paths.agent, version: "current", path: await realpath(paths.currentLink), link: "", layout: "directory" },
+    };
   }
   if (kind !== "symlink") return { state: "dangling", link: "(not a symlink or folder)" };
   const link = await readlink(paths.currentLink);
@@ -67,10 +67,14 @@ export function currentProblem(paths: AgentPaths, state: Exclude<CurrentState, {
     case "no-agent":
       return agentNotFound(paths);
     case "missing":
-      return new ForgeError("STORE_VERSION_NOT_FOUND", `agent "${paths.agent}" has no current version (${paths.currentLink} does not exist)`, {
-        input: paths.currentLink,
-        fix: "publish a version, or name one with --version (model-store list shows them)",
-      });
+      return new ForgeError(
+        "STORE_VERSION_NOT_FOUND",
+        `agent "${paths.agent}" has no current version (${paths.currentLink} does not exist)`,
+        {
+          input: paths.currentLink,
+          fix: "publish a version, or name one with --version (model-store list shows them)",
+        },
+      );
     case "dangling":
       return new ForgeError("STORE_CURRENT_DANGLING", `${paths.currentLink} points to "${state.link}", which does not exist`, {
         input: paths.currentLink,
@@ -108,10 +112,14 @@ export async function resolveCurrent(options: ResolveCurrentOptions): Promise<Cu
  */
 export async function swapCurrent(paths: AgentPaths, version: string, lock: AgentLock): Promise<void> {
   if ((await pathKind(paths.currentLink)) === "directory") {
-    throw new ForgeError("STORE_CURRENT_DANGLING", `${paths.currentLink} is a real folder, not a symlink, so it cannot be switched atomically`, {
-      input: paths.currentLink,
-      fix: `move that folder into ${paths.versionsDir}/<name> and replace it with a symlink: ln -sfn versions/<name> ${paths.currentLink}`,
-    });
+    throw new ForgeError(
+      "STORE_CURRENT_DANGLING",
+      `${paths.currentLink} is a real folder, not a symlink, so it cannot be switched atomically`,
+      {
+        input: paths.currentLink,
+        fix: `move that folder into ${paths.versionsDir}/<name> and replace it with a symlink: ln -sfn versions/<name> ${paths.currentLink}`,
+      },
+    );
   }
   try {
     await rm(paths.currentTempLink, { force: true });

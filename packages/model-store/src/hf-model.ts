@@ -50,7 +50,11 @@ export async function inspectHfModelFolder(folder: string): Promise<HfModelSumma
   try {
     names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name);
   } catch (err) {
-    if (isErrno(err, "ENOTDIR")) throw new ForgeError("NOT_A_DIRECTORY", `${folder} is a file; --model takes a model folder`, { input: folder, fix: "pass the folder that holds config.json" });
+    if (isErrno(err, "ENOTDIR"))
+      throw new ForgeError("NOT_A_DIRECTORY", `${folder} is a file; --model takes a model folder`, {
+        input: folder,
+        fix: "pass the folder that holds config.json",
+      });
     throw storeReadError(err, folder, "reading the model folder");
   }
   const present = new Set(names);
@@ -76,7 +80,8 @@ export async function inspectHfModelFolder(folder: string): Promise<HfModelSumma
     if (absent.length > 0) missing.push(`shards named by ${index} are missing: ${absent.join(", ")}`);
   }
   const tokenizerFiles = names.filter((n) => TOKENIZER_VOCABULARIES.includes(n) || TOKENIZER_EXTRAS.includes(n)).sort();
-  if (!names.some((n) => TOKENIZER_VOCABULARIES.includes(n))) missing.push(`no tokenizer vocabulary (one of ${TOKENIZER_VOCABULARIES.join(", ")})`);
+  if (!names.some((n) => TOKENIZER_VOCABULARIES.includes(n)))
+    missing.push(`no tokenizer vocabulary (one of ${TOKENIZER_VOCABULARIES.join(", ")})`);
   if (missing.length > 0) throw notAModel(folder, missing);
   const modelType = config?.model_type;
   const architectures = config?.architectures;

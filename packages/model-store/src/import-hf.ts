@@ -52,7 +52,8 @@ export async function importHfModel(options: ImportHfOptions): Promise<ImportHfR
   try {
     await stat(given);
   } catch (err) {
-    if (isErrno(err, "ENOENT")) throw new ForgeError("FILE_NOT_FOUND", `the model folder ${given} does not exist`, { input: given, fix: "check --model" });
+    if (isErrno(err, "ENOENT"))
+      throw new ForgeError("FILE_NOT_FOUND", `the model folder ${given} does not exist`, { input: given, fix: "check --model" });
     throw err;
   }
   const located = await locateInHfCache(given);
@@ -71,7 +72,11 @@ export async function importHfModel(options: ImportHfOptions): Promise<ImportHfR
     plan = { files: plan.files.map((f) => ({ ...f, relPath: prefix + f.relPath })) };
   }
   const settings = storeSettings(options);
-  if (modelId === undefined) settings.log.warn({ folder: located.folder }, "no --model-id given and none derivable from the path; metadata.model_id is not recorded");
+  if (modelId === undefined)
+    settings.log.warn(
+      { folder: located.folder },
+      "no --model-id given and none derivable from the path; metadata.model_id is not recorded",
+    );
   const metadata: Record<string, unknown> = {
     ...userMetadata,
     source: "import-hf",
@@ -83,7 +88,10 @@ export async function importHfModel(options: ImportHfOptions): Promise<ImportHfR
     weights: model.weightFiles,
     layout,
   };
-  const published = await publishPlan({ settings, paths: new AgentPaths(settings.root, agent), cleanedStaging: [] }, version, plan, { ...options, metadata });
+  const published = await publishPlan({ settings, paths: new AgentPaths(settings.root, agent), cleanedStaging: [] }, version, plan, {
+    ...options,
+    metadata,
+  });
   return {
     ...published,
     ...(modelId === undefined ? {} : { modelId }),

@@ -1,4 +1,12 @@
-export { publish, stageVersion, type FinalizeOptions, type PublishOptions, type PublishResult, type StagedVersion, type StageOptions } from "./publish.js";
+export {
+  publish,
+  stageVersion,
+  type FinalizeOptions,
+  type PublishOptions,
+  type PublishResult,
+  type StagedVersion,
+  type StageOptions,
+} from "./publish.js";
 export type { PublishFile } from "./stage-files.js";
 export { importHfModel, type ImportHfOptions, type ImportHfResult, type ModelLayout } from "./import-hf.js";
 export { inspectHfModelFolder, type HfModelSummary } from "./hf-model.js";
@@ -21,10 +29,4 @@ export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH,
 export { compareCodePoints } from "./code-point-order.js";
 export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";
 export { ManifestSchema, type Manifest } from "./manifest.js";
-export {
-  DEFAULT_LOCK_STALE_MS,
-  DEFAULT_LOCK_WAIT_MS,
-  DEFAULT_STAGING_STALE_MS,
-  resolveStoreRoot,
-  type StoreOptions,
-} from "./settings.js";
+export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STAGING_STALE_MS, resolveStoreRoot, type StoreOptions } from "./settings.js";

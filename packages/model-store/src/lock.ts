@@ -14,7 +14,12 @@ export interface AgentLock {
 
 async function describeHolder(paths: AgentPaths): Promise<string> {
   try {
-    const owner = JSON.parse(await readFile(paths.lockOwnerFile, "utf8")) as { pid?: number; hostname?: string; since?: string; action?: string };
+    const owner = JSON.parse(await readFile(paths.lockOwnerFile, "utf8")) as {
+      pid?: number;
+      hostname?: string;
+      since?: string;
+      action?: string;
+    };
     return ` (last recorded holder: pid ${owner.pid} on ${owner.hostname}, ${owner.action ?? "writing"} since ${owner.since})`;
   } catch {
     return "";
@@ -27,7 +32,12 @@ async function describeHolder(paths: AgentPaths): Promise<string> {
  * refreshed for `lockStaleMs` (a crashed holder) is broken by the next waiter. A live holder that
  * keeps it longer than `lockWaitMs` makes us give up with STORE_LOCKED. The agent folder must exist.
  */
-export async function withAgentLock<T>(paths: AgentPaths, settings: StoreSettings, action: string, fn: (lock: AgentLock) => Promise<T>): Promise<T> {
+export async function withAgentLock<T>(
+  paths: AgentPaths,
+  settings: StoreSettings,
+  action: string,
+  fn: (lock: AgentLock) => Promise<T>,
+): Promise<T> {
   const deadline = Date.now() + settings.lockWaitMs;
   let compromised: Error | undefined;
   let release: (() => Promise<void>) | undefined;
@@ -49,10 +59,14 @@ export async function withAgentLock<T>(paths: AgentPaths, settings: StoreSetting
       if (!isErrno(err, "ELOCKED")) throw storeWriteError(err, paths.lockDir, `locking agent "${paths.agent}"`, paths.root);
       const holder = await describeHolder(paths);
       if (Date.now() >= deadline) {
-        throw new ForgeError("STORE_LOCKED", `agent "${paths.agent}" in ${paths.root} is locked by another writer${holder}; gave up after ${Math.round(settings.lockWaitMs / 1000)} s`, {
-          input: paths.lockDir,
-          fix: `wait for the other publish/gc/rollback to finish and retry, or raise the wait (--lock-wait). A crashed holder's lock is broken automatically ${Math.round(settings.lockStaleMs / 1000)} s after its last refresh`,
-        });
+        throw new ForgeError(
+          "STORE_LOCKED",
+          `agent "${paths.agent}" in ${paths.root} is locked by another writer${holder}; gave up after ${Math.round(settings.lockWaitMs / 1000)} s`,
+          {
+            input: paths.lockDir,
+            fix: `wait for the other publish/gc/rollback to finish and retry, or raise the wait (--lock-wait). A crashed holder's lock is broken automatically ${Math.round(settings.lockStaleMs / 1000)} s after its last refresh`,
+          },
+        );
       }
       if (!announced) {
         settings.log.info({ agent: paths.agent, lock: paths.lockDir }, `waiting for the lock on agent "${paths.agent}"${holder}`);
@@ -76,7 +90,9 @@ export async function withAgentLock<T>(paths: AgentPaths, settings: StoreSetting
   };
   try {
     // Only for the messages of waiting writers (a torn one is simply not shown); the lock itself is the folder.
-    await writeFile(paths.lockOwnerFile, JSON.stringify({ ...currentProcessIdentity(), action, since: new Date().toISOString() })).catch(() => undefined);
+    await writeFile(paths.lockOwnerFile, JSON.stringify({ ...currentProcessIdentity(), action, since: new Date().toISOString() })).catch(
+      () => undefined,
+    );
     return await fn(lock);
   } finally {
     if (compromised === undefined) await rm(paths.lockOwnerFile, { force: true }).catch(() => undefined);

@@ -88,7 +88,10 @@ export function writerTag(): string {
 }
 
 function hostHash(identity: WriterIdentity): string {
-  return createHash("sha256").update(`${identity.hostname}\0${identity.boot_id ?? ""}`).digest("hex").slice(0, 8);
+  return createHash("sha256")
+    .update(`${identity.hostname}\0${identity.boot_id ?? ""}`)
+    .digest("hex")
+    .slice(0, 8);
 }
 
 const TAG_PATTERN = /w(\d+)-(\d+|x)-([0-9a-f]{8})/;

@@ -62,15 +62,20 @@ export async function promoteVersion(options: PromoteOptions): Promise<PromoteRe
   }
   const { manifest } = await requireManifest(path, `version "${version}" of agent "${agent}"`);
   if (!isFinalManifest(manifest)) {
-    throw new ForgeError("STORE_MANIFEST_INVALID", `version "${version}" of agent "${agent}" is not finalized (its manifest has no checksum)`, {
-      input: path,
-      fix: "promote a finalized version (model-store list marks them ok)",
-    });
+    throw new ForgeError(
+      "STORE_MANIFEST_INVALID",
+      `version "${version}" of agent "${agent}" is not finalized (its manifest has no checksum)`,
+      {
+        input: path,
+        fix: "promote a finalized version (model-store list marks them ok)",
+      },
+    );
   }
   if (options.onlyIfNoCurrent === true) {
     // Checked again under the lock; this early answer only spares hashing a version that will not be switched to.
     const now = await readCurrentState(paths);
-    if (now.state === "ok") return { agent, version, path, change: "unchanged", previous: now.current.version, current: now.current.version };
+    if (now.state === "ok")
+      return { agent, version, path, change: "unchanged", previous: now.current.version, current: now.current.version };
   }
   let verification: VerifyReport | undefined;
   if (options.verify ?? true) {
@@ -81,13 +86,22 @@ export async function promoteVersion(options: PromoteOptions): Promise<PromoteRe
   return withAgentLock(paths, settings, `promoting ${version}`, async (lock) => {
     const before = await readCurrentState(paths);
     const previous = currentVersionOf(before);
-    const base = { agent, version, path, ...(previous === undefined ? {} : { previous }), ...(verification === undefined ? {} : { verification }) };
+    const base = {
+      agent,
+      version,
+      path,
+      ...(previous === undefined ? {} : { previous }),
+      ...(verification === undefined ? {} : { verification }),
+    };
     const alreadyCurrent = before.state === "ok" && before.current.layout === "versions" && previous === version;
     if (alreadyCurrent || (options.onlyIfNoCurrent === true && before.state === "ok")) {
       return { ...base, change: "unchanged" as const, ...(previous === undefined ? {} : { current: previous }) };
     }
     if (!(await isDirectory(path))) {
-      throw new ForgeError("STORE_VERSION_NOT_FOUND", `version "${version}" was removed while promoting it (gc?)`, { input: path, fix: "publish it again or promote another version" });
+      throw new ForgeError("STORE_VERSION_NOT_FOUND", `version "${version}" was removed while promoting it (gc?)`, {
+        input: path,
+        fix: "publish it again or promote another version",
+      });
     }
     await swapCurrent(paths, version, lock);
     const change = before.state === "ok" ? ("promoted" as const) : ("first" as const);

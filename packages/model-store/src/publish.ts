@@ -67,10 +67,14 @@ interface Context {
 }
 
 function takenOver(claim: StagingClaim): ForgeError {
-  return new ForgeError("STORE_LOCKED", `the staging folder ${claim.dir} is no longer this process's: another writer judged it stale and removed it`, {
-    input: claim.dir,
-    fix: "this process was paused longer than the staging stale time (MODEL_STORE_STAGING_STALE_MS); publish again",
-  });
+  return new ForgeError(
+    "STORE_LOCKED",
+    `the staging folder ${claim.dir} is no longer this process's: another writer judged it stale and removed it`,
+    {
+      input: claim.dir,
+      fix: "this process was paused longer than the staging stale time (MODEL_STORE_STAGING_STALE_MS); publish again",
+    },
+  );
 }
 
 async function finalizeClaim(ctx: Context, claim: StagingClaim, options: FinalizeOptions): Promise<PublishResult> {
@@ -80,7 +84,10 @@ async function finalizeClaim(ctx: Context, claim: StagingClaim, options: Finaliz
   // Hashing needs no lock: the staging folder is ours alone. The top-level manifest.json is our staging record.
   const files = (await walkTree(claim.dir, { dirSymlinks: "error" })).filter((f) => f.relPath !== MANIFEST_NAME);
   if (files.length === 0) {
-    throw new ForgeError("FILE_NOT_FOUND", `nothing to publish: ${claim.dir} holds no files`, { input: claim.dir, fix: "write the model files into the staging folder before finalizing" });
+    throw new ForgeError("FILE_NOT_FOUND", `nothing to publish: ${claim.dir} holds no files`, {
+      input: claim.dir,
+      fix: "write the model files into the staging folder before finalizing",
+    });
   }
   const digest = await digestTree(files, { perFile: true });
   return withAgentLock(paths, settings, `publishing ${claim.version}`, async (lock) => {
@@ -109,7 +116,10 @@ async function finalizeClaim(ctx: Context, claim: StagingClaim, options: Finaliz
     } catch (err) {
       throw storeWriteError(err, claim.dir, `finalizing version "${claim.version}"`, paths.root);
     }
-    settings.log.info({ agent: paths.agent, version: claim.version, files: digest.fileCount, bytes: digest.totalBytes }, `published ${paths.agent}/${claim.version}`);
+    settings.log.info(
+      { agent: paths.agent, version: claim.version, files: digest.fileCount, bytes: digest.totalBytes },
+      `published ${paths.agent}/${claim.version}`,
+    );
     const before = await readCurrentState(paths);
     const wanted = options.setCurrent ?? true;
     const setCurrent = wanted === "if-no-current" ? before.state !== "ok" : wanted;
@@ -146,10 +156,14 @@ async function abortClaim(claim: StagingClaim): Promise<void> {
 async function precheck(paths: AgentPaths, version: string, setCurrent: boolean | "if-no-current"): Promise<void> {
   if ((await pathKind(paths.versionDir(version)).catch(() => "missing")) !== "missing") throw versionExistsError(paths, version);
   if (setCurrent === true && (await pathKind(paths.currentLink).catch(() => "missing")) === "directory") {
-    throw new ForgeError("STORE_CURRENT_DANGLING", `${paths.currentLink} is a real folder, so it cannot be switched to a new version atomically`, {
-      input: paths.currentLink,
-      fix: `move it into ${paths.versionsDir}/<name> and replace it with a symlink (ln -sfn versions/<name> current), or publish with --no-set-current`,
-    });
+    throw new ForgeError(
+      "STORE_CURRENT_DANGLING",
+      `${paths.currentLink} is a real folder, so it cannot be switched to a new version atomically`,
+      {
+        input: paths.currentLink,
+        fix: `move it into ${paths.versionsDir}/<name> and replace it with a symlink (ln -sfn versions/<name> current), or publish with --no-set-current`,
+      },
+    );
   }
 }
 
@@ -207,16 +221,25 @@ export interface PublishOptions extends StoreOptions, FinalizeOptions {
 
 async function sourcePlan(options: PublishOptions): Promise<StagePlan> {
   if ((options.sourceDir === undefined) === (options.files === undefined)) {
-    throw new ForgeError("USAGE", "publish needs exactly one of sourceDir and files", { fix: "pass the folder to publish, or the list of files" });
+    throw new ForgeError("USAGE", "publish needs exactly one of sourceDir and files", {
+      fix: "pass the folder to publish, or the list of files",
+    });
   }
   if (options.files !== undefined) return planFromFiles(options.files);
   const sourceDir = resolve(options.sourceDir as string);
   try {
     if (!(await stat(sourceDir)).isDirectory()) {
-      throw new ForgeError("NOT_A_DIRECTORY", `${sourceDir} is a file; publish takes a folder`, { input: sourceDir, fix: "pass the folder that holds the model files" });
+      throw new ForgeError("NOT_A_DIRECTORY", `${sourceDir} is a file; publish takes a folder`, {
+        input: sourceDir,
+        fix: "pass the folder that holds the model files",
+      });
     }
   } catch (err) {
-    if (isErrno(err, "ENOENT")) throw new ForgeError("FILE_NOT_FOUND", `the folder to publish, ${sourceDir}, does not exist`, { input: sourceDir, fix: "check the path" });
+    if (isErrno(err, "ENOENT"))
+      throw new ForgeError("FILE_NOT_FOUND", `the folder to publish, ${sourceDir}, does not exist`, {
+        input: sourceDir,
+        fix: "check the path",
+      });
     throw err;
   }
   return planFromDirectory(sourceDir);

@@ -44,7 +44,13 @@ async function resolveIn(agent: string, version: string, versionPath: string, mo
     const snapshot = await pickSnapshot(repoDir);
     if (snapshot !== undefined) return { ...base, folder: snapshot.dir, layout: "hf-cache", modelId: id, revision: snapshot.revision };
     // JustNewsAgent's loader falls back to the repo folder itself when it has no snapshots/.
-    return { ...base, folder: repoDir, layout: "hf-cache", modelId: id, ...(fields.revision === undefined ? {} : { revision: fields.revision }) };
+    return {
+      ...base,
+      folder: repoDir,
+      layout: "hf-cache",
+      modelId: id,
+      ...(fields.revision === undefined ? {} : { revision: fields.revision }),
+    };
   };
   const flat = (await pathKind(join(versionPath, "config.json"))) === "file";
   const repos = await repoFolders(versionPath);
@@ -52,10 +58,20 @@ async function resolveIn(agent: string, version: string, versionPath: string, mo
     const repo = hfRepoFolderName(modelId);
     if (repos.includes(repo)) return fromRepo(repo, modelId);
     if (flat && (fields.modelId === undefined || fields.modelId === modelId)) {
-      return { ...base, folder: versionPath, layout: "flat", modelId, ...(fields.revision === undefined ? {} : { revision: fields.revision }) };
+      return {
+        ...base,
+        folder: versionPath,
+        layout: "flat",
+        modelId,
+        ...(fields.revision === undefined ? {} : { revision: fields.revision }),
+      };
     }
     const holds = fields.modelId ?? repos.map(modelIdFromRepoFolder).join(", ");
-    throw notFound(`version "${version}" of agent "${agent}" does not hold ${modelId}${holds ? ` (it holds ${holds})` : ""}`, versionPath, "check --model-id, or publish that model for this agent");
+    throw notFound(
+      `version "${version}" of agent "${agent}" does not hold ${modelId}${holds ? ` (it holds ${holds})` : ""}`,
+      versionPath,
+      "check --model-id, or publish that model for this agent",
+    );
   }
   if (flat) {
     return {
@@ -68,9 +84,17 @@ async function resolveIn(agent: string, version: string, versionPath: string, mo
   }
   if (repos.length === 1) return fromRepo(repos[0] as string, modelIdFromRepoFolder(repos[0] as string) as string);
   if (repos.length > 1) {
-    throw notFound(`version "${version}" of agent "${agent}" holds several models (${repos.map(modelIdFromRepoFolder).join(", ")})`, versionPath, "pass --model-id to choose one");
+    throw notFound(
+      `version "${version}" of agent "${agent}" holds several models (${repos.map(modelIdFromRepoFolder).join(", ")})`,
+      versionPath,
+      "pass --model-id to choose one",
+    );
   }
-  throw notFound(`version "${version}" of agent "${agent}" holds no model (no config.json, no models--org--name folder)`, versionPath, "import a model with model-store import-hf");
+  throw notFound(
+    `version "${version}" of agent "${agent}" holds no model (no config.json, no models--org--name folder)`,
+    versionPath,
+    "import a model with model-store import-hf",
+  );
 }
 
 /**

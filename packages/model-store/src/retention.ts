@@ -49,14 +49,23 @@ export function planRetention(paths: AgentPaths, listing: AgentListing, keepCoun
   const plan: RetentionPlan = { keep: [], remove: [], skipped: [] };
   for (const version of newestFirst) {
     if (protectedVersions.has(version.version)) plan.keep.push(version.version);
-    else if (version.manifest !== "ok") plan.skipped.push({ version: version.version, reason: `manifest ${version.manifest}${version.manifestProblem ? `: ${version.manifestProblem}` : ""}` });
+    else if (version.manifest !== "ok")
+      plan.skipped.push({
+        version: version.version,
+        reason: `manifest ${version.manifest}${version.manifestProblem ? `: ${version.manifestProblem}` : ""}`,
+      });
     else plan.remove.push(version.version);
   }
   return plan;
 }
 
 /** Plans from a fresh listing taken under the lock and removes what the plan says. */
-export async function applyRetentionLocked(paths: AgentPaths, settings: StoreSettings, keepCount: number, lock: AgentLock): Promise<RetentionPlan> {
+export async function applyRetentionLocked(
+  paths: AgentPaths,
+  settings: StoreSettings,
+  keepCount: number,
+  lock: AgentLock,
+): Promise<RetentionPlan> {
   const listing = await listAgentVersions(paths, { includeStaging: false, settings });
   const plan = planRetention(paths, listing, keepCount);
   for (const version of plan.remove) {

@@ -44,18 +44,26 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   if (to !== undefined) {
     const located = await locateVersion(paths, to);
     if (located.layout !== "versions") {
-      throw new ForgeError("STORE_VERSION_NOT_FOUND", `"${to}" is a legacy folder outside versions/; rollback only switches between published versions`, {
-        input: located.path,
-        fix: "republish it with model-store publish to make it a version",
-      });
+      throw new ForgeError(
+        "STORE_VERSION_NOT_FOUND",
+        `"${to}" is a legacy folder outside versions/; rollback only switches between published versions`,
+        {
+          input: located.path,
+          fix: "republish it with model-store publish to make it a version",
+        },
+      );
     }
     target = to;
   } else {
     if (state.state === "ok" && state.current.layout !== "versions") {
-      throw new ForgeError("STORE_NO_PREVIOUS_VERSION", `current of agent "${agent}" is the legacy folder ${state.current.path}, which has no recorded predecessor`, {
-        input: paths.currentLink,
-        fix: "name a target with --to <version>",
-      });
+      throw new ForgeError(
+        "STORE_NO_PREVIOUS_VERSION",
+        `current of agent "${agent}" is the legacy folder ${state.current.path}, which has no recorded predecessor`,
+        {
+          input: paths.currentLink,
+          fix: "name a target with --to <version>",
+        },
+      );
     }
     const listing = await listAgentVersions(paths, { includeStaging: false, settings });
     const previous = previousOf(listing.versions, from);
@@ -68,7 +76,10 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     target = previous.version;
   }
   if (state.state === "ok" && state.current.layout === "versions" && target === from) {
-    throw new ForgeError("USAGE", `"${target}" is already the current version of agent "${agent}"`, { input: "--to", fix: "name a different version" });
+    throw new ForgeError("USAGE", `"${target}" is already the current version of agent "${agent}"`, {
+      input: "--to",
+      fix: "name a different version",
+    });
   }
   const targetPath = paths.versionDir(target);
   let verification: VerifyReport | undefined;
@@ -88,7 +99,10 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       });
     }
     if (!(await isDirectory(targetPath))) {
-      throw new ForgeError("STORE_VERSION_NOT_FOUND", `version "${target}" was removed while rolling back (gc?)`, { input: targetPath, fix: "pick another version with --to" });
+      throw new ForgeError("STORE_VERSION_NOT_FOUND", `version "${target}" was removed while rolling back (gc?)`, {
+        input: targetPath,
+        fix: "pick another version with --to",
+      });
     }
     await swapCurrent(paths, target, lock);
   });

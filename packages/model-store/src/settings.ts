@@ -47,7 +47,10 @@ function envMilliseconds(name: string, fallback: number, minimum: number): numbe
 function checkedMilliseconds(value: number | undefined, name: string, fallback: number, minimum: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < minimum) {
-    throw new ForgeError("INVALID_LIMIT", `${name} must be at least ${minimum} ms, got ${value}`, { input: name, fix: `pass ${name} >= ${minimum}` });
+    throw new ForgeError("INVALID_LIMIT", `${name} must be at least ${minimum} ms, got ${value}`, {
+      input: name,
+      fix: `pass ${name} >= ${minimum}`,
+    });
   }
   return value;
 }

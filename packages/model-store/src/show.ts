@@ -54,7 +54,12 @@ export async function showVersion(options: ShowOptions): Promise<VersionDetails>
   const { manifest } = await requireManifest(located.path, `version "${located.version}" of agent "${agent}"`);
   const current = await readCurrentState(paths);
   const isCurrent = current.state === "ok" && current.current.layout === located.layout && current.current.version === located.version;
-  const model = await resolveModelFolder({ ...options, agent, version: located.layout === "versions" ? located.version : undefined, strict: false });
+  const model = await resolveModelFolder({
+    ...options,
+    agent,
+    version: located.layout === "versions" ? located.version : undefined,
+    strict: false,
+  });
   const createdAt = storeFields(manifest.metadata).createdAt;
   return {
     agent,

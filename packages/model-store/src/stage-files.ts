@@ -51,7 +51,10 @@ export function planFromFiles(files: readonly PublishFile[]): StagePlan {
 
 /** Walks a source folder before anything in the store changes, so a bad source costs nothing. */
 export async function planFromDirectory(sourceDir: string, options: { skipDirNames?: ReadonlySet<string> } = {}): Promise<StagePlan> {
-  const files: TreeFile[] = await walkTree(sourceDir, { dirSymlinks: "error", ...(options.skipDirNames ? { skipDirNames: options.skipDirNames } : {}) });
+  const files: TreeFile[] = await walkTree(sourceDir, {
+    dirSymlinks: "error",
+    ...(options.skipDirNames ? { skipDirNames: options.skipDirNames } : {}),
+  });
   if (files.some((f) => f.relPath === MANIFEST_NAME)) {
     throw new ForgeError("STORE_MANIFEST_INVALID", `${join(sourceDir, MANIFEST_NAME)} would be overwritten by the store's own manifest`, {
       input: join(sourceDir, MANIFEST_NAME),

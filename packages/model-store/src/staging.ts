@@ -59,20 +59,32 @@ export async function inspectStaging(path: string, name: string, settings: Store
     const base = { name, path, writer, liveness, lastActivity: read.mtime.toISOString() };
     if (liveness === "dead") return { ...base, stale: true, reason: `its writer (${describeWriter(writer)}) is gone` };
     if (idle > settings.stagingStaleMs) {
-      return { ...base, stale: true, reason: `its writer (${describeWriter(writer)}) has shown no activity for ${Math.round(idle / 1000)} s` };
+      return {
+        ...base,
+        stale: true,
+        reason: `its writer (${describeWriter(writer)}) has shown no activity for ${Math.round(idle / 1000)} s`,
+      };
     }
     return { ...base, stale: false, reason: `being staged by ${describeWriter(writer)}` };
   }
   // A claim's name carries its writer's tag, so a writer killed before its record was written is still judged.
   const tagged = name.startsWith(CLAIM_PREFIX) ? await taggedWriterLiveness(name.slice(CLAIM_PREFIX.length)) : undefined;
   if (tagged === "dead") {
-    return { name, path, liveness: "dead", lastActivity: new Date(now).toISOString(), stale: true, reason: "its writer (named in the claim) is gone" };
+    return {
+      name,
+      path,
+      liveness: "dead",
+      lastActivity: new Date(now).toISOString(),
+      stale: true,
+      reason: "its writer (named in the claim) is gone",
+    };
   }
   let newest: number;
   try {
     newest = await newestMtime(path);
   } catch (err) {
-    if (isErrno(err, "ENOENT")) return { name, path, liveness: "no record", lastActivity: new Date(now).toISOString(), stale: false, reason: "already gone" };
+    if (isErrno(err, "ENOENT"))
+      return { name, path, liveness: "no record", lastActivity: new Date(now).toISOString(), stale: false, reason: "already gone" };
     throw err;
   }
   const idle = now - newest;
@@ -145,7 +157,12 @@ async function hasGarbage(paths: AgentPaths, settings: StoreSettings): Promise<b
 /** What the next writer does before staging: take the lock only if there is something to clean. */
 export async function cleanStaleStaging(paths: AgentPaths, settings: StoreSettings): Promise<StagingState[]> {
   if (!(await hasGarbage(paths, settings))) return [];
-  return withAgentLock(paths, settings, "cleaning stale staging", async (lock) => (await collectGarbageLocked(paths, settings, lock)).removedStaging);
+  return withAgentLock(
+    paths,
+    settings,
+    "cleaning stale staging",
+    async (lock) => (await collectGarbageLocked(paths, settings, lock)).removedStaging,
+  );
 }
 
 export interface StagingClaim {
@@ -179,7 +196,11 @@ async function prepareClaim(paths: AgentPaths, version: string, record: StagingR
  * STORE_VERSION_EXISTS, its failure frees the name; after `lockWaitMs`, STORE_LOCKED.
  */
 export async function claimStaging(paths: AgentPaths, version: string, settings: StoreSettings): Promise<StagingClaim> {
-  const record: StagingRecord = { token: randomBytes(12).toString("hex"), writer: currentProcessIdentity(), started_at: new Date().toISOString() };
+  const record: StagingRecord = {
+    token: randomBytes(12).toString("hex"),
+    writer: currentProcessIdentity(),
+    started_at: new Date().toISOString(),
+  };
   const target = paths.stagingDir(version);
   const deadline = Date.now() + settings.lockWaitMs;
   let claimDir: string | undefined;
@@ -205,10 +226,14 @@ export async function claimStaging(paths: AgentPaths, version: string, settings:
         continue;
       }
       if (Date.now() >= deadline) {
-        throw new ForgeError("STORE_LOCKED", `version "${version}" of agent "${paths.agent}" is being staged by another writer (${state.reason}, last active ${state.lastActivity})`, {
-          input: target,
-          fix: "wait for that publish to finish (it will then exist, or its staging folder will be gone) and retry; a dead writer's staging is cleaned automatically",
-        });
+        throw new ForgeError(
+          "STORE_LOCKED",
+          `version "${version}" of agent "${paths.agent}" is being staged by another writer (${state.reason}, last active ${state.lastActivity})`,
+          {
+            input: target,
+            fix: "wait for that publish to finish (it will then exist, or its staging folder will be gone) and retry; a dead writer's staging is cleaned automatically",
+          },
+        );
       }
       if (!announced) {
         settings.log.info({ agent: paths.agent, version, staging: target }, `waiting: ${state.reason}`);
@@ -227,10 +252,13 @@ export async function claimStaging(paths: AgentPaths, version: string, settings:
     throw versionExistsError(paths, version);
   }
   const manifestPath = join(target, MANIFEST_NAME);
-  const beat = setInterval(() => {
-    const now = new Date();
-    utimes(manifestPath, now, now).catch(() => undefined);
-  }, Math.min(HEARTBEAT_MAX_MS, Math.max(250, Math.floor(settings.stagingStaleMs / 4))));
+  const beat = setInterval(
+    () => {
+      const now = new Date();
+      utimes(manifestPath, now, now).catch(() => undefined);
+    },
+    Math.min(HEARTBEAT_MAX_MS, Math.max(250, Math.floor(settings.stagingStaleMs / 4))),
+  );
   beat.unref();
   return { dir: target, version, record, stop: () => clearInterval(beat) };
 }

@@ -73,7 +73,11 @@ export async function verifyTree(located: LocatedVersion, manifest: Manifest): P
   if (!isFinalManifest(manifest)) {
     problems.push({ file: MANIFEST_NAME, kind: "manifest", message: "manifest.json is an unfinished staging manifest (no checksum)" });
   } else if (located.layout === "versions" && manifest.version !== located.version) {
-    problems.push({ file: MANIFEST_NAME, kind: "manifest", message: `manifest.json names version "${manifest.version}", but the folder is "${located.version}" (renamed or copied by hand?)` });
+    problems.push({
+      file: MANIFEST_NAME,
+      kind: "manifest",
+      message: `manifest.json names version "${manifest.version}", but the folder is "${located.version}" (renamed or copied by hand?)`,
+    });
   }
   const files = (await walkTree(located.path, { dirSymlinks: "skip" })).filter((f) => f.relPath !== MANIFEST_NAME);
   const recorded = storeFields(manifest.metadata).files;
@@ -86,7 +90,13 @@ export async function verifyTree(located: LocatedVersion, manifest: Manifest): P
         problems.push({ file: file.relPath, kind: "extra", message: `${file.relPath} is not in the manifest (added after publishing)` });
         flagged.add(file.relPath);
       } else if (expected.size !== file.size) {
-        problems.push({ file: file.relPath, kind: "modified", expected: `${expected.size} bytes`, actual: `${file.size} bytes`, message: `${file.relPath} has ${file.size} bytes, the manifest says ${expected.size}` });
+        problems.push({
+          file: file.relPath,
+          kind: "modified",
+          expected: `${expected.size} bytes`,
+          actual: `${file.size} bytes`,
+          message: `${file.relPath} has ${file.size} bytes, the manifest says ${expected.size}`,
+        });
         flagged.add(file.relPath);
       }
     }
@@ -102,7 +112,13 @@ export async function verifyTree(located: LocatedVersion, manifest: Manifest): P
     for (const [file, actual] of hashes) {
       const expected = recorded[file];
       if (expected !== undefined && expected.sha256 !== actual.sha256) {
-        problems.push({ file, kind: "modified", expected: expected.sha256, actual: actual.sha256, message: `${file} differs from the manifest (sha256 ${actual.sha256}, expected ${expected.sha256})` });
+        problems.push({
+          file,
+          kind: "modified",
+          expected: expected.sha256,
+          actual: actual.sha256,
+          message: `${file} differs from the manifest (sha256 ${actual.sha256}, expected ${expected.sha256})`,
+        });
       }
     }
   }
@@ -161,9 +177,13 @@ export function assertVerified(report: VerifyReport): void {
   if (report.ok) return;
   const first = report.problems[0];
   const where = report.firstBadFile === undefined ? "" : `: first bad file ${report.firstBadFile}`;
-  throw new ForgeError("STORE_CHECKSUM_MISMATCH", `version "${report.version}" of agent "${report.agent}" is damaged${where} (${first?.message ?? "checksum differs"})`, {
-    input: report.firstBadFile === undefined ? report.path : `${report.path}/${report.firstBadFile}`,
-    fix: "restore the version from a backup or republish it under a new name; do not serve it (model-store rollback --to <good version> switches current away)",
-    details: { report },
-  });
+  throw new ForgeError(
+    "STORE_CHECKSUM_MISMATCH",
+    `version "${report.version}" of agent "${report.agent}" is damaged${where} (${first?.message ?? "checksum differs"})`,
+    {
+      input: report.firstBadFile === undefined ? report.path : `${report.path}/${report.firstBadFile}`,
+      fix: "restore the version from a backup or republish it under a new name; do not serve it (model-store rollback --to <good version> switches current away)",
+      details: { report },
+    },
+  );
 }

@@ -41,9 +41,20 @@ export interface AgentListing {
   staging: StagingState[];
 }
 
-async function describeVersion(path: string, version: string, layout: VersionInfo["layout"], current: CurrentVersion | undefined): Promise<VersionInfo> {
+async function describeVersion(
+  path: string,
+  version: string,
+  layout: VersionInfo["layout"],
+  current: CurrentVersion | undefined,
+): Promise<VersionInfo> {
   const read = await readManifest(path);
-  const base = { version, path, layout, build: {} as BuildFacts, isCurrent: layout === "legacy" || (current?.layout === "versions" && current.version === version) };
+  const base = {
+    version,
+    path,
+    layout,
+    build: {} as BuildFacts,
+    isCurrent: layout === "legacy" || (current?.layout === "versions" && current.version === version),
+  };
   if (read.state === "ok") {
     const fields = storeFields(read.manifest.metadata);
     const created = fields.createdAt;
@@ -83,7 +94,10 @@ export function previousOf(ordered: readonly VersionInfo[], version: string): Ve
   return index > 0 ? ordered[index - 1] : undefined;
 }
 
-export async function listAgentVersions(paths: AgentPaths, options: { includeStaging: boolean; settings: StoreSettings }): Promise<AgentListing> {
+export async function listAgentVersions(
+  paths: AgentPaths,
+  options: { includeStaging: boolean; settings: StoreSettings },
+): Promise<AgentListing> {
   const state = await readCurrentState(paths);
   if (state.state === "no-agent") throw agentNotFound(paths);
   const current = state.state === "ok" ? state.current : undefined;

@@ -25,7 +25,8 @@ export async function withWaitLock<T>(lockPath: string, options: WaitLockOptions
   let release: (() => Promise<void>) | undefined;
   let announced = false;
   while (release === undefined) {
-    if (options.signal?.aborted) throw new ForgeError("CANCELLED", `cancelled while waiting: ${options.waitingFor}`, { fix: "run the command again" });
+    if (options.signal?.aborted)
+      throw new ForgeError("CANCELLED", `cancelled while waiting: ${options.waitingFor}`, { fix: "run the command again" });
     try {
       release = await lockfile.lock(dirname(lockPath), {
         lockfilePath: lockPath,
@@ -33,7 +34,8 @@ export async function withWaitLock<T>(lockPath: string, options: WaitLockOptions
         stale: staleMs,
         update: Math.max(1_000, Math.floor(staleMs / 5)),
         retries: 0,
-        onCompromised: (err) => options.logger.warn({ lock: lockPath, reason: err.message }, "lost the build lock; an identical run may now repeat work"),
+        onCompromised: (err) =>
+          options.logger.warn({ lock: lockPath, reason: err.message }, "lost the build lock; an identical run may now repeat work"),
       });
     } catch (err) {
       if (!isErrno(err, "ELOCKED")) throw err;

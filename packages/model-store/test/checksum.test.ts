@@ -23,7 +23,15 @@ describe("computeChecksum (JustNewsAgent definition)", () => {
 
   it("hashes a folder's files before its subfolders, both sorted, and skips manifest.json at every depth", async () => {
     const dir = await tempDir();
-    await writeTree(dir, { "b.txt": "B", "a.txt": "A", "manifest.json": "skip", "z/manifest.json": "skip", "z/y.txt": "Y", "m/n/o.txt": "O", "m/k.txt": "K" });
+    await writeTree(dir, {
+      "b.txt": "B",
+      "a.txt": "A",
+      "manifest.json": "skip",
+      "z/manifest.json": "skip",
+      "z/y.txt": "Y",
+      "m/n/o.txt": "O",
+      "m/k.txt": "K",
+    });
     expect(await computeChecksum(dir)).toBe(
       expected([
         ["a.txt", "A"],

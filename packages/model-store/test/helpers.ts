@@ -26,7 +26,9 @@ export async function writeTree(dir: string, files: Record<string, string | Uint
 }
 
 /** A store root and a small source tree to publish. */
-export async function storeAndSource(files: Record<string, string | Uint8Array> = { "config.json": "{}", "weights/model.bin": "0123456789", "tokenizer.json": "{}" }) {
+export async function storeAndSource(
+  files: Record<string, string | Uint8Array> = { "config.json": "{}", "weights/model.bin": "0123456789", "tokenizer.json": "{}" },
+) {
   const dir = await tempDir();
   const root = join(dir, "store");
   const source = join(dir, "source");

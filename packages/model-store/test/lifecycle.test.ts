@@ -31,7 +31,10 @@ describe("rollback", () => {
     const { root, versionsDir } = await storeWith(["v1", "v2", "v3"]);
     expect(await rollback({ root, agent: "a", to: "v1" })).toMatchObject({ from: "v3", to: "v1" });
     await writeFile(join(versionsDir, "v2", "version.txt"), "tampered");
-    await expect(rollback({ root, agent: "a", to: "v2" })).rejects.toMatchObject({ code: "STORE_CHECKSUM_MISMATCH", message: expect.stringContaining("version.txt") });
+    await expect(rollback({ root, agent: "a", to: "v2" })).rejects.toMatchObject({
+      code: "STORE_CHECKSUM_MISMATCH",
+      message: expect.stringContaining("version.txt"),
+    });
     expect(await current(root)).toBe("v1");
     await expect(rollback({ root, agent: "a", to: "v9" })).rejects.toMatchObject({ code: "STORE_VERSION_NOT_FOUND" });
     await expect(rollback({ root, agent: "a", to: "v1" })).rejects.toMatchObject({ code: "USAGE" });
@@ -85,7 +88,10 @@ describe("retention and gc", () => {
     const { root, versionsDir } = await storeWith(["v1", "v2"]);
     for (const v of ["v1", "v2"]) {
       const manifest = JSON.parse(await readFile(join(versionsDir, v, "manifest.json"), "utf8"));
-      await writeFile(join(versionsDir, v, "manifest.json"), JSON.stringify({ version: v, checksum: manifest.checksum, metadata: {} }, null, 2));
+      await writeFile(
+        join(versionsDir, v, "manifest.json"),
+        JSON.stringify({ version: v, checksum: manifest.checksum, metadata: {} }, null, 2),
+      );
     }
     const listing = await listVersions({ root, agent: "a" });
     expect(listing.versions.map((v) => [v.version, v.createdAtSource])).toEqual([

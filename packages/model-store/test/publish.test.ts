@@ -67,21 +67,46 @@ describe("publish", () => {
   ])("refuses the file path %j before creating anything", async (path, why) => {
     const dir = await tempDir();
     const root = join(dir, "store");
-    await expect(publish({ root, agent: "a", version: "v1", files: [{ path, data: "x" }] })).rejects.toMatchObject({ code: "INVALID_NAME", message: expect.stringContaining(why) });
+    await expect(publish({ root, agent: "a", version: "v1", files: [{ path, data: "x" }] })).rejects.toMatchObject({
+      code: "INVALID_NAME",
+      message: expect.stringContaining(why),
+    });
     await expect(stat(root)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("refuses a file listed twice or both as file and folder", async () => {
     const root = join(await tempDir(), "store");
-    await expect(publish({ root, agent: "a", version: "v1", files: [{ path: "x", data: "1" }, { path: "x", data: "2" }] })).rejects.toMatchObject({ code: "INVALID_NAME" });
-    await expect(publish({ root, agent: "a", version: "v1", files: [{ path: "x", data: "1" }, { path: "x/y", data: "2" }] })).rejects.toMatchObject({ code: "INVALID_NAME" });
+    await expect(
+      publish({
+        root,
+        agent: "a",
+        version: "v1",
+        files: [
+          { path: "x", data: "1" },
+          { path: "x", data: "2" },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_NAME" });
+    await expect(
+      publish({
+        root,
+        agent: "a",
+        version: "v1",
+        files: [
+          { path: "x", data: "1" },
+          { path: "x/y", data: "2" },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_NAME" });
   });
 
   it("refuses a source whose top-level manifest.json it would overwrite, and store-owned metadata keys", async () => {
     const { root, source } = await storeAndSource({ "manifest.json": "{}", "a.bin": "x" });
     await expect(publish({ root, agent: "a", version: "v1", sourceDir: source })).rejects.toMatchObject({ code: "STORE_MANIFEST_INVALID" });
     const other = await storeAndSource();
-    await expect(publish({ root: other.root, agent: "a", version: "v1", sourceDir: other.source, metadata: { files: {} } })).rejects.toMatchObject({
+    await expect(
+      publish({ root: other.root, agent: "a", version: "v1", sourceDir: other.source, metadata: { files: {} } }),
+    ).rejects.toMatchObject({
       code: "STORE_MANIFEST_INVALID",
       message: expect.stringContaining('"files"'),
     });
@@ -92,16 +117,26 @@ describe("publish", () => {
     await writeTree(dir, { "a-file": "x" });
     await mkdir(join(dir, "empty", "sub"), { recursive: true });
     const root = join(dir, "store");
-    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "missing") })).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
-    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "empty") })).rejects.toMatchObject({ code: "FILE_NOT_FOUND", message: expect.stringContaining("nothing to publish") });
-    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "a-file") })).rejects.toMatchObject({ code: "NOT_A_DIRECTORY" });
+    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "missing") })).rejects.toMatchObject({
+      code: "FILE_NOT_FOUND",
+    });
+    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "empty") })).rejects.toMatchObject({
+      code: "FILE_NOT_FOUND",
+      message: expect.stringContaining("nothing to publish"),
+    });
+    await expect(publish({ root, agent: "a", version: "v1", sourceDir: join(dir, "a-file") })).rejects.toMatchObject({
+      code: "NOT_A_DIRECTORY",
+    });
     await expect(stat(root)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   it("keeps published versions immutable: the same version twice is STORE_VERSION_EXISTS", async () => {
     const { root, source } = await storeAndSource();
     await publish({ root, agent: "a", version: "v1", sourceDir: source });
-    await expect(publish({ root, agent: "a", version: "v1", sourceDir: source })).rejects.toMatchObject({ code: "STORE_VERSION_EXISTS", input: join(root, "a", "versions", "v1") });
+    await expect(publish({ root, agent: "a", version: "v1", sourceDir: source })).rejects.toMatchObject({
+      code: "STORE_VERSION_EXISTS",
+      input: join(root, "a", "versions", "v1"),
+    });
   });
 
   it("can publish without switching current", async () => {
@@ -121,14 +156,19 @@ describe("publish", () => {
     expect(await readFile(stored, "utf8")).toBe("weights");
 
     await symlink(join(source, "blobs"), join(source, "snap", "linked-dir"));
-    await expect(publish({ root, agent: "a", version: "v2", sourceDir: join(source, "snap") })).rejects.toMatchObject({ code: "NOT_A_FILE" });
+    await expect(publish({ root, agent: "a", version: "v2", sourceDir: join(source, "snap") })).rejects.toMatchObject({
+      code: "NOT_A_FILE",
+    });
   });
 
   it("lets one of several concurrent publishers of a version win; the others get STORE_VERSION_EXISTS", async () => {
     const { root, source } = await storeAndSource();
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => publish({ root, agent: "a", version: "v1", sourceDir: source })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, () => publish({ root, agent: "a", version: "v1", sourceDir: source })),
+    );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) expect(r.reason).toMatchObject({ code: "STORE_VERSION_EXISTS" });
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === "rejected"))
+      expect(r.reason).toMatchObject({ code: "STORE_VERSION_EXISTS" });
     expect((await listVersions({ root, agent: "a" })).staging).toEqual([]);
   });
 });

@@ -1,10 +1,24 @@
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { importHfModel, inspectHfModelFolder, listAgents, listVersions, publish, resolveCurrent, resolveModelFolder, showVersion } from "../src/index.js";
+import {
+  importHfModel,
+  inspectHfModelFolder,
+  listAgents,
+  listVersions,
+  publish,
+  resolveCurrent,
+  resolveModelFolder,
+  showVersion,
+} from "../src/index.js";
 import { storeAndSource, tempDir, writeTree } from "./helpers.js";
 
-const HF_FILES = { "config.json": JSON.stringify({ model_type: "bert", architectures: ["BertModel"] }), "model.safetensors": "weights", "tokenizer.json": "{}", "vocab.txt": "[PAD]" };
+const HF_FILES = {
+  "config.json": JSON.stringify({ model_type: "bert", architectures: ["BertModel"] }),
+  "model.safetensors": "weights",
+  "tokenizer.json": "{}",
+  "vocab.txt": "[PAD]",
+};
 
 afterEach(() => {
   delete process.env.STRICT_MODEL_STORE;
@@ -15,7 +29,12 @@ describe("resolveCurrent", () => {
     const { root, source } = await storeAndSource();
     expect(await resolveCurrent({ root, agent: "a" })).toBeUndefined();
     await publish({ root, agent: "a", version: "v1", sourceDir: source });
-    expect(await resolveCurrent({ root, agent: "a" })).toMatchObject({ version: "v1", layout: "versions", link: "versions/v1", path: join(root, "a", "versions", "v1") });
+    expect(await resolveCurrent({ root, agent: "a" })).toMatchObject({
+      version: "v1",
+      layout: "versions",
+      link: "versions/v1",
+      path: join(root, "a", "versions", "v1"),
+    });
     await rm(join(root, "a", "current"));
     await symlink("versions/v0", join(root, "a", "current"));
     expect(await resolveCurrent({ root, agent: "a" })).toBeUndefined();
@@ -29,14 +48,19 @@ describe("resolveCurrent", () => {
     await publish({ root, agent: "a", version: "v1", sourceDir: source, setCurrent: false });
     await expect(resolveCurrent({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_VERSION_NOT_FOUND" });
     await symlink("versions/v0", join(root, "a", "current"));
-    await expect(resolveCurrent({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_CURRENT_DANGLING", input: join(root, "a", "current") });
+    await expect(resolveCurrent({ root, agent: "a" })).rejects.toMatchObject({
+      code: "STORE_CURRENT_DANGLING",
+      input: join(root, "a", "current"),
+    });
     await expect(resolveCurrent({ root, agent: "a", strict: false })).resolves.toBeUndefined();
   });
 
   it("reads the legacy layout: <agent>/v1 behind an absolute current symlink", async () => {
     const root = join(await tempDir(), "store");
     const legacy = join(root, "analyst", "v1");
-    await writeTree(legacy, { "models--cardiffnlp--twitter-roberta-base-sentiment-latest/snapshots/3216a57f2a0d9c45a2e6c20157c20c49fb4bf9c7/config.json": "{}" });
+    await writeTree(legacy, {
+      "models--cardiffnlp--twitter-roberta-base-sentiment-latest/snapshots/3216a57f2a0d9c45a2e6c20157c20c49fb4bf9c7/config.json": "{}",
+    });
     await symlink(legacy, join(root, "analyst", "current"));
     expect(await resolveCurrent({ root, agent: "analyst" })).toMatchObject({ version: "v1", layout: "legacy", link: legacy });
     const listing = await listVersions({ root, agent: "analyst" });
@@ -45,7 +69,12 @@ describe("resolveCurrent", () => {
       layout: "hf-cache",
       modelId: "cardiffnlp/twitter-roberta-base-sentiment-latest",
       revision: "3216a57f2a0d9c45a2e6c20157c20c49fb4bf9c7",
-      folder: join(legacy, "models--cardiffnlp--twitter-roberta-base-sentiment-latest", "snapshots", "3216a57f2a0d9c45a2e6c20157c20c49fb4bf9c7"),
+      folder: join(
+        legacy,
+        "models--cardiffnlp--twitter-roberta-base-sentiment-latest",
+        "snapshots",
+        "3216a57f2a0d9c45a2e6c20157c20c49fb4bf9c7",
+      ),
     });
     expect(await listAgents({ root })).toEqual([{ agent: "analyst", current: "v1", currentLayout: "legacy", versionCount: 1 }]);
   });
@@ -67,27 +96,52 @@ describe("resolveModelFolder", () => {
     });
     await publish({ root, agent: "a", version: "v1", sourceDir: source });
     const versionPath = join(root, "a", "versions", "v1");
-    expect(await resolveModelFolder({ root, agent: "a", modelId: "org/first" })).toMatchObject({ revision: "bbb", folder: join(versionPath, "models--org--first", "snapshots", "bbb") });
-    expect(await resolveModelFolder({ root, agent: "a", modelId: "other/second" })).toMatchObject({ revision: "ccc", modelId: "other/second" });
+    expect(await resolveModelFolder({ root, agent: "a", modelId: "org/first" })).toMatchObject({
+      revision: "bbb",
+      folder: join(versionPath, "models--org--first", "snapshots", "bbb"),
+    });
+    expect(await resolveModelFolder({ root, agent: "a", modelId: "other/second" })).toMatchObject({
+      revision: "ccc",
+      modelId: "other/second",
+    });
     expect(await resolveModelFolder({ root, agent: "a" })).toBeUndefined();
-    await expect(resolveModelFolder({ root, agent: "a", strict: true })).rejects.toMatchObject({ code: "STORE_NOT_A_MODEL", message: expect.stringContaining("org/first, other/second") });
-    await expect(resolveModelFolder({ root, agent: "a", modelId: "org/missing", strict: true })).rejects.toMatchObject({ code: "STORE_NOT_A_MODEL" });
+    await expect(resolveModelFolder({ root, agent: "a", strict: true })).rejects.toMatchObject({
+      code: "STORE_NOT_A_MODEL",
+      message: expect.stringContaining("org/first, other/second"),
+    });
+    await expect(resolveModelFolder({ root, agent: "a", modelId: "org/missing", strict: true })).rejects.toMatchObject({
+      code: "STORE_NOT_A_MODEL",
+    });
   });
 
   it("returns a flat version itself, with model id and revision from the manifest", async () => {
     const { dir, root } = await storeAndSource();
     const model = join(dir, "model");
     await writeTree(model, HF_FILES);
-    await importHfModel({ root, agent: "memory", modelDir: model, modelId: "sentence-transformers/all-MiniLM-L6-v2", revision: "c9745ed1", version: "v1" });
+    await importHfModel({
+      root,
+      agent: "memory",
+      modelDir: model,
+      modelId: "sentence-transformers/all-MiniLM-L6-v2",
+      revision: "c9745ed1",
+      version: "v1",
+    });
     expect(await resolveModelFolder({ root, agent: "memory" })).toMatchObject({
       folder: join(root, "memory", "versions", "v1"),
       layout: "flat",
       modelId: "sentence-transformers/all-MiniLM-L6-v2",
       revision: "c9745ed1",
     });
-    await expect(resolveModelFolder({ root, agent: "memory", modelId: "someone/else", strict: true })).rejects.toMatchObject({ code: "STORE_NOT_A_MODEL" });
+    await expect(resolveModelFolder({ root, agent: "memory", modelId: "someone/else", strict: true })).rejects.toMatchObject({
+      code: "STORE_NOT_A_MODEL",
+    });
     const shown = await showVersion({ root, agent: "memory" });
-    expect(shown).toMatchObject({ version: "v1", isCurrent: true, model: { layout: "flat" }, manifest: { metadata: { model_id: "sentence-transformers/all-MiniLM-L6-v2", model_type: "bert" } } });
+    expect(shown).toMatchObject({
+      version: "v1",
+      isCurrent: true,
+      model: { layout: "flat" },
+      manifest: { metadata: { model_id: "sentence-transformers/all-MiniLM-L6-v2", model_type: "bert" } },
+    });
   });
 });
 
@@ -96,13 +150,23 @@ describe("importHfModel", () => {
     const { dir, root } = await storeAndSource();
     const model = join(dir, "model");
     await writeTree(model, { ...HF_FILES, ".git/HEAD": "ref", "1_Pooling/config.json": "{}" });
-    const result = await importHfModel({ root, agent: "memory", modelDir: model, modelId: "org/name", revision: "abc123", version: "v1", layout: "hf-cache" });
+    const result = await importHfModel({
+      root,
+      agent: "memory",
+      modelDir: model,
+      modelId: "org/name",
+      revision: "abc123",
+      version: "v1",
+      layout: "hf-cache",
+    });
     expect(result).toMatchObject({ layout: "hf-cache", modelId: "org/name", revision: "abc123", fileCount: 5 });
     expect(await resolveModelFolder({ root, agent: "memory" })).toMatchObject({
       folder: join(root, "memory", "versions", "v1", "models--org--name", "snapshots", "abc123"),
       revision: "abc123",
     });
-    await expect(importHfModel({ root, agent: "memory", modelDir: model, version: "v2", layout: "hf-cache" })).rejects.toMatchObject({ code: "USAGE" });
+    await expect(importHfModel({ root, agent: "memory", modelDir: model, version: "v2", layout: "hf-cache" })).rejects.toMatchObject({
+      code: "USAGE",
+    });
   });
 
   it("reads model id and revision from a Hugging Face cache folder and copies the blobs its symlinks point to", async () => {
@@ -116,12 +180,25 @@ describe("importHfModel", () => {
     await symlink("../../blobs/2", join(snapshot, "model.safetensors"));
     await symlink("../../blobs/3", join(snapshot, "tokenizer.json"));
     const result = await importHfModel({ root, agent: "memory", modelDir: repo, version: "v1" });
-    expect(result).toMatchObject({ modelId: "sentence-transformers/all-MiniLM-L6-v2", revision: rev, fileCount: 3, totalBytes: HF_FILES["config.json"].length + 9 });
+    expect(result).toMatchObject({
+      modelId: "sentence-transformers/all-MiniLM-L6-v2",
+      revision: rev,
+      fileCount: 3,
+      totalBytes: HF_FILES["config.json"].length + 9,
+    });
   });
 
   it("refuses a folder that is not a model, naming everything that is missing, before touching the store", async () => {
     const dir = await tempDir();
-    await writeTree(dir, { "notes/readme.md": "hi", "sharded/config.json": "[]", "sharded/model.safetensors.index.json": JSON.stringify({ weight_map: { a: "model-00001-of-00002.safetensors", b: "model-00002-of-00002.safetensors" } }), "sharded/model-00001-of-00002.safetensors": "w", "sharded/vocab.txt": "x" });
+    await writeTree(dir, {
+      "notes/readme.md": "hi",
+      "sharded/config.json": "[]",
+      "sharded/model.safetensors.index.json": JSON.stringify({
+        weight_map: { a: "model-00001-of-00002.safetensors", b: "model-00002-of-00002.safetensors" },
+      }),
+      "sharded/model-00001-of-00002.safetensors": "w",
+      "sharded/vocab.txt": "x",
+    });
     const root = join(dir, "store");
     await expect(importHfModel({ root, agent: "a", modelDir: join(dir, "notes") })).rejects.toMatchObject({
       code: "STORE_NOT_A_MODEL",
@@ -132,7 +209,9 @@ describe("importHfModel", () => {
       message: expect.stringMatching(/config\.json is not a JSON object.*model-00002-of-00002\.safetensors/),
     });
     await expect(importHfModel({ root, agent: "a", modelDir: join(dir, "nowhere") })).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
-    await expect(importHfModel({ root, agent: "a", modelDir: join(dir, "notes"), modelId: "bad--id" })).rejects.toMatchObject({ code: "INVALID_NAME" });
+    await expect(importHfModel({ root, agent: "a", modelDir: join(dir, "notes"), modelId: "bad--id" })).rejects.toMatchObject({
+      code: "INVALID_NAME",
+    });
     await writeFile(join(dir, "plain-file"), "x");
     await expect(importHfModel({ root, agent: "a", modelDir: join(dir, "plain-file") })).rejects.toMatchObject({ code: "NOT_A_DIRECTORY" });
     await expect(rm(root)).rejects.toMatchObject({ code: "ENOENT" });

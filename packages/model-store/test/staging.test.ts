@@ -49,7 +49,10 @@ describe("stale staging", () => {
     expect((await listVersions({ root, agent: "a" })).staging[0]).toMatchObject({ stale: false, liveness: "alive" });
     const old = new Date(Date.now() - 3_600_000);
     await utimes(join(dir, "manifest.json"), old, old);
-    expect((await listVersions({ root, agent: "a", stagingStaleMs: 60_000 })).staging[0]).toMatchObject({ stale: true, reason: expect.stringContaining("no activity") });
+    expect((await listVersions({ root, agent: "a", stagingStaleMs: 60_000 })).staging[0]).toMatchObject({
+      stale: true,
+      reason: expect.stringContaining("no activity"),
+    });
   });
 
   it("cannot tell a writer on another host is alive, so goes by its heartbeat", async () => {
@@ -115,7 +118,10 @@ describe("stale staging", () => {
     await writeTree(staged.dir, { "m.bin": "m" });
     // What a writer that judged us dead would leave: the folder replaced by its own, with its token.
     await crashedStaging(root, "v2", { pid: 1, hostname: "other-host" });
-    await expect(staged.finalize()).rejects.toMatchObject({ code: "STORE_LOCKED", message: expect.stringContaining("no longer this process") });
+    await expect(staged.finalize()).rejects.toMatchObject({
+      code: "STORE_LOCKED",
+      message: expect.stringContaining("no longer this process"),
+    });
     // Neither published nor removed: the folder is the other writer's now.
     expect((await readdir(versionsDir)).sort()).toEqual(["v1", "v2.tmp"]);
     await staged.abort();
@@ -151,7 +157,9 @@ describe("agent lock", () => {
     await mkdir(lockDir);
     const old = new Date(Date.now() - 60_000);
     await utimes(lockDir, old, old);
-    await expect(publish({ root, agent: "a", version: "v2", sourceDir: source, lockWaitMs: 1_000 })).resolves.toMatchObject({ version: "v2" });
+    await expect(publish({ root, agent: "a", version: "v2", sourceDir: source, lockWaitMs: 1_000 })).resolves.toMatchObject({
+      version: "v2",
+    });
     expect(await readdir(join(root, "a"))).not.toContain(".lock");
   });
 });

@@ -39,7 +39,9 @@ describe("verify", () => {
     expect(report.ok).toBe(false);
     expect(report.firstBadFile).toBe("layers/b.bin");
     expect(report.problems).toEqual([expect.objectContaining({ file: "layers/b.bin", kind: "modified" })]);
-    expect(() => assertVerified(report)).toThrow(expect.objectContaining({ code: "STORE_CHECKSUM_MISMATCH", input: join(version, "layers", "b.bin") }));
+    expect(() => assertVerified(report)).toThrow(
+      expect.objectContaining({ code: "STORE_CHECKSUM_MISMATCH", input: join(version, "layers", "b.bin") }),
+    );
     expect(() => assertVerified(report)).toThrow(/first bad file layers\/b\.bin/);
   });
 
@@ -88,11 +90,17 @@ describe("verify", () => {
   it("reports a missing or unreadable manifest as STORE_MANIFEST_INVALID", async () => {
     const { root, version } = await published();
     await writeFile(join(version, "manifest.json"), "{ not json");
-    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_MANIFEST_INVALID", input: join(version, "manifest.json") });
+    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({
+      code: "STORE_MANIFEST_INVALID",
+      input: join(version, "manifest.json"),
+    });
     await writeFile(join(version, "manifest.json"), JSON.stringify({ version: "v1" }));
     await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_MANIFEST_INVALID" });
     await rm(join(version, "manifest.json"));
-    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_MANIFEST_INVALID", message: expect.stringContaining("no manifest.json") });
+    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({
+      code: "STORE_MANIFEST_INVALID",
+      message: expect.stringContaining("no manifest.json"),
+    });
   });
 
   it("reports unknown agents and versions, and a broken symlink inside a version", async () => {
@@ -100,6 +108,9 @@ describe("verify", () => {
     await expect(verifyVersion({ root, agent: "nobody" })).rejects.toMatchObject({ code: "STORE_AGENT_NOT_FOUND" });
     await expect(verifyVersion({ root, agent: "a", version: "v2" })).rejects.toMatchObject({ code: "STORE_VERSION_NOT_FOUND" });
     await symlink(join(version, "nowhere"), join(version, "dangling.bin"));
-    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({ code: "FILE_NOT_FOUND", input: join(version, "dangling.bin") });
+    await expect(verifyVersion({ root, agent: "a" })).rejects.toMatchObject({
+      code: "FILE_NOT_FOUND",
+      input: join(version, "dangling.bin"),
+    });
   });
 });

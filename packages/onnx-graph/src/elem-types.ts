@@ -22,7 +22,10 @@ function likeInputs(...indices: number[]): Rule {
   };
 }
 
-const fixed = (type: number): Rule => (node) => allOutputs(node, type);
+const fixed =
+  (type: number): Rule =>
+  (node) =>
+    allOutputs(node, type);
 
 function constantType(node: NodeProto): number | undefined {
   const tensor = tensorAttribute(node, "value");
@@ -48,21 +51,81 @@ rule(["Constant"], (node) => allOutputs(node, constantType(node)));
 rule(["ConstantOfShape"], (node) => allOutputs(node, tensorAttribute(node, "value")?.data_type ?? DataType.FLOAT));
 // Data movement: the output has the type of the data input.
 rule(
-  ["Gather", "GatherElements", "GatherND", "Reshape", "Transpose", "Slice", "Squeeze", "Unsqueeze", "Expand", "Identity", "Flatten", "Split", "Tile", "Pad", "Range", "Trilu", "ScatterND", "ScatterElements", "Resize", "CumSum", "DepthToSpace", "SpaceToDepth"],
+  [
+    "Gather",
+    "GatherElements",
+    "GatherND",
+    "Reshape",
+    "Transpose",
+    "Slice",
+    "Squeeze",
+    "Unsqueeze",
+    "Expand",
+    "Identity",
+    "Flatten",
+    "Split",
+    "Tile",
+    "Pad",
+    "Range",
+    "Trilu",
+    "ScatterND",
+    "ScatterElements",
+    "Resize",
+    "CumSum",
+    "DepthToSpace",
+    "SpaceToDepth",
+  ],
   likeInputs(0),
 );
 rule(["Where"], likeInputs(1, 2));
 // Ops whose data inputs all share the output's type: any known input tells it.
-rule(["Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Sum", "Mean", "Concat", "MatMul", "Gemm", "Conv", "ConvTranspose", "Einsum"], (node, typeOf) =>
-  likeInputs(...node.input.keys())(node, typeOf),
+rule(
+  ["Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Sum", "Mean", "Concat", "MatMul", "Gemm", "Conv", "ConvTranspose", "Einsum"],
+  (node, typeOf) => likeInputs(...node.input.keys())(node, typeOf),
 );
 // Unary math, Pow (whose exponent may have another type), normalization and reductions: like input 0.
 rule(
   [
-    "Pow", "Neg", "Abs", "Sqrt", "Reciprocal", "Exp", "Log", "Erf", "Tanh", "Sigmoid", "Relu", "LeakyRelu", "Elu", "Selu",
-    "HardSigmoid", "Softplus", "Softsign", "Gelu", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Clip", "Softmax", "LogSoftmax",
-    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
-    "ReduceLogSumExp", "ReduceSumSquare", "BatchNormalization", "InstanceNormalization", "GroupNormalization",
+    "Pow",
+    "Neg",
+    "Abs",
+    "Sqrt",
+    "Reciprocal",
+    "Exp",
+    "Log",
+    "Erf",
+    "Tanh",
+    "Sigmoid",
+    "Relu",
+    "LeakyRelu",
+    "Elu",
+    "Selu",
+    "HardSigmoid",
+    "Softplus",
+    "Softsign",
+    "Gelu",
+    "Sin",
+    "Cos",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Sign",
+    "Clip",
+    "Softmax",
+    "LogSoftmax",
+    "ReduceMean",
+    "ReduceSum",
+    "ReduceMax",
+    "ReduceMin",
+    "ReduceProd",
+    "ReduceL1",
+    "ReduceL2",
+    "ReduceLogSum",
+    "ReduceLogSumExp",
+    "ReduceSumSquare",
+    "BatchNormalization",
+    "InstanceNormalization",
+    "GroupNormalization",
   ],
   likeInputs(0),
 );
@@ -101,7 +164,8 @@ export function tensorElemTypes(model: OnnxModel): Map<string, number> {
     const type = declaredType(value);
     if (type !== undefined) types.set(value.name, type);
   }
-  for (const tensor of graph.initializer) if (!types.has(tensor.name) && tensor.data_type !== DataType.UNDEFINED) types.set(tensor.name, tensor.data_type);
+  for (const tensor of graph.initializer)
+    if (!types.has(tensor.name) && tensor.data_type !== DataType.UNDEFINED) types.set(tensor.name, tensor.data_type);
   for (const sparse of graph.sparse_initializer) {
     if (sparse.values && !types.has(sparse.values.name)) types.set(sparse.values.name, sparse.values.data_type);
   }

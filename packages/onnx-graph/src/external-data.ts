@@ -100,7 +100,10 @@ export async function readExternalData(model: ModelProto, modelDir: string): Pro
       }
       const length = ref.length ?? file.size - ref.offset;
       if (ref.offset + length > file.size || length < 0) {
-        throw malformed(tensor, `external data [${ref.offset}, +${ref.length ?? "end"}) lies beyond the end of ${path} (${file.size} bytes)`);
+        throw malformed(
+          tensor,
+          `external data [${ref.offset}, +${ref.length ?? "end"}) lies beyond the end of ${path} (${file.size} bytes)`,
+        );
       }
       withRawData(tensor, await readRange(file.handle, path, ref.offset, length, tensor));
       tensor.external_data = [];

@@ -75,9 +75,13 @@ export function convertToFp16(model: OnnxModel, options: Fp16Options = {}): Onnx
   const graph = mainGraph(copy);
   for (const node of graph.node) {
     if (hasSubgraph(node)) {
-      throw new ForgeError("USAGE", `convertToFp16 does not convert graphs with control flow (node ${node.name || node.op_type} has a subgraph)`, {
-        fix: "convert a model without If/Loop/Scan, or let TensorRT choose fp16 kernels from the float32 model",
-      });
+      throw new ForgeError(
+        "USAGE",
+        `convertToFp16 does not convert graphs with control flow (node ${node.name || node.op_type} has a subgraph)`,
+        {
+          fix: "convert a model without If/Loop/Scan, or let TensorRT choose fp16 kernels from the float32 model",
+        },
+      );
     }
     for (const output of node.output) {
       if (output !== "" && !types.has(output)) {
@@ -91,9 +95,12 @@ export function convertToFp16(model: OnnxModel, options: Fp16Options = {}): Onnx
   const isFloat = (tensor: string): boolean => tensor !== "" && types.get(tensor) === DataType.FLOAT;
   const index = indexGraph(graph);
   const names = new NameAllocator(graph);
-  const floatConstantNodes = new Map(graph.node.filter((n) => n.op_type === "Constant" && isFloat(n.output[0] ?? "")).map((n) => [n.output[0]!, n]));
+  const floatConstantNodes = new Map(
+    graph.node.filter((n) => n.op_type === "Constant" && isFloat(n.output[0] ?? "")).map((n) => [n.output[0]!, n]),
+  );
   // An initializer also listed as a graph input is a default the caller may override: an input.
-  const isConstant = (tensor: string): boolean => (index.initializers.has(tensor) && !index.inputs.has(tensor)) || floatConstantNodes.has(tensor);
+  const isConstant = (tensor: string): boolean =>
+    (index.initializers.has(tensor) && !index.inputs.has(tensor)) || floatConstantNodes.has(tensor);
 
   // 1. The precision each op computes in.
   const precisionOf = new Map<NodeProto, Precision>();
@@ -213,7 +220,13 @@ function constantNodes(node: NodeProto, float16Copies: ReadonlyMap<string, strin
     node.attribute = [tensorAttr("value", value16)];
     return [node];
   }
-  const copy = createNode({ op_type: "Constant", name: names.fresh(`${node.name || output}_fp16`), input: [], output: [name16], attribute: [tensorAttr("value", value16)] });
+  const copy = createNode({
+    op_type: "Constant",
+    name: names.fresh(`${node.name || output}_fp16`),
+    input: [],
+    output: [name16],
+    attribute: [tensorAttr("value", value16)],
+  });
   return [node, copy];
 }
 
@@ -226,7 +239,7 @@ function retypeAttributes(node: NodeProto): void {
     const value = findAttribute(node, "value");
     if (value?.t && value.t.data_type === DataType.FLOAT) value.t = float16Tensor(value.t.name, value.t);
     // Without a value the op makes float32 zeros; say float16 zeros instead.
-    else if (value === undefined) node.attribute.push(tensorAttr("value", tensorFromTypedArray("", DataType.FLOAT16, [1], new Uint16Array(1))));
+    else if (value === undefined)
+      node.attribute.push(tensorAttr("value", tensorFromTypedArray("", DataType.FLOAT16, [1], new Uint16Array(1))));
   }
 }
-

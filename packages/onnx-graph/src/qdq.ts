@@ -115,15 +115,21 @@ export function sitesWithScales(model: OnnxModel, scales: ReadonlyMap<string, nu
 export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQdqResult {
   const opset = opsetVersion(model);
   if (opset === undefined || opset < MIN_OPSET) {
-    throw new ForgeError("USAGE", `insertQdq needs ONNX opset ${MIN_OPSET} or later (per-channel DequantizeLinear); the model has ${opset ?? "none"}`, {
-      fix: "export the model at opset 17 or later",
-    });
+    throw new ForgeError(
+      "USAGE",
+      `insertQdq needs ONNX opset ${MIN_OPSET} or later (per-channel DequantizeLinear); the model has ${opset ?? "none"}`,
+      {
+        fix: "export the model at opset 17 or later",
+      },
+    );
   }
   const scales = options.activationScales;
   const sites = quantizationSites(model);
   const quantizedSites = sites.filter((site) => hasScales(site, scales));
   const unquantizedSites = sites.filter((site) => !quantizedSites.includes(site));
-  const missingScales = [...new Set(unquantizedSites.flatMap((site) => site.activations.map((a) => a.tensor).filter((t) => !scales.has(t))))];
+  const missingScales = [
+    ...new Set(unquantizedSites.flatMap((site) => site.activations.map((a) => a.tensor).filter((t) => !scales.has(t)))),
+  ];
 
   const copy = cloneModel(model);
   const graph = mainGraph(copy);
@@ -150,8 +156,18 @@ export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQd
       tensorFromTypedArray(zeroPointName, DataType.INT8, [], new Int8Array([0])),
     );
     qdqAfter.set(tensor, [
-      createNode({ op_type: "QuantizeLinear", name: names.fresh(`${tensor}_QuantizeLinear`), input: [tensor, scaleName, zeroPointName], output: [quantized] }),
-      createNode({ op_type: "DequantizeLinear", name: names.fresh(`${tensor}_DequantizeLinear`), input: [quantized, scaleName, zeroPointName], output: [dequantized] }),
+      createNode({
+        op_type: "QuantizeLinear",
+        name: names.fresh(`${tensor}_QuantizeLinear`),
+        input: [tensor, scaleName, zeroPointName],
+        output: [quantized],
+      }),
+      createNode({
+        op_type: "DequantizeLinear",
+        name: names.fresh(`${tensor}_DequantizeLinear`),
+        input: [quantized, scaleName, zeroPointName],
+        output: [dequantized],
+      }),
     ]);
     dequantizedActivation.set(tensor, dequantized);
     return dequantized;

@@ -53,13 +53,20 @@ export interface SampleTapsOptions {
 export function withSampleTaps(model: OnnxModel, tensors: readonly string[], options: SampleTapsOptions): SampleTapsModel {
   const opset = opsetVersion(model) ?? 0;
   if (opset < SAMPLE_TAPS_MIN_OPSET) {
-    throw new ForgeError("USAGE", `sampled calibration needs ONNX opset ${SAMPLE_TAPS_MIN_OPSET} or later, the model imports opset ${opset}`, {
-      input: "model",
-      fix: "calibrate with a sample stride of 1 (every value), or re-export at a newer opset",
-    });
+    throw new ForgeError(
+      "USAGE",
+      `sampled calibration needs ONNX opset ${SAMPLE_TAPS_MIN_OPSET} or later, the model imports opset ${opset}`,
+      {
+        input: "model",
+        fix: "calibrate with a sample stride of 1 (every value), or re-export at a newer opset",
+      },
+    );
   }
   if (!Number.isSafeInteger(options.stride) || options.stride < 1) {
-    throw new ForgeError("INVALID_LIMIT", `a sample stride must be a positive integer, got ${options.stride}`, { input: "stride", fix: "use 1 for every value, or a small prime such as 13" });
+    throw new ForgeError("INVALID_LIMIT", `a sample stride must be a positive integer, got ${options.stride}`, {
+      input: "stride",
+      fix: "use 1 for every value, or a small prime such as 13",
+    });
   }
   const copy = cloneModel(model);
   const graph = mainGraph(copy);

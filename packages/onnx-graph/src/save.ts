@@ -42,9 +42,13 @@ function payloadBytes(model: OnnxModel): number {
 }
 
 function tooLarge(bytes: number): ForgeError {
-  return new ForgeError("USAGE", `the ONNX model takes ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one protobuf message can hold (2 GiB)`, {
-    fix: 'write it with saveOnnxModel(model, path, { externalData: "auto" }) and hand the file path, not bytes, to the consumer',
-  });
+  return new ForgeError(
+    "USAGE",
+    `the ONNX model takes ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one protobuf message can hold (2 GiB)`,
+    {
+      fix: 'write it with saveOnnxModel(model, path, { externalData: "auto" }) and hand the file path, not bytes, to the consumer',
+    },
+  );
 }
 
 function refuseUnresolvedExternalData(model: OnnxModel): void {

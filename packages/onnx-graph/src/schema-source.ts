@@ -34,7 +34,8 @@ print(json.dumps({"proto": os.path.join(folders[0], "onnx.proto") if folders els
 
 const LocateReport = z.object({ proto: z.string().nullable(), version: z.string().nullable() });
 
-const SETUP_FIX = "run bash scripts/setup-python.sh (or `build-engine setup`) to create the pinned environment, or set TRTFORGE_PYTHON to a Python with the onnx of python/requirements.lock";
+const SETUP_FIX =
+  "run bash scripts/setup-python.sh (or `build-engine setup`) to create the pinned environment, or set TRTFORGE_PYTHON to a Python with the onnx of python/requirements.lock";
 
 /**
  * Asks the project's Python environment ($TRTFORGE_PYTHON, else <repo>/.venv/bin/python) where
@@ -45,7 +46,12 @@ export function locateOnnxSchema(env: NodeJS.ProcessEnv = process.env): OnnxSche
   const python = pythonInterpreterPath(env);
   let stdout: string;
   try {
-    stdout = execFileSync(python, ["-c", LOCATE_SCRIPT], { encoding: "utf8", env, timeout: LOCATE_TIMEOUT_MS, stdio: ["ignore", "pipe", "pipe"] });
+    stdout = execFileSync(python, ["-c", LOCATE_SCRIPT], {
+      encoding: "utf8",
+      env,
+      timeout: LOCATE_TIMEOUT_MS,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string; status?: number | null };
     const why =
@@ -53,7 +59,7 @@ export function locateOnnxSchema(env: NodeJS.ProcessEnv = process.env): OnnxSche
         ? `no Python interpreter at ${python}`
         : e.code === "ETIMEDOUT"
           ? `${python} did not answer within ${LOCATE_TIMEOUT_MS / 1000} s`
-          : `${python} failed (${e.status === null || e.status === undefined ? e.code ?? "no exit status" : `exit ${e.status}`}): ${(e.stderr ?? "").trim().split("\n").slice(-5).join("\n") || e.message}`;
+          : `${python} failed (${e.status === null || e.status === undefined ? (e.code ?? "no exit status") : `exit ${e.status}`}): ${(e.stderr ?? "").trim().split("\n").slice(-5).join("\n") || e.message}`;
     throw unavailable(python, `cannot read the ONNX schema from the Python environment: ${why}`, SETUP_FIX);
   }
   const lastLine = stdout.trim().split(/\r?\n/).at(-1) ?? "";
@@ -64,10 +70,18 @@ export function locateOnnxSchema(env: NodeJS.ProcessEnv = process.env): OnnxSche
     throw unavailable(python, `cannot read the ONNX schema: ${python} printed no schema location (${lastLine || "no output"})`, SETUP_FIX);
   }
   if (report.proto === null || report.version === null) {
-    throw unavailable(python, `cannot read the ONNX schema: the onnx package is not installed in ${python}`, `${python} -m pip install onnx==${pinnedOnnx()}, or ${SETUP_FIX}`);
+    throw unavailable(
+      python,
+      `cannot read the ONNX schema: the onnx package is not installed in ${python}`,
+      `${python} -m pip install onnx==${pinnedOnnx()}, or ${SETUP_FIX}`,
+    );
   }
   if (!existsSync(report.proto)) {
-    throw unavailable(python, `cannot read the ONNX schema: onnx ${report.version} in ${python} has no ${report.proto}`, `${python} -m pip install --force-reinstall onnx==${pinnedOnnx()}`);
+    throw unavailable(
+      python,
+      `cannot read the ONNX schema: onnx ${report.version} in ${python} has no ${report.proto}`,
+      `${python} -m pip install --force-reinstall onnx==${pinnedOnnx()}`,
+    );
   }
   return { path: report.proto, onnxVersion: report.version, python };
 }

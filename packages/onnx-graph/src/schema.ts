@@ -116,6 +116,7 @@ export function decodeModelProto(bytes: Uint8Array): ModelProto {
 }
 
 export function encodeModelProto(model: ModelProto): Uint8Array {
-  return onnxSchema().ModelProto.encode(model as unknown as protobuf.Message).finish();
+  return onnxSchema()
+    .ModelProto.encode(model as unknown as protobuf.Message)
+    .finish();
 }
-

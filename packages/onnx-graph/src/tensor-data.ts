@@ -106,7 +106,12 @@ export function withRawData(tensor: TensorProto, bytes: Uint8Array): void {
  */
 export function float32View(tensor: TensorProto): Float32Array {
   const raw = hasRawData(tensor) ? tensor.raw_data! : undefined;
-  if (tensor.data_type === DataType.FLOAT && raw !== undefined && raw.byteOffset % 4 === 0 && raw.length === elementCount(tensorDims(tensor)) * 4) {
+  if (
+    tensor.data_type === DataType.FLOAT &&
+    raw !== undefined &&
+    raw.byteOffset % 4 === 0 &&
+    raw.length === elementCount(tensorDims(tensor)) * 4
+  ) {
     return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
   }
   return readFloat32(tensor);

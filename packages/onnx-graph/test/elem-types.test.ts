@@ -18,7 +18,9 @@ describe("tensorElemTypes", () => {
     const mismatches = [...declared].filter(([name, type]) => derived.get(name) !== type);
     expect(mismatches).toEqual([]);
     // Every node output is typed, not only those with value_info.
-    const untyped = mainGraph(bert).node.flatMap((n) => n.output).filter((o) => !derived.has(o));
+    const untyped = mainGraph(bert)
+      .node.flatMap((n) => n.output)
+      .filter((o) => !derived.has(o));
     expect(untyped).toEqual([]);
     // The types the later stages rely on.
     expect(derived.get("input_ids")).toBe(DataType.INT64);

@@ -48,8 +48,13 @@ describe("convertToFp16 on a BERT export", () => {
     const half = convertToFp16(bert);
     const bytes = await checked(half, "bert_fp16.onnx");
     const graph = mainGraph(half);
-    expect(graph.input.map((v) => [v.name, v.type!.tensor_type!.elem_type])).toEqual(mainGraph(bert).input.map((v) => [v.name, v.type!.tensor_type!.elem_type]));
-    expect(graph.output.map((v) => [v.name, v.type!.tensor_type!.elem_type])).toEqual([["last_hidden_state", DataType.FLOAT], ["logits", DataType.FLOAT]]);
+    expect(graph.input.map((v) => [v.name, v.type!.tensor_type!.elem_type])).toEqual(
+      mainGraph(bert).input.map((v) => [v.name, v.type!.tensor_type!.elem_type]),
+    );
+    expect(graph.output.map((v) => [v.name, v.type!.tensor_type!.elem_type])).toEqual([
+      ["last_hidden_state", DataType.FLOAT],
+      ["logits", DataType.FLOAT],
+    ]);
 
     const batch = bertBatch();
     const reference = await runModel(serializeOnnxModel(bert), batch);
@@ -70,7 +75,10 @@ describe("convertToFp16 on a BERT export", () => {
     const keep = new Set(DEFAULT_KEEP_FP32_OP_TYPES);
     let float16Gemms = 0;
     for (const n of graph.node) {
-      const dataTypes = n.input.slice(0, 2).filter((t) => t !== "").map((t) => types.get(t));
+      const dataTypes = n.input
+        .slice(0, 2)
+        .filter((t) => t !== "")
+        .map((t) => types.get(t));
       if (keep.has(n.op_type)) expect(dataTypes[0]).toBe(DataType.FLOAT);
       if (n.op_type === "MatMul" || n.op_type === "Gemm") {
         expect(dataTypes).toEqual([DataType.FLOAT16, DataType.FLOAT16]);

@@ -58,10 +58,15 @@ describe("load and save round trip", () => {
     // decode(encode(x)) is x: the same fields, read back through the typed surface.
     const again = decodeOnnxModel(serializeOnnxModel(model));
     for (const m of [model, again]) {
-      expect(m.proto.metadata_props.map((e) => [e.key, e.value])).toEqual([["author", "trtforge"], ["license", "Apache-2.0"]]);
+      expect(m.proto.metadata_props.map((e) => [e.key, e.value])).toEqual([
+        ["author", "trtforge"],
+        ["license", "Apache-2.0"],
+      ]);
       expect(mainGraph(m).metadata_props.map((e) => [e.key, e.value])).toEqual([["graph_key", "graph value"]]);
       expect(mainGraph(m).node[0]!.metadata_props.map((e) => [e.key, e.value])).toEqual([["node_key", "node value"]]);
-      expect(m.proto.functions.map((f) => [f.domain, f.name, f.node.map((n) => n.op_type)])).toEqual([["trtforge.test", "AddTwice", ["Add", "Add"]]]);
+      expect(m.proto.functions.map((f) => [f.domain, f.name, f.node.map((n) => n.op_type)])).toEqual([
+        ["trtforge.test", "AddTwice", ["Add", "Add"]],
+      ]);
       expect(m.proto.training_info).toHaveLength(1);
       expect(m.proto.training_info[0]!.algorithm?.node[0]?.op_type).toBe("Identity");
       expect(m.proto.doc_string).toBe("model doc");
@@ -171,7 +176,10 @@ describe("external data", () => {
     };
     await copyFile(join(fixtures.tinyBertExternal, "..", "weights.bin"), join(folder, "weights.bin"));
     const beyondEnd = await write((t) => t.external_data.forEach((e) => e.key === "offset" && (e.value = "99999999")));
-    await expect(loadOnnxModel(beyondEnd)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL", message: expect.stringContaining(tensor.name) });
+    await expect(loadOnnxModel(beyondEnd)).rejects.toMatchObject({
+      code: "EXPORT_PROTOCOL",
+      message: expect.stringContaining(tensor.name),
+    });
     const escaping = await write((t) => t.external_data.forEach((e) => e.key === "location" && (e.value = "../weights.bin")));
     await expect(loadOnnxModel(escaping)).rejects.toMatchObject({ code: "EXPORT_PROTOCOL", message: expect.stringContaining("outside") });
     const missing = await write((t) => t.external_data.forEach((e) => e.key === "location" && (e.value = "gone.bin")));

@@ -66,8 +66,10 @@ describe("quantizationSites and floatActivations", () => {
     expect(activations.filter((t) => initializers.has(t))).toEqual([]);
     expect(activations).toContain("last_hidden_state");
     expect(activations).not.toContain("input_ids");
-    for (const n of graph.node.filter((n) => ["LayerNormalization", "Softmax", "Erf"].includes(n.op_type))) expect(activations).toContain(n.output[0]);
-    for (const n of graph.node.filter((n) => ["Shape", "Range", "IsNaN"].includes(n.op_type))) expect(activations).not.toContain(n.output[0]);
+    for (const n of graph.node.filter((n) => ["LayerNormalization", "Softmax", "Erf"].includes(n.op_type)))
+      expect(activations).toContain(n.output[0]);
+    for (const n of graph.node.filter((n) => ["Shape", "Range", "IsNaN"].includes(n.op_type)))
+      expect(activations).not.toContain(n.output[0]);
   });
 });
 
@@ -153,7 +155,9 @@ describe("insertQdq", () => {
     const site = quantizationSites(bert)[0]!;
     const scales = new Map<string, number>(quantizationSites(bert).flatMap((s) => s.activations.map((a) => [a.tensor, 0.01] as const)));
     scales.set(site.activations[0]!.tensor, 0);
-    expect(() => insertQdq(bert, { activationScales: scales })).toThrowError(expect.objectContaining({ code: "USAGE", input: site.activations[0]!.tensor }));
+    expect(() => insertQdq(bert, { activationScales: scales })).toThrowError(
+      expect.objectContaining({ code: "USAGE", input: site.activations[0]!.tensor }),
+    );
   });
 });
 

@@ -57,7 +57,10 @@ describe("withSampleTaps", () => {
     x[3] = -3.4028234663852886e38;
     x[8] = Number.NaN;
     x[9] = Number.NEGATIVE_INFINITY;
-    const feeds = (model: ReturnType<typeof withSampleTaps>) => ({ x: new ort.Tensor("float32", x, [2, 3, 5]), [model.startInput]: start(0) });
+    const feeds = (model: ReturnType<typeof withSampleTaps>) => ({
+      x: new ort.Tensor("float32", x, [2, 3, 5]),
+      [model.startInput]: start(0),
+    });
     const plain = withSampleTaps(scaleModel(), ["scaled"], { stride: 3, fillMagnitude: FILL });
     const plainMax = floats((await run(plain.model, feeds(plain)))[plain.taps[0]!.maxAbsOutput])[0]!;
     expect(plainMax >= FILL || Number.isNaN(plainMax)).toBe(true);
@@ -88,7 +91,10 @@ describe("withSampleTaps", () => {
       expect(floats(sampled[tap.maxAbsOutput])[0]).toBe(all.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
     }
     // Softmax is never negative: one reduction; LayerNorm needs both ends.
-    const tapOps = (tensor: string) => mainGraph(tapped.model).node.filter((n) => n.output[0]!.startsWith(`${tensor}__trtforge_tap`)).map((n) => n.op_type);
+    const tapOps = (tensor: string) =>
+      mainGraph(tapped.model)
+        .node.filter((n) => n.output[0]!.startsWith(`${tensor}__trtforge_tap`))
+        .map((n) => n.op_type);
     expect(tapOps(softmax)).toEqual(["Reshape", "Slice", "ReduceMax"]);
     expect(tapOps(layerNorm)).toEqual(["Reshape", "Slice", "ReduceMax", "ReduceMin", "Neg", "Max"]);
     const path = join(dir, "tapped.onnx");
@@ -100,6 +106,8 @@ describe("withSampleTaps", () => {
     expect(() => withSampleTaps(scaleModel(9), ["scaled"], { stride: 4, fillMagnitude: FILL })).toThrowError(
       expect.objectContaining({ code: "USAGE", input: "model", fix: expect.stringContaining("stride of 1") }),
     );
-    expect(() => withSampleTaps(scaleModel(), ["scaled"], { stride: 0, fillMagnitude: FILL })).toThrowError(expect.objectContaining({ code: "INVALID_LIMIT", input: "stride" }));
+    expect(() => withSampleTaps(scaleModel(), ["scaled"], { stride: 0, fillMagnitude: FILL })).toThrowError(
+      expect.objectContaining({ code: "INVALID_LIMIT", input: "stride" }),
+    );
   });
 });

@@ -25,7 +25,11 @@ describe("the ONNX schema", () => {
     expect(source.onnxVersion).toBe(lockedOnnxVersion());
     // The file the installed package itself ships, and the IR version that package declares.
     const installed = JSON.parse(
-      execFileSync(python(), ["-c", "import json, os, onnx; print(json.dumps({'dir': os.path.dirname(onnx.__file__), 'ir': onnx.IR_VERSION}))"], { encoding: "utf8" }),
+      execFileSync(
+        python(),
+        ["-c", "import json, os, onnx; print(json.dumps({'dir': os.path.dirname(onnx.__file__), 'ir': onnx.IR_VERSION}))"],
+        { encoding: "utf8" },
+      ),
     ) as { dir: string; ir: number };
     expect(dirname(source.path)).toBe(installed.dir);
     expect(irVersion).toBe(installed.ir);

@@ -1,6 +1,15 @@
 import { join } from "node:path";
 import type { Logger } from "@trtforge/core";
-import { buildMarker, buildWithAddon, engineArtifact, shapeProfiles, type ArtifactFacts, type BuilderInfo, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
+import {
+  buildMarker,
+  buildWithAddon,
+  engineArtifact,
+  shapeProfiles,
+  type ArtifactFacts,
+  type BuilderInfo,
+  type BuiltArtifact,
+  type EngineTarget,
+} from "@trtforge/builder";
 import type { TrtBuildOptions } from "./build-options.js";
 import type { PrecisionStageResult } from "./precision-stage.js";
 import type { SettledHost } from "./settle-host.js";

@@ -12,7 +12,9 @@ export interface TrtBuildOptions extends ShapeLimits {
   versionCompatible: boolean;
 }
 
-export function metadataBuildOptions(o: TrtBuildOptions): Record<string, unknown> & { workspace_bytes: number; builder_optimization_level: number; strongly_typed: boolean } {
+export function metadataBuildOptions(
+  o: TrtBuildOptions,
+): Record<string, unknown> & { workspace_bytes: number; builder_optimization_level: number; strongly_typed: boolean } {
   return {
     workspace_bytes: o.workspaceBytes,
     builder_optimization_level: o.builderOptimizationLevel,

@@ -1,6 +1,21 @@
 import { ForgeError } from "@trtforge/core";
-import { HF_TASK_CHOICES, HardwareCompatibilityLevelSchema, parsePrecision, parseTrtVersion, PROFILE_LIMITS, type HardwareCompatibilityLevel, type HfTaskChoice, type Precision } from "@trtforge/engine-format";
-import { CALIBRATION_ALGORITHMS, DEFAULT_SAMPLE_STRIDE, TENSOR_SCOPES, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
+import {
+  HF_TASK_CHOICES,
+  HardwareCompatibilityLevelSchema,
+  parsePrecision,
+  parseTrtVersion,
+  PROFILE_LIMITS,
+  type HardwareCompatibilityLevel,
+  type HfTaskChoice,
+  type Precision,
+} from "@trtforge/engine-format";
+import {
+  CALIBRATION_ALGORITHMS,
+  DEFAULT_SAMPLE_STRIDE,
+  TENSOR_SCOPES,
+  type CalibrationAlgorithm,
+  type TensorScope,
+} from "@trtforge/calibration";
 import type { ModelSpec } from "@trtforge/config";
 import type { TrtBuildOptions } from "./build-options.js";
 
@@ -159,7 +174,11 @@ export interface NormalizeOptions {
  * The build matrix entry for a request: the one named by the task name (when its model id agrees
  * with a known one), else the only one for the model id. Undefined when none or several match.
  */
-export function matchMatrixEntry(matrix: readonly ModelSpec[], taskName: string | undefined, modelId: string | undefined): ModelSpec | undefined {
+export function matchMatrixEntry(
+  matrix: readonly ModelSpec[],
+  taskName: string | undefined,
+  modelId: string | undefined,
+): ModelSpec | undefined {
   if (taskName !== undefined) {
     const entry = matrix.find((m) => m.taskName === taskName);
     return entry && (modelId === undefined || entry.modelId === modelId) ? entry : undefined;
@@ -196,7 +215,10 @@ function inRange(value: number, field: RequestField, min: number, max: number, f
 function choice<T extends string>(value: string, field: RequestField, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   const flag = REQUEST_FLAGS[field];
-  throw new ForgeError("INVALID_OPTION", `${flag} "${value}" is not one of ${allowed.join(", ")}`, { input: flag, fix: `pass ${flag} ${allowed.join("|")}` });
+  throw new ForgeError("INVALID_OPTION", `${flag} "${value}" is not one of ${allowed.join(", ")}`, {
+    input: flag,
+    fix: `pass ${flag} ${allowed.join("|")}`,
+  });
 }
 
 /** A value with where it came from, and the label an error uses to name it. */
@@ -225,9 +247,18 @@ function assertOrdered(lower: Picked<number>, upper: Picked<number>, lowerField:
 export function normalizeProfile(
   input: Pick<BuildRequestInput, "maxBatch" | "optBatch" | "minSequenceLength" | "sequenceLength" | "optSequenceLength">,
   entry: ModelSpec | undefined,
-): { limits: Pick<TrtBuildOptions, "maxBatchSize" | "optBatchSize" | "minSeqLen" | "optSeqLen" | "seqLen">; sources: Partial<Record<RequestField, ValueSource>> } {
+): {
+  limits: Pick<TrtBuildOptions, "maxBatchSize" | "optBatchSize" | "minSeqLen" | "optSeqLen" | "seqLen">;
+  sources: Partial<Record<RequestField, ValueSource>>;
+} {
   const entrySource: ValueSource | undefined = entry ? `models.yaml entry ${entry.taskName}` : undefined;
-  const pick = (field: RequestField & keyof typeof input, matrixKey: string, fromEntry: number | undefined, fallback: () => number, check: (n: number) => number): Picked<number> => {
+  const pick = (
+    field: RequestField & keyof typeof input,
+    matrixKey: string,
+    fromEntry: number | undefined,
+    fallback: () => number,
+    check: (n: number) => number,
+  ): Picked<number> => {
     const given = input[field];
     let picked: Omit<Picked<number>, "label">;
     if (given !== undefined) picked = { value: wholeNumber(given, field), source: "flag" };
@@ -236,21 +267,65 @@ export function normalizeProfile(
     const value = check(picked.value);
     return { value, source: picked.source, label: describe(field, matrixKey, { ...picked, label: "" }) };
   };
-  const batch = (field: RequestField) => (n: number) => inRange(n, field, 1, PROFILE_LIMITS.maxBatchSize, `pass a batch size from 1 to ${PROFILE_LIMITS.maxBatchSize} (JustNewsAgent engines used 100)`);
-  const seq = (field: RequestField) => (n: number) => inRange(n, field, 1, PROFILE_LIMITS.seqLen, `pass a sequence length from 1 to ${PROFILE_LIMITS.seqLen}, at most the model's position table (512 for BERT and RoBERTa)`);
+  const batch = (field: RequestField) => (n: number) =>
+    inRange(
+      n,
+      field,
+      1,
+      PROFILE_LIMITS.maxBatchSize,
+      `pass a batch size from 1 to ${PROFILE_LIMITS.maxBatchSize} (JustNewsAgent engines used 100)`,
+    );
+  const seq = (field: RequestField) => (n: number) =>
+    inRange(
+      n,
+      field,
+      1,
+      PROFILE_LIMITS.seqLen,
+      `pass a sequence length from 1 to ${PROFILE_LIMITS.seqLen}, at most the model's position table (512 for BERT and RoBERTa)`,
+    );
 
   const maxBatch = pick("maxBatch", "max_batch_size", entry?.maxBatchSize, () => BUILD_DEFAULTS.maxBatch, batch("maxBatch"));
   // The matrix's optimum was tuned for the matrix's maximum; a maximum from elsewhere gets the built-in rule.
-  const optBatch = pick("optBatch", "opt_batch_size", maxBatch.source === entrySource ? entry?.optBatchSize : undefined, () => Math.ceil(maxBatch.value / 2), batch("optBatch"));
+  const optBatch = pick(
+    "optBatch",
+    "opt_batch_size",
+    maxBatch.source === entrySource ? entry?.optBatchSize : undefined,
+    () => Math.ceil(maxBatch.value / 2),
+    batch("optBatch"),
+  );
   const seqLen = pick("sequenceLength", "seq_len", entry?.seqLen, () => BUILD_DEFAULTS.sequenceLength, seq("sequenceLength"));
-  const optSeq = pick("optSequenceLength", "opt_seq_len", entry?.optSeqLen, () => BUILD_DEFAULTS.optSequenceLength, seq("optSequenceLength"));
-  const minSeq = pick("minSequenceLength", "min_seq_len", entry?.minSeqLen, () => BUILD_DEFAULTS.minSequenceLength, seq("minSequenceLength"));
+  const optSeq = pick(
+    "optSequenceLength",
+    "opt_seq_len",
+    entry?.optSeqLen,
+    () => BUILD_DEFAULTS.optSequenceLength,
+    seq("optSequenceLength"),
+  );
+  const minSeq = pick(
+    "minSequenceLength",
+    "min_seq_len",
+    entry?.minSeqLen,
+    () => BUILD_DEFAULTS.minSequenceLength,
+    seq("minSequenceLength"),
+  );
   assertOrdered(optBatch, maxBatch, "optBatch");
   assertOrdered(optSeq, seqLen, "optSequenceLength");
   assertOrdered(minSeq, optSeq, "minSequenceLength");
   return {
-    limits: { maxBatchSize: maxBatch.value, optBatchSize: optBatch.value, minSeqLen: minSeq.value, optSeqLen: optSeq.value, seqLen: seqLen.value },
-    sources: { maxBatch: maxBatch.source, optBatch: optBatch.source, sequenceLength: seqLen.source, optSequenceLength: optSeq.source, minSequenceLength: minSeq.source },
+    limits: {
+      maxBatchSize: maxBatch.value,
+      optBatchSize: optBatch.value,
+      minSeqLen: minSeq.value,
+      optSeqLen: optSeq.value,
+      seqLen: seqLen.value,
+    },
+    sources: {
+      maxBatch: maxBatch.source,
+      optBatch: optBatch.source,
+      sequenceLength: seqLen.source,
+      optSequenceLength: optSeq.source,
+      minSequenceLength: minSeq.source,
+    },
   };
 }
 
@@ -258,10 +333,14 @@ export function normalizeProfile(
 export function assertTypingPossible(typing: Typing, trtVersion: string, why: string): void {
   const parsed = parseTrtVersion(trtVersion);
   if (typing === "weak" && parsed && parsed.major >= 11) {
-    throw new ForgeError("TRT_MODE_REMOVED", `TensorRT 11 removed weak typing (builder precision flags and calibrators); ${why} is ${trtVersion}`, {
-      input: REQUEST_FLAGS.typing,
-      fix: "use --typing strong: the precision then comes from the Q/DQ or fp16 ONNX this tool writes",
-    });
+    throw new ForgeError(
+      "TRT_MODE_REMOVED",
+      `TensorRT 11 removed weak typing (builder precision flags and calibrators); ${why} is ${trtVersion}`,
+      {
+        input: REQUEST_FLAGS.typing,
+        fix: "use --typing strong: the precision then comes from the Q/DQ or fp16 ONNX this tool writes",
+      },
+    );
   }
 }
 
@@ -275,7 +354,10 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   const taskName = input.taskName;
   const entry = options.matrix ? matchMatrixEntry(options.matrix, taskName, input.modelId) : undefined;
   const entrySource: ValueSource | undefined = entry ? `models.yaml entry ${entry.taskName}` : undefined;
-  function given<K extends RequestField>(field: K, fromEntry?: NonNullable<BuildRequestInput[K]>): NonNullable<BuildRequestInput[K]> | undefined {
+  function given<K extends RequestField>(
+    field: K,
+    fromEntry?: NonNullable<BuildRequestInput[K]>,
+  ): NonNullable<BuildRequestInput[K]> | undefined {
     const value = input[field];
     if (value !== undefined) {
       sources[field] = "flag";
@@ -288,7 +370,8 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
     if (field in BUILD_DEFAULTS) sources[field] = "default";
     return undefined;
   }
-  const orDefault = <K extends RequestField & keyof typeof BUILD_DEFAULTS>(field: K, fromEntry?: NonNullable<BuildRequestInput[K]>) => given(field, fromEntry) ?? BUILD_DEFAULTS[field];
+  const orDefault = <K extends RequestField & keyof typeof BUILD_DEFAULTS>(field: K, fromEntry?: NonNullable<BuildRequestInput[K]>) =>
+    given(field, fromEntry) ?? BUILD_DEFAULTS[field];
 
   if (taskName !== undefined) sources.taskName = "flag";
   else if (entry) sources.taskName = entrySource!;
@@ -298,32 +381,85 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   const typing = choice(String(orDefault("typing")), "typing", TYPINGS);
   const trtVersion = String(orDefault("trtVersion", entry?.trtVersion));
   if (!parseTrtVersion(trtVersion)) {
-    throw new ForgeError("INVALID_OPTION", `--trt-version "${trtVersion}" is not a TensorRT version`, { input: "--trt-version", fix: "e.g. 10.16.0 or 11.1.0" });
+    throw new ForgeError("INVALID_OPTION", `--trt-version "${trtVersion}" is not a TensorRT version`, {
+      input: "--trt-version",
+      fix: "e.g. 10.16.0 or 11.1.0",
+    });
   }
   assertTypingPossible(typing, trtVersion, "the requested TensorRT");
   const profile = normalizeProfile(input, entry);
   Object.assign(sources, profile.sources);
 
   const optLevel = inRange(wholeNumber(orDefault("optLevel"), "optLevel"), "optLevel", 0, 5, "pass --opt-level 3 (TensorRT's default)");
-  const workspaceMiB = inRange(wholeNumber(orDefault("workspaceMiB"), "workspaceMiB"), "workspaceMiB", 16, 1024 * 1024, "pass --workspace 2048 (JustNewsAgent's 2 GiB)");
-  const hardwareCompatibility: HardwareCompatibilityLevel = choice(String(orDefault("hardwareCompatibility")), "hardwareCompatibility", HardwareCompatibilityLevelSchema.options);
+  const workspaceMiB = inRange(
+    wholeNumber(orDefault("workspaceMiB"), "workspaceMiB"),
+    "workspaceMiB",
+    16,
+    1024 * 1024,
+    "pass --workspace 2048 (JustNewsAgent's 2 GiB)",
+  );
+  const hardwareCompatibility: HardwareCompatibilityLevel = choice(
+    String(orDefault("hardwareCompatibility")),
+    "hardwareCompatibility",
+    HardwareCompatibilityLevelSchema.options,
+  );
   const versionCompatible = Boolean(orDefault("versionCompatible"));
 
-  const calibrationSamples = inRange(wholeNumber(orDefault("calibrationSamples"), "calibrationSamples"), "calibrationSamples", 1, 1_000_000, "pass --calibration-samples 512 (at least 1: int8 scales come from these articles)");
+  const calibrationSamples = inRange(
+    wholeNumber(orDefault("calibrationSamples"), "calibrationSamples"),
+    "calibrationSamples",
+    1,
+    1_000_000,
+    "pass --calibration-samples 512 (at least 1: int8 scales come from these articles)",
+  );
   // Accuracy against fp32 on held-out articles is what the record and --min-cosine rest on: none is refused.
-  const heldOut = inRange(wholeNumber(orDefault("heldOut"), "heldOut"), "heldOut", 1, 1_000_000, "pass --held-out 200 (at least 1: the accuracy figures are measured on these articles)");
-  const calibrationBatch = inRange(wholeNumber(orDefault("calibrationBatch"), "calibrationBatch"), "calibrationBatch", 1, PROFILE_LIMITS.maxBatchSize, "pass --calibration-batch 32");
+  const heldOut = inRange(
+    wholeNumber(orDefault("heldOut"), "heldOut"),
+    "heldOut",
+    1,
+    1_000_000,
+    "pass --held-out 200 (at least 1: the accuracy figures are measured on these articles)",
+  );
+  const calibrationBatch = inRange(
+    wholeNumber(orDefault("calibrationBatch"), "calibrationBatch"),
+    "calibrationBatch",
+    1,
+    PROFILE_LIMITS.maxBatchSize,
+    "pass --calibration-batch 32",
+  );
   const algorithm = choice(String(orDefault("calibrationAlgorithm")), "calibrationAlgorithm", CALIBRATION_ALGORITHMS);
   const percentileGiven = given("percentile");
-  const percentile = percentileGiven === undefined ? undefined : inRange(decimal(percentileGiven, "percentile"), "percentile", 50, 100, "pass --percentile 99.99");
+  const percentile =
+    percentileGiven === undefined
+      ? undefined
+      : inRange(decimal(percentileGiven, "percentile"), "percentile", 50, 100, "pass --percentile 99.99");
   const tensorChoice = choice(String(orDefault("calibrationTensors")), "calibrationTensors", ["auto", ...TENSOR_SCOPES] as const);
   const tensors: TensorScope = tensorChoice === "auto" ? (typing === "weak" ? "all-float" : "quantization-sites") : tensorChoice;
-  const sampleStride = inRange(wholeNumber(orDefault("calibrationSampleStride"), "calibrationSampleStride"), "calibrationSampleStride", 1, 1_000_000, `pass 1 (every value) or ${DEFAULT_SAMPLE_STRIDE} (the default)`);
+  const sampleStride = inRange(
+    wholeNumber(orDefault("calibrationSampleStride"), "calibrationSampleStride"),
+    "calibrationSampleStride",
+    1,
+    1_000_000,
+    `pass 1 (every value) or ${DEFAULT_SAMPLE_STRIDE} (the default)`,
+  );
   const minCosineGiven = given("minCosine");
-  const minCosine = minCosineGiven === undefined ? undefined : inRange(decimal(minCosineGiven, "minCosine"), "minCosine", -1, 1, "pass --min-cosine 0.99");
-  const target = inRange(decimal(orDefault("int8TargetCosine"), "int8TargetCosine"), "int8TargetCosine", 0, 1, "pass --int8-target-cosine 0.99 (0 disables)");
+  const minCosine =
+    minCosineGiven === undefined ? undefined : inRange(decimal(minCosineGiven, "minCosine"), "minCosine", -1, 1, "pass --min-cosine 0.99");
+  const target = inRange(
+    decimal(orDefault("int8TargetCosine"), "int8TargetCosine"),
+    "int8TargetCosine",
+    0,
+    1,
+    "pass --int8-target-cosine 0.99 (0 disables)",
+  );
   const seed = inRange(wholeNumber(orDefault("seed"), "seed"), "seed", 0, 2 ** 32 - 1, "pass --seed 0 (any whole number up to 4294967295)");
-  const opset = inRange(wholeNumber(orDefault("opset"), "opset"), "opset", 14, 40, "pass --opset 17 (14 or more; the exporter names the highest its onnx supports)");
+  const opset = inRange(
+    wholeNumber(orDefault("opset"), "opset"),
+    "opset",
+    14,
+    40,
+    "pass --opset 17 (14 or more; the exporter names the highest its onnx supports)",
+  );
   const deviceId = inRange(wholeNumber(orDefault("device"), "device"), "device", 0, 1023, "pick a GPU id from build-engine --check-only");
   const articles = given("articles") ?? options.defaultArticles;
   if (input.articles === undefined) sources.articles = "default";
@@ -334,7 +470,16 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
     taskName: taskName ?? entry?.taskName,
     hfTask,
     matrixEntry: entry?.taskName,
-    build: { precision, typing, trtVersion, ...profile.limits, workspaceBytes: workspaceMiB * 1024 * 1024, builderOptimizationLevel: optLevel, hardwareCompatibility, versionCompatible },
+    build: {
+      precision,
+      typing,
+      trtVersion,
+      ...profile.limits,
+      workspaceBytes: workspaceMiB * 1024 * 1024,
+      builderOptimizationLevel: optLevel,
+      hardwareCompatibility,
+      versionCompatible,
+    },
     calibration: {
       articles,
       strictArticles,

@@ -107,9 +107,19 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
   });
   const result = await runStage<CpuServingRecord>(o.workRoot, "cpu-serving", key, async (temp) => {
     const onnxPath = join(temp, CPU_SERVING_ONNX);
-    const optimization = await optimizeForCpu({ onnxPath: o.onnxPath, modelDir: o.modelDir, out: onnxPath, quantization, log: o.log, signal: o.signal });
+    const optimization = await optimizeForCpu({
+      onnxPath: o.onnxPath,
+      modelDir: o.modelDir,
+      out: onnxPath,
+      quantization,
+      log: o.log,
+      signal: o.signal,
+    });
     if (optimization.attention_fused < optimization.attention_blocks) {
-      o.log.warn({ fused: optimization.attention_fused, blocks: optimization.attention_blocks }, "cpu-serving: some attention blocks did not match the fusion pattern and stay unfused");
+      o.log.warn(
+        { fused: optimization.attention_fused, blocks: optimization.attention_blocks },
+        "cpu-serving: some attention blocks did not match the fusion pattern and stay unfused",
+      );
     }
     const { heldOut } = splitArticles(o.articles, { seed: o.seed, sampleSize: Math.max(o.calibrationSamples, 1), heldOutSize: o.heldOut });
     const accuracy = await compareModels({
@@ -135,7 +145,11 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
       tuned_for: { onnxruntime: optimization.onnxruntime, onnxruntime_node: onnxruntimeNode },
       accuracy,
       held_out: heldOut.length,
-      gate: { outputs: [...(o.gated ?? gatedOutputs(o.outputs))], min_cosine: o.minCosine ?? CPU_SERVING_MIN_COSINE, min_label_agreement: o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT },
+      gate: {
+        outputs: [...(o.gated ?? gatedOutputs(o.outputs))],
+        min_cosine: o.minCosine ?? CPU_SERVING_MIN_COSINE,
+        min_label_agreement: o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT,
+      },
     };
     await writeFileAtomic(join(temp, CPU_SERVING_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     return record;
@@ -143,19 +157,46 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
   if (result.reused) o.log.info({ dir: result.dir }, "cpu-serving: reusing an identical earlier result");
   // Checked on reuse too, against this run's thresholds: a stricter gate must be able to fail a cached result.
   const gated = new Set(o.gated ?? gatedOutputs(o.outputs));
-  assertCpuServingAccuracy(result.summary.accuracy.filter((f) => gated.has(f.output)), o.minCosine ?? CPU_SERVING_MIN_COSINE, o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT, quantization);
-  return { dir: result.dir, reused: result.reused, onnxPath: join(result.dir, CPU_SERVING_ONNX), recordPath: join(result.dir, CPU_SERVING_RECORD), record: result.summary };
+  assertCpuServingAccuracy(
+    result.summary.accuracy.filter((f) => gated.has(f.output)),
+    o.minCosine ?? CPU_SERVING_MIN_COSINE,
+    o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT,
+    quantization,
+  );
+  return {
+    dir: result.dir,
+    reused: result.reused,
+    onnxPath: join(result.dir, CPU_SERVING_ONNX),
+    recordPath: join(result.dir, CPU_SERVING_RECORD),
+    record: result.summary,
+  };
 }
 
-export function assertCpuServingAccuracy(figures: readonly AccuracyFigure[], minCosine: number, minLabelAgreement: number, quantization: CpuQuantization): void {
-  const failing = figures.filter((f) => !(f.cosine_mean >= minCosine) || (f.label_agreement !== undefined && !(f.label_agreement >= minLabelAgreement)));
+export function assertCpuServingAccuracy(
+  figures: readonly AccuracyFigure[],
+  minCosine: number,
+  minLabelAgreement: number,
+  quantization: CpuQuantization,
+): void {
+  const failing = figures.filter(
+    (f) => !(f.cosine_mean >= minCosine) || (f.label_agreement !== undefined && !(f.label_agreement >= minLabelAgreement)),
+  );
   if (failing.length === 0) return;
   throw new ForgeError(
     "CPU_SERVING_ACCURACY_FAILED",
     `the CPU-serving ONNX (${quantization}) misses its accuracy gate (cosine mean ≥ ${minCosine}, labels agree ≥ ${minLabelAgreement}) on ${failing[0]!.samples} held-out articles:\n${failing
-      .map((f) => `  ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)}${f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`}`)
+      .map(
+        (f) =>
+          `  ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)}${f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`}`,
+      )
       .join("\n")}`,
-    { input: "--cpu-serving", fix: quantization === "dynamic-int8" ? "pass --cpu-serving fp32 (fused, no int8) or --cpu-serving off" : "pass --cpu-serving off and report the model: the fused graph should match fp32" },
+    {
+      input: "--cpu-serving",
+      fix:
+        quantization === "dynamic-int8"
+          ? "pass --cpu-serving fp32 (fused, no int8) or --cpu-serving off"
+          : "pass --cpu-serving off and report the model: the fused graph should match fp32",
+    },
   );
 }
 

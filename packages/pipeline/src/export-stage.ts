@@ -36,7 +36,18 @@ export type ExportStageResult = ExportStageSummary & { reused: boolean; dir: str
 
 export async function exportStage(o: ExportStageOptions): Promise<ExportStageResult> {
   const modelChecksum = await computeChecksum(o.modelDir);
-  const key = contentKey({ stage: "export", modelChecksum, modelId: o.modelId, revision: o.revision, task: o.task, opset: o.opset, samples: o.samplesSha256, seqLen: o.seqLen, shapes: o.shapes, tool: o.toolVersion });
+  const key = contentKey({
+    stage: "export",
+    modelChecksum,
+    modelId: o.modelId,
+    revision: o.revision,
+    task: o.task,
+    opset: o.opset,
+    samples: o.samplesSha256,
+    seqLen: o.seqLen,
+    shapes: o.shapes,
+    tool: o.toolVersion,
+  });
   const result = await runStage<ExportStageSummary>(o.workRoot, "export", key, async (temp) => {
     const exported = await exportModel({
       modelDir: o.modelDir,

@@ -67,6 +67,9 @@ export async function selectInt8Activations(o: FallbackOptions): Promise<Fallbac
     if (!best || cosine > best.cosine) best = result;
     if (cosine >= o.target) return result;
   }
-  o.log.warn({ target: o.target, reached: best!.cosine, float_activations: best!.float.length }, "int8 stays below the target cosine even with the allowed float fallback");
+  o.log.warn(
+    { target: o.target, reached: best!.cosine, float_activations: best!.float.length },
+    "int8 stays below the target cosine even with the allowed float fallback",
+  );
   return best!;
 }

@@ -20,14 +20,21 @@ export async function classifierHead(modelDir: string): Promise<ClassifierHead> 
   const config = await readModelConfig(modelDir);
   const labels = config.num_labels ?? (config.id2label ? Object.keys(config.id2label).length : undefined);
   const problemType = config.problem_type ?? (labels === 1 ? "regression" : "single_label_classification");
-  if (problemType === "multi_label_classification") return { decision: { kind: "sigmoid-threshold", threshold: MULTI_LABEL_THRESHOLD }, problemType };
+  if (problemType === "multi_label_classification")
+    return { decision: { kind: "sigmoid-threshold", threshold: MULTI_LABEL_THRESHOLD }, problemType };
   if (problemType === "regression") return { decision: undefined, problemType };
   return { decision: ARGMAX, problemType };
 }
 
 /** The precision stage's label options for an export: classifier logits get label agreement as their head decides. */
-export async function labelOptions(task: "feature-extraction" | "sequence-classification", outputs: readonly string[], modelDir: string): Promise<{ labelOutputs: string[]; labelDecision: LabelDecision | undefined }> {
+export async function labelOptions(
+  task: "feature-extraction" | "sequence-classification",
+  outputs: readonly string[],
+  modelDir: string,
+): Promise<{ labelOutputs: string[]; labelDecision: LabelDecision | undefined }> {
   if (task !== "sequence-classification") return { labelOutputs: [], labelDecision: undefined };
   const head = await classifierHead(modelDir);
-  return head.decision === undefined ? { labelOutputs: [], labelDecision: undefined } : { labelOutputs: outputs.filter((o) => o === "logits"), labelDecision: head.decision };
+  return head.decision === undefined
+    ? { labelOutputs: [], labelDecision: undefined }
+    : { labelOutputs: outputs.filter((o) => o === "logits"), labelDecision: head.decision };
 }

@@ -35,14 +35,20 @@ export interface BuildMarkersResult {
 export function markerTargets(models: readonly ModelSpec[], o: MarkerOverrides, configPath: string): EngineTarget[] {
   const precision: Precision | undefined = o.precision === undefined ? undefined : parsePrecision(o.precision);
   if (o.trtVersion !== undefined && !parseTrtVersion(o.trtVersion)) {
-    throw new ForgeError("INVALID_OPTION", `${REQUEST_FLAGS.trtVersion} "${o.trtVersion}" is not a TensorRT version`, { input: REQUEST_FLAGS.trtVersion, fix: "e.g. 10.16.0 or 11.1.0" });
+    throw new ForgeError("INVALID_OPTION", `${REQUEST_FLAGS.trtVersion} "${o.trtVersion}" is not a TensorRT version`, {
+      input: REQUEST_FLAGS.trtVersion,
+      fix: "e.g. 10.16.0 or 11.1.0",
+    });
   }
   const only = o.only === undefined ? undefined : new Set(o.only);
   if (only) {
     const known = new Set(models.map((m) => m.taskName));
     const unknown = [...only].filter((t) => !known.has(t));
     if (unknown.length > 0) {
-      throw new ForgeError("INVALID_OPTION", `--only names task(s) not in ${configPath}: ${unknown.join(", ")}`, { input: "--only", fix: `use tasks from the build matrix: ${[...known].join(", ")}` });
+      throw new ForgeError("INVALID_OPTION", `--only names task(s) not in ${configPath}: ${unknown.join(", ")}`, {
+        input: "--only",
+        fix: `use tasks from the build matrix: ${[...known].join(", ")}`,
+      });
     }
   }
   return models

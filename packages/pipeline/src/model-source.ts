@@ -25,8 +25,16 @@ export async function resolveModelSource(ref: string, storeRoot: string | undefi
   const root = storeRoot ? { root: storeRoot } : {};
   const resolved = await resolveModelFolder({ agent: agent!, ...(version ? { version } : {}), ...root, strict: true });
   if (!resolved) {
-    throw new ForgeError("STORE_NOT_A_MODEL", `${ref} does not resolve to a model folder`, { input: ref, fix: "import one with `model-store import-hf --agent <agent> --model <folder>`" });
+    throw new ForgeError("STORE_NOT_A_MODEL", `${ref} does not resolve to a model folder`, {
+      input: ref,
+      fix: "import one with `model-store import-hf --agent <agent> --model <folder>`",
+    });
   }
   assertVerified(await verifyVersion({ agent: resolved.agent, version: resolved.version, ...root }));
-  return { folder: resolved.folder, modelId: resolved.modelId, revision: resolved.revision, storeRef: `store:${resolved.agent}@${resolved.version}` };
+  return {
+    folder: resolved.folder,
+    modelId: resolved.modelId,
+    revision: resolved.revision,
+    storeRef: `store:${resolved.agent}@${resolved.version}`,
+  };
 }

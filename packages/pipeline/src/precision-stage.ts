@@ -2,7 +2,14 @@ import { join } from "node:path";
 import { sha256File, type Logger } from "@trtforge/core";
 import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
-import { calibrate, saveCalibration, trtCacheAlgorithmFor, writeTrtCache, type CalibrationAlgorithm, type TensorScope } from "@trtforge/calibration";
+import {
+  calibrate,
+  saveCalibration,
+  trtCacheAlgorithmFor,
+  writeTrtCache,
+  type CalibrationAlgorithm,
+  type TensorScope,
+} from "@trtforge/calibration";
 import { writeFileAtomic } from "@trtforge/core";
 import type { Precision } from "@trtforge/engine-format";
 import { convertToFp16, insertQdq, loadOnnxModel, onnxSha256, saveOnnxModel } from "@trtforge/onnx-graph";
@@ -85,13 +92,33 @@ export type PrecisionStageResult = PrecisionSummary & { dir: string; reused: boo
 
 export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionStageResult> {
   if (o.precision === "fp32") {
-    return { precision: "fp32", strong_onnx_file: o.onnxPath, strong_onnx_sha256: o.onnxSha256, calibration: null, accuracy: [], held_out: 0, dir: "", reused: false };
+    return {
+      precision: "fp32",
+      strong_onnx_file: o.onnxPath,
+      strong_onnx_sha256: o.onnxSha256,
+      calibration: null,
+      accuracy: [],
+      held_out: 0,
+      dir: "",
+      reused: false,
+    };
   }
   const key = contentKey({
     stage: o.precision,
     onnx: o.onnxSha256,
     dataset: o.articles.sha256,
-    ...(o.precision === "int8" ? { samples: o.calibrationSamples, algorithm: o.algorithm, percentile: o.percentile, scope: o.tensorScope, stride: o.sampleStride, batch: o.batchSize, trt: o.trtVersion, target: o.int8TargetCosine } : {}),
+    ...(o.precision === "int8"
+      ? {
+          samples: o.calibrationSamples,
+          algorithm: o.algorithm,
+          percentile: o.percentile,
+          scope: o.tensorScope,
+          stride: o.sampleStride,
+          batch: o.batchSize,
+          trt: o.trtVersion,
+          target: o.int8TargetCosine,
+        }
+      : {}),
     heldOut: o.heldOut,
     seqLen: o.seqLen,
     shapes: o.shapes,
@@ -100,7 +127,11 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     tool: o.toolVersion,
   });
   const calibrationSamples = o.precision === "int8" ? o.calibrationSamples : 0;
-  const { sample, heldOut } = splitArticles(o.articles, { seed: o.seed, sampleSize: Math.max(calibrationSamples, 1), heldOutSize: o.heldOut });
+  const { sample, heldOut } = splitArticles(o.articles, {
+    seed: o.seed,
+    sampleSize: Math.max(calibrationSamples, 1),
+    heldOutSize: o.heldOut,
+  });
   const tokenizer = await loadTokenizer(o.modelDir);
   const result = await runStage<PrecisionSummary>(o.workRoot, o.precision, key, async (temp) => {
     let calibration: CalibrationSummary | null = null;
@@ -141,9 +172,16 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
-      await writeFileAtomic(join(temp, "calibration.cache"), writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }));
+      await writeFileAtomic(
+        join(temp, "calibration.cache"),
+        writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }),
+      );
       const qdq = insertQdq(fp32, { activationScales: selection.scales });
-      if (qdq.unquantizedSites.length > 0) o.logger.info({ sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) }, "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)");
+      if (qdq.unquantizedSites.length > 0)
+        o.logger.info(
+          { sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) },
+          "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)",
+        );
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
       calibration = {
@@ -182,7 +220,14 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       onBatch: (done, total) => o.onProgress?.("accuracy", done, total),
     });
     await writeFileAtomic(join(temp, "accuracy.json"), `${JSON.stringify(accuracy, null, 2)}\n`);
-    return { precision: o.precision, strong_onnx_file: strongFile, strong_onnx_sha256: await onnxSha256(join(temp, strongFile)), calibration, accuracy, held_out: heldOut.length };
+    return {
+      precision: o.precision,
+      strong_onnx_file: strongFile,
+      strong_onnx_sha256: await onnxSha256(join(temp, strongFile)),
+      calibration,
+      accuracy,
+      held_out: heldOut.length,
+    };
   });
   // The gate runs on reuse too: a stricter --min-cosine must still be able to fail a cached result.
   assertAccuracy(result.summary.accuracy, o.minCosine, o.precision === "int8" ? "the int8 Q/DQ model" : "the fp16 model");

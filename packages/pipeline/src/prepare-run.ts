@@ -63,7 +63,8 @@ export async function prepareRun(input: PipelineInput): Promise<PreparedRun> {
   let storeRoot = await checkStoreWritable(input.storeRoot, undefined);
   const source = await resolveModelSource(input.model, storeRoot);
   const model = { ...source, modelId: input.modelId ?? source.modelId, revision: input.revision ?? source.revision };
-  const matrix = input.modelsConfig === false ? undefined : (await loadModelsConfig(input.modelsConfig ?? defaultModelsConfigPath())).models;
+  const matrix =
+    input.modelsConfig === false ? undefined : (await loadModelsConfig(input.modelsConfig ?? defaultModelsConfigPath())).models;
   const request = normalizeBuildRequest({ ...input, modelId: model.modelId }, { matrix, defaultArticles: defaultSamplesPath() });
   if (request.matrixEntry) log.info({ entry: request.matrixEntry }, `defaults from the build matrix entry "${request.matrixEntry}"`);
   // The model's usable maximum sequence length (position table, tokenizer), before any work.

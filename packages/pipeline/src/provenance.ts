@@ -69,7 +69,12 @@ export function provenanceRecord(i: ProvenanceInputs): Provenance {
     kind: i.kind,
     created_at: i.createdAt.toISOString(),
     model: { id: i.modelId ?? null, revision: i.revision ?? null, folder_checksum: i.folderChecksum, store_ref: i.storeRef ?? null },
-    onnx: { fp32_sha256: i.exportReport.onnx_sha256, built_from_sha256: i.builtFrom.sha256, built_from: i.builtFrom.file, opset: i.exportReport.opset },
+    onnx: {
+      fp32_sha256: i.exportReport.onnx_sha256,
+      built_from_sha256: i.builtFrom.sha256,
+      built_from: i.builtFrom.file,
+      opset: i.exportReport.opset,
+    },
     calibration: i.calibration,
     articles: i.articles,
     options: i.options,

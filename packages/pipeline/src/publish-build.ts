@@ -12,7 +12,11 @@ export async function findBuild(root: string | undefined, agent: string, buildKe
     return await showVersion({ agent, version: buildVersionName(buildKey), ...(root ? { root } : {}) });
   } catch (err) {
     // A store that does not exist yet, or has no such agent or version, holds no earlier build.
-    if (isForgeError(err) && (err.code === "STORE_AGENT_NOT_FOUND" || err.code === "STORE_VERSION_NOT_FOUND" || err.code === "FILE_NOT_FOUND")) return undefined;
+    if (
+      isForgeError(err) &&
+      (err.code === "STORE_AGENT_NOT_FOUND" || err.code === "STORE_VERSION_NOT_FOUND" || err.code === "FILE_NOT_FOUND")
+    )
+      return undefined;
     throw err;
   }
 }
@@ -41,7 +45,13 @@ function engineNameOf(details: VersionDetails): string {
  * `promote`, else only when the agent has no usable current (a first build, or one whose promotion
  * was interrupted).
  */
-export async function settleReusedCurrent(options: { root: string | undefined; agent: string; version: string; promote: boolean; log: Logger }): Promise<CurrentOutcome> {
+export async function settleReusedCurrent(options: {
+  root: string | undefined;
+  agent: string;
+  version: string;
+  promote: boolean;
+  log: Logger;
+}): Promise<CurrentOutcome> {
   const result = await promoteVersion({
     ...(options.root ? { root: options.root } : {}),
     agent: options.agent,
@@ -53,9 +63,20 @@ export async function settleReusedCurrent(options: { root: string | undefined; a
 }
 
 /** An earlier identical build, as the result of this one. */
-export async function reuseBuild(options: { root: string | undefined; existing: VersionDetails; promote: boolean; log: Logger }): Promise<PublishedBuild> {
+export async function reuseBuild(options: {
+  root: string | undefined;
+  existing: VersionDetails;
+  promote: boolean;
+  log: Logger;
+}): Promise<PublishedBuild> {
   const { existing } = options;
-  const current = await settleReusedCurrent({ root: options.root, agent: existing.agent, version: existing.version, promote: options.promote, log: options.log });
+  const current = await settleReusedCurrent({
+    root: options.root,
+    agent: existing.agent,
+    version: existing.version,
+    promote: options.promote,
+    log: options.log,
+  });
   return { version: existing.version, path: existing.path, reused: true, engineName: engineNameOf(existing), current };
 }
 
@@ -84,7 +105,10 @@ export async function publishBuild(options: {
       setCurrent: options.promote ? true : "if-no-current",
       logger: options.log,
     });
-    const current = { change: published.currentChange, version: published.current ? published.version : (published.previousCurrent ?? null) };
+    const current = {
+      change: published.currentChange,
+      version: published.current ? published.version : (published.previousCurrent ?? null),
+    };
     return { version: published.version, path: published.path, reused: false, engineName: options.engineName, current };
   } catch (err) {
     if (!isForgeError(err) || err.code !== "STORE_VERSION_EXISTS") throw err;

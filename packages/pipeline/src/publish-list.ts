@@ -13,7 +13,17 @@ import type { Provenance } from "./provenance.js";
 export const SERVING_FILES_DIR = "tokenizer";
 
 /** Copied when the model has them; config.json is required. */
-export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"] as const;
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "vocab.txt",
+  "vocab.json",
+  "merges.txt",
+  "sentencepiece.bpe.model",
+  "spiece.model",
+  "added_tokens.json",
+] as const;
 
 export interface PublishListInputs {
   artifact: BuiltArtifact;

@@ -37,7 +37,11 @@ export interface PipelineResult {
   options: TrtBuildOptions;
   /** Where each option came from. */
   sources: Partial<Record<RequestField, ValueSource>>;
-  stages: { export: { dir: string; reused: boolean }; precision: { dir: string; reused: boolean }; cpuServing?: { dir: string; reused: boolean } };
+  stages: {
+    export: { dir: string; reused: boolean };
+    precision: { dir: string; reused: boolean };
+    cpuServing?: { dir: string; reused: boolean };
+  };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
 }
@@ -51,7 +55,10 @@ function symbolic(shape: readonly (string | number)[]): SymbolicDim[] {
 function engineTarget(run: PreparedRun, report: ExportReport, options: TrtBuildOptions): EngineTarget {
   const modelId = run.model.modelId ?? report.model_id;
   if (!modelId) {
-    throw new ForgeError("INVALID_NAME", `the model id of ${run.model.folder} is not known`, { input: "--model-id", fix: "pass --model-id <org/name>, or build from a ModelStore version imported with --model-id" });
+    throw new ForgeError("INVALID_NAME", `the model id of ${run.model.folder} is not known`, {
+      input: "--model-id",
+      fix: "pass --model-id <org/name>, or build from a ModelStore version imported with --model-id",
+    });
   }
   return {
     ...options,
@@ -64,7 +71,13 @@ function engineTarget(run: PreparedRun, report: ExportReport, options: TrtBuildO
 }
 
 /** The store version of a build is named by this key: same inputs, options, TensorRT and GPU, same version. */
-function buildKeyOf(run: PreparedRun, options: TrtBuildOptions, builtFromSha256: string, precision: PrecisionStageResult, cpuServingSha256: string | undefined): string {
+function buildKeyOf(
+  run: PreparedRun,
+  options: TrtBuildOptions,
+  builtFromSha256: string,
+  precision: PrecisionStageResult,
+  cpuServingSha256: string | undefined,
+): string {
   return contentKey({
     kind: run.host.kind,
     onnx: builtFromSha256,
@@ -84,7 +97,10 @@ function profileShapes(t: EngineTarget): { min: number[]; opt: number[]; max: nu
 }
 
 function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
-  log.info({ agent, current: current.change, current_version: current.version }, `current: ${current.change} (${agent}/current is ${current.version ?? "unset"})`);
+  log.info(
+    { agent, current: current.change, current_version: current.version },
+    `current: ${current.change} (${agent}/current is ${current.version ?? "unset"})`,
+  );
 }
 
 /**
@@ -112,9 +128,20 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   const progress = input.onProgress ? { onProgress: input.onProgress } : {};
   const signal = input.signal ? { signal: input.signal } : {};
   const exported = await exportStage({
-    workRoot: input.workRoot, modelDir: run.model.folder, modelId: run.model.modelId, revision: run.model.revision, task: request.hfTask, opset: request.opset,
-    samples: run.articles.source, samplesSha256: run.articles.sha256, seqLen: options.optSeqLen, shapes: profileShapeCases(options), toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
-    logger: log, ...signal, ...progress,
+    workRoot: input.workRoot,
+    modelDir: run.model.folder,
+    modelId: run.model.modelId,
+    revision: run.model.revision,
+    task: request.hfTask,
+    opset: request.opset,
+    samples: run.articles.source,
+    samplesSha256: run.articles.sha256,
+    seqLen: options.optSeqLen,
+    shapes: profileShapeCases(options),
+    toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
+    logger: log,
+    ...signal,
+    ...progress,
   });
   const report = exported.report;
   const target = engineTarget(run, report, options);
@@ -124,72 +151,199 @@ async function runStages(input: PipelineInput): Promise<PipelineResult> {
   const c = request.calibration;
   const labels = await labelOptions(report.task, outputs, run.model.folder);
   const precision = await precisionStage({
-    workRoot: input.workRoot, precision: options.precision, onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
-    calibrationSamples: c.samples, heldOut: c.heldOut, batchSize: c.batchSize, seqLen: options.optSeqLen, seed: c.seed, algorithm: c.algorithm, percentile: c.percentile,
-    tensorScope: c.tensors, sampleStride: c.sampleStride, trtVersion: host.trtVersion, outputs, ...labels, shapes: profileShapeCases(options),
-    minCosine: c.minCosine, int8TargetCosine: c.int8TargetCosine, toolVersion: run.builder.version, logger: log, ...signal, ...progress,
+    workRoot: input.workRoot,
+    precision: options.precision,
+    onnxPath: exported.onnx_path,
+    onnxSha256: report.onnx_sha256,
+    modelDir: run.model.folder,
+    articles: run.articles,
+    calibrationSamples: c.samples,
+    heldOut: c.heldOut,
+    batchSize: c.batchSize,
+    seqLen: options.optSeqLen,
+    seed: c.seed,
+    algorithm: c.algorithm,
+    percentile: c.percentile,
+    tensorScope: c.tensors,
+    sampleStride: c.sampleStride,
+    trtVersion: host.trtVersion,
+    outputs,
+    ...labels,
+    shapes: profileShapeCases(options),
+    minCosine: c.minCosine,
+    int8TargetCosine: c.int8TargetCosine,
+    toolVersion: run.builder.version,
+    logger: log,
+    ...signal,
+    ...progress,
   });
   for (const f of precision.accuracy) {
     const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
     log.info(
-      { stage: "accuracy", candidate: f.candidate, output: f.output, cosine_mean: f.cosine_mean, cosine_min: f.cosine_min, samples: f.samples },
+      {
+        stage: "accuracy",
+        candidate: f.candidate,
+        output: f.output,
+        cosine_mean: f.cosine_mean,
+        cosine_min: f.cosine_min,
+        samples: f.samples,
+      },
       `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
     );
   }
   const cpuServing = await cpuServingStage({
-    workRoot: input.workRoot, choice: input.cpuServing ?? "int8", onnxPath: exported.onnx_path, onnxSha256: report.onnx_sha256, modelDir: run.model.folder, articles: run.articles,
-    calibrationSamples: c.samples, heldOut: c.heldOut, seed: c.seed, seqLen: options.optSeqLen, batchSize: c.batchSize, outputs, ...labels, toolVersion: run.builder.version,
-    log, ...signal,
+    workRoot: input.workRoot,
+    choice: input.cpuServing ?? "int8",
+    onnxPath: exported.onnx_path,
+    onnxSha256: report.onnx_sha256,
+    modelDir: run.model.folder,
+    articles: run.articles,
+    calibrationSamples: c.samples,
+    heldOut: c.heldOut,
+    seed: c.seed,
+    seqLen: options.optSeqLen,
+    batchSize: c.batchSize,
+    outputs,
+    ...labels,
+    toolVersion: run.builder.version,
+    log,
+    ...signal,
   });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
-  const builtFrom = options.typing === "strong" ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 } : { path: exported.onnx_path, sha256: report.onnx_sha256 };
+  const builtFrom =
+    options.typing === "strong"
+      ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 }
+      : { path: exported.onnx_path, sha256: report.onnx_sha256 };
   if (!host.addon.available && !input.marker) {
-    throw new ForgeError("TRT_UNAVAILABLE", `stopping before the TensorRT build: ${host.addon.message}. The export${options.precision === "fp32" ? "" : " and precision"} stages are done and kept for reuse:\n  ${exported.dir}${precision.dir ? `\n  ${precision.dir}` : ""}`, {
-      fix: `${host.addon.fix}; rerun the same command with --work-dir ${input.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
-    });
+    throw new ForgeError(
+      "TRT_UNAVAILABLE",
+      `stopping before the TensorRT build: ${host.addon.message}. The export${options.precision === "fp32" ? "" : " and precision"} stages are done and kept for reuse:\n  ${exported.dir}${precision.dir ? `\n  ${precision.dir}` : ""}`,
+      {
+        fix: `${host.addon.fix}; rerun the same command with --work-dir ${input.workRoot} on a GPU host to reuse them, or pass --marker to publish a marker`,
+      },
+    );
   }
   const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256);
   const common = {
-    kind: host.kind, buildKey, agent, trtVersion: host.trtVersion, options, sources: { ...request.sources, trtVersion: host.trtVersionSource },
-    stages: { export: { dir: exported.dir, reused: exported.reused }, precision: { dir: precision.dir, reused: precision.reused }, ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}) },
-    accuracy: precision.accuracy, validation: exported.validation,
+    kind: host.kind,
+    buildKey,
+    agent,
+    trtVersion: host.trtVersion,
+    options,
+    sources: { ...request.sources, trtVersion: host.trtVersionSource },
+    stages: {
+      export: { dir: exported.dir, reused: exported.reused },
+      precision: { dir: precision.dir, reused: precision.reused },
+      ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}),
+    },
+    accuracy: precision.accuracy,
+    validation: exported.validation,
   };
   const existing = await findBuild(run.storeRoot, agent, buildKey);
   if (existing) {
     log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
     const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, log });
     logCurrent(log, agent, reused.current);
-    return { ...common, reused: true, version: reused.version, versionPath: reused.path, engineName: reused.engineName, current: reused.current };
+    return {
+      ...common,
+      reused: true,
+      version: reused.version,
+      versionPath: reused.path,
+      engineName: reused.engineName,
+      current: reused.current,
+    };
   }
 
   const createdAt = new Date();
   const cal = precision.calibration;
   const facts = {
     onnxSha256: builtFrom.sha256,
-    calibration: cal && { algorithm: cal.algorithm, dataset_sha256: cal.dataset_sha256, sample_count: cal.sample_count, cache_sha256: cal.cache_sha256, qdq_onnx_sha256: cal.qdq_onnx_sha256, float_activations: cal.float_activations },
+    calibration: cal && {
+      algorithm: cal.algorithm,
+      dataset_sha256: cal.dataset_sha256,
+      sample_count: cal.sample_count,
+      cache_sha256: cal.cache_sha256,
+      qdq_onnx_sha256: cal.qdq_onnx_sha256,
+      float_activations: cal.float_activations,
+    },
     accuracy: precision.accuracy,
     buildOptions: metadataBuildOptions(options),
   };
-  const { artifact, cudaVersion } = await buildArtifact({ host, target, options, builder: run.builder, createdAt, facts, onnxPath: builtFrom.path, precision, storeRoot: run.storeRoot, logger: log, signal: input.signal, onProgress: input.onProgress });
+  const { artifact, cudaVersion } = await buildArtifact({
+    host,
+    target,
+    options,
+    builder: run.builder,
+    createdAt,
+    facts,
+    onnxPath: builtFrom.path,
+    precision,
+    storeRoot: run.storeRoot,
+    logger: log,
+    signal: input.signal,
+    onProgress: input.onProgress,
+  });
   const provenance = provenanceRecord({
-    buildKey, kind: host.kind, createdAt, modelId: target.modelId, revision: target.revision, folderChecksum: exported.model_checksum, storeRef: run.model.storeRef,
-    exportReport: report, validation: exported.validation, builtFrom: { file: basename(builtFrom.path), sha256: builtFrom.sha256 }, calibration: cal, articles: run.articlesRecord,
-    accuracy: precision.accuracy, options, request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources }, builder: run.builder,
-    onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null, cuda: cudaVersion, gpu: artifact.metadata.gpu,
+    buildKey,
+    kind: host.kind,
+    createdAt,
+    modelId: target.modelId,
+    revision: target.revision,
+    folderChecksum: exported.model_checksum,
+    storeRef: run.model.storeRef,
+    exportReport: report,
+    validation: exported.validation,
+    builtFrom: { file: basename(builtFrom.path), sha256: builtFrom.sha256 },
+    calibration: cal,
+    articles: run.articlesRecord,
+    accuracy: precision.accuracy,
+    options,
+    request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources },
+    builder: run.builder,
+    onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
+    cuda: cudaVersion,
+    gpu: artifact.metadata.gpu,
   });
   const published = await publishBuild({
-    root: run.storeRoot, agent, buildKey, engineName: artifact.engineName,
-    files: [...publishList({ artifact, provenance, modelDir: run.model.folder, onnxPath: exported.onnx_path, report, validation: exported.validation, precision }), ...cpuServingFiles(cpuServing)],
+    root: run.storeRoot,
+    agent,
+    buildKey,
+    engineName: artifact.engineName,
+    files: [
+      ...publishList({
+        artifact,
+        provenance,
+        modelDir: run.model.folder,
+        onnxPath: exported.onnx_path,
+        report,
+        validation: exported.validation,
+        precision,
+      }),
+      ...cpuServingFiles(cpuServing),
+    ],
     metadata: {
-      kind: host.kind, engine: artifact.engineName, build_key: buildKey, model_id: target.modelId, hf_revision: target.revision, precision: options.precision, trt_version: host.trtVersion,
+      kind: host.kind,
+      engine: artifact.engineName,
+      build_key: buildKey,
+      model_id: target.modelId,
+      hf_revision: target.revision,
+      precision: options.precision,
+      trt_version: host.trtVersion,
       shapes: profileShapes(target),
     },
     promote: input.promote ?? false,
     log,
   });
   logCurrent(log, agent, published.current);
-  return { ...common, reused: published.reused, version: published.version, versionPath: published.path, engineName: published.engineName, current: published.current };
+  return {
+    ...common,
+    reused: published.reused,
+    version: published.version,
+    versionPath: published.path,
+    engineName: published.engineName,
+    current: published.current,
+  };
 }
 
 export { buildVersionName };

@@ -18,20 +18,37 @@ export interface SettledHost {
  * on that TensorRT, before export: the precision stage keys its result and writes its calibration
  * cache header with the version settled here, and a host that cannot build says so at once.
  */
-export function settleHost(request: BuildRequest, addon: AddonStatus, options: { marker: boolean; deviceId: number; logger: Logger }): SettledHost {
+export function settleHost(
+  request: BuildRequest,
+  addon: AddonStatus,
+  options: { marker: boolean; deviceId: number; logger: Logger },
+): SettledHost {
   const log = options.logger;
   if (!addon.available) {
     if (!options.marker) log.warn({ reason: addon.message }, "TensorRT is not available: the run will stop before the build stage");
-    return { kind: "marker", trtVersion: request.build.trtVersion, trtVersionSource: request.sources.trtVersion ?? "default", device: undefined, deviceId: options.deviceId, addon };
+    return {
+      kind: "marker",
+      trtVersion: request.build.trtVersion,
+      trtVersionSource: request.sources.trtVersion ?? "default",
+      device: undefined,
+      deviceId: options.deviceId,
+      addon,
+    };
   }
   const devices = addon.binding.devices();
   const device = devices.find((d) => d.index === options.deviceId);
   if (!device) {
-    throw new ForgeError("INVALID_DEVICE_ID", `GPU ${options.deviceId} does not exist on this host (${devices.length} GPU(s))`, { input: "--device", fix: "pick a GPU id from build-engine --check-only" });
+    throw new ForgeError("INVALID_DEVICE_ID", `GPU ${options.deviceId} does not exist on this host (${devices.length} GPU(s))`, {
+      input: "--device",
+      fix: "pick a GPU id from build-engine --check-only",
+    });
   }
   const trtVersion = addon.binding.trtVersion();
   if (request.sources.trtVersion === "flag" && !trtVersion.startsWith(request.build.trtVersion)) {
-    log.warn({ requested: request.build.trtVersion, host: trtVersion }, "--trt-version differs from the TensorRT this host builds with: the host's is used and recorded");
+    log.warn(
+      { requested: request.build.trtVersion, host: trtVersion },
+      "--trt-version differs from the TensorRT this host builds with: the host's is used and recorded",
+    );
   }
   assertTypingPossible(request.build.typing, trtVersion, "this host's TensorRT");
   return { kind: "engine", trtVersion, trtVersionSource: "host", device, deviceId: options.deviceId, addon };

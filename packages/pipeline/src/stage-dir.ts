@@ -17,7 +17,12 @@ export interface StageResult<T> {
 
 export const STAGE_FILE = "stage.json";
 
-export async function runStage<T>(workRoot: string, stage: string, key: string, produce: (tempDir: string) => Promise<T>): Promise<StageResult<T>> {
+export async function runStage<T>(
+  workRoot: string,
+  stage: string,
+  key: string,
+  produce: (tempDir: string) => Promise<T>,
+): Promise<StageResult<T>> {
   const dir = join(workRoot, stage, key);
   if (existsSync(join(dir, STAGE_FILE))) {
     return { dir, reused: true, summary: JSON.parse(await readFile(join(dir, STAGE_FILE), "utf8")) as T };

@@ -11,7 +11,11 @@ import { listVersions, publish } from "@trtforge/model-store";
 export const TIMING_CACHE_AGENT = "trt-timing-cache";
 const FILE = "timing.cache";
 
-export async function loadTimingCache(root: string | undefined, trtVersion: string, computeCapability: string): Promise<Uint8Array | undefined> {
+export async function loadTimingCache(
+  root: string | undefined,
+  trtVersion: string,
+  computeCapability: string,
+): Promise<Uint8Array | undefined> {
   let listing;
   try {
     listing = await listVersions({ agent: TIMING_CACHE_AGENT, ...(root ? { root } : {}) });
@@ -24,7 +28,13 @@ export async function loadTimingCache(root: string | undefined, trtVersion: stri
   return match ? readFile(join(match.path, FILE)) : undefined;
 }
 
-export async function saveTimingCache(root: string | undefined, trtVersion: string, computeCapability: string, bytes: Uint8Array, log: Logger): Promise<void> {
+export async function saveTimingCache(
+  root: string | undefined,
+  trtVersion: string,
+  computeCapability: string,
+  bytes: Uint8Array,
+  log: Logger,
+): Promise<void> {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
   try {
     await publish({

@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { loadModelsConfig, type ModelSpec } from "@trtforge/config";
 import { createFakeAddon } from "@trtforge/native/fake";
-import { checkStoreWritable, markerTargets, normalizeBuildRequest, readCheckedArticles, settleHost, type BuildRequestInput } from "../src/index.js";
+import {
+  checkStoreWritable,
+  markerTargets,
+  normalizeBuildRequest,
+  readCheckedArticles,
+  settleHost,
+  type BuildRequestInput,
+} from "../src/index.js";
 
 let matrix: readonly ModelSpec[];
 let dir: string;
@@ -15,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-const normalize = (input: BuildRequestInput) => normalizeBuildRequest(input, { matrix, defaultArticles: "conf/samples/ag_news_1000.jsonl" });
+const normalize = (input: BuildRequestInput) =>
+  normalizeBuildRequest(input, { matrix, defaultArticles: "conf/samples/ag_news_1000.jsonl" });
 const entry = (task: string) => matrix.find((m) => m.taskName === task)!;
 
 describe("normalizeBuildRequest: one set of defaults and checks for the CLI and library callers", () => {
@@ -23,9 +31,34 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
     const r = normalize({ modelId: "someone/unlisted-model" });
     expect(r.matrixEntry).toBeUndefined();
     expect(r.taskName).toBeUndefined();
-    expect(r.build).toMatchObject({ precision: "fp16", typing: "strong", trtVersion: "10.16.0", maxBatchSize: 32, optBatchSize: 16, minSeqLen: 1, optSeqLen: 128, seqLen: 256, workspaceBytes: 2048 * 1024 * 1024 });
-    expect(r.calibration).toMatchObject({ samples: 512, heldOut: 200, batchSize: 32, algorithm: "max", tensors: "quantization-sites", seed: 0, int8TargetCosine: 0.99 });
-    expect(r.sources).toMatchObject({ precision: "default", maxBatch: "default", optBatch: "default", sequenceLength: "default", seed: "default", articles: "default" });
+    expect(r.build).toMatchObject({
+      precision: "fp16",
+      typing: "strong",
+      trtVersion: "10.16.0",
+      maxBatchSize: 32,
+      optBatchSize: 16,
+      minSeqLen: 1,
+      optSeqLen: 128,
+      seqLen: 256,
+      workspaceBytes: 2048 * 1024 * 1024,
+    });
+    expect(r.calibration).toMatchObject({
+      samples: 512,
+      heldOut: 200,
+      batchSize: 32,
+      algorithm: "max",
+      tensors: "quantization-sites",
+      seed: 0,
+      int8TargetCosine: 0.99,
+    });
+    expect(r.sources).toMatchObject({
+      precision: "default",
+      maxBatch: "default",
+      optBatch: "default",
+      sequenceLength: "default",
+      seed: "default",
+      articles: "default",
+    });
   });
 
   it("takes the defaults from the conf/models.yaml entry of the model id (sentiment: batch 100) and records that", () => {
@@ -34,8 +67,22 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
     expect(r.matrixEntry).toBe("sentiment");
     expect(r.taskName).toBe("sentiment");
     expect(r.hfTask).toBe("sequence-classification");
-    expect(r.build).toMatchObject({ maxBatchSize: 100, optBatchSize: 50, seqLen: sentiment.seqLen, optSeqLen: sentiment.optSeqLen, minSeqLen: sentiment.minSeqLen, precision: sentiment.precisions[0] });
-    expect(r.sources).toMatchObject({ maxBatch: "models.yaml entry sentiment", optBatch: "models.yaml entry sentiment", sequenceLength: "models.yaml entry sentiment", precision: "models.yaml entry sentiment", taskName: "models.yaml entry sentiment", seed: "default" });
+    expect(r.build).toMatchObject({
+      maxBatchSize: 100,
+      optBatchSize: 50,
+      seqLen: sentiment.seqLen,
+      optSeqLen: sentiment.optSeqLen,
+      minSeqLen: sentiment.minSeqLen,
+      precision: sentiment.precisions[0],
+    });
+    expect(r.sources).toMatchObject({
+      maxBatch: "models.yaml entry sentiment",
+      optBatch: "models.yaml entry sentiment",
+      sequenceLength: "models.yaml entry sentiment",
+      precision: "models.yaml entry sentiment",
+      taskName: "models.yaml entry sentiment",
+      seed: "default",
+    });
   });
 
   it("matches an entry by --task-name, and flags override it", () => {
@@ -51,11 +98,19 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
   });
 
   it("refuses an optimum outside [min, max] naming where each came from, never clamps it", () => {
-    expect(() => normalize({ maxBatch: 16, optBatch: 64 })).toThrow(expect.objectContaining({ code: "INVALID_LIMIT", message: "--opt-batch 64 is above --max-batch 16" }));
-    expect(() => normalize({ taskName: "embeddings", sequenceLength: "64" })).toThrow(
-      expect.objectContaining({ code: "INVALID_LIMIT", message: "opt_seq_len 128 (models.yaml entry embeddings) is above --sequence-length 64", input: "--opt-sequence-length" }),
+    expect(() => normalize({ maxBatch: 16, optBatch: 64 })).toThrow(
+      expect.objectContaining({ code: "INVALID_LIMIT", message: "--opt-batch 64 is above --max-batch 16" }),
     );
-    expect(() => normalize({ sequenceLength: 256, optSequenceLength: 128, minSequenceLength: 200 })).toThrow(expect.objectContaining({ code: "INVALID_LIMIT" }));
+    expect(() => normalize({ taskName: "embeddings", sequenceLength: "64" })).toThrow(
+      expect.objectContaining({
+        code: "INVALID_LIMIT",
+        message: "opt_seq_len 128 (models.yaml entry embeddings) is above --sequence-length 64",
+        input: "--opt-sequence-length",
+      }),
+    );
+    expect(() => normalize({ sequenceLength: 256, optSequenceLength: 128, minSequenceLength: 200 })).toThrow(
+      expect.objectContaining({ code: "INVALID_LIMIT" }),
+    );
   });
 
   it.each<[string, BuildRequestInput, string, RegExp]>([
@@ -89,39 +144,60 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
 
 describe("the marker matrix uses the same profile normalization", () => {
   it("refuses an optimum the override puts outside [min, max] (it used to be clamped)", () => {
-    expect(() => markerTargets(matrix, { sequenceLength: "64" }, "conf/models.yaml")).toThrow(expect.objectContaining({ code: "INVALID_LIMIT", message: expect.stringContaining("opt_seq_len 128") }));
+    expect(() => markerTargets(matrix, { sequenceLength: "64" }, "conf/models.yaml")).toThrow(
+      expect.objectContaining({ code: "INVALID_LIMIT", message: expect.stringContaining("opt_seq_len 128") }),
+    );
   });
 
   it("derives the optimum batch of an overridden maximum exactly as a pipeline build does", () => {
     const [target] = markerTargets(matrix, { maxBatch: "16", only: ["sentiment"], precision: "fp16" }, "conf/models.yaml");
     const request = normalize({ taskName: "sentiment", maxBatch: "16" });
-    expect(target).toMatchObject({ maxBatchSize: 16, optBatchSize: request.build.optBatchSize, seqLen: request.build.seqLen, optSeqLen: request.build.optSeqLen });
+    expect(target).toMatchObject({
+      maxBatchSize: 16,
+      optBatchSize: request.build.optBatchSize,
+      seqLen: request.build.seqLen,
+      optSeqLen: request.build.optSeqLen,
+    });
   });
 
   it("names an unknown --only task with INVALID_OPTION, not USAGE", () => {
-    expect(() => markerTargets(matrix, { only: ["poetry"] }, "conf/models.yaml")).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => markerTargets(matrix, { only: ["poetry"] }, "conf/models.yaml")).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
   });
 });
 
 describe("settleHost: the TensorRT version, device and typing are settled before any stage", () => {
   const log = silentLogger();
   it("uses the addon's TensorRT version (recorded as from the host), not the default", () => {
-    const host = settleHost(normalize({}), { available: true, trtMajor: 10, path: "fake", binding: createFakeAddon({ trtMajor: 10, trtVersion: "10.13.0.35" }) }, { marker: false, deviceId: 0, logger: log });
+    const host = settleHost(
+      normalize({}),
+      { available: true, trtMajor: 10, path: "fake", binding: createFakeAddon({ trtMajor: 10, trtVersion: "10.13.0.35" }) },
+      { marker: false, deviceId: 0, logger: log },
+    );
     expect(host).toMatchObject({ kind: "engine", trtVersion: "10.13.0.35", trtVersionSource: "host", device: { index: 0 } });
   });
 
   it("refuses weak typing on a TensorRT 11 host at once, though the request asked for no version", () => {
     const addon = { available: true as const, trtMajor: 11, path: "fake", binding: createFakeAddon({ trtMajor: 11 }) };
-    expect(() => settleHost(normalize({ typing: "weak" }), addon, { marker: false, deviceId: 0, logger: log })).toThrow(expect.objectContaining({ code: "TRT_MODE_REMOVED" }));
+    expect(() => settleHost(normalize({ typing: "weak" }), addon, { marker: false, deviceId: 0, logger: log })).toThrow(
+      expect.objectContaining({ code: "TRT_MODE_REMOVED" }),
+    );
   });
 
   it("refuses a GPU id the host does not have", () => {
     const addon = { available: true as const, trtMajor: 10, path: "fake", binding: createFakeAddon({ trtMajor: 10 }) };
-    expect(() => settleHost(normalize({ device: 3 }), addon, { marker: false, deviceId: 3, logger: log })).toThrow(expect.objectContaining({ code: "INVALID_DEVICE_ID" }));
+    expect(() => settleHost(normalize({ device: 3 }), addon, { marker: false, deviceId: 3, logger: log })).toThrow(
+      expect.objectContaining({ code: "INVALID_DEVICE_ID" }),
+    );
   });
 
   it("without TensorRT, a marker stands in for the requested version", () => {
-    const host = settleHost(normalize({ trtVersion: "11.1.0" }), { available: false, reason: "not-built", message: "no addon", fix: "build it" }, { marker: true, deviceId: 0, logger: log });
+    const host = settleHost(
+      normalize({ trtVersion: "11.1.0" }),
+      { available: false, reason: "not-built", message: "no addon", fix: "build it" },
+      { marker: true, deviceId: 0, logger: log },
+    );
     expect(host).toMatchObject({ kind: "marker", trtVersion: "11.1.0", trtVersionSource: "flag" });
   });
 });
@@ -135,23 +211,35 @@ describe("checkStoreWritable: the store is checked before any stage", () => {
 
   it("refuses no root, a missing root and a file, with --store-root in the fix", async () => {
     delete process.env.MODEL_STORE_ROOT;
-    await expect(checkStoreWritable(undefined, undefined)).rejects.toMatchObject({ code: "STORE_ROOT_UNSET", fix: expect.stringContaining("--store-root") });
-    await expect(checkStoreWritable(join(dir, "absent"), undefined)).rejects.toMatchObject({ code: "FILE_NOT_FOUND", fix: expect.stringContaining("--store-root") });
+    await expect(checkStoreWritable(undefined, undefined)).rejects.toMatchObject({
+      code: "STORE_ROOT_UNSET",
+      fix: expect.stringContaining("--store-root"),
+    });
+    await expect(checkStoreWritable(join(dir, "absent"), undefined)).rejects.toMatchObject({
+      code: "FILE_NOT_FOUND",
+      fix: expect.stringContaining("--store-root"),
+    });
     await writeFile(join(dir, "a-file"), "x");
-    await expect(checkStoreWritable(join(dir, "a-file"), undefined)).rejects.toMatchObject({ code: "NOT_A_DIRECTORY", fix: expect.not.stringMatching(/--root\b/) });
+    await expect(checkStoreWritable(join(dir, "a-file"), undefined)).rejects.toMatchObject({
+      code: "NOT_A_DIRECTORY",
+      fix: expect.not.stringMatching(/--root\b/),
+    });
     await mkdir(join(dir, "store", "trt-x"), { recursive: true });
     await writeFile(join(dir, "store", "trt-x", "versions"), "x");
     await expect(checkStoreWritable(join(dir, "store"), "trt-x")).rejects.toMatchObject({ code: "NOT_A_DIRECTORY" });
     await expect(checkStoreWritable(join(dir, "store"), "trt-y")).resolves.toBe(join(dir, "store"));
   });
 
-  it.skipIf(process.getuid?.() === 0)("refuses a read-only root (root ignores permissions, so this runs as a normal user only)", async () => {
-    const root = join(dir, "readonly");
-    await mkdir(root);
-    await chmod(root, 0o555);
-    await expect(checkStoreWritable(root, undefined)).rejects.toMatchObject({ code: "STORE_READ_ONLY" });
-    await chmod(root, 0o755);
-  });
+  it.skipIf(process.getuid?.() === 0)(
+    "refuses a read-only root (root ignores permissions, so this runs as a normal user only)",
+    async () => {
+      const root = join(dir, "readonly");
+      await mkdir(root);
+      await chmod(root, 0o555);
+      await expect(checkStoreWritable(root, undefined)).rejects.toMatchObject({ code: "STORE_READ_ONLY" });
+      await chmod(root, 0o755);
+    },
+  );
 });
 
 describe("readCheckedArticles: articles are counted against the request before export", () => {
@@ -159,11 +247,17 @@ describe("readCheckedArticles: articles are counted against the request before e
   it("refuses fewer usable articles than --calibration-samples + --held-out, with counts", async () => {
     const path = join(dir, "few.jsonl");
     await writeFile(path, Array.from({ length: 10 }, (_, i) => JSON.stringify({ text: `article ${i}` })).join("\n"));
-    await expect(readCheckedArticles(normalize({ articles: path, precision: "int8", calibrationSamples: 8, heldOut: 4 }), log)).rejects.toMatchObject({
+    await expect(
+      readCheckedArticles(normalize({ articles: path, precision: "int8", calibrationSamples: 8, heldOut: 4 }), log),
+    ).rejects.toMatchObject({
       code: "DATASET_INVALID",
-      message: expect.stringContaining("has 10 usable article(s) (0 malformed row(s)); int8 needs 12: 8 to calibrate on (--calibration-samples) + 4 held out (--held-out)"),
+      message: expect.stringContaining(
+        "has 10 usable article(s) (0 malformed row(s)); int8 needs 12: 8 to calibrate on (--calibration-samples) + 4 held out (--held-out)",
+      ),
     });
-    await expect(readCheckedArticles(normalize({ articles: path, precision: "int8", calibrationSamples: 6, heldOut: 4 }), log)).resolves.toMatchObject({ record: { usable: 10 } });
+    await expect(
+      readCheckedArticles(normalize({ articles: path, precision: "int8", calibrationSamples: 6, heldOut: 4 }), log),
+    ).resolves.toMatchObject({ record: { usable: 10 } });
   });
 
   it("reports malformed rows with their lines, records them, and fails on them with --strict-articles", async () => {
@@ -175,7 +269,9 @@ describe("readCheckedArticles: articles are counted against the request before e
     expect(record.bad_rows.count).toBe(2);
     expect(record.bad_rows.examples.map((b) => b.origin)).toEqual([`${path}:2`, `${path}:4`]);
     expect(JSON.stringify(warn.mock.calls)).toContain(`${path}:2`);
-    await expect(readCheckedArticles(normalize({ articles: path, precision: "fp16", heldOut: 2, strictArticles: true }), log)).rejects.toMatchObject({
+    await expect(
+      readCheckedArticles(normalize({ articles: path, precision: "fp16", heldOut: 2, strictArticles: true }), log),
+    ).rejects.toMatchObject({
       code: "DATASET_INVALID",
       message: expect.stringContaining(`2 malformed row(s) beside 3 usable article(s), first: ${path}:2`),
     });

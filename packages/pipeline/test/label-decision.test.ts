@@ -19,13 +19,25 @@ async function modelWith(name: string, config: object): Promise<string> {
 
 describe("classifierHead (how a head's logits become labels, from config.json)", () => {
   it("toxic-bert's problem_type multi_label_classification: each label at sigmoid 0.5", async () => {
-    const toxic = await modelWith("toxic", { problem_type: "multi_label_classification", id2label: { 0: "toxic", 1: "severe_toxic", 2: "obscene", 3: "threat", 4: "insult", 5: "identity_hate" } });
-    expect(await classifierHead(toxic)).toEqual({ decision: { kind: "sigmoid-threshold", threshold: 0.5 }, problemType: "multi_label_classification" });
-    expect(await labelOptions("sequence-classification", ["logits"], toxic)).toEqual({ labelOutputs: ["logits"], labelDecision: { kind: "sigmoid-threshold", threshold: 0.5 } });
+    const toxic = await modelWith("toxic", {
+      problem_type: "multi_label_classification",
+      id2label: { 0: "toxic", 1: "severe_toxic", 2: "obscene", 3: "threat", 4: "insult", 5: "identity_hate" },
+    });
+    expect(await classifierHead(toxic)).toEqual({
+      decision: { kind: "sigmoid-threshold", threshold: 0.5 },
+      problemType: "multi_label_classification",
+    });
+    expect(await labelOptions("sequence-classification", ["logits"], toxic)).toEqual({
+      labelOutputs: ["logits"],
+      labelDecision: { kind: "sigmoid-threshold", threshold: 0.5 },
+    });
   });
 
   it("single-label (stated, or no problem_type with several labels): argmax", async () => {
-    const stated = await modelWith("sentiment", { problem_type: "single_label_classification", id2label: { 0: "negative", 1: "neutral", 2: "positive" } });
+    const stated = await modelWith("sentiment", {
+      problem_type: "single_label_classification",
+      id2label: { 0: "negative", 1: "neutral", 2: "positive" },
+    });
     expect((await classifierHead(stated)).decision).toEqual({ kind: "argmax" });
     const unstated = await modelWith("unstated", { id2label: { 0: "negative", 1: "neutral", 2: "positive" } });
     expect(await classifierHead(unstated)).toEqual({ decision: { kind: "argmax" }, problemType: "single_label_classification" });
@@ -39,6 +51,9 @@ describe("classifierHead (how a head's logits become labels, from config.json)",
 
   it("an embedding model gets no label agreement, whatever its config says", async () => {
     const embedder = await modelWith("embedder", { problem_type: "multi_label_classification" });
-    expect(await labelOptions("feature-extraction", ["last_hidden_state", "sentence_embedding"], embedder)).toEqual({ labelOutputs: [], labelDecision: undefined });
+    expect(await labelOptions("feature-extraction", ["last_hidden_state", "sentence_embedding"], embedder)).toEqual({
+      labelOutputs: [],
+      labelDecision: undefined,
+    });
   });
 });

@@ -107,10 +107,13 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
       });
       return;
     }
-    timer ??= setTimeout(() => {
-      timer = undefined;
-      schedule();
-    }, Math.max(0, options.maxQueueDelayMs - waited));
+    timer ??= setTimeout(
+      () => {
+        timer = undefined;
+        schedule();
+      },
+      Math.max(0, options.maxQueueDelayMs - waited),
+    );
   }
 
   async function execute(): Promise<void> {
@@ -163,11 +166,21 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
 
   return {
     infer(request: InferRequest): Promise<InferResult> {
-      if (closed) return Promise.reject(new ForgeError("MODEL_CLOSED", "the model is shutting down and takes no new requests", { fix: "retry on another server or after restart" }));
+      if (closed)
+        return Promise.reject(
+          new ForgeError("MODEL_CLOSED", "the model is shutting down and takes no new requests", {
+            fix: "retry on another server or after restart",
+          }),
+        );
       const { rows } = request.tokens;
       const maxBatch = currentLimits().maxBatch;
       if (rows < 1) {
-        return Promise.reject(new ForgeError("INPUT_MISMATCH", "the request has no rows: a batch needs at least one", { input: "batch", fix: "send at least one row" }));
+        return Promise.reject(
+          new ForgeError("INPUT_MISMATCH", "the request has no rows: a batch needs at least one", {
+            input: "batch",
+            fix: "send at least one row",
+          }),
+        );
       }
       if (rows > maxBatch) {
         return Promise.reject(

@@ -47,10 +47,14 @@ export async function readClassifierHead(configPath: string): Promise<Classifier
  */
 export function applyHead(head: ClassifierHead, logits: OutputTensor): OutputTensor[] {
   if (logits.datatype !== "FP32" || logits.shape.length !== 2 || logits.shape[1] !== head.labels.length) {
-    throw new ForgeError("MODEL_UNSERVABLE", `logits ${logits.datatype} [${logits.shape.join(", ")}] do not match the ${head.labels.length} labels of id2label`, {
-      input: "logits",
-      fix: "republish the model with the config.json it was trained with",
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `logits ${logits.datatype} [${logits.shape.join(", ")}] do not match the ${head.labels.length} labels of id2label`,
+      {
+        input: "logits",
+        fix: "republish the model with the config.json it was trained with",
+      },
+    );
   }
   const [rows, classes] = logits.shape as [number, number];
   const probabilities = new Float32Array(rows * classes);

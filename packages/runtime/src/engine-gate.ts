@@ -16,8 +16,7 @@ export interface EngineGateOptions {
 }
 
 export type EngineDecision =
-  | { backend: "tensorrt"; engine: NativeEngine; addon: AddonBinding }
-  | { backend: "onnxruntime"; reason: FallbackReason; detail: string };
+  { backend: "tensorrt"; engine: NativeEngine; addon: AddonBinding } | { backend: "onnxruntime"; reason: FallbackReason; detail: string };
 
 /** The most specific reason among verify-engine's problems: what the operator must fix first. */
 export function reasonOfProblems(problems: readonly Problem[]): FallbackReason {
@@ -48,7 +47,8 @@ function resolveAddon(injected: AddonBinding | undefined): { addon: AddonBinding
 export async function decideEngine(options: EngineGateOptions): Promise<EngineDecision> {
   const { enginePath, metadata, deviceId } = options;
   if (options.forceOnnxRuntime) return fallback("FORCED_ONNXRUNTIME", "the ONNX Runtime backend was asked for");
-  if (metadata.kind === "marker") return fallback("ENGINE_IS_MARKER", `${enginePath} is a trtforge marker (built where TensorRT was absent), never a loadable engine`);
+  if (metadata.kind === "marker")
+    return fallback("ENGINE_IS_MARKER", `${enginePath} is a trtforge marker (built where TensorRT was absent), never a loadable engine`);
 
   const resolved = resolveAddon(options.addon);
   if ("detail" in resolved) return fallback("TRT_UNAVAILABLE", resolved.detail);
@@ -77,7 +77,10 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
   const bytes = await readFile(enginePath);
   const sha256 = sha256Hex(bytes);
   if (sha256 !== metadata.checksum) {
-    return fallback("ENGINE_CHECKSUM_MISMATCH", `${enginePath} changed after verification (sha256 ${sha256}, metadata ${metadata.checksum})`);
+    return fallback(
+      "ENGINE_CHECKSUM_MISMATCH",
+      `${enginePath} changed after verification (sha256 ${sha256}, metadata ${metadata.checksum})`,
+    );
   }
   try {
     const engine = addon.loadEngine(bytes, deviceId, {
@@ -91,9 +94,13 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
 
 /** The strict mode's refusal. */
 export function tensorrtRequired(agent: string, version: string, reason: FallbackReason, detail: string): ForgeError {
-  return new ForgeError("TENSORRT_REQUIRED", `version "${version}" of agent "${agent}" cannot be served on TensorRT (${reason}: ${detail}) and requireTensorRT forbids the ONNX Runtime fallback`, {
-    input: `${agent}@${version}`,
-    fix: "rebuild the engine with build-engine on this host's TensorRT and GPU, or serve without --require-tensorrt to use the ONNX Runtime fallback",
-    details: { reason, detail },
-  });
+  return new ForgeError(
+    "TENSORRT_REQUIRED",
+    `version "${version}" of agent "${agent}" cannot be served on TensorRT (${reason}: ${detail}) and requireTensorRT forbids the ONNX Runtime fallback`,
+    {
+      input: `${agent}@${version}`,
+      fix: "rebuild the engine with build-engine on this host's TensorRT and GPU, or serve without --require-tensorrt to use the ONNX Runtime fallback",
+      details: { reason, detail },
+    },
+  );
 }

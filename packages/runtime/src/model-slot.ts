@@ -91,7 +91,11 @@ export class ModelSlot implements ModelProvider {
     if (this.source.version !== undefined) return;
     let target: string | undefined;
     try {
-      const current = await resolveCurrent({ agent, strict: false, ...(this.source.storeRoot === undefined ? {} : { root: this.source.storeRoot }) });
+      const current = await resolveCurrent({
+        agent,
+        strict: false,
+        ...(this.source.storeRoot === undefined ? {} : { root: this.source.storeRoot }),
+      });
       target = current?.version;
     } catch (err) {
       log.warn({ agent, err }, "cannot read the current version; serving on");
@@ -142,4 +146,3 @@ export class ModelSlot implements ModelProvider {
 export function openModelSlot(source: ModelSource, options: ModelSlotOptions = {}): Promise<ModelSlot> {
   return ModelSlot.open(source, options);
 }
-

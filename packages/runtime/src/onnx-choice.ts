@@ -23,10 +23,14 @@ export interface OnnxChoice {
  */
 export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant): Promise<OnnxChoice> {
   const missing = (what: string, file: string): ForgeError =>
-    new ForgeError("MODEL_UNSERVABLE", `onnxVariant "${variant}" asks for the ${what}, but version "${version.version}" of agent "${version.agent}" has no ${file}`, {
-      input: `${version.path}/${file}`,
-      fix: `pass onnxVariant "auto" (or another variant present in the version), or republish the model with build-engine`,
-    });
+    new ForgeError(
+      "MODEL_UNSERVABLE",
+      `onnxVariant "${variant}" asks for the ${what}, but version "${version.version}" of agent "${version.agent}" has no ${file}`,
+      {
+        input: `${version.path}/${file}`,
+        fix: `pass onnxVariant "auto" (or another variant present in the version), or republish the model with build-engine`,
+      },
+    );
   if (variant === "cpu" || variant === "auto") {
     const cpu = await cpuServingOnnx(version);
     if (cpu !== undefined) return { variant: "cpu", file: cpu.file, precision: cpu.precision };

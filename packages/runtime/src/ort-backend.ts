@@ -51,13 +51,19 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
     });
   }
   const inputNames = [...session.inputNames];
-  const unknown = inputNames.filter((n) => tokenInput({ rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() }, n) === undefined);
+  const unknown = inputNames.filter(
+    (n) => tokenInput({ rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() }, n) === undefined,
+  );
   if (unknown.length > 0) {
     await session.release();
-    throw new ForgeError("MODEL_UNSERVABLE", `${onnxPath} takes inputs ${unknown.join(", ")}, which are not token inputs the runtime can feed`, {
-      input: onnxPath,
-      fix: "serve a text model exported by build-engine (inputs input_ids, attention_mask, token_type_ids)",
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `${onnxPath} takes inputs ${unknown.join(", ")}, which are not token inputs the runtime can feed`,
+      {
+        input: onnxPath,
+        fix: "serve a text model exported by build-engine (inputs input_ids, attention_mask, token_type_ids)",
+      },
+    );
   }
   const int32Inputs = new Set(session.inputMetadata.filter((m) => m.isTensor && m.type === "int32").map((m) => m.name));
   return {

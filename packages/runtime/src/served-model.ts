@@ -5,7 +5,16 @@ import type { AddonBinding } from "@trtforge/native";
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import type { BackendRunner } from "./backend.js";
 import { applyHead, readClassifierHead, type ClassifierHead } from "./classifier-head.js";
-import type { FallbackReason, ModelEvidence, ModelKind, ModelLimits, OutputTensor, ServedModel, TensorSpec, TokenRows } from "./contract.js";
+import type {
+  FallbackReason,
+  ModelEvidence,
+  ModelKind,
+  ModelLimits,
+  OutputTensor,
+  ServedModel,
+  TensorSpec,
+  TokenRows,
+} from "./contract.js";
 import { decideEngine, tensorrtRequired } from "./engine-gate.js";
 import { limitsOf } from "./limits.js";
 import { chooseOnnx, type OnnxVariant } from "./onnx-choice.js";
@@ -40,34 +49,51 @@ export interface OpenedModel extends ServedModel {
 async function readEngineMetadata(version: VerifiedVersion, sidecar: string): Promise<EngineMetadata> {
   const path = join(version.path, sidecar);
   const reading = await readSidecar(path).catch((err: unknown) => {
-    throw new ForgeError("MODEL_UNSERVABLE", `cannot read the engine metadata of version "${version.version}" of agent "${version.agent}": ${(err as Error).message}`, {
-      input: path,
-      fix: "serve a version published by build-engine (v1 metadata beside the engine)",
-      cause: err,
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `cannot read the engine metadata of version "${version.version}" of agent "${version.agent}": ${(err as Error).message}`,
+      {
+        input: path,
+        fix: "serve a version published by build-engine (v1 metadata beside the engine)",
+        cause: err,
+      },
+    );
   });
   if (reading.schema !== "v1") {
-    throw new ForgeError("MODEL_UNSERVABLE", `${path} is JustNewsAgent's legacy engine metadata, which does not record the profile or the model's identity the runtime needs`, {
-      input: path,
-      fix: "rebuild and publish the model with build-engine",
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `${path} is JustNewsAgent's legacy engine metadata, which does not record the profile or the model's identity the runtime needs`,
+      {
+        input: path,
+        fix: "rebuild and publish the model with build-engine",
+      },
+    );
   }
   return reading.metadata;
 }
 
 function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: readonly string[], truncate: boolean): TokenRows {
   if (texts.length === 0) {
-    throw new ForgeError("INPUT_MISMATCH", "no texts to tokenize: a batch needs at least one row", { input: "text", fix: "send at least one text" });
+    throw new ForgeError("INPUT_MISMATCH", "no texts to tokenize: a batch needs at least one row", {
+      input: "text",
+      fix: "send at least one text",
+    });
   }
   const encoded = tokenizer.encodeBatch(texts, { maxLength: limits.maxSeq, padding: "longest", truncation: truncate });
   if (!truncate && encoded.seqLen > limits.maxSeq) {
-    const lengths = texts.map((_, r) => encoded.attentionMask.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen).reduce((a, b) => a + b, 0n));
+    const lengths = texts.map((_, r) =>
+      encoded.attentionMask.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen).reduce((a, b) => a + b, 0n),
+    );
     const row = lengths.findIndex((n) => n > BigInt(limits.maxSeq));
-    throw new ForgeError("TEXT_TOO_LONG", `text ${row} has ${lengths[row]} tokens, more than the model's maximum sequence length ${limits.maxSeq}`, {
-      input: `text[${row}]`,
-      fix: `shorten the text, or ask for truncation (the first ${limits.maxSeq} tokens are then used)`,
-      details: { row, tokens: Number(lengths[row]), maxSeq: limits.maxSeq },
-    });
+    throw new ForgeError(
+      "TEXT_TOO_LONG",
+      `text ${row} has ${lengths[row]} tokens, more than the model's maximum sequence length ${limits.maxSeq}`,
+      {
+        input: `text[${row}]`,
+        fix: `shorten the text, or ask for truncation (the first ${limits.maxSeq} tokens are then used)`,
+        details: { row, tokens: Number(lengths[row]), maxSeq: limits.maxSeq },
+      },
+    );
   }
   const tokens: TokenRows = {
     rows: encoded.batchSize,
@@ -96,10 +122,14 @@ function checkBatch(batch: TokenRows, limits: ModelLimits): void {
   const size = batch.rows * batch.seqLen;
   const sizes = [batch.inputIds.length, batch.attentionMask.length, ...(batch.tokenTypeIds ? [batch.tokenTypeIds.length] : [])];
   if (sizes.some((n) => n !== size)) {
-    throw new ForgeError("INPUT_MISMATCH", `token arrays of ${sizes.join("/")} elements do not match ${batch.rows} rows × ${batch.seqLen}`, {
-      input: "batch",
-      fix: "send input_ids, attention_mask (and token_type_ids) of the same [rows, seqLen] shape",
-    });
+    throw new ForgeError(
+      "INPUT_MISMATCH",
+      `token arrays of ${sizes.join("/")} elements do not match ${batch.rows} rows × ${batch.seqLen}`,
+      {
+        input: "batch",
+        fix: "send input_ids, attention_mask (and token_type_ids) of the same [rows, seqLen] shape",
+      },
+    );
   }
 }
 
@@ -147,10 +177,23 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     const reason: FallbackReason = decision.reason;
     if (options.requireTensorRT) throw tensorrtRequired(version.agent, version.version, reason, decision.detail);
     const onnx = await chooseOnnx(version, options.onnxVariant ?? "auto");
-    runner = await openOrtRunner(join(version.path, onnx.file), options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads });
-    evidence = { ...identity, backend: "onnxruntime", precision: onnx.precision, checksum: await fileSha256(version, onnx.file), artifact: onnx.file, fallback_reason: reason };
+    runner = await openOrtRunner(
+      join(version.path, onnx.file),
+      options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads },
+    );
+    evidence = {
+      ...identity,
+      backend: "onnxruntime",
+      precision: onnx.precision,
+      checksum: await fileSha256(version, onnx.file),
+      artifact: onnx.file,
+      fallback_reason: reason,
+    };
     fallbackDetail = decision.detail;
-    log.warn({ agent: version.agent, version: version.version, fallback_reason: reason, detail: decision.detail, artifact: onnx.file }, "serving on the ONNX Runtime fallback");
+    log.warn(
+      { agent: version.agent, version: version.version, fallback_reason: reason, detail: decision.detail, artifact: onnx.file },
+      "serving on the ONNX Runtime fallback",
+    );
   }
 
   const hasLogits = runner.outputs.some((o) => o.name === "logits");
@@ -161,7 +204,17 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
   const inFlight = new Set<Promise<unknown>>();
   let disposing: Promise<void> | undefined;
 
-  log.info({ agent: version.agent, version: version.version, backend: evidence.backend, precision: evidence.precision, artifact: evidence.artifact, limits }, "model opened");
+  log.info(
+    {
+      agent: version.agent,
+      version: version.version,
+      backend: evidence.backend,
+      precision: evidence.precision,
+      artifact: evidence.artifact,
+      limits,
+    },
+    "model opened",
+  );
 
   const model: OpenedModel = {
     agent: version.agent,
@@ -176,7 +229,11 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, limits, texts, truncate),
     run(batch: TokenRows): Promise<OutputTensor[]> {
       if (disposing !== undefined) {
-        return Promise.reject(new ForgeError("ENGINE_DISPOSED", `${version.agent}@${version.version} was disposed`, { fix: "run on the version that replaced it" }));
+        return Promise.reject(
+          new ForgeError("ENGINE_DISPOSED", `${version.agent}@${version.version} was disposed`, {
+            fix: "run on the version that replaced it",
+          }),
+        );
       }
       try {
         checkBatch(batch, limits);

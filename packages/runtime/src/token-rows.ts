@@ -20,7 +20,8 @@ export function mergeRows(parts: readonly TokenRows[], seqLen: number, padId: bi
       const to = row * seqLen;
       inputIds.set(part.inputIds.subarray(from, from + part.seqLen), to);
       attentionMask.set(part.attentionMask.subarray(from, from + part.seqLen), to);
-      if (tokenTypeIds !== undefined && part.tokenTypeIds !== undefined) tokenTypeIds.set(part.tokenTypeIds.subarray(from, from + part.seqLen), to);
+      if (tokenTypeIds !== undefined && part.tokenTypeIds !== undefined)
+        tokenTypeIds.set(part.tokenTypeIds.subarray(from, from + part.seqLen), to);
     }
   }
   return { rows, seqLen, inputIds, attentionMask, ...(tokenTypeIds === undefined ? {} : { tokenTypeIds }) };

@@ -3,7 +3,13 @@ import type { HostTensor, IoTensor, NativeEngine, TrtDataType } from "@trtforge/
 import { tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
 
-const SERVED_OUTPUT_TYPES: Partial<Record<TrtDataType, TensorDatatype>> = { fp32: "FP32", fp16: "FP32", bf16: "FP32", int32: "INT64", int64: "INT64" };
+const SERVED_OUTPUT_TYPES: Partial<Record<TrtDataType, TensorDatatype>> = {
+  fp32: "FP32",
+  fp16: "FP32",
+  bf16: "FP32",
+  int32: "INT64",
+  int64: "INT64",
+};
 
 /** IEEE half-precision bits to a float. */
 function halfToFloat(bits: number): number {
@@ -33,7 +39,9 @@ function toOutput(tensor: IoTensor, host: HostTensor): OutputTensor {
     case "int32":
       return { name, datatype: "INT64", shape, data: BigInt64Array.from(host.data as Int32Array, (v) => BigInt(v)) };
     default:
-      throw new ForgeError("TRT_RUN_FAILED", `engine output ${name} has data type ${tensor.dtype}, which the runtime does not serve`, { input: name });
+      throw new ForgeError("TRT_RUN_FAILED", `engine output ${name} has data type ${tensor.dtype}, which the runtime does not serve`, {
+        input: name,
+      });
   }
 }
 
@@ -51,14 +59,22 @@ export function tensorrtRunner(engine: NativeEngine, enginePath: string): Backen
   if (bad.length > 0 || badOutputs.length > 0) {
     engine.dispose();
     const what = [...bad.map((t) => `input ${t.name} (${t.dtype})`), ...badOutputs.map((t) => `output ${t.name} (${t.dtype})`)].join(", ");
-    throw new ForgeError("MODEL_UNSERVABLE", `${enginePath} has ${what}, which the runtime cannot feed or serve (token inputs must be int64 or int32)`, {
-      input: enginePath,
-      fix: "serve an engine built by build-engine from a text model's ONNX",
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `${enginePath} has ${what}, which the runtime cannot feed or serve (token inputs must be int64 or int32)`,
+      {
+        input: enginePath,
+        fix: "serve an engine built by build-engine from a text model's ONNX",
+      },
+    );
   }
   return {
     inputNames: inputs.map((t) => t.name),
-    outputs: outputs.map((t) => ({ name: t.name, datatype: SERVED_OUTPUT_TYPES[t.dtype]!, shape: t.shape.map((d) => (d >= 0 ? d : -1)) })) satisfies TensorSpec[],
+    outputs: outputs.map((t) => ({
+      name: t.name,
+      datatype: SERVED_OUTPUT_TYPES[t.dtype]!,
+      shape: t.shape.map((d) => (d >= 0 ? d : -1)),
+    })) satisfies TensorSpec[],
     async run(tokens: TokenRows): Promise<OutputTensor[]> {
       const feeds: Record<string, HostTensor> = {};
       const shape = [tokens.rows, tokens.seqLen];

@@ -32,10 +32,14 @@ export function findEngine(version: VerifiedVersion): EngineFiles {
 export function tokenizerDir(version: VerifiedVersion): string {
   if (version.files.includes("tokenizer/tokenizer.json")) return join(version.path, "tokenizer");
   if (version.files.includes("tokenizer.json")) return version.path;
-  throw new ForgeError("MODEL_UNSERVABLE", `version "${version.version}" of agent "${version.agent}" has no tokenizer.json (looked in tokenizer/ and at the top)`, {
-    input: version.path,
-    fix: "republish the model with its tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json, config.json) under tokenizer/",
-  });
+  throw new ForgeError(
+    "MODEL_UNSERVABLE",
+    `version "${version.version}" of agent "${version.agent}" has no tokenizer.json (looked in tokenizer/ and at the top)`,
+    {
+      input: version.path,
+      fix: "republish the model with its tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json, config.json) under tokenizer/",
+    },
+  );
 }
 
 /** config.json beside the tokenizer (id2label, problem_type), or undefined when the version has none. */
@@ -75,7 +79,7 @@ export async function cpuServingOnnx(version: VerifiedVersion): Promise<{ file: 
     } catch (err) {
       throw new ForgeError("MODEL_UNSERVABLE", `${path} is not a readable CPU-serving record: ${(err as Error).message}`, {
         input: path,
-        fix: "republish the version, or pass onnxVariant \"fp32\" or \"int8\" to serve another ONNX",
+        fix: 'republish the version, or pass onnxVariant "fp32" or "int8" to serve another ONNX',
         cause: err,
       });
     }

@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatcher, openServedModel, type BatchReport, type OpenedModel, type OutputTensor, type ServedModel, type TokenRows } from "../src/index.js";
+import {
+  createBatcher,
+  openServedModel,
+  type BatchReport,
+  type OpenedModel,
+  type OutputTensor,
+  type ServedModel,
+  type TokenRows,
+} from "../src/index.js";
 import { agNewsTexts, MAX_BATCH, publishVersion } from "./fixtures.js";
 
 let dir: string;
@@ -69,7 +77,13 @@ describe("createBatcher", () => {
       for (const name of ["sentence_embedding", "last_hidden_state"]) {
         const mine = outputs.find((o) => o.name === name)!;
         // last_hidden_state comes back at the request's own sequence length, not the batch's.
-        expect(maxAbsDiff(mine, alone.find((o) => o.name === name)!), `${name} of request ${i}`).toBeLessThan(1e-4);
+        expect(
+          maxAbsDiff(
+            mine,
+            alone.find((o) => o.name === name)!,
+          ),
+          `${name} of request ${i}`,
+        ).toBeLessThan(1e-4);
       }
     }
     await batcher.close();
@@ -108,7 +122,10 @@ describe("createBatcher", () => {
     expect((await rejection(batcher.infer({ tokens: empty }))).code).toBe("INPUT_MISMATCH");
     await batcher.close();
     const done = await Promise.all(queued);
-    expect(done.map((d) => d.outputs.find((o) => o.name === "sentence_embedding")!.shape)).toEqual([[1, 384], [1, 384]]);
+    expect(done.map((d) => d.outputs.find((o) => o.name === "sentence_embedding")!.shape)).toEqual([
+      [1, 384],
+      [1, 384],
+    ]);
     expect((await rejection(one())).code).toBe("MODEL_CLOSED");
   });
 

@@ -38,13 +38,24 @@ for f in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_token
   texts = await agNewsTexts(12, 700);
   const samples = join(dir, "samples.jsonl");
   await writeFile(samples, texts.map((text) => JSON.stringify({ text })).join("\n"));
-  execFileSync(python, ["-m", "trtforge_export", "--model", modelDir, "--out", join(dir, "onnx"), "--samples", samples], { env, stdio: ["ignore", "ignore", "pipe"], timeout: 600_000 });
+  execFileSync(python, ["-m", "trtforge_export", "--model", modelDir, "--out", join(dir, "onnx"), "--samples", samples], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 600_000,
+  });
   onnx = join(dir, "onnx", "model.onnx");
   const patch = {
     task: "classification",
     outputs: [{ name: "logits", dtype: "float32" as const, min_shape: [1, 3], opt_shape: [8, 3], max_shape: [MAX_BATCH, 3] }],
   };
-  await publishVersion({ root: join(dir, "store"), agent: "topic", version: "single", modelDir, onnx: { "model.onnx": onnx }, metadataPatch: patch });
+  await publishVersion({
+    root: join(dir, "store"),
+    agent: "topic",
+    version: "single",
+    modelDir,
+    onnx: { "model.onnx": onnx },
+    metadataPatch: patch,
+  });
   const config = JSON.parse(await readFile(join(modelDir, "config.json"), "utf8")) as Record<string, unknown>;
   await publishVersion({
     root: join(dir, "store"),
@@ -89,7 +100,11 @@ describe("classifier serving: id2label and problem_type from config.json", () =>
     try {
       expect(model.kind).toBe("classification");
       expect(model.labels).toEqual(LABELS);
-      expect(model.outputs.map((o) => `${o.name}:${o.datatype}:${o.shape.join("x")}`)).toEqual(["logits:FP32:-1x3", "label:BYTES:-1", "probabilities:FP32:-1x3"]);
+      expect(model.outputs.map((o) => `${o.name}:${o.datatype}:${o.shape.join("x")}`)).toEqual([
+        "logits:FP32:-1x3",
+        "label:BYTES:-1",
+        "probabilities:FP32:-1x3",
+      ]);
       // Through the batcher, one request per article: merged, padded and split back.
       const batcher = createBatcher(model, { maxQueueDelayMs: 50, maxQueue: 32 });
       const results = await Promise.all(texts.map((t) => batcher.infer({ tokens: model.tokenize([t], { truncate: true }) })));

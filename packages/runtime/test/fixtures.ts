@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { readArticles } from "@trtforge/articles";
 import { calibrate } from "@trtforge/calibration";
 import { sha256Hex } from "@trtforge/core";
-import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata, type TensorSpec } from "@trtforge/engine-format";
+import {
+  encodeMarker,
+  encodeModelId,
+  formatEngineName,
+  serializeMetadata,
+  type EngineMetadata,
+  type TensorSpec,
+} from "@trtforge/engine-format";
 import { publish, type PublishFile } from "@trtforge/model-store";
 import type { HostTensor, IoTensor } from "@trtforge/native";
 import { createFakeAddon, type FakeAddonOptions } from "@trtforge/native/fake";
@@ -34,11 +41,23 @@ export async function agNewsTexts(count: number, offset = 0): Promise<string[]> 
 }
 
 function tensorSpecs(): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
-  const input = (name: string): TensorSpec => ({ name, dtype: "int64", min_shape: [1, 1], opt_shape: [8, 64], max_shape: [MAX_BATCH, MAX_SEQ] });
+  const input = (name: string): TensorSpec => ({
+    name,
+    dtype: "int64",
+    min_shape: [1, 1],
+    opt_shape: [8, 64],
+    max_shape: [MAX_BATCH, MAX_SEQ],
+  });
   return {
     inputs: [input("input_ids"), input("attention_mask"), input("token_type_ids")],
     outputs: [
-      { name: "last_hidden_state", dtype: "float32", min_shape: [1, 1, HIDDEN], opt_shape: [8, 64, HIDDEN], max_shape: [MAX_BATCH, MAX_SEQ, HIDDEN] },
+      {
+        name: "last_hidden_state",
+        dtype: "float32",
+        min_shape: [1, 1, HIDDEN],
+        opt_shape: [8, 64, HIDDEN],
+        max_shape: [MAX_BATCH, MAX_SEQ, HIDDEN],
+      },
       { name: "sentence_embedding", dtype: "float32", min_shape: [1, HIDDEN], opt_shape: [8, HIDDEN], max_shape: [MAX_BATCH, HIDDEN] },
     ],
   };
@@ -104,7 +123,10 @@ export function fakeMinilmRun(inputs: Record<string, HostTensor>): Record<string
     }
     for (let c = 0; c < HIDDEN; c++) embedding[r * HIDDEN + c] = float16Bits(attended + c / 1000);
   }
-  return { last_hidden_state: { data: hidden, shape: [rows, seq, HIDDEN] }, sentence_embedding: { data: embedding, shape: [rows, HIDDEN] } };
+  return {
+    last_hidden_state: { data: hidden, shape: [rows, seq, HIDDEN] },
+    sentence_embedding: { data: embedding, shape: [rows, HIDDEN] },
+  };
 }
 
 function float16Bits(value: number): number {
@@ -125,13 +147,16 @@ export function fakeAddon(overrides: FakeAddonOptions = {}) {
 export async function fakePlan(inputDtype: "int64" | "int32" = "int64"): Promise<Buffer> {
   const addon = createFakeAddon({ ioTensors: minilmIoTensors(inputDtype) });
   const profile = (input: string) => ({ input, min: [1, 1], opt: [8, 64], max: [MAX_BATCH, MAX_SEQ] });
-  const built = await addon.buildEngine({ onnxPath: minilmOnnx(), precision: "fp16", profiles: ["input_ids", "attention_mask", "token_type_ids"].map(profile) }).promise;
+  const built = await addon.buildEngine({
+    onnxPath: minilmOnnx(),
+    precision: "fp16",
+    profiles: ["input_ids", "attention_mask", "token_type_ids"].map(profile),
+  }).promise;
   return built.engine;
 }
 
 export type EngineKind =
-  | { kind: "marker" }
-  | { kind: "plan"; bytes: Uint8Array; patch?: Partial<EngineMetadata>; corruptAfterMetadata?: boolean };
+  { kind: "marker" } | { kind: "plan"; bytes: Uint8Array; patch?: Partial<EngineMetadata>; corruptAfterMetadata?: boolean };
 
 export interface VersionSpec {
   root: string;
@@ -155,19 +180,35 @@ export async function publishVersion(spec: VersionSpec) {
   let bytes: Uint8Array;
   let metadata: EngineMetadata;
   if (engine.kind === "marker") {
-    bytes = encodeMarker({ task: "embeddings", model_id: MODEL_ID, hf_revision: REVISION, trt_version: TRT_VERSION, precision: "fp16", created_at: "2026-12-01T12:00:00.000Z" });
+    bytes = encodeMarker({
+      task: "embeddings",
+      model_id: MODEL_ID,
+      hf_revision: REVISION,
+      trt_version: TRT_VERSION,
+      precision: "fp16",
+      created_at: "2026-12-01T12:00:00.000Z",
+    });
     metadata = metadataFor("marker", bytes, spec.metadataPatch);
   } else {
     metadata = metadataFor("engine", engine.bytes, { ...spec.metadataPatch, ...engine.patch });
     bytes = engine.corruptAfterMetadata ? Buffer.concat([Buffer.from(engine.bytes), Buffer.from("flipped")]) : engine.bytes;
   }
-  const engineName = formatEngineName({ task: metadata.task, modelId: metadata.model_id, revision: metadata.hf_revision, trtVersion: metadata.trt_version, precision: metadata.precision });
+  const engineName = formatEngineName({
+    task: metadata.task,
+    modelId: metadata.model_id,
+    revision: metadata.hf_revision,
+    trtVersion: metadata.trt_version,
+    precision: metadata.precision,
+  });
   const modelDir = spec.modelDir ?? minilmDir();
   const files: PublishFile[] = [
     { path: engineName, data: bytes },
     { path: engineName.replace(/\.engine$/, ".json"), data: serializeMetadata(metadata) },
     ...Object.entries(spec.onnx ?? { "model.onnx": minilmOnnx() }).map(([path, sourcePath]) => ({ path, sourcePath })),
-    ...TOKENIZER_FILES.filter((f) => existsSync(join(modelDir, f)) && spec.tokenizerOverrides?.[f] === undefined).map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(modelDir, f) })),
+    ...TOKENIZER_FILES.filter((f) => existsSync(join(modelDir, f)) && spec.tokenizerOverrides?.[f] === undefined).map((f) => ({
+      path: `tokenizer/${f}`,
+      sourcePath: join(modelDir, f),
+    })),
     ...Object.entries(spec.tokenizerOverrides ?? {}).map(([f, data]) => ({ path: `tokenizer/${f}`, data })),
     ...(spec.extra ?? []),
   ];
@@ -194,7 +235,15 @@ export async function minilmQdqOnnx(): Promise<string> {
   mkdirSync(join(REPO_ROOT, ".tools", "models"), { recursive: true });
   const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".qdq-"));
   try {
-    const result = await calibrate({ onnxPath: fp32, tokenizer: await loadTokenizer(minilmDir()), articles: await readArticles(AG_NEWS_CSV), samples: 16, batchSize: 16, seqLen: 128, trtVersion: "10.16.0" });
+    const result = await calibrate({
+      onnxPath: fp32,
+      tokenizer: await loadTokenizer(minilmDir()),
+      articles: await readArticles(AG_NEWS_CSV),
+      samples: 16,
+      batchSize: 16,
+      seqLen: 128,
+      trtVersion: "10.16.0",
+    });
     const qdq = insertQdq(await loadOnnxModel(fp32), { activationScales: result.scales });
     await saveOnnxModel(qdq.model, join(work, "model.qdq.onnx"));
     try {

@@ -36,7 +36,12 @@ describe("ModelSlot: hot swap under continuous load", () => {
     const refused: { version: string; error: ForgeError }[] = [];
     const slot = await openModelSlot(
       { storeRoot: root, agent: "embed" },
-      { pollMs: 50, intraOpNumThreads: 1, onSwap: (e) => swaps.push(`${e.from}->${e.to}`), onSwapRefused: (e) => refused.push({ version: e.version, error: e.error }) },
+      {
+        pollMs: 50,
+        intraOpNumThreads: 1,
+        onSwap: (e) => swaps.push(`${e.from}->${e.to}`),
+        onSwapRefused: (e) => refused.push({ version: e.version, error: e.error }),
+      },
     );
     const batcher = createBatcher(slot, { maxQueueDelayMs: 5, maxQueue: 64 });
     const first = slot.current;
@@ -47,7 +52,10 @@ describe("ModelSlot: hot swap under continuous load", () => {
     const client = async (offset: number) => {
       for (let i = offset; !stop; i++) {
         try {
-          const result = await batcher.infer({ tokens: slot.current.tokenize([texts[i % texts.length]!], { truncate: true }), outputs: ["sentence_embedding"] });
+          const result = await batcher.infer({
+            tokens: slot.current.tokenize([texts[i % texts.length]!], { truncate: true }),
+            outputs: ["sentence_embedding"],
+          });
           expect(result.outputs[0]!.shape).toEqual([1, 384]);
           served.push(result.evidence.version);
         } catch (err) {
@@ -62,7 +70,16 @@ describe("ModelSlot: hot swap under continuous load", () => {
     await publishVersion({ root, agent: "embed", version: "v2" });
     await until(servedBy("v2"), 120_000, "v2 to serve");
     // The old version drained and was disposed after the switch.
-    await expect.poll(() => first.run(first.tokenize(["x"], { truncate: true })).then(() => "running", (e: ForgeError) => e.code), { timeout: 30_000 }).toBe("ENGINE_DISPOSED");
+    await expect
+      .poll(
+        () =>
+          first.run(first.tokenize(["x"], { truncate: true })).then(
+            () => "running",
+            (e: ForgeError) => e.code,
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe("ENGINE_DISPOSED");
 
     // v3 is damaged after publishing (current switched to it without verification): refused.
     await publishVersion({ root, agent: "embed", version: "v3", setCurrent: false });

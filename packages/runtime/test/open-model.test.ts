@@ -9,7 +9,20 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openServedModel, type FallbackReason, type OutputTensor } from "../src/index.js";
-import { agNewsTexts, fakeAddon, fakePlan, MAX_BATCH, MAX_SEQ, minilmDir, minilmOnnx, minilmQdqOnnx, MODEL_ID, publishVersion, REVISION, sha256Of } from "./fixtures.js";
+import {
+  agNewsTexts,
+  fakeAddon,
+  fakePlan,
+  MAX_BATCH,
+  MAX_SEQ,
+  minilmDir,
+  minilmOnnx,
+  minilmQdqOnnx,
+  MODEL_ID,
+  publishVersion,
+  REVISION,
+  sha256Of,
+} from "./fixtures.js";
 
 let dir: string;
 let root: string;
@@ -107,16 +120,46 @@ describe("load policy: the engine only after verify-engine passes against the ru
   const cases: { name: string; agent: string; addon: () => AddonBinding; reason: FallbackReason; detail: RegExp }[] = [
     { name: "a marker, even with a working addon", agent: "embed", addon: () => fakeAddon(), reason: "ENGINE_IS_MARKER", detail: /marker/ },
     { name: "no GPU", agent: "trt", addon: () => fakeAddon({ devices: [] }), reason: "TRT_UNAVAILABLE", detail: /no CUDA device 0/ },
-    { name: "another TensorRT version than the engine's", agent: "trt", addon: () => fakeAddon({ trtVersion: "10.13.3.9" }), reason: "TRT_VERSION_MISMATCH", detail: /RUNTIME_TRT_MISMATCH/ },
+    {
+      name: "another TensorRT version than the engine's",
+      agent: "trt",
+      addon: () => fakeAddon({ trtVersion: "10.13.3.9" }),
+      reason: "TRT_VERSION_MISMATCH",
+      detail: /RUNTIME_TRT_MISMATCH/,
+    },
     {
       name: "another compute capability than the engine's",
       agent: "trt",
-      addon: () => fakeAddon({ devices: [{ index: 0, name: "fake H100", uuid: "GPU-00000000-0000-0000-0000-000000000000", computeCapability: "9.0", totalMemoryBytes: 80e9, multiProcessorCount: 132 }] }),
+      addon: () =>
+        fakeAddon({
+          devices: [
+            {
+              index: 0,
+              name: "fake H100",
+              uuid: "GPU-00000000-0000-0000-0000-000000000000",
+              computeCapability: "9.0",
+              totalMemoryBytes: 80e9,
+              multiProcessorCount: 132,
+            },
+          ],
+        }),
       reason: "COMPUTE_CAPABILITY_MISMATCH",
       detail: /RUNTIME_CC_MISMATCH/,
     },
-    { name: "engine bytes that are not the ones the metadata's checksum names", agent: "corrupt", addon: () => fakeAddon(), reason: "ENGINE_CHECKSUM_MISMATCH", detail: /CHECKSUM_MISMATCH/ },
-    { name: "a plan TensorRT cannot deserialize", agent: "garbage", addon: () => fakeAddon(), reason: "ENGINE_DESERIALIZE_FAILED", detail: /could not deserialize/ },
+    {
+      name: "engine bytes that are not the ones the metadata's checksum names",
+      agent: "corrupt",
+      addon: () => fakeAddon(),
+      reason: "ENGINE_CHECKSUM_MISMATCH",
+      detail: /CHECKSUM_MISMATCH/,
+    },
+    {
+      name: "a plan TensorRT cannot deserialize",
+      agent: "garbage",
+      addon: () => fakeAddon(),
+      reason: "ENGINE_DESERIALIZE_FAILED",
+      detail: /could not deserialize/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → ONNX Runtime fallback, reason ${c.reason}`, async () => {
@@ -153,7 +196,9 @@ describe("load policy: the engine only after verify-engine passes against the ru
   });
 
   it("strict mode refuses with TENSORRT_REQUIRED and the reason, and logs the fallback decision once when it does fall back", async () => {
-    const err = await rejection(openServedModel({ storeRoot: root, agent: "trt" }, { addon: fakeAddon({ trtVersion: "10.13.3.9" }), requireTensorRT: true }));
+    const err = await rejection(
+      openServedModel({ storeRoot: root, agent: "trt" }, { addon: fakeAddon({ trtVersion: "10.13.3.9" }), requireTensorRT: true }),
+    );
     expect(err.code).toBe("TENSORRT_REQUIRED");
     expect(err.details).toMatchObject({ reason: "TRT_VERSION_MISMATCH" });
     expect(err.input).toBe("trt@v1");
@@ -165,7 +210,9 @@ describe("load policy: the engine only after verify-engine passes against the ru
     const texts = await agNewsTexts(4);
     for (let i = 0; i < 3; i++) await model.run(model.tokenize(texts, { truncate: true }));
     await model.dispose();
-    const fallbackLines = lines.map((l) => JSON.parse(l) as { msg: string; fallback_reason?: string }).filter((l) => l.msg === "serving on the ONNX Runtime fallback");
+    const fallbackLines = lines
+      .map((l) => JSON.parse(l) as { msg: string; fallback_reason?: string })
+      .filter((l) => l.msg === "serving on the ONNX Runtime fallback");
     expect(fallbackLines).toHaveLength(1);
     expect(fallbackLines[0]!.fallback_reason).toBe("ENGINE_IS_MARKER");
   });
@@ -173,12 +220,21 @@ describe("load policy: the engine only after verify-engine passes against the ru
   it("a loadable engine runs on the tensorrt backend: token rows in as the engine's dtype, outputs back per row", async () => {
     for (const dtype of ["int64", "int32"] as const) {
       const agent = `trt-${dtype}`;
-      await publishVersion({ root, agent, version: "v1", engine: { kind: "plan", bytes: dtype === "int64" ? plan : await fakePlan("int32") } });
+      await publishVersion({
+        root,
+        agent,
+        version: "v1",
+        engine: { kind: "plan", bytes: dtype === "int64" ? plan : await fakePlan("int32") },
+      });
       const addon = countingAddon(fakeAddon());
       const model = await openServedModel({ storeRoot: root, agent }, { addon, requireTensorRT: true });
       try {
         expect(addon.loads).toBe(1);
-        expect(model.evidence).toMatchObject({ backend: "tensorrt", precision: "fp16", checksum: await sha256Of(join(root, agent, "versions", "v1", model.evidence.artifact)) });
+        expect(model.evidence).toMatchObject({
+          backend: "tensorrt",
+          precision: "fp16",
+          checksum: await sha256Of(join(root, agent, "versions", "v1", model.evidence.artifact)),
+        });
         expect(model.evidence.fallback_reason).toBeUndefined();
         expect(model.evidence.artifact).toMatch(/\.engine$/);
         const tokens = model.tokenize(["Short one.", "A somewhat longer sentence about the markers and the bonds."], { truncate: false });
@@ -187,7 +243,9 @@ describe("load policy: the engine only after verify-engine passes against the ru
         const hidden = out.find((o) => o.name === "last_hidden_state") as Extract<OutputTensor, { datatype: "FP32" }>;
         expect(embedding.shape).toEqual([2, 384]);
         // The fake writes each row's attended-token count as fp16; the backend widens it to FP32.
-        const attended = [0, 1].map((r) => Number(tokens.attentionMask.subarray(r * tokens.seqLen, (r + 1) * tokens.seqLen).reduce((a, b) => a + b, 0n)));
+        const attended = [0, 1].map((r) =>
+          Number(tokens.attentionMask.subarray(r * tokens.seqLen, (r + 1) * tokens.seqLen).reduce((a, b) => a + b, 0n)),
+        );
         expect(embedding.data[0]).toBe(attended[0]);
         expect(embedding.data[384]).toBe(attended[1]);
         expect(attended[0]).toBeLessThan(attended[1]!);
@@ -246,7 +304,9 @@ describe("the fallback computes what the ONNX computes", () => {
       expect((err as ForgeError).code).toBe("TEXT_TOO_LONG");
       expect((err as ForgeError).message).toMatch(/^text 1 has 402 tokens, more than .* 128/);
       expect(model.tokenize(["fine", long], { truncate: true }).seqLen).toBe(MAX_SEQ);
-      expect((await rejection(model.run(model.tokenize(Array(MAX_BATCH + 1).fill("x"), { truncate: false })))).code).toBe("BATCH_TOO_LARGE");
+      expect((await rejection(model.run(model.tokenize(Array(MAX_BATCH + 1).fill("x"), { truncate: false })))).code).toBe(
+        "BATCH_TOO_LARGE",
+      );
     } finally {
       await model.dispose();
     }
@@ -274,10 +334,15 @@ describe("which ONNX the fallback runs", () => {
       expect(int8.evidence).toMatchObject({ artifact: "model.qdq.onnx", precision: "int8", checksum: await sha256Of(qdq) });
       expect(fp32Model.evidence).toMatchObject({ artifact: "model.onnx", precision: "fp32", checksum: onnxSha });
       const texts = await agNewsTexts(4, 200);
-      const [a, b] = await Promise.all([int8.run(int8.tokenize(texts, { truncate: true })), fp32Model.run(fp32Model.tokenize(texts, { truncate: true }))]);
+      const [a, b] = await Promise.all([
+        int8.run(int8.tokenize(texts, { truncate: true })),
+        fp32Model.run(fp32Model.tokenize(texts, { truncate: true })),
+      ]);
       const ea = a.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
       const eb = b.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
-      let dot = 0, na = 0, nb = 0;
+      let dot = 0,
+        na = 0,
+        nb = 0;
       for (let i = 0; i < 384; i++) {
         dot += ea[i]! * eb[i]!;
         na += ea[i]! ** 2;
@@ -289,7 +354,9 @@ describe("which ONNX the fallback runs", () => {
     } finally {
       await Promise.all([int8.dispose(), fp32Model.dispose()]);
     }
-    expect((await rejection(openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "cpu" }))).code).toBe("MODEL_UNSERVABLE");
+    expect((await rejection(openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "cpu" }))).code).toBe(
+      "MODEL_UNSERVABLE",
+    );
     // Without a CPU-serving ONNX, auto serves the Q/DQ ONNX; without that either, the fp32 export.
     const autoQdq = await openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "auto" });
     await autoQdq.dispose();

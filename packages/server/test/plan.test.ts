@@ -9,13 +9,17 @@ describe("parseModelRef", () => {
   it("takes agent and agent@version, refuses anything else with INVALID_NAME", () => {
     expect(parseModelRef("trt-embeddings")).toEqual({ agent: "trt-embeddings" });
     expect(parseModelRef("trt-sentiment@v2")).toEqual({ agent: "trt-sentiment", version: "v2" });
-    for (const bad of ["", "@v1", "a@", "a@b@c"]) expect(() => parseModelRef(bad)).toThrow(expect.objectContaining({ code: "INVALID_NAME" }));
+    for (const bad of ["", "@v1", "a@", "a@b@c"])
+      expect(() => parseModelRef(bad)).toThrow(expect.objectContaining({ code: "INVALID_NAME" }));
   });
 });
 
 describe("planWorkers", () => {
   const models = [{ agent: "trt-embeddings" }, { agent: "trt-sentiment", version: "v2" }];
-  const engineNames = new Map([["trt-embeddings", EMB], ["trt-sentiment", SENT]]);
+  const engineNames = new Map([
+    ["trt-embeddings", EMB],
+    ["trt-sentiment", SENT],
+  ]);
 
   it("without GPUs: --cpu-workers workers, each with every model and no GPU", () => {
     const plans = planWorkers({ models, gpuCount: 0, cpuWorkers: 2, deviceMap: undefined, engineNames });
@@ -37,13 +41,21 @@ describe("planWorkers", () => {
 
   it("an engine the map does not list goes to the default device; no map at all: GPU 0", () => {
     const file = parseYamlText("map.yaml", `version: 1\ndefault_device: 1\nengines: {}\n`);
-    expect(planWorkers({ models, gpuCount: 2, cpuWorkers: 1, deviceMap: deviceMapFromYaml(file, { gpuCount: 2 }), engineNames }).map((plan) => plan.gpu)).toEqual([1]);
-    expect(planWorkers({ models, gpuCount: 1, cpuWorkers: 1, deviceMap: undefined, engineNames: new Map() })).toEqual([{ name: "gpu0", gpu: 0, models }]);
+    expect(
+      planWorkers({ models, gpuCount: 2, cpuWorkers: 1, deviceMap: deviceMapFromYaml(file, { gpuCount: 2 }), engineNames }).map(
+        (plan) => plan.gpu,
+      ),
+    ).toEqual([1]);
+    expect(planWorkers({ models, gpuCount: 1, cpuWorkers: 1, deviceMap: undefined, engineNames: new Map() })).toEqual([
+      { name: "gpu0", gpu: 0, models },
+    ]);
   });
 });
 
 describe("restartDelay", () => {
   it("doubles per exit in a row from 250 ms and stops at 10 s", () => {
-    expect([0, 1, 2, 3, 5, 6, 20].map((exits) => restartDelay(DEFAULT_RESTART_POLICY, exits))).toEqual([250, 500, 1000, 2000, 8000, 10_000, 10_000]);
+    expect([0, 1, 2, 3, 5, 6, 20].map((exits) => restartDelay(DEFAULT_RESTART_POLICY, exits))).toEqual([
+      250, 500, 1000, 2000, 8000, 10_000, 10_000,
+    ]);
   });
 });

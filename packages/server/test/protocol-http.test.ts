@@ -23,16 +23,22 @@ afterAll(async () => {
 });
 
 function bytesElements(values: string[]): Buffer {
-  return Buffer.concat(values.flatMap((value) => {
-    const text = Buffer.from(value);
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(text.length);
-    return [length, text];
-  }));
+  return Buffer.concat(
+    values.flatMap((value) => {
+      const text = Buffer.from(value);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(text.length);
+      return [length, text];
+    }),
+  );
 }
 
 async function postJson(path: string, body: unknown): Promise<{ status: number; json: JsonObject }> {
-  const response = await fetch(`${server.url}${path}`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
   return { status: response.status, json: (await response.json()) as JsonObject };
 }
 
@@ -46,7 +52,11 @@ async function postBinary(path: string, header: unknown, binary: Buffer, headerL
   const body = Buffer.from(await response.arrayBuffer());
   const length = response.headers.get("inference-header-content-length");
   const jsonLength = length === null ? body.length : Number(length);
-  return { status: response.status, json: JSON.parse(body.subarray(0, jsonLength).toString()) as JsonObject, binary: body.subarray(jsonLength) };
+  return {
+    status: response.status,
+    json: JSON.parse(body.subarray(0, jsonLength).toString()) as JsonObject,
+    binary: body.subarray(jsonLength),
+  };
 }
 
 const textInput = (texts: string[]) => ({ name: "text", datatype: "BYTES", shape: [texts.length], data: texts });
@@ -63,14 +73,25 @@ describe("health and metadata", () => {
       expect(model.versions).toEqual(["v7"]);
       expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1] });
       expect(model.outputs.map((o: { name: string }) => o.name)).toEqual(["logits", "label", "probabilities"]);
-      expect(model.parameters).toMatchObject({ agent: "trt-sentiment", version: "v7", backend: "onnxruntime", fallback_reason: "ENGINE_IS_MARKER", checksum: "ab".repeat(32) });
+      expect(model.parameters).toMatchObject({
+        agent: "trt-sentiment",
+        version: "v7",
+        backend: "onnxruntime",
+        fallback_reason: "ENGINE_IS_MARKER",
+        checksum: "ab".repeat(32),
+      });
     }
     expect((await fetch(`${server.url}/v2/models/trt-sentiment/ready`)).status).toBe(200);
     expect((await fetch(`${server.url}/v2/models/trt-sentiment/versions/v7/ready`)).status).toBe(200);
   });
 
   it("answers 404 with a JSON error for an unknown model or version", async () => {
-    for (const path of ["/v2/models/nope", "/v2/models/nope/ready", "/v2/models/trt-sentiment/versions/v6", "/v2/models/trt-sentiment/versions/v6/ready"]) {
+    for (const path of [
+      "/v2/models/nope",
+      "/v2/models/nope/ready",
+      "/v2/models/trt-sentiment/versions/v6",
+      "/v2/models/trt-sentiment/versions/v6/ready",
+    ]) {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error: string }).error).toMatch(/unknown model "nope"|no version "v6"/);
@@ -87,8 +108,24 @@ describe("infer", () => {
     const { status, json } = await postJson("/v2/models/trt-embeddings/infer", { id: "r1", inputs: [textInput(["a bb", "ccc"])] });
     expect(status).toBe(200);
     expect(json).toMatchObject({ model_name: "trt-embeddings", model_version: "v1", id: "r1" });
-    expect(json.parameters).toMatchObject({ model_id: "test/double", hf_revision: "0123456789ab", agent: "trt-embeddings", version: "v1", backend: "onnxruntime", precision: "fp32", artifact: "model.onnx", fallback_reason: "ENGINE_IS_MARKER" });
-    expect(json.outputs).toEqual([{ name: "sentence_embedding", datatype: "FP32", shape: [2, 4], data: [4, 101 + 101 + 102 + 102, 101, 102, 3, 101 + 103 + 102, 101, 102] }]);
+    expect(json.parameters).toMatchObject({
+      model_id: "test/double",
+      hf_revision: "0123456789ab",
+      agent: "trt-embeddings",
+      version: "v1",
+      backend: "onnxruntime",
+      precision: "fp32",
+      artifact: "model.onnx",
+      fallback_reason: "ENGINE_IS_MARKER",
+    });
+    expect(json.outputs).toEqual([
+      {
+        name: "sentence_embedding",
+        datatype: "FP32",
+        shape: [2, 4],
+        data: [4, 101 + 101 + 102 + 102, 101, 102, 3, 101 + 103 + 102, 101, 102],
+      },
+    ]);
   });
 
   it("takes binary BYTES text and returns requested outputs in binary, BYTES as length-prefixed strings", async () => {
@@ -96,7 +133,10 @@ describe("infer", () => {
     const input = bytesElements(texts);
     const { status, json, binary } = await postBinary(
       "/v2/models/trt-sentiment/versions/v7/infer",
-      { inputs: [{ name: "text", datatype: "BYTES", shape: [2, 1], parameters: { binary_data_size: input.length } }], outputs: [{ name: "label", parameters: { binary_data: true } }, { name: "probabilities" }] },
+      {
+        inputs: [{ name: "text", datatype: "BYTES", shape: [2, 1], parameters: { binary_data_size: input.length } }],
+        outputs: [{ name: "label", parameters: { binary_data: true } }, { name: "probabilities" }],
+      },
       input,
     );
     expect(status).toBe(200);
@@ -112,7 +152,10 @@ describe("infer", () => {
     [101, 150, 102, 101, 160, 102].forEach((id, i) => ids.writeInt32LE(id, i * 4));
     const { status, json, binary } = await postBinary(
       "/v2/models/trt-embeddings/infer",
-      { parameters: { binary_data_output: true }, inputs: [{ name: "input_ids", datatype: "INT32", shape: [2, 3], parameters: { binary_data_size: ids.length } }] },
+      {
+        parameters: { binary_data_output: true },
+        inputs: [{ name: "input_ids", datatype: "INT32", shape: [2, 3], parameters: { binary_data_size: ids.length } }],
+      },
       ids,
     );
     expect(status).toBe(200);
@@ -147,17 +190,42 @@ describe("bad input answers 400 with a JSON error naming the problem", () => {
   const cases: [string, unknown, RegExp][] = [
     ["wrong datatype for text", { inputs: [{ name: "text", datatype: "INT64", shape: [1], data: [1] }] }, /"text" must be BYTES/],
     ["unsupported datatype", { inputs: [{ name: "text", datatype: "FP32", shape: [1], data: [1.5] }] }, /datatype FP32/],
-    ["wrong shape for text", { inputs: [{ name: "text", datatype: "BYTES", shape: [1, 2], data: ["a", "b"] }] }, /shape \[rows\] or \[rows, 1\]/],
-    ["data count disagreeing with shape", { inputs: [{ name: "text", datatype: "BYTES", shape: [3], data: ["a"] }] }, /1 element\(s\) but its shape \[3\] holds 3/],
+    [
+      "wrong shape for text",
+      { inputs: [{ name: "text", datatype: "BYTES", shape: [1, 2], data: ["a", "b"] }] },
+      /shape \[rows\] or \[rows, 1\]/,
+    ],
+    [
+      "data count disagreeing with shape",
+      { inputs: [{ name: "text", datatype: "BYTES", shape: [3], data: ["a"] }] },
+      /1 element\(s\) but its shape \[3\] holds 3/,
+    ],
     ["empty batch", { inputs: [{ name: "text", datatype: "BYTES", shape: [0], data: [] }] }, /empty batch/],
-    ["rows over the maximum batch", { inputs: [textInput(["a", "b", "c", "d", "e"])] }, /5 rows but model "trt-embeddings" takes at most 4/],
+    [
+      "rows over the maximum batch",
+      { inputs: [textInput(["a", "b", "c", "d", "e"])] },
+      /5 rows but model "trt-embeddings" takes at most 4/,
+    ],
     ["unknown input", { inputs: [{ name: "pixels", datatype: "INT64", shape: [1, 1], data: [1] }] }, /no input "pixels"/],
     ["unknown output", { inputs: [textInput(["a"])], outputs: [{ name: "pooler" }] }, /no output "pooler"/],
     ["unknown top-level field", { inputs: [textInput(["a"])], input: [] }, /unknown field\(s\) "input"/],
     ["unknown input field", { inputs: [{ ...textInput(["a"]), datatypes: "BYTES" }] }, /inputs\.0: unknown field\(s\) "datatypes"/],
-    ["token ids over the profile", { inputs: [{ name: "input_ids", datatype: "INT64", shape: [1, 9], data: [1, 2, 3, 4, 5, 6, 7, 8, 9] }] }, /9 tokens per row; model "trt-embeddings" takes 1 to 8/],
-    ["mask shape disagreeing", { inputs: [{ name: "input_ids", datatype: "INT64", shape: [1, 2], data: [1, 2] }, { name: "attention_mask", datatype: "INT64", shape: [1, 1], data: [1] }] }, /must agree/],
-    ["malformed JSON", "{\"inputs\": [", /not valid JSON/],
+    [
+      "token ids over the profile",
+      { inputs: [{ name: "input_ids", datatype: "INT64", shape: [1, 9], data: [1, 2, 3, 4, 5, 6, 7, 8, 9] }] },
+      /9 tokens per row; model "trt-embeddings" takes 1 to 8/,
+    ],
+    [
+      "mask shape disagreeing",
+      {
+        inputs: [
+          { name: "input_ids", datatype: "INT64", shape: [1, 2], data: [1, 2] },
+          { name: "attention_mask", datatype: "INT64", shape: [1, 1], data: [1] },
+        ],
+      },
+      /must agree/,
+    ],
+    ["malformed JSON", '{"inputs": [', /not valid JSON/],
   ];
   it.each(cases)("%s", async (_, body, message) => {
     const { status, json } = await postJson("/v2/models/trt-embeddings/infer", body);
@@ -167,26 +235,38 @@ describe("bad input answers 400 with a JSON error naming the problem", () => {
 
   it("refuses binary sizes that disagree with the header or the body", async () => {
     const input = bytesElements(["a", "b"]);
-    const header = (size: number) => ({ inputs: [{ name: "text", datatype: "BYTES", shape: [2], parameters: { binary_data_size: size } }] });
+    const header = (size: number) => ({
+      inputs: [{ name: "text", datatype: "BYTES", shape: [2], parameters: { binary_data_size: size } }],
+    });
     const tooBig = await postBinary("/v2/models/trt-embeddings/infer", header(input.length + 4), input);
     expect(tooBig.status).toBe(400);
     expect(tooBig.json.error).toMatch(/reaches past the end of the body/);
     const leftOver = await postBinary("/v2/models/trt-embeddings/infer", header(input.length - 1), input);
     expect(leftOver.status).toBe(400);
-    const headerPastBody = await fetch(`${server.url}/v2/models/trt-embeddings/infer`, { method: "POST", body: "{}", headers: { "inference-header-content-length": "99" } });
+    const headerPastBody = await fetch(`${server.url}/v2/models/trt-embeddings/infer`, {
+      method: "POST",
+      body: "{}",
+      headers: { "inference-header-content-length": "99" },
+    });
     expect(headerPastBody.status).toBe(400);
-    expect(((await headerPastBody.json()) as { error: string }).error).toMatch(/Inference-Header-Content-Length is 99 but the body has only 2 bytes/);
+    expect(((await headerPastBody.json()) as { error: string }).error).toMatch(
+      /Inference-Header-Content-Length is 99 but the body has only 2 bytes/,
+    );
   });
 
   it("answers a 100 MB body with 413 at once, without buffering it", async () => {
     const started = Date.now();
     const body = Buffer.alloc(100 * 1024 * 1024, 0x20);
     const result = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(`${server.url}/v2/models/trt-embeddings/infer`, { method: "POST", headers: { "content-length": body.length } }, (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = httpRequest(
+        `${server.url}/v2/models/trt-embeddings/infer`,
+        { method: "POST", headers: { "content-length": body.length } },
+        (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (err.code !== "EPIPE" && err.code !== "ECONNRESET") reject(err);
       });

@@ -7,7 +7,13 @@ import type { ModelEndpoint } from "../src/index.js";
  * row is [rowTokens, sum of ids, first id, last id], and the classifier's logits make label
  * "long" win for rows of more than 3 words. Deterministic, so tests can compute what must come back.
  */
-export function doubleModel(options: { agent: string; version: string; kind: "embedding" | "classification"; maxBatch?: number; maxSeq?: number }): ServedModel {
+export function doubleModel(options: {
+  agent: string;
+  version: string;
+  kind: "embedding" | "classification";
+  maxBatch?: number;
+  maxSeq?: number;
+}): ServedModel {
   const maxSeq = options.maxSeq ?? 8;
   const evidence: ModelEvidence = {
     model_id: "test/double",
@@ -41,10 +47,17 @@ export function doubleModel(options: { agent: string; version: string; kind: "em
     labels: isClassifier ? ["short", "long"] : undefined,
     tokenize(texts, { truncate }) {
       const rows = texts.map((text) => {
-        const words = text.split(/\s+/).filter((word) => word.length > 0).map((word) => BigInt(100 + word.length));
+        const words = text
+          .split(/\s+/)
+          .filter((word) => word.length > 0)
+          .map((word) => BigInt(100 + word.length));
         const ids = [101n, ...words, 102n];
         if (ids.length > maxSeq) {
-          if (!truncate) throw new ForgeError("TEXT_TOO_LONG" as never, `text ${texts.indexOf(text)} has ${ids.length} tokens, over the profile's ${maxSeq}`);
+          if (!truncate)
+            throw new ForgeError(
+              "TEXT_TOO_LONG" as never,
+              `text ${texts.indexOf(text)} has ${ids.length} tokens, over the profile's ${maxSeq}`,
+            );
           return [...ids.slice(0, maxSeq - 1), 102n];
         }
         return ids;
@@ -52,17 +65,23 @@ export function doubleModel(options: { agent: string; version: string; kind: "em
       const seqLen = Math.max(...rows.map((row) => row.length));
       const inputIds = new BigInt64Array(rows.length * seqLen);
       const attentionMask = new BigInt64Array(rows.length * seqLen);
-      rows.forEach((row, r) => row.forEach((id, t) => {
-        inputIds[r * seqLen + t] = id;
-        attentionMask[r * seqLen + t] = 1n;
-      }));
+      rows.forEach((row, r) =>
+        row.forEach((id, t) => {
+          inputIds[r * seqLen + t] = id;
+          attentionMask[r * seqLen + t] = 1n;
+        }),
+      );
       return { rows: rows.length, seqLen, inputIds, attentionMask };
     },
     async run(batch: TokenRows): Promise<OutputTensor[]> {
       const features = rowFeatures(batch);
-      if (!isClassifier) return [{ name: "sentence_embedding", datatype: "FP32", shape: [batch.rows, 4], data: Float32Array.from(features.flat()) }];
+      if (!isClassifier)
+        return [{ name: "sentence_embedding", datatype: "FP32", shape: [batch.rows, 4], data: Float32Array.from(features.flat()) }];
       const logits = features.map(([tokens = 0]) => (tokens > 5 ? [0, 2] : [2, 0]));
-      const probabilities = logits.map(([a = 0, b = 0]) => [Math.exp(a) / (Math.exp(a) + Math.exp(b)), Math.exp(b) / (Math.exp(a) + Math.exp(b))]);
+      const probabilities = logits.map(([a = 0, b = 0]) => [
+        Math.exp(a) / (Math.exp(a) + Math.exp(b)),
+        Math.exp(b) / (Math.exp(a) + Math.exp(b)),
+      ]);
       return [
         { name: "logits", datatype: "FP32", shape: [batch.rows, 2], data: Float32Array.from(logits.flat()) },
         { name: "label", datatype: "BYTES", shape: [batch.rows], data: logits.map(([a = 0, b = 0]) => (b > a ? "long" : "short")) },
@@ -76,7 +95,8 @@ export function doubleModel(options: { agent: string; version: string; kind: "em
 export function rowFeatures(batch: TokenRows): number[][] {
   return Array.from({ length: batch.rows }, (_, r) => {
     const ids: number[] = [];
-    for (let t = 0; t < batch.seqLen; t += 1) if (batch.attentionMask[r * batch.seqLen + t] === 1n) ids.push(Number(batch.inputIds[r * batch.seqLen + t]));
+    for (let t = 0; t < batch.seqLen; t += 1)
+      if (batch.attentionMask[r * batch.seqLen + t] === 1n) ids.push(Number(batch.inputIds[r * batch.seqLen + t]));
     return [ids.length, ids.reduce((a, b) => a + b, 0), ids[0] ?? 0, ids[ids.length - 1] ?? 0];
   });
 }
@@ -90,7 +110,10 @@ export function directEndpoint(model: ServedModel, hooks: { onInfer?: () => Prom
       await hooks.onInfer?.();
       const outputs = await model.run(request.tokens);
       const wanted = request.outputs;
-      return { outputs: wanted === undefined ? outputs : outputs.filter((tensor) => wanted.includes(tensor.name)), evidence: model.evidence };
+      return {
+        outputs: wanted === undefined ? outputs : outputs.filter((tensor) => wanted.includes(tensor.name)),
+        evidence: model.evidence,
+      };
     },
   };
 }

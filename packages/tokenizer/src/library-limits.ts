@@ -19,7 +19,9 @@ export function unsupportedPreTokenizerSettings(preTokenizer: unknown): string[]
     case "Split": {
       const invert = preTokenizer.invert === true;
       const supported = invert ? "Removed" : "Isolated";
-      return preTokenizer.behavior === supported ? [] : [`Split pre-tokenizer with behavior ${String(preTokenizer.behavior)}${invert ? " and invert" : ""}`];
+      return preTokenizer.behavior === supported
+        ? []
+        : [`Split pre-tokenizer with behavior ${String(preTokenizer.behavior)}${invert ? " and invert" : ""}`];
     }
     default:
       return [];

@@ -7,7 +7,10 @@ import { ForgeError } from "@trtforge/core";
  * the class itself arrives as `any`; this interface restores the types at the boundary.
  */
 export interface LibraryTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean; return_token_type_ids?: boolean }): { ids: number[]; token_type_ids?: number[] };
+  encode(
+    text: string,
+    options: { add_special_tokens: boolean; return_token_type_ids?: boolean },
+  ): { ids: number[]; token_type_ids?: number[] };
   token_to_id(token: string): number | undefined;
   /** The normalizer built from tokenizer.json, patched in place by applyRustParityFixes. */
   normalizer: unknown;

@@ -22,10 +22,14 @@ export async function loadTokenizer(modelDir: string): Promise<ModelTokenizer> {
   const path = files.tokenizerJsonPath;
   const unsupported = unsupportedPreTokenizerSettings(files.tokenizer.pre_tokenizer);
   if (unsupported.length > 0) {
-    throw new ForgeError("TOKENIZER_INVALID", `${path} uses ${unsupported.join(", ")}, which the TypeScript tokenizer would not tokenize as Hugging Face does`, {
-      input: path,
-      fix: SUPPORTED_TOKENIZERS_FIX,
-    });
+    throw new ForgeError(
+      "TOKENIZER_INVALID",
+      `${path} uses ${unsupported.join(", ")}, which the TypeScript tokenizer would not tokenize as Hugging Face does`,
+      {
+        input: path,
+        fix: SUPPORTED_TOKENIZERS_FIX,
+      },
+    );
   }
   const tokenizer = buildLibraryTokenizer(files.tokenizer, files.config, path);
   applyRustParityFixes(tokenizer.normalizer);

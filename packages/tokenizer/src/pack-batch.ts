@@ -12,17 +12,27 @@ export interface PackSettings {
 function checkOptions(options: EncodeOptions, template: SingleSequenceTemplate): void {
   const { maxLength, padding } = options;
   if (!Number.isSafeInteger(maxLength) || maxLength < 1) {
-    throw new ForgeError("INVALID_LIMIT", `maxLength must be a positive integer, got ${maxLength}`, { input: "maxLength", fix: "pass a sequence length such as 128" });
+    throw new ForgeError("INVALID_LIMIT", `maxLength must be a positive integer, got ${maxLength}`, {
+      input: "maxLength",
+      fix: "pass a sequence length such as 128",
+    });
   }
   if (padding !== "longest" && padding !== "max_length") {
-    throw new ForgeError("USAGE", `padding must be "longest" or "max_length", got ${JSON.stringify(padding)}`, { input: "padding", fix: 'pass padding: "longest" or "max_length"' });
+    throw new ForgeError("USAGE", `padding must be "longest" or "max_length", got ${JSON.stringify(padding)}`, {
+      input: "padding",
+      fix: 'pass padding: "longest" or "max_length"',
+    });
   }
   const specials = specialTokenCount(template);
   if (options.truncation && maxLength < specials) {
-    throw new ForgeError("INVALID_LIMIT", `maxLength ${maxLength} leaves no room for the ${specials} special tokens every sequence carries`, {
-      input: "maxLength",
-      fix: `pass maxLength of at least ${specials}`,
-    });
+    throw new ForgeError(
+      "INVALID_LIMIT",
+      `maxLength ${maxLength} leaves no room for the ${specials} special tokens every sequence carries`,
+      {
+        input: "maxLength",
+        fix: `pass maxLength of at least ${specials}`,
+      },
+    );
   }
 }
 
@@ -42,10 +52,14 @@ export function packBatch(contents: readonly (readonly number[])[], options: Enc
   const seqLen = options.padding === "max_length" ? options.maxLength : longest;
   const tooLong = lengths.findIndex((length) => length > seqLen);
   if (tooLong !== -1) {
-    throw new ForgeError("INVALID_LIMIT", `text ${tooLong} of the batch has ${lengths[tooLong]} tokens, more than maxLength ${options.maxLength}, and truncation is off`, {
-      input: "maxLength",
-      fix: "turn truncation on, raise maxLength, or pad to the longest text",
-    });
+    throw new ForgeError(
+      "INVALID_LIMIT",
+      `text ${tooLong} of the batch has ${lengths[tooLong]} tokens, more than maxLength ${options.maxLength}, and truncation is off`,
+      {
+        input: "maxLength",
+        fix: "turn truncation on, raise maxLength, or pad to the longest text",
+      },
+    );
   }
   // Refused whatever the lengths, so that whether a batch can be encoded does not depend on its texts.
   if (padTokenId === undefined && (options.padding === "max_length" || kept.length > 1)) {

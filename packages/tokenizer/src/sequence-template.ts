@@ -39,11 +39,15 @@ export function singleSequenceTemplate(tokenizer: LibraryTokenizer, tokenizerJso
   const starts = occurrences(full.ids, content);
   const start = starts[0];
   if (content.length === 0 || starts.length !== 1 || start === undefined) {
-    throw new ForgeError("TOKENIZER_INVALID", `${tokenizerJsonPath}: the post-processor does not keep a text whole between its special tokens`, {
-      input: tokenizerJsonPath,
-      fix: "use a tokenizer whose post-processor is TemplateProcessing, BertProcessing, RobertaProcessing or ByteLevel",
-      details: { probe, content, full: full.ids },
-    });
+    throw new ForgeError(
+      "TOKENIZER_INVALID",
+      `${tokenizerJsonPath}: the post-processor does not keep a text whole between its special tokens`,
+      {
+        input: tokenizerJsonPath,
+        fix: "use a tokenizer whose post-processor is TemplateProcessing, BertProcessing, RobertaProcessing or ByteLevel",
+        details: { probe, content, full: full.ids },
+      },
+    );
   }
   const end = start + content.length;
   return {

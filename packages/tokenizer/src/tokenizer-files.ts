@@ -38,7 +38,10 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
     });
   }
   if (!isJsonObject(value)) {
-    throw new ForgeError("TOKENIZER_INVALID", `${path} must hold a JSON object`, { input: path, fix: "restore the file from the model's original files" });
+    throw new ForgeError("TOKENIZER_INVALID", `${path} must hold a JSON object`, {
+      input: path,
+      fix: "restore the file from the model's original files",
+    });
   }
   return value;
 }
@@ -60,13 +63,17 @@ export async function readTokenizerFiles(modelDir: string): Promise<TokenizerFil
     tokenizer = await readJsonObject(tokenizerJsonPath, true);
   } catch (err) {
     if (err instanceof ForgeError && err.code === "FILE_NOT_FOUND") {
-      throw new ForgeError("TOKENIZER_INVALID", `${modelDir} has no tokenizer.json, the only tokenizer format trtforge reads without Python`, {
-        input: tokenizerJsonPath,
-        fix:
-          "save the fast tokenizer into the model folder: python -c \"from transformers import AutoTokenizer; " +
-          `AutoTokenizer.from_pretrained('${modelDir}').save_pretrained('${modelDir}')" (a model with only vocab.txt or a sentencepiece file is converted on the way)`,
-        cause: err,
-      });
+      throw new ForgeError(
+        "TOKENIZER_INVALID",
+        `${modelDir} has no tokenizer.json, the only tokenizer format trtforge reads without Python`,
+        {
+          input: tokenizerJsonPath,
+          fix:
+            'save the fast tokenizer into the model folder: python -c "from transformers import AutoTokenizer; ' +
+            `AutoTokenizer.from_pretrained('${modelDir}').save_pretrained('${modelDir}')" (a model with only vocab.txt or a sentencepiece file is converted on the way)`,
+          cause: err,
+        },
+      );
     }
     throw err;
   }

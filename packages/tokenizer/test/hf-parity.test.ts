@@ -47,13 +47,38 @@ interface RunSpec {
   pythonPadding: false | EncodeOptions["padding"];
 }
 
-const PER_ARTICLE: RunSpec = { name: "a", batchSize: 1, pythonPadding: false, options: { maxLength: 256, padding: "longest", truncation: true } };
-const LONGEST_128: RunSpec = { name: "b", batchSize: BATCH_SIZE, pythonPadding: "longest", options: { maxLength: 128, padding: "longest", truncation: true } };
-const MAX_LENGTH_64: RunSpec = { name: "c", batchSize: BATCH_SIZE, pythonPadding: "max_length", options: { maxLength: 64, padding: "max_length", truncation: true } };
-const TRICKY: RunSpec = { name: "tricky", batchSize: 1, pythonPadding: false, options: { maxLength: 512, padding: "longest", truncation: true } };
+const PER_ARTICLE: RunSpec = {
+  name: "a",
+  batchSize: 1,
+  pythonPadding: false,
+  options: { maxLength: 256, padding: "longest", truncation: true },
+};
+const LONGEST_128: RunSpec = {
+  name: "b",
+  batchSize: BATCH_SIZE,
+  pythonPadding: "longest",
+  options: { maxLength: 128, padding: "longest", truncation: true },
+};
+const MAX_LENGTH_64: RunSpec = {
+  name: "c",
+  batchSize: BATCH_SIZE,
+  pythonPadding: "max_length",
+  options: { maxLength: 64, padding: "max_length", truncation: true },
+};
+const TRICKY: RunSpec = {
+  name: "tricky",
+  batchSize: 1,
+  pythonPadding: false,
+  options: { maxLength: 512, padding: "longest", truncation: true },
+};
 // No article of the first 1,000 reaches 256 tokens, so the 256 cut is checked on articles joined in fours.
 const JOINED_PER_TEXT = 4;
-const LONG_PER_TEXT: RunSpec = { name: "long", batchSize: 1, pythonPadding: false, options: { maxLength: 256, padding: "longest", truncation: true } };
+const LONG_PER_TEXT: RunSpec = {
+  name: "long",
+  batchSize: 1,
+  pythonPadding: false,
+  options: { maxLength: 256, padding: "longest", truncation: true },
+};
 
 type HfRun = { seconds: number } & Partial<Record<IdField, IdRows>>;
 interface HfResult {
@@ -108,7 +133,9 @@ function expectIdentical(label: string, tokenizer: ModelTokenizer, texts: readon
   for (const field of ID_FIELDS) {
     const theirs = hf[field];
     const mine = rowsOf(ours, field);
-    expect(mine === undefined, `${label}: ${field} returned by Hugging Face: ${theirs !== undefined}, by ours: ${mine !== undefined}`).toBe(theirs === undefined);
+    expect(mine === undefined, `${label}: ${field} returned by Hugging Face: ${theirs !== undefined}, by ours: ${mine !== undefined}`).toBe(
+      theirs === undefined,
+    );
     if (theirs === undefined || mine === undefined) continue;
     expect(theirs).toHaveLength(texts.length);
     const mismatch = firstMismatch(field, mine, theirs, texts);
@@ -129,7 +156,10 @@ describe("all-MiniLM-L6-v2 (BERT WordPiece) against the Hugging Face fast tokeni
   const setup = once(async () => {
     const modelDir = testModelDir();
     const texts = (await articleTexts()).slice(0, ARTICLE_COUNT);
-    const [tokenizer, hf] = await Promise.all([loadTokenizer(modelDir), huggingFace(modelDir, texts, [PER_ARTICLE, LONGEST_128, MAX_LENGTH_64])]);
+    const [tokenizer, hf] = await Promise.all([
+      loadTokenizer(modelDir),
+      huggingFace(modelDir, texts, [PER_ARTICLE, LONGEST_128, MAX_LENGTH_64]),
+    ]);
     return { texts, tokenizer, hf };
   });
 
@@ -149,14 +179,18 @@ describe("all-MiniLM-L6-v2 (BERT WordPiece) against the Hugging Face fast tokeni
   it("(a) gives identical ids for the same articles joined in fours, cut at 256", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
     const joined = joinedArticles(texts);
-    expect(expectIdentical("MiniLM (a) joined articles, truncation 256", tokenizer, joined, LONG_PER_TEXT, hf.runs.long!)).toBe(ARTICLE_COUNT / JOINED_PER_TEXT);
+    expect(expectIdentical("MiniLM (a) joined articles, truncation 256", tokenizer, joined, LONG_PER_TEXT, hf.runs.long!)).toBe(
+      ARTICLE_COUNT / JOINED_PER_TEXT,
+    );
     // Some text must have been cut, or truncation was not exercised.
     expect(hf.runs.long!.input_ids!.some((row) => row.length === 256)).toBe(true);
   });
 
   it("(b) gives identical batches of 32 padded to the longest, truncated to 128", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
-    expect(expectIdentical("MiniLM (b) batches of 32, padding longest, max_length 128", tokenizer, texts, LONGEST_128, hf.runs.b!)).toBe(ARTICLE_COUNT);
+    expect(expectIdentical("MiniLM (b) batches of 32, padding longest, max_length 128", tokenizer, texts, LONGEST_128, hf.runs.b!)).toBe(
+      ARTICLE_COUNT,
+    );
     // Both padding and the 128 cut must have happened somewhere.
     expect(hf.runs.b!.attention_mask!.some((row) => row.includes(0))).toBe(true);
     expect(hf.runs.b!.input_ids!.some((row) => row.length === 128)).toBe(true);
@@ -173,13 +207,19 @@ describe("all-MiniLM-L6-v2 (BERT WordPiece) against the Hugging Face fast tokeni
 
   it("(c) gives identical batches of 32 padded to max_length 64", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
-    expect(expectIdentical("MiniLM (c) batches of 32, padding max_length 64", tokenizer, texts, MAX_LENGTH_64, hf.runs.c!)).toBe(ARTICLE_COUNT);
+    expect(expectIdentical("MiniLM (c) batches of 32, padding max_length 64", tokenizer, texts, MAX_LENGTH_64, hf.runs.c!)).toBe(
+      ARTICLE_COUNT,
+    );
   });
 
-  it("gives identical ids for accents, Greek sigma, CJK beyond the BMP, controls and special-token text", { timeout: TEST_TIMEOUT_MS }, async () => {
-    const { tokenizer, hf } = await setup();
-    expect(expectIdentical("MiniLM tricky strings", tokenizer, TRICKY_TEXTS, TRICKY, hf.runs.tricky!)).toBe(TRICKY_TEXTS.length);
-  });
+  it(
+    "gives identical ids for accents, Greek sigma, CJK beyond the BMP, controls and special-token text",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { tokenizer, hf } = await setup();
+      expect(expectIdentical("MiniLM tricky strings", tokenizer, TRICKY_TEXTS, TRICKY, hf.runs.tricky!)).toBe(TRICKY_TEXTS.length);
+    },
+  );
 });
 
 describe("a RoBERTa-style byte-level BPE tokenizer against the Hugging Face fast tokenizer", () => {
@@ -209,19 +249,25 @@ describe("a RoBERTa-style byte-level BPE tokenizer against the Hugging Face fast
 
   it("(a) gives identical ids per article, truncated to 256, unpadded", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
-    expect(expectIdentical("byte-level BPE (a) truncation 256, no padding", tokenizer, texts, PER_ARTICLE, hf.runs.a!)).toBe(BPE_ARTICLE_COUNT);
+    expect(expectIdentical("byte-level BPE (a) truncation 256, no padding", tokenizer, texts, PER_ARTICLE, hf.runs.a!)).toBe(
+      BPE_ARTICLE_COUNT,
+    );
   });
 
   it("(a) gives identical ids for the same articles joined in fours, cut at 256", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
     const joined = joinedArticles(texts);
-    expect(expectIdentical("byte-level BPE (a) joined articles, truncation 256", tokenizer, joined, LONG_PER_TEXT, hf.runs.long!)).toBe(BPE_ARTICLE_COUNT / JOINED_PER_TEXT);
+    expect(expectIdentical("byte-level BPE (a) joined articles, truncation 256", tokenizer, joined, LONG_PER_TEXT, hf.runs.long!)).toBe(
+      BPE_ARTICLE_COUNT / JOINED_PER_TEXT,
+    );
     expect(hf.runs.long!.input_ids!.some((row) => row.length === 256)).toBe(true);
   });
 
   it("(b) gives identical batches of 32 padded to the longest, truncated to 128", { timeout: TEST_TIMEOUT_MS }, async () => {
     const { texts, tokenizer, hf } = await setup();
-    expect(expectIdentical("byte-level BPE (b) batches of 32, padding longest, max_length 128", tokenizer, texts, LONGEST_128, hf.runs.b!)).toBe(BPE_ARTICLE_COUNT);
+    expect(
+      expectIdentical("byte-level BPE (b) batches of 32, padding longest, max_length 128", tokenizer, texts, LONGEST_128, hf.runs.b!),
+    ).toBe(BPE_ARTICLE_COUNT);
   });
 
   it("gives identical ids for the tricky strings", { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -38,7 +38,8 @@ export function firstMismatch(field: IdField, ours: IdRows, theirs: IdRows, text
     const a = ours[article] ?? [];
     const b = theirs[article] ?? [];
     for (let position = 0; position < Math.max(a.length, b.length); position++) {
-      if (a[position] !== b[position]) return { field, article, position, ours: a[position], theirs: b[position], text: texts[article] ?? "" };
+      if (a[position] !== b[position])
+        return { field, article, position, ours: a[position], theirs: b[position], text: texts[article] ?? "" };
     }
   }
   return undefined;

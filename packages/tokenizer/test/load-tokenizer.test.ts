@@ -21,7 +21,15 @@ const row = (values: BigInt64Array | undefined, seqLen: number, index: number) =
 
 /** A WordPiece tokenizer.json small enough to read: [UNK]=0 [CLS]=1 [SEP]=2, no pad token. */
 function tinyTokenizerJson(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   return {
     version: "1.0",
     truncation: null,
@@ -108,9 +116,15 @@ describe("loadTokenizer on all-MiniLM-L6-v2", () => {
   });
 
   it("refuses a maxLength that leaves no room for the special tokens, or is not a positive integer", () => {
-    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 1, padding: "longest", truncation: true })).code).toBe("INVALID_LIMIT");
-    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 0, padding: "longest", truncation: true })).code).toBe("INVALID_LIMIT");
-    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 2.5, padding: "longest", truncation: true })).code).toBe("INVALID_LIMIT");
+    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 1, padding: "longest", truncation: true })).code).toBe(
+      "INVALID_LIMIT",
+    );
+    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 0, padding: "longest", truncation: true })).code).toBe(
+      "INVALID_LIMIT",
+    );
+    expect(thrown(() => tokenizer.encodeBatch(["hello"], { maxLength: 2.5, padding: "longest", truncation: true })).code).toBe(
+      "INVALID_LIMIT",
+    );
   });
 
   it("encodes an empty batch as zero rows", () => {
@@ -192,17 +206,19 @@ describe("loadTokenizer on other folders", () => {
   });
 
   it("follows model_input_names when stated, else whether the post-processor emits type ids", async () => {
-    const stated = await writeModel({ "tokenizer.json": tinyTokenizerJson(), "tokenizer_config.json": { model_input_names: ["input_ids", "attention_mask"] } });
+    const stated = await writeModel({
+      "tokenizer.json": tinyTokenizerJson(),
+      "tokenizer_config.json": { model_input_names: ["input_ids", "attention_mask"] },
+    });
     const withoutTypes = await loadTokenizer(stated);
     expect(withoutTypes.inputNames).toEqual(["input_ids", "attention_mask"]);
     expect(withoutTypes.encodeBatch(["hello"], { maxLength: 8, padding: "longest", truncation: true }).tokenTypeIds).toBeUndefined();
 
     await rm(join(dir, "model"), { recursive: true });
     const roberta = { type: "RobertaProcessing", sep: ["[SEP]", 2], cls: ["[CLS]", 1], trim_offsets: true, add_prefix_space: false };
-    expect((await loadTokenizer(await writeModel({ "tokenizer.json": tinyTokenizerJson({ post_processor: roberta }) }))).inputNames).toEqual([
-      "input_ids",
-      "attention_mask",
-    ]);
+    expect(
+      (await loadTokenizer(await writeModel({ "tokenizer.json": tinyTokenizerJson({ post_processor: roberta }) }))).inputNames,
+    ).toEqual(["input_ids", "attention_mask"]);
 
     await rm(join(dir, "model"), { recursive: true });
     const bert = await loadTokenizer(await writeModel({ "tokenizer.json": tinyTokenizerJson() }));
@@ -210,7 +226,10 @@ describe("loadTokenizer on other folders", () => {
   });
 
   it("refuses model_input_names a tokenizer cannot produce", async () => {
-    const model = await writeModel({ "tokenizer.json": tinyTokenizerJson(), "tokenizer_config.json": { model_input_names: ["input_ids", "pixel_values"] } });
+    const model = await writeModel({
+      "tokenizer.json": tinyTokenizerJson(),
+      "tokenizer_config.json": { model_input_names: ["input_ids", "pixel_values"] },
+    });
     const err = await rejection(loadTokenizer(model));
     expect(err.code).toBe("TOKENIZER_INVALID");
     expect(err.message).toMatch(/pixel_values/);
@@ -218,7 +237,13 @@ describe("loadTokenizer on other folders", () => {
 });
 
 describe("packBatch", () => {
-  const template: SingleSequenceTemplate = { prefixIds: [7], prefixTypeIds: [0], contentTypeId: 1, suffixIds: [8, 9], suffixTypeIds: [1, 1] };
+  const template: SingleSequenceTemplate = {
+    prefixIds: [7],
+    prefixTypeIds: [0],
+    contentTypeId: 1,
+    suffixIds: [8, 9],
+    suffixTypeIds: [1, 1],
+  };
   const pack = (contents: number[][], maxLength: number, padding: "longest" | "max_length", truncation: boolean): EncodedBatch =>
     packBatch(contents, { maxLength, padding, truncation }, { template, padTokenId: 5, withTokenTypeIds: true });
 

@@ -35,7 +35,9 @@ export function runPythonScript(script: string, input: unknown, timeoutMs: numbe
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", (err) => reject(new Error(`cannot run ${python}: ${err.message}; run bash scripts/setup-python.sh or set TRTFORGE_PYTHON`)));
+    child.on("error", (err) =>
+      reject(new Error(`cannot run ${python}: ${err.message}; run bash scripts/setup-python.sh or set TRTFORGE_PYTHON`)),
+    );
     child.on("close", (code, signal) => {
       if (code !== 0) {
         const tail = Buffer.concat(stderr).toString("utf8").trim().split("\n").slice(-15).join("\n");

@@ -1,11 +1,4 @@
-export {
-  TOOLCHAIN_FILE,
-  defaultToolchainPath,
-  parseToolchain,
-  readToolchain,
-  type Toolchain,
-  type ToolchainEntry,
-} from "./toolchain.js";
+export { TOOLCHAIN_FILE, defaultToolchainPath, parseToolchain, readToolchain, type Toolchain, type ToolchainEntry } from "./toolchain.js";
 export { buildFlavor, comparableVersion, satisfiesRange } from "./version.js";
 export { compareWithToolchain, type VersionCheck, type VersionFinding } from "./compare-version.js";
 export { execCommand, type Exec, type ExecOptions, type ExecResult } from "./exec.js";

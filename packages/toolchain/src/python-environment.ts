@@ -41,7 +41,9 @@ print(json.dumps({"python": platform.python_version(), "packages": packages, "on
 
 const VersionsReport = z.object({
   python: z.string(),
-  packages: z.object(Object.fromEntries(PYTHON_PACKAGES.map((name) => [name, z.string().nullable()])) as Record<PythonPackage, z.ZodNullable<z.ZodString>>),
+  packages: z.object(
+    Object.fromEntries(PYTHON_PACKAGES.map((name) => [name, z.string().nullable()])) as Record<PythonPackage, z.ZodNullable<z.ZodString>>,
+  ),
   onnxruntime_gpu: z.boolean(),
 });
 type VersionsReport = z.infer<typeof VersionsReport>;
@@ -73,7 +75,13 @@ export async function checkPythonEnvironment(deps: { exec: Exec; env: NodeJS.Pro
   if (report === undefined) {
     const detail = failure ?? `${interpreter} printed no version report: ${lastLines(run.stdout) || "(no output)"}`;
     return [
-      { component: "python", status: "error", expected: toolchain.get("python")?.accepted, detail, fix: `check that ${interpreter} runs, or point TRTFORGE_PYTHON at a working interpreter` },
+      {
+        component: "python",
+        status: "error",
+        expected: toolchain.get("python")?.accepted,
+        detail,
+        fix: `check that ${interpreter} runs, or point TRTFORGE_PYTHON at a working interpreter`,
+      },
       ...packagesNotChecked(toolchain, interpreter, "error", `not checked: the version probe failed under ${interpreter}`),
     ];
   }
@@ -82,9 +90,13 @@ export async function checkPythonEnvironment(deps: { exec: Exec; env: NodeJS.Pro
     component: "python",
     found: report.python,
     context: interpreter,
-    fixWhenMismatched: (entry) => `create the pinned Python environment (Python ${entry.pinned}) at ${join(projectRoot(), ".venv")}, or set TRTFORGE_PYTHON to a Python within ${entry.accepted}`,
+    fixWhenMismatched: (entry) =>
+      `create the pinned Python environment (Python ${entry.pinned}) at ${join(projectRoot(), ".venv")}, or set TRTFORGE_PYTHON to a Python within ${entry.accepted}`,
   });
-  return [{ component: "python", ...interpreterResult }, ...PYTHON_PACKAGES.map((name) => packageResult(report, name, interpreter, toolchain))];
+  return [
+    { component: "python", ...interpreterResult },
+    ...PYTHON_PACKAGES.map((name) => packageResult(report, name, interpreter, toolchain)),
+  ];
 }
 
 function packageResult(report: VersionsReport, name: PythonPackage, interpreter: string, toolchain: Toolchain): PythonCheck {

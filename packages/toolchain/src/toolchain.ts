@@ -48,15 +48,30 @@ export function parseToolchain(text: string, path: string): Toolchain {
   const lines = text.split(/\r?\n/);
   const headerIndex = lines.findIndex((l) => isTableLine(l) && splitCells(l)[0]?.toLowerCase() === "component");
   if (headerIndex < 0) {
-    throw unreadable(path, undefined, `${path} has no table whose first column is "component"`, `add the table back: a header | ${COLUMNS.join(" | ")} |, a |---| separator, then one row per component as ${ROW_SHAPE}`);
+    throw unreadable(
+      path,
+      undefined,
+      `${path} has no table whose first column is "component"`,
+      `add the table back: a header | ${COLUMNS.join(" | ")} |, a |---| separator, then one row per component as ${ROW_SHAPE}`,
+    );
   }
   const header = splitCells(lines[headerIndex]!).map((c) => c.toLowerCase());
   if (header.length !== COLUMNS.length || header.some((c, i) => c !== COLUMNS[i])) {
-    throw unreadable(path, headerIndex + 1, `${path}:${headerIndex + 1}: the table header is | ${header.join(" | ")} |, expected | ${COLUMNS.join(" | ")} |`, `make line ${headerIndex + 1} of ${path} read | ${COLUMNS.join(" | ")} | (no extra columns)`);
+    throw unreadable(
+      path,
+      headerIndex + 1,
+      `${path}:${headerIndex + 1}: the table header is | ${header.join(" | ")} |, expected | ${COLUMNS.join(" | ")} |`,
+      `make line ${headerIndex + 1} of ${path} read | ${COLUMNS.join(" | ")} | (no extra columns)`,
+    );
   }
   const separator = lines[headerIndex + 1];
   if (separator === undefined || !isTableLine(separator) || !splitCells(separator).every((c) => /^:?-+:?$/.test(c))) {
-    throw unreadable(path, headerIndex + 2, `${path}:${headerIndex + 2}: the line after the table header is not a |---| separator`, `put |---|---|---|---|---| on line ${headerIndex + 2} of ${path}`);
+    throw unreadable(
+      path,
+      headerIndex + 2,
+      `${path}:${headerIndex + 2}: the line after the table header is not a |---| separator`,
+      `put |---|---|---|---|---| on line ${headerIndex + 2} of ${path}`,
+    );
   }
 
   const entries = new Map<string, ToolchainEntry>();
@@ -64,12 +79,22 @@ export function parseToolchain(text: string, path: string): Toolchain {
     const entry = parseRow(lines[i]!, i + 1, path);
     const previous = entries.get(entry.component);
     if (previous) {
-      throw unreadable(path, entry.line, `${path}:${entry.line}: \`${entry.component}\` is listed twice (also on line ${previous.line})`, `keep one row for \`${entry.component}\` in ${path}`);
+      throw unreadable(
+        path,
+        entry.line,
+        `${path}:${entry.line}: \`${entry.component}\` is listed twice (also on line ${previous.line})`,
+        `keep one row for \`${entry.component}\` in ${path}`,
+      );
     }
     entries.set(entry.component, entry);
   }
   if (entries.size === 0) {
-    throw unreadable(path, headerIndex + 1, `${path}:${headerIndex + 1}: the toolchain table has no rows`, `add one row per component under the header, as ${ROW_SHAPE}`);
+    throw unreadable(
+      path,
+      headerIndex + 1,
+      `${path}:${headerIndex + 1}: the toolchain table has no rows`,
+      `add one row per component under the header, as ${ROW_SHAPE}`,
+    );
   }
   return entries;
 }
@@ -87,11 +112,21 @@ function parseRow(text: string, line: number, path: string): ToolchainEntry {
     throw unreadable(path, line, `${where}: the component cell "${componentCell}" is not a name in backticks`, rowFix);
   }
   if (pinned === "") {
-    throw unreadable(path, line, `${where}: \`${component}\` has an empty "pinned" cell`, `write the pinned version (or "not required") on line ${line} of ${path}`);
+    throw unreadable(
+      path,
+      line,
+      `${where}: \`${component}\` has an empty "pinned" cell`,
+      `write the pinned version (or "not required") on line ${line} of ${path}`,
+    );
   }
   // validRange("") is "*": an empty cell must not silently accept everything.
   if (accepted === "" || semver.validRange(accepted) === null) {
-    throw unreadable(path, line, `${where}: \`${component}\` has the accepted range "${accepted}", which is not a valid semver range`, `write a semver range such as ^1.2.0, ~3.11.0, >=12.0.0 or 1.2.3 on line ${line} of ${path}, with || written as \\|\\|`);
+    throw unreadable(
+      path,
+      line,
+      `${where}: \`${component}\` has the accepted range "${accepted}", which is not a valid semver range`,
+      `write a semver range such as ^1.2.0, ~3.11.0, >=12.0.0 or 1.2.3 on line ${line} of ${path}, with || written as \\|\\|`,
+    );
   }
   return { component, pinned, accepted, lastExercised, how, line };
 }

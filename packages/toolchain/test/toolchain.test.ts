@@ -26,7 +26,20 @@ describe("readToolchain on the repository's file", () => {
   it("reads toolchain_versions.md at the project root by default", () => {
     expect(defaultToolchainPath()).toBe(join(projectRoot(), "toolchain_versions.md"));
     const toolchain = readToolchain();
-    for (const component of ["node", "pnpm", "python", "torch", "transformers", "onnx", "onnxruntime", "onnxscript", "onnxruntime-node", "cuda", "tensorrt-10", "tensorrt-11"]) {
+    for (const component of [
+      "node",
+      "pnpm",
+      "python",
+      "torch",
+      "transformers",
+      "onnx",
+      "onnxruntime",
+      "onnxscript",
+      "onnxruntime-node",
+      "cuda",
+      "tensorrt-10",
+      "tensorrt-11",
+    ]) {
       const entry = toolchain.get(component);
       expect(entry, component).toBeDefined();
       expect(semver.validRange(entry!.accepted), `${component} accepted`).not.toBeNull();
@@ -47,7 +60,14 @@ describe("readToolchain on the repository's file", () => {
 describe("parseToolchain", () => {
   it("returns every cell of a row with its line number", () => {
     const toolchain = parseToolchain(TOOLCHAIN_MD, "fixture.md");
-    expect(toolchain.get("torch")).toEqual({ component: "torch", pinned: "2.13.0", accepted: "2.13.0", lastExercised: "—", how: "never run", line: 7 });
+    expect(toolchain.get("torch")).toEqual({
+      component: "torch",
+      pinned: "2.13.0",
+      accepted: "2.13.0",
+      lastExercised: "—",
+      how: "never run",
+      line: 7,
+    });
     expect(toolchain.get("node")?.accepted).toBe("^20.19.0 || ^22.12.0 || >=24.0.0");
     expect(toolchain.size).toBe(11);
   });
@@ -97,7 +117,9 @@ describe("parseToolchain", () => {
     expect(parseError("# Toolchain versions\n\nno table here\n").message).toContain('no table whose first column is "component"');
     expect(parseError("| component | pinned | accepted | how |\n|---|---|---|---|\n").message).toContain(":1: the table header is");
     expect(parseError(`${HEADER}\nafter\n`).message).toContain("has no rows");
-    expect(parseError("| component | pinned | accepted | last exercised | how |\n| `a` | 1 | 1 | — | x |\n").message).toContain(":2: the line after the table header is not a |---| separator");
+    expect(parseError("| component | pinned | accepted | last exercised | how |\n| `a` | 1 | 1 | — | x |\n").message).toContain(
+      ":2: the line after the table header is not a |---| separator",
+    );
   });
 });
 

@@ -43,7 +43,8 @@ export async function classifyEngineFile(path: string, size: number): Promise<En
     return reading.ok ? { kind: "plan", header: reading.header } : { kind: "truncated-plan" };
   }
   if (hasMarkerMagic(head)) {
-    if (size > MARKER_MAX_BYTES) return { kind: "broken-marker", reason: `a marker is at most ${MARKER_MAX_BYTES} bytes, this file has ${size}` };
+    if (size > MARKER_MAX_BYTES)
+      return { kind: "broken-marker", reason: `a marker is at most ${MARKER_MAX_BYTES} bytes, this file has ${size}` };
     const decoded = decodeMarker(head);
     return decoded.ok ? { kind: "marker", body: decoded.body } : { kind: "broken-marker", reason: decoded.reason };
   }

@@ -10,7 +10,9 @@ export function formatVerifyReport(report: VerifyReport): string {
     lines.push(`  [FAIL] ${problem.code}: ${problem.message}`);
   }
   for (const warning of report.warnings) lines.push(`  [warn] ${warning.code}: ${warning.message}`);
-  lines.push(report.ok ? "  verdict: OK" : `  verdict: ${report.problems.length} problem(s): ${report.problems.map((p) => p.code).join(", ")}`);
+  lines.push(
+    report.ok ? "  verdict: OK" : `  verdict: ${report.problems.length} problem(s): ${report.problems.map((p) => p.code).join(", ")}`,
+  );
   return `${lines.join("\n")}\n`;
 }
 

@@ -18,7 +18,10 @@ export function trtRuntimeVerdict(engineVersion: string, runtimeVersion: string,
   if (!versionCompatible) {
     return trtVersionsAgree(engine, runtime)
       ? { ok: true, detail: `runtime TensorRT ${runtimeVersion} matches the engine's ${engineVersion}` }
-      : { ok: false, detail: `engine built with TensorRT ${engineVersion} cannot load on TensorRT ${runtimeVersion}: without version compatibility the versions must match; rebuild on the runtime's TensorRT or build with --version-compatible` };
+      : {
+          ok: false,
+          detail: `engine built with TensorRT ${engineVersion} cannot load on TensorRT ${runtimeVersion}: without version compatibility the versions must match; rebuild on the runtime's TensorRT or build with --version-compatible`,
+        };
   }
   const majorAllowed =
     engine.major === runtime.major || VERSION_COMPATIBLE_CROSS_MAJOR.some(([from, to]) => from === engine.major && to === runtime.major);
@@ -43,10 +46,16 @@ export function computeCapabilityVerdict(engineCc: string, runtimeCc: string, le
   if (level === "ampere_plus") {
     return runtime[0] >= 8
       ? { ok: true, detail: `hardware-compatible (Ampere+) engine runs on compute capability ${runtimeCc}` }
-      : { ok: false, detail: `hardware-compatible (Ampere+) engine needs compute capability 8.0 or newer, the runtime GPU has ${runtimeCc}` };
+      : {
+          ok: false,
+          detail: `hardware-compatible (Ampere+) engine needs compute capability 8.0 or newer, the runtime GPU has ${runtimeCc}`,
+        };
   }
   const same = engine[0] === runtime[0] && engine[1] === runtime[1];
   return same
     ? { ok: true, detail: `runtime compute capability ${runtimeCc} matches the engine's` }
-    : { ok: false, detail: `engine built for compute capability ${engineCc} cannot run on ${runtimeCc}; rebuild on that GPU, or build with --hardware-compatibility ampere_plus for Ampere and newer` };
+    : {
+        ok: false,
+        detail: `engine built for compute capability ${engineCc} cannot run on ${runtimeCc}; rebuild on that GPU, or build with --hardware-compatibility ampere_plus for Ampere and newer`,
+      };
 }

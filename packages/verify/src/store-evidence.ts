@@ -41,14 +41,20 @@ export async function readStoreEvidence(enginePath: string, sidecarPath: string)
  * The CHECKSUM_MISMATCH message: the sidecar and the file disagree, naming both values; which one
  * changed is said only where the store manifest tells.
  */
-export function checksumMismatchMessage(enginePath: string, fileSha256: string, sidecarSha256: string, evidence: StoreEvidence | undefined): string {
+export function checksumMismatchMessage(
+  enginePath: string,
+  fileSha256: string,
+  sidecarSha256: string,
+  evidence: StoreEvidence | undefined,
+): string {
   const base = `the sidecar's checksum (${sidecarSha256}) and the sha256 of ${enginePath} (${fileSha256}) disagree`;
   if (evidence === undefined || (evidence.engine === undefined && evidence.sidecarAsPublished === undefined)) {
     return `${base}: either the engine file or its sidecar changed after the build (no store manifest beside them to tell which)`;
   }
   const parts: string[] = [];
   if (evidence.engine === fileSha256) parts.push("the store manifest agrees with the file, so the sidecar's checksum was edited");
-  else if (evidence.engine === sidecarSha256) parts.push("the store manifest agrees with the sidecar, so the engine file changed after it was published");
+  else if (evidence.engine === sidecarSha256)
+    parts.push("the store manifest agrees with the sidecar, so the engine file changed after it was published");
   else if (evidence.engine !== undefined) parts.push(`the store manifest agrees with neither (it says ${evidence.engine})`);
   if (evidence.sidecarAsPublished === false) parts.push("the sidecar differs from the published one");
   if (evidence.sidecarAsPublished === true) parts.push("the sidecar is the published one");

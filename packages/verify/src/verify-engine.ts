@@ -121,7 +121,11 @@ function checkBytes(bytes: EngineBytes, path: string, f: Findings): void {
       f.fail("format", "ENGINE_TRUNCATED", `${path} starts like a trtforge marker but its body is damaged: ${bytes.reason}`);
       return;
     case "legacy-marker":
-      f.fail("format", "LEGACY_MARKER", `${path} is a JustNewsAgent text marker, not an engine and not a trtforge marker; rebuild it with build-engine`);
+      f.fail(
+        "format",
+        "LEGACY_MARKER",
+        `${path} is a JustNewsAgent text marker, not an engine and not a trtforge marker; rebuild it with build-engine`,
+      );
       return;
     case "unknown":
       f.fail("format", "ENGINE_UNRECOGNIZED", `${path} is neither a TensorRT plan (8.6+, magic "ftrt") nor a trtforge marker`);
@@ -143,7 +147,13 @@ function checkName(path: string, metadata: EngineMetadata, f: Findings): void {
     trt: metadata.trt_version,
     precision: metadata.precision,
   };
-  const actual = { task: parsed.task, model: parsed.modelId, revision: parsed.revision, trt: parsed.trtVersion, precision: parsed.precision };
+  const actual = {
+    task: parsed.task,
+    model: parsed.modelId,
+    revision: parsed.revision,
+    trt: parsed.trtVersion,
+    precision: parsed.precision,
+  };
   const differing = (Object.keys(expected) as (keyof typeof expected)[]).filter((k) => expected[k] !== actual[k]);
   if (differing.length > 0) {
     f.fail(
@@ -164,7 +174,11 @@ function checkConsistency(metadata: EngineMetadata, f: Findings): void {
     encoded = undefined;
   }
   if (encoded !== metadata.model_name) {
-    f.fail("metadata", "METADATA_INCONSISTENT", `model_name "${metadata.model_name}" is not the file-name form of model_id "${metadata.model_id}"`);
+    f.fail(
+      "metadata",
+      "METADATA_INCONSISTENT",
+      `model_name "${metadata.model_name}" is not the file-name form of model_id "${metadata.model_id}"`,
+    );
     return;
   }
   if (metadata.kind === "engine" && metadata.gpu === null) {
@@ -178,7 +192,11 @@ function checkKind(bytes: EngineBytes, metadata: EngineMetadata, f: Findings): v
   if (bytes.kind === "plan" && metadata.kind !== "engine") {
     f.fail("kind", "KIND_MISMATCH", `the file is a TensorRT plan but its metadata says kind "${metadata.kind}"`);
   } else if (bytes.kind === "marker" && metadata.kind !== "marker") {
-    f.fail("kind", "KIND_MISMATCH", `the file is a marker but its metadata says kind "${metadata.kind}": a marker must never pass as an engine`);
+    f.fail(
+      "kind",
+      "KIND_MISMATCH",
+      `the file is a marker but its metadata says kind "${metadata.kind}": a marker must never pass as an engine`,
+    );
   } else if (bytes.kind === "plan" || bytes.kind === "marker") {
     f.pass("kind", `file and metadata agree: ${metadata.kind}`);
   }
@@ -186,14 +204,22 @@ function checkKind(bytes: EngineBytes, metadata: EngineMetadata, f: Findings): v
     const body = bytes.body;
     const differing = (["task", "model_id", "hf_revision", "trt_version", "precision"] as const).filter((k) => body[k] !== metadata[k]);
     if (differing.length > 0) {
-      f.fail("marker", "MARKER_MISMATCH", `marker body and metadata disagree on ${differing.map((k) => `${k} (marker: ${body[k]}, metadata: ${metadata[k]})`).join(", ")}`);
+      f.fail(
+        "marker",
+        "MARKER_MISMATCH",
+        `marker body and metadata disagree on ${differing.map((k) => `${k} (marker: ${body[k]}, metadata: ${metadata[k]})`).join(", ")}`,
+      );
     }
   }
   if (bytes.kind === "plan") {
     const declared = parseTrtVersion(metadata.trt_version);
     const inFile = parseTrtVersion(bytes.header.version)!;
     if (!declared || !trtVersionsAgree(declared, inFile)) {
-      f.fail("plan-version", "PLAN_VERSION_MISMATCH", `the plan header says TensorRT ${bytes.header.version}, the metadata says ${metadata.trt_version}`);
+      f.fail(
+        "plan-version",
+        "PLAN_VERSION_MISMATCH",
+        `the plan header says TensorRT ${bytes.header.version}, the metadata says ${metadata.trt_version}`,
+      );
     } else {
       f.pass("plan-version", `plan header TensorRT ${bytes.header.version} agrees with metadata ${metadata.trt_version}`);
     }
@@ -213,7 +239,11 @@ function checkRuntime(metadata: EngineMetadata, runtime: RuntimeTarget | undefin
       f.skip("runtime-cc", "no build GPU recorded (marker): compute capability not checked");
       f.warn("RUNTIME_CC_UNKNOWN", "the metadata records no build GPU, so compatibility with the runtime GPU cannot be checked");
     } else {
-      const verdict = computeCapabilityVerdict(metadata.gpu.compute_capability, runtime.computeCapability, metadata.hardware_compatibility_level);
+      const verdict = computeCapabilityVerdict(
+        metadata.gpu.compute_capability,
+        runtime.computeCapability,
+        metadata.hardware_compatibility_level,
+      );
       if (verdict.ok) f.pass("runtime-cc", verdict.detail);
       else f.fail("runtime-cc", "RUNTIME_CC_MISMATCH", verdict.detail);
     }
@@ -222,7 +252,13 @@ function checkRuntime(metadata: EngineMetadata, runtime: RuntimeTarget | undefin
   }
 }
 
-function checkLegacy(legacy: LegacyReading, bytes: EngineBytes, runtime: RuntimeTarget | undefined, allowLegacy: boolean, f: Findings): void {
+function checkLegacy(
+  legacy: LegacyReading,
+  bytes: EngineBytes,
+  runtime: RuntimeTarget | undefined,
+  allowLegacy: boolean,
+  f: Findings,
+): void {
   const message = `the metadata is a JustNewsAgent sidecar (legacy fields: ${legacy.legacyFields.join(", ") || "task, precision, created_at"}); it has no schema version and no checksum, so the engine cannot be fully verified: rebuild it with build-engine`;
   if (allowLegacy) {
     f.warn("LEGACY_METADATA", message);
@@ -233,7 +269,11 @@ function checkLegacy(legacy: LegacyReading, bytes: EngineBytes, runtime: Runtime
   if (bytes.kind === "plan" && legacy.trtVersion !== undefined) {
     const declared = parseTrtVersion(legacy.trtVersion);
     if (!declared || !trtVersionsAgree(declared, parseTrtVersion(bytes.header.version)!)) {
-      f.fail("plan-version", "PLAN_VERSION_MISMATCH", `the plan header says TensorRT ${bytes.header.version}, the legacy sidecar says ${legacy.trtVersion}`);
+      f.fail(
+        "plan-version",
+        "PLAN_VERSION_MISMATCH",
+        `the plan header says TensorRT ${bytes.header.version}, the legacy sidecar says ${legacy.trtVersion}`,
+      );
     }
   }
   if (runtime?.trtVersion !== undefined && legacy.trtVersion !== undefined) {
@@ -301,7 +341,12 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
   checkConsistency(metadata, f);
   checkName(enginePath, metadata, f);
   if (metadata.checksum === sha256) f.pass("checksum", `sha256 ${sha256} matches metadata`);
-  else f.fail("checksum", "CHECKSUM_MISMATCH", checksumMismatchMessage(enginePath, sha256, metadata.checksum, await readStoreEvidence(enginePath, sidecar)));
+  else
+    f.fail(
+      "checksum",
+      "CHECKSUM_MISMATCH",
+      checksumMismatchMessage(enginePath, sha256, metadata.checksum, await readStoreEvidence(enginePath, sidecar)),
+    );
   checkKind(bytes, metadata, f);
   checkRuntime(metadata, options.runtime, f);
   return report("v1", metadata);
@@ -314,11 +359,15 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
 export async function assertEngineLoadable(enginePath: string, runtime: RuntimeTarget): Promise<VerifyReport> {
   const result = await verifyEngine(enginePath, { requireReal: true, runtime });
   if (!result.ok) {
-    throw new ForgeError("CHECK_FAILED", `refusing to load ${enginePath}:\n${result.problems.map((p) => `  ${p.code}: ${p.message}`).join("\n")}`, {
-      input: enginePath,
-      fix: "rebuild the engine for this runtime with build-engine, or run verify-engine for details",
-      details: { problems: result.problems },
-    });
+    throw new ForgeError(
+      "CHECK_FAILED",
+      `refusing to load ${enginePath}:\n${result.problems.map((p) => `  ${p.code}: ${p.message}`).join("\n")}`,
+      {
+        input: enginePath,
+        fix: "rebuild the engine for this runtime with build-engine, or run verify-engine for details",
+        details: { problems: result.problems },
+      },
+    );
   }
   return result;
 }

@@ -36,7 +36,9 @@ describe("CHECKSUM_MISMATCH says that the sidecar and the file disagree, and whi
     const fixture = await writeMarkerFixture(dir);
     await writeFile(fixture.sidecar, serializeMetadata({ ...fixture.metadata, checksum: EDITED }));
     const message = mismatch(await verifyEngine(fixture.engine));
-    expect(message).toContain(`the sidecar's checksum (${EDITED}) and the sha256 of ${fixture.engine} (${fixture.metadata.checksum}) disagree`);
+    expect(message).toContain(
+      `the sidecar's checksum (${EDITED}) and the sha256 of ${fixture.engine} (${fixture.metadata.checksum}) disagree`,
+    );
     expect(message).toContain("either the engine file or its sidecar changed");
     expect(message).not.toMatch(/the file changed/);
   });

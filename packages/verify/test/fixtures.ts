@@ -1,7 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Hex } from "@trtforge/core";
-import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata, type Precision } from "@trtforge/engine-format";
+import {
+  encodeMarker,
+  encodeModelId,
+  formatEngineName,
+  serializeMetadata,
+  type EngineMetadata,
+  type Precision,
+} from "@trtforge/engine-format";
 
 export const MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
 export const REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
@@ -20,7 +27,13 @@ export interface Fixture {
   metadata: EngineMetadata;
 }
 
-function metadataFor(kind: "engine" | "marker", bytes: Buffer, trtVersion: string, precision: Precision, patch: Partial<EngineMetadata>): EngineMetadata {
+function metadataFor(
+  kind: "engine" | "marker",
+  bytes: Buffer,
+  trtVersion: string,
+  precision: Precision,
+  patch: Partial<EngineMetadata>,
+): EngineMetadata {
   return {
     schema_version: 1,
     kind,
@@ -50,7 +63,13 @@ function metadataFor(kind: "engine" | "marker", bytes: Buffer, trtVersion: strin
 }
 
 async function write(dir: string, bytes: Buffer, metadata: EngineMetadata): Promise<Fixture> {
-  const name = formatEngineName({ task: metadata.task, modelId: metadata.model_id, revision: metadata.hf_revision, trtVersion: metadata.trt_version, precision: metadata.precision });
+  const name = formatEngineName({
+    task: metadata.task,
+    modelId: metadata.model_id,
+    revision: metadata.hf_revision,
+    trtVersion: metadata.trt_version,
+    precision: metadata.precision,
+  });
   const engine = join(dir, name);
   const sidecar = engine.replace(/\.engine$/, ".json");
   await writeFile(engine, bytes);
@@ -61,11 +80,22 @@ async function write(dir: string, bytes: Buffer, metadata: EngineMetadata): Prom
 export async function writeMarkerFixture(dir: string, patch: Partial<EngineMetadata> = {}): Promise<Fixture> {
   const trtVersion = patch.trt_version ?? "10.16.0";
   const precision = patch.precision ?? "int8";
-  const bytes = encodeMarker({ task: "embeddings", model_id: MODEL_ID, hf_revision: REVISION, trt_version: trtVersion, precision, created_at: "2026-11-28T12:00:00.000Z" });
+  const bytes = encodeMarker({
+    task: "embeddings",
+    model_id: MODEL_ID,
+    hf_revision: REVISION,
+    trt_version: trtVersion,
+    precision,
+    created_at: "2026-11-28T12:00:00.000Z",
+  });
   return write(dir, bytes, metadataFor("marker", bytes, trtVersion, precision, patch));
 }
 
-export async function writePlanFixture(dir: string, version: [number, number, number, number], patch: Partial<EngineMetadata> = {}): Promise<Fixture> {
+export async function writePlanFixture(
+  dir: string,
+  version: [number, number, number, number],
+  patch: Partial<EngineMetadata> = {},
+): Promise<Fixture> {
   const bytes = planBytes(version);
   return write(dir, bytes, metadataFor("engine", bytes, patch.trt_version ?? version.join("."), patch.precision ?? "fp16", patch));
 }

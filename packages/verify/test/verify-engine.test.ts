@@ -97,7 +97,10 @@ describe("verifyEngine on plans (byte layouts from the documented header format)
 
   it("accepts metadata that states fewer version components than the header", async () => {
     const bytes = planBytes([10, 13, 3, 9]);
-    const { engine } = await writePlanFixture(dir, [10, 13, 3, 9], { trt_version: "10.13.3", checksum: (await import("@trtforge/core")).sha256Hex(bytes) });
+    const { engine } = await writePlanFixture(dir, [10, 13, 3, 9], {
+      trt_version: "10.13.3",
+      checksum: (await import("@trtforge/core")).sha256Hex(bytes),
+    });
     expect((await verifyEngine(engine)).ok).toBe(true);
   });
 
@@ -155,7 +158,9 @@ describe("verifyEngine on plans (byte layouts from the documented header format)
         message: expect.stringContaining("MARKER_NOT_REAL"),
       });
       const plan = await writePlanFixture(dir, [10, 13, 3, 9]);
-      await expect(assertEngineLoadable(plan.engine, { trtVersion: "10.13.3.9", computeCapability: "8.6" })).resolves.toMatchObject({ ok: true });
+      await expect(assertEngineLoadable(plan.engine, { trtVersion: "10.13.3.9", computeCapability: "8.6" })).resolves.toMatchObject({
+        ok: true,
+      });
     });
   });
 });
@@ -177,7 +182,10 @@ describe("legacy JustNewsAgent engines", () => {
   it("refuses JustNewsAgent text markers", async () => {
     const engine = join(dir, "native_bias_bert.engine");
     await writeFile(engine, "Marker TensorRT engine for bias\nCreated: 2025-08-30 10:00:00\nPrecision: fp16\n");
-    await writeFile(join(dir, "native_bias_bert.json"), JSON.stringify({ task: "bias", precision: "fp16", created_at: "2025-08-30 10:00:00" }));
+    await writeFile(
+      join(dir, "native_bias_bert.json"),
+      JSON.stringify({ task: "bias", precision: "fp16", created_at: "2025-08-30 10:00:00" }),
+    );
     const report = await verifyEngine(engine, { allowLegacy: true });
     expect(report.kind).toBe("marker");
     expect(codes(report)).toEqual(["LEGACY_MARKER"]);

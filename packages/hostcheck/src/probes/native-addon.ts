@@ -19,6 +19,7 @@ export function probeNativeAddon(deps: Pick<HostDeps, "loadAddon">, toolchain: T
     component: `tensorrt-${addon.trtMajor}`,
     found: loaded,
     context: `${addon.path} loaded TensorRT ${loaded} (compiled against ${compiled})`,
-    fixWhenMismatched: (entry) => `install TensorRT ${entry.pinned} (within ${entry.accepted}) and put its lib folder first on LD_LIBRARY_PATH`,
+    fixWhenMismatched: (entry) =>
+      `install TensorRT ${entry.pinned} (within ${entry.accepted}) and put its lib folder first on LD_LIBRARY_PATH`,
   });
 }

@@ -75,14 +75,23 @@ export async function probeNvidia(deps: Pick<HostDeps, "exec">, toolchain: Toolc
   }
   const queryFailure = failureOf(query, GPU_QUERY_ARGS);
   if (queryFailure !== undefined) {
-    return { gpus: [], probes: [driverError(GPU_ID, GPU_LABEL, queryFailure), driverError(CUDA_ID, CUDA_LABEL, `not checked: ${queryFailure}`, expectedCuda)] };
+    return {
+      gpus: [],
+      probes: [
+        driverError(GPU_ID, GPU_LABEL, queryFailure),
+        driverError(CUDA_ID, CUDA_LABEL, `not checked: ${queryFailure}`, expectedCuda),
+      ],
+    };
   }
   let gpus: GpuInfo[];
   try {
     gpus = parseGpuList(query.stdout);
   } catch (err) {
     const detail = (err as Error).message;
-    return { gpus: [], probes: [driverError(GPU_ID, GPU_LABEL, detail), driverError(CUDA_ID, CUDA_LABEL, `not checked: ${detail}`, expectedCuda)] };
+    return {
+      gpus: [],
+      probes: [driverError(GPU_ID, GPU_LABEL, detail), driverError(CUDA_ID, CUDA_LABEL, `not checked: ${detail}`, expectedCuda)],
+    };
   }
   return { gpus, probes: [gpuResult(gpus), await cudaResult(deps, toolchain)] };
 }
@@ -98,7 +107,9 @@ function gpuResult(gpus: GpuInfo[]): ProbeResult {
       fix: "check that the GPU is visible to this host or container (CUDA_VISIBLE_DEVICES, --gpus for Docker)",
     };
   }
-  const list = gpus.map((g) => `${g.index}: ${g.name} (compute ${g.computeCapability}, ${g.memoryMiB === null ? "memory unknown" : `${g.memoryMiB} MiB`})`).join("; ");
+  const list = gpus
+    .map((g) => `${g.index}: ${g.name} (compute ${g.computeCapability}, ${g.memoryMiB === null ? "memory unknown" : `${g.memoryMiB} MiB`})`)
+    .join("; ");
   const drivers = [...new Set(gpus.map((g) => g.driverVersion))].join(", ");
   return {
     id: GPU_ID,

@@ -24,6 +24,7 @@ export function probeOnnxruntimeNode(deps: Pick<HostDeps, "resolveOnnxruntimeNod
     component: "onnxruntime-node",
     found: version,
     context: "installed onnxruntime-node",
-    fixWhenMismatched: (entry) => `pin onnxruntime-node ${entry.pinned} in the package that depends on it and run pnpm install at the repository root`,
+    fixWhenMismatched: (entry) =>
+      `pin onnxruntime-node ${entry.pinned} in the package that depends on it and run pnpm install at the repository root`,
   });
 }

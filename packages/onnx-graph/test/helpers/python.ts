@@ -58,7 +58,11 @@ export async function pythonFixtures(): Promise<PythonFixtures> {
       if (existsSync(manifest)) continue;
       const building = `${folder}.tmp-${process.pid}`;
       await rm(building, { recursive: true, force: true });
-      const { stdout } = await run(python(), [FIXTURE_SCRIPT, building], { timeout: 240_000, maxBuffer: 1 << 24, env: { ...process.env, HF_HUB_OFFLINE: "1" } });
+      const { stdout } = await run(python(), [FIXTURE_SCRIPT, building], {
+        timeout: 240_000,
+        maxBuffer: 1 << 24,
+        env: { ...process.env, HF_HUB_OFFLINE: "1" },
+      });
       const paths = JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, string>;
       const moved = Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, path.replace(building, folder)]));
       await writeFile(join(building, "fixtures.json"), JSON.stringify(moved));

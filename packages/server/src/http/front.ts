@@ -62,7 +62,10 @@ export function createFront(options: FrontOptions): Front {
     const body = await readBody(request, options.maxBodyBytes);
     if (!body.ok) {
       if (!body.tooLarge) return;
-      const error = new ProtocolError("payload_too_large", `the request body (${body.received} bytes or more) is over the server's limit of ${options.maxBodyBytes} bytes; send fewer rows per request`);
+      const error = new ProtocolError(
+        "payload_too_large",
+        `the request body (${body.received} bytes or more) is over the server's limit of ${options.maxBodyBytes} bytes; send fewer rows per request`,
+      );
       if (isInfer) options.metrics.requestRejected(model, error.reason);
       // Answer now; the rest of the body is read and dropped as it arrives, never kept. Closing
       // the socket instead would reset the connection under a client still sending, and a reset

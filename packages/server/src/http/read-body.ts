@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge: true; received: number } | { ok: false; tooLarge: false; error: Error };
+export type BodyResult =
+  { ok: true; body: Buffer } | { ok: false; tooLarge: true; received: number } | { ok: false; tooLarge: false; error: Error };
 
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused

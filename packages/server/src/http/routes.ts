@@ -53,7 +53,10 @@ export async function handleModelCall(endpoints: EndpointSet, call: HttpCall): P
   const endpoint = endpoints.get(agent);
   const isInfer = action === "infer";
   if (endpoint === undefined) {
-    const served = endpoints.list().map((served) => served.agent).join(", ");
+    const served = endpoints
+      .list()
+      .map((served) => served.agent)
+      .join(", ");
     const error = new ProtocolError("not_found", `unknown model "${agent}"; this server serves ${served || "no models"}`);
     return errorReply(error, { model: agent, ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) });
   }
@@ -64,7 +67,10 @@ export async function handleModelCall(endpoints: EndpointSet, call: HttpCall): P
   if (isInfer) return infer(endpoint, call, version);
   const current = endpoint.current();
   if (version !== undefined && version !== current.version) {
-    return errorReply(new ProtocolError("not_found", `model "${agent}" has no version "${version}" being served (serving "${current.version}")`), { model: agent });
+    return errorReply(
+      new ProtocolError("not_found", `model "${agent}" has no version "${version}" being served (serving "${current.version}")`),
+      { model: agent },
+    );
   }
   if (action === "ready") return { status: 200, headers: {}, body: Buffer.alloc(0), model: agent, version: current.version };
   return jsonReply(200, modelMetadata(current), { model: agent, version: current.version });
@@ -76,7 +82,10 @@ async function infer(endpoint: ModelEndpoint, call: HttpCall, version: string | 
     const outcome = await runInfer(endpoint, decodeInferBody(call.body, headerLength), version);
     return inferReply(outcome);
   } catch (err) {
-    const error = err instanceof ProtocolError ? err : new ProtocolError("internal", `model "${endpoint.agent}" failed: ${(err as Error).message}`, { cause: err });
+    const error =
+      err instanceof ProtocolError
+        ? err
+        : new ProtocolError("internal", `model "${endpoint.agent}" failed: ${(err as Error).message}`, { cause: err });
     return errorReply(error, { model: endpoint.agent, infer: { ok: false, reason: error.reason } });
   }
 }

@@ -9,12 +9,43 @@ import type { GpuSampler } from "./gpu-sampler.js";
  */
 export class FrontMetrics {
   readonly registry = new Registry();
-  private readonly success = new Counter({ name: METRIC.requestSuccess, help: "Infer requests answered 200", labelNames: ["model", "version"], registers: [this.registry] });
-  private readonly failure = new Counter({ name: METRIC.requestFailure, help: "Infer requests that failed, by reason (bad_request, not_found, payload_too_large, not_ready, overloaded, worker_exited, shutting_down, internal)", labelNames: ["model", "reason"], registers: [this.registry] });
-  private readonly duration = new Histogram({ name: METRIC.requestDuration, help: "Seconds from the request's last body byte to its response, infer requests", labelNames: ["model"], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  private readonly pending = new Gauge({ name: METRIC.pendingRequests, help: "Infer requests received and not yet answered", labelNames: ["model"], registers: [this.registry] });
-  private readonly restarts = new Counter({ name: METRIC.workerRestarts, help: "Worker processes restarted after they exited", labelNames: ["worker"], registers: [this.registry] });
-  private readonly workersReady = new Gauge({ name: METRIC.workerReady, help: "1 while a worker process has its models loaded and takes requests, 0 while it starts or restarts", labelNames: ["worker"], registers: [this.registry] });
+  private readonly success = new Counter({
+    name: METRIC.requestSuccess,
+    help: "Infer requests answered 200",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+  private readonly failure = new Counter({
+    name: METRIC.requestFailure,
+    help: "Infer requests that failed, by reason (bad_request, not_found, payload_too_large, not_ready, overloaded, worker_exited, shutting_down, internal)",
+    labelNames: ["model", "reason"],
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: METRIC.requestDuration,
+    help: "Seconds from the request's last body byte to its response, infer requests",
+    labelNames: ["model"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly pending = new Gauge({
+    name: METRIC.pendingRequests,
+    help: "Infer requests received and not yet answered",
+    labelNames: ["model"],
+    registers: [this.registry],
+  });
+  private readonly restarts = new Counter({
+    name: METRIC.workerRestarts,
+    help: "Worker processes restarted after they exited",
+    labelNames: ["worker"],
+    registers: [this.registry],
+  });
+  private readonly workersReady = new Gauge({
+    name: METRIC.workerReady,
+    help: "1 while a worker process has its models loaded and takes requests, 0 while it starts or restarts",
+    labelNames: ["worker"],
+    registers: [this.registry],
+  });
   private workerStates: () => { name: string; ready: boolean }[] = () => [];
   private gpuGauges: { used: Gauge; total: Gauge; utilization: Gauge } | undefined;
 
@@ -65,7 +96,12 @@ export class FrontMetrics {
     this.gpuGauges ??= {
       used: new Gauge({ name: METRIC.gpuMemoryUsed, help: "GPU memory used, bytes (NVML)", labelNames, registers: [this.registry] }),
       total: new Gauge({ name: METRIC.gpuMemoryTotal, help: "GPU memory total, bytes (NVML)", labelNames, registers: [this.registry] }),
-      utilization: new Gauge({ name: METRIC.gpuUtilization, help: "GPU utilization over the driver's last sample period, 0 to 1 (NVML)", labelNames, registers: [this.registry] }),
+      utilization: new Gauge({
+        name: METRIC.gpuUtilization,
+        help: "GPU utilization over the driver's last sample period, 0 to 1 (NVML)",
+        labelNames,
+        registers: [this.registry],
+      }),
     };
     for (const gauge of Object.values(this.gpuGauges)) gauge.reset();
     for (const sample of samples) {

@@ -9,14 +9,58 @@ import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS, METRIC } from "./names.js";
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private readonly inferenceCount = new Counter({ name: METRIC.inferenceCount, help: "Inferences performed: rows (batch elements), as Triton's nv_inference_count", labelNames: ["model", "version"], registers: [this.registry] });
-  private readonly execCount = new Counter({ name: METRIC.execCount, help: "Batches executed, as Triton's nv_inference_exec_count", labelNames: ["model", "version"], registers: [this.registry] });
-  private readonly queueDuration = new Histogram({ name: METRIC.queueDuration, help: "Seconds a request waited in the batching queue before its batch started", labelNames: ["model", "version"], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  private readonly computeDuration = new Histogram({ name: METRIC.computeDuration, help: "Seconds one batch ran on its backend", labelNames: ["model", "version", "backend"], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  private readonly batchSize = new Histogram({ name: METRIC.batchSize, help: "Rows per executed batch", labelNames: ["model", "version"], buckets: BATCH_SIZE_BUCKETS, registers: [this.registry] });
-  private readonly modelInfo = new Gauge({ name: METRIC.modelInfo, help: "1 for the version serving each model, with its backend, precision and fallback reason", labelNames: ["model", "version", "backend", "precision", "fallback_reason"], registers: [this.registry], aggregator: "max" });
-  private readonly fallbacks = new Counter({ name: METRIC.fallbacks, help: "Versions loaded on ONNX Runtime instead of their engine, by reason", labelNames: ["model", "version", "reason"], registers: [this.registry] });
-  private readonly swapsRefused = new Counter({ name: METRIC.swapRefused, help: "New versions that failed to open, verify or warm up and were not served (the old one kept serving)", labelNames: ["model"], registers: [this.registry] });
+  private readonly inferenceCount = new Counter({
+    name: METRIC.inferenceCount,
+    help: "Inferences performed: rows (batch elements), as Triton's nv_inference_count",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+  private readonly execCount = new Counter({
+    name: METRIC.execCount,
+    help: "Batches executed, as Triton's nv_inference_exec_count",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+  });
+  private readonly queueDuration = new Histogram({
+    name: METRIC.queueDuration,
+    help: "Seconds a request waited in the batching queue before its batch started",
+    labelNames: ["model", "version"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly computeDuration = new Histogram({
+    name: METRIC.computeDuration,
+    help: "Seconds one batch ran on its backend",
+    labelNames: ["model", "version", "backend"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: METRIC.batchSize,
+    help: "Rows per executed batch",
+    labelNames: ["model", "version"],
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly modelInfo = new Gauge({
+    name: METRIC.modelInfo,
+    help: "1 for the version serving each model, with its backend, precision and fallback reason",
+    labelNames: ["model", "version", "backend", "precision", "fallback_reason"],
+    registers: [this.registry],
+    aggregator: "max",
+  });
+  private readonly fallbacks = new Counter({
+    name: METRIC.fallbacks,
+    help: "Versions loaded on ONNX Runtime instead of their engine, by reason",
+    labelNames: ["model", "version", "reason"],
+    registers: [this.registry],
+  });
+  private readonly swapsRefused = new Counter({
+    name: METRIC.swapRefused,
+    help: "New versions that failed to open, verify or warm up and were not served (the old one kept serving)",
+    labelNames: ["model"],
+    registers: [this.registry],
+  });
   private readonly serving = new Map<string, ModelEvidence>();
 
   observeBatch(report: BatchReport): void {

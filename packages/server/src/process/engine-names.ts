@@ -15,7 +15,10 @@ export async function engineNamesOf(storeRoot: string, models: readonly ModelRef
         ? join(storeRoot, model.agent, VERSIONS_DIR, model.version)
         : (await resolveCurrent({ agent: model.agent, root: storeRoot, strict: false }).catch(() => undefined))?.path;
     const files = folder === undefined ? [] : await readdir(folder).catch(() => [] as string[]);
-    names.set(model.agent, files.find((file) => file.endsWith(".engine")));
+    names.set(
+      model.agent,
+      files.find((file) => file.endsWith(".engine")),
+    );
   }
   return names;
 }

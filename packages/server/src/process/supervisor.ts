@@ -70,11 +70,23 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   const logger = options.logger ?? silentLogger();
   const host = options.host ?? "127.0.0.1";
   const models = options.models.map((model) => (typeof model === "string" ? parseModelRef(model) : model));
-  if (models.length === 0) throw new ForgeError("INVALID_LIMIT", "no model to serve", { input: "models", fix: "name at least one store agent (--model <agent>[@<version>])" });
+  if (models.length === 0)
+    throw new ForgeError("INVALID_LIMIT", "no model to serve", {
+      input: "models",
+      fix: "name at least one store agent (--model <agent>[@<version>])",
+    });
   const duplicate = models.find((model, index) => models.findIndex((other) => other.agent === model.agent) !== index);
-  if (duplicate !== undefined) throw new ForgeError("INVALID_NAME", `agent "${duplicate.agent}" is named twice`, { input: formatModelRef(duplicate), fix: "serve each agent once" });
+  if (duplicate !== undefined)
+    throw new ForgeError("INVALID_NAME", `agent "${duplicate.agent}" is named twice`, {
+      input: formatModelRef(duplicate),
+      fix: "serve each agent once",
+    });
   const cpuWorkers = options.cpuWorkers ?? 1;
-  if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1) throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, { input: "cpuWorkers", fix: "pass 1 or more" });
+  if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1)
+    throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, {
+      input: "cpuWorkers",
+      fix: "pass 1 or more",
+    });
 
   // The driver's own figures where it is installed; on a host without one the sampler says null.
   const gpuSampler = options.gpuSampler ?? createNvmlSampler();
@@ -104,7 +116,10 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     jsonLogs: options.jsonLogs ?? !process.stderr.isTTY,
   };
   const handles = plans.map(
-    (plan) => new WorkerHandle(plan, workerConfig, logger, options.restartPolicy ?? DEFAULT_RESTART_POLICY, (worker) => metrics.workerRestarted(worker)),
+    (plan) =>
+      new WorkerHandle(plan, workerConfig, logger, options.restartPolicy ?? DEFAULT_RESTART_POLICY, (worker) =>
+        metrics.workerRestarted(worker),
+      ),
   );
 
   let turn = 0;
@@ -115,7 +130,10 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       const holders = handles.filter((handle) => handle.holds(agent));
       const isInfer = call.path.endsWith("/infer");
       if (holders.length === 0) {
-        const error = new ProtocolError("not_found", `unknown model "${agent}"; this server serves ${models.map((model) => model.agent).join(", ")}`);
+        const error = new ProtocolError(
+          "not_found",
+          `unknown model "${agent}"; this server serves ${models.map((model) => model.agent).join(", ")}`,
+        );
         return Promise.resolve(errorReply(error, { model: agent, ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) }));
       }
       const ready = holders.filter((handle) => handle.isReady());
@@ -141,7 +159,10 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   let metricsPort: number;
   try {
     metricsPort = await listen(metricsServer, host, options.metricsPort ?? 8002, "metrics");
-    logger.info({ workers: plans.map((plan) => ({ name: plan.name, gpu: plan.gpu, models: plan.models.map(formatModelRef) })) }, "starting workers");
+    logger.info(
+      { workers: plans.map((plan) => ({ name: plan.name, gpu: plan.gpu, models: plan.models.map(formatModelRef) })) },
+      "starting workers",
+    );
     await Promise.all(handles.map((handle) => handle.start()));
   } catch (err) {
     front.stopAccepting();
@@ -157,7 +178,13 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     url,
     metricsUrl: `${urlOf(host, metricsPort)}/metrics`,
     workers: () =>
-      handles.map((handle) => ({ name: handle.name, gpu: handle.plan.gpu, pid: handle.pid, ready: handle.isReady(), models: handle.plan.models.map(formatModelRef) })),
+      handles.map((handle) => ({
+        name: handle.name,
+        gpu: handle.plan.gpu,
+        pid: handle.pid,
+        ready: handle.isReady(),
+        models: handle.plan.models.map(formatModelRef),
+      })),
     close: () =>
       (closing ??= (async () => {
         const deadline = Date.now() + drainTimeoutMs;
@@ -171,4 +198,3 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       })()),
   };
 }
-

@@ -91,9 +91,13 @@ export class WorkerHandle {
           first?.resolve();
           break;
         case "failed":
-          failure = new ForgeError("SERVER_WORKER_FAILED", `worker ${this.name} could not open its models: [${message.code}] ${message.message}`, {
-            ...(message.fix === undefined ? {} : { fix: message.fix }),
-          });
+          failure = new ForgeError(
+            "SERVER_WORKER_FAILED",
+            `worker ${this.name} could not open its models: [${message.code}] ${message.message}`,
+            {
+              ...(message.fix === undefined ? {} : { fix: message.fix }),
+            },
+          );
           break;
         case "reply": {
           const pending = this.calls.get(message.id);
@@ -128,7 +132,13 @@ export class WorkerHandle {
     child.send({ type: "init", config: { ...this.config, name: this.name, models: this.plan.models } } satisfies ToWorker);
   }
 
-  private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, failure: Error | undefined, first?: { resolve(): void; reject(error: Error): void }): void {
+  private exited(
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    failure: Error | undefined,
+    first?: { resolve(): void; reject(error: Error): void },
+  ): void {
     if (this.child !== child) return;
     this.child = undefined;
     const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
@@ -144,7 +154,12 @@ export class WorkerHandle {
     }
     if (this.state === "starting" && first !== undefined) {
       this.state = "stopped";
-      first.reject(failure ?? new ForgeError("SERVER_WORKER_FAILED", `worker ${this.name} exited (${how}) before its models were ready`, { fix: "run with LOG_LEVEL=debug and read the worker's log above" }));
+      first.reject(
+        failure ??
+          new ForgeError("SERVER_WORKER_FAILED", `worker ${this.name} exited (${how}) before its models were ready`, {
+            fix: "run with LOG_LEVEL=debug and read the worker's log above",
+          }),
+      );
       return;
     }
     if (this.readyAt > 0 && Date.now() - this.readyAt >= this.policy.stableAfterMs) this.exitsInARow = 0;
@@ -164,7 +179,9 @@ export class WorkerHandle {
     for (const [id, pending] of this.calls) {
       this.calls.delete(id);
       const error = new ProtocolError("worker_exited", message);
-      pending.resolve(errorReply(error, { ...(pending.model === undefined ? {} : { model: pending.model }), infer: { ok: false, reason: error.reason } }));
+      pending.resolve(
+        errorReply(error, { ...(pending.model === undefined ? {} : { model: pending.model }), infer: { ok: false, reason: error.reason } }),
+      );
     }
   }
 
@@ -172,7 +189,10 @@ export class WorkerHandle {
   call(httpCall: HttpCall, model: string | undefined): Promise<HttpReply> {
     const child = this.child;
     if (this.state !== "ready" || child === undefined || !child.connected) {
-      const error = new ProtocolError("not_ready", `worker ${this.name} is not ready (${this.state === "ready" ? "exiting" : this.state}); retry shortly`);
+      const error = new ProtocolError(
+        "not_ready",
+        `worker ${this.name} is not ready (${this.state === "ready" ? "exiting" : this.state}); retry shortly`,
+      );
       return Promise.resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
     }
     const id = this.nextId++;

@@ -80,7 +80,11 @@ async function call(id: number, httpCall: Extract<ToWorker, { type: "call" }>["c
   } catch (err) {
     logger?.error({ err }, "model call failed");
     const body = Buffer.from(JSON.stringify({ error: `worker failed: ${(err as Error).message}` }));
-    send({ type: "reply", id, reply: { status: 500, headers: { "content-type": "application/json" }, body, infer: { ok: false, reason: "internal" } } });
+    send({
+      type: "reply",
+      id,
+      reply: { status: 500, headers: { "content-type": "application/json" }, body, infer: { ok: false, reason: "internal" } },
+    });
   } finally {
     calls -= 1;
   }

@@ -1,11 +1,5 @@
 import { badRequest } from "./protocol-error.js";
-import {
-  decodeBinaryData,
-  decodeJsonData,
-  parseInferHeader,
-  type DecodedInput,
-  type InferCall,
-} from "./infer-request.js";
+import { decodeBinaryData, decodeJsonData, parseInferHeader, type DecodedInput, type InferCall } from "./infer-request.js";
 import type { OutputTensor } from "@trtforge/runtime";
 
 /**
@@ -30,9 +24,12 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
     const size = input.parameters?.binary_data_size;
     if (size === undefined) return { name: input.name, datatype: input.datatype, shape: input.shape, data: decodeJsonData(input) };
     if (input.data !== undefined) throw badRequest(`input "${input.name}" has both data and binary_data_size; send one`);
-    if (headerLength === undefined) throw badRequest(`input "${input.name}" has binary_data_size but the request has no Inference-Header-Content-Length header`);
+    if (headerLength === undefined)
+      throw badRequest(`input "${input.name}" has binary_data_size but the request has no Inference-Header-Content-Length header`);
     if (offset + size > body.length) {
-      throw badRequest(`input "${input.name}": binary_data_size ${size} reaches past the end of the body (${body.length - offset} binary bytes left)`);
+      throw badRequest(
+        `input "${input.name}": binary_data_size ${size} reaches past the end of the body (${body.length - offset} binary bytes left)`,
+      );
     }
     const data = decodeBinaryData(input, body.subarray(offset, offset + size));
     offset += size;

@@ -13,10 +13,7 @@ const inputSchema = z.strictObject({
   name: z.string().min(1),
   shape: z.array(z.number().int().nonnegative()),
   datatype: z.string(),
-  parameters: z
-    .looseObject({ binary_data_size: z.number().int().nonnegative().optional() })
-    .catchall(parameterValue)
-    .optional(),
+  parameters: z.looseObject({ binary_data_size: z.number().int().nonnegative().optional() }).catchall(parameterValue).optional(),
   data: z.unknown().optional(),
 });
 
@@ -96,7 +93,8 @@ export function decodeJsonData(input: InputHeader): InputData {
   }
   if (input.datatype === "BYTES") {
     const values = flat.map((value, index) => {
-      if (typeof value !== "string") throw badRequest(`input "${input.name}" element ${index} is not a string (BYTES elements are strings in JSON)`);
+      if (typeof value !== "string")
+        throw badRequest(`input "${input.name}" element ${index} is not a string (BYTES elements are strings in JSON)`);
       return value;
     });
     return { kind: "bytes", values };
@@ -121,22 +119,31 @@ export function decodeBinaryData(input: InputHeader, bytes: Buffer): InputData {
     const values: string[] = [];
     let offset = 0;
     while (offset < bytes.length) {
-      if (offset + 4 > bytes.length) throw badRequest(`input "${input.name}": BYTES element ${values.length} is cut inside its 4-byte length`);
+      if (offset + 4 > bytes.length)
+        throw badRequest(`input "${input.name}": BYTES element ${values.length} is cut inside its 4-byte length`);
       const length = bytes.readUInt32LE(offset);
       offset += 4;
-      if (offset + length > bytes.length) throw badRequest(`input "${input.name}": BYTES element ${values.length} says ${length} bytes but only ${bytes.length - offset} remain`);
+      if (offset + length > bytes.length)
+        throw badRequest(
+          `input "${input.name}": BYTES element ${values.length} says ${length} bytes but only ${bytes.length - offset} remain`,
+        );
       values.push(bytes.toString("utf8", offset, offset + length));
       offset += length;
     }
     if (values.length !== expected) {
-      throw badRequest(`input "${input.name}" has ${values.length} BYTES element(s) but its shape [${input.shape.join(", ")}] holds ${expected}`);
+      throw badRequest(
+        `input "${input.name}" has ${values.length} BYTES element(s) but its shape [${input.shape.join(", ")}] holds ${expected}`,
+      );
     }
     return { kind: "bytes", values };
   }
   const width = input.datatype === "INT64" ? 8 : input.datatype === "INT32" ? 4 : 0;
-  if (width === 0) throw badRequest(`input "${input.name}" has datatype ${input.datatype}; this server takes BYTES (text) or INT64/INT32 (token ids)`);
+  if (width === 0)
+    throw badRequest(`input "${input.name}" has datatype ${input.datatype}; this server takes BYTES (text) or INT64/INT32 (token ids)`);
   if (bytes.length !== expected * width) {
-    throw badRequest(`input "${input.name}": binary_data_size ${bytes.length} is not ${expected} ${input.datatype} element(s) of ${width} bytes for shape [${input.shape.join(", ")}]`);
+    throw badRequest(
+      `input "${input.name}": binary_data_size ${bytes.length} is not ${expected} ${input.datatype} element(s) of ${width} bytes for shape [${input.shape.join(", ")}]`,
+    );
   }
   const values = new BigInt64Array(expected);
   for (let index = 0; index < expected; index += 1) {

@@ -22,7 +22,10 @@ export interface InferOutcome {
 export async function runInfer(endpoint: ModelEndpoint, call: InferCall, requestedVersion: string | undefined): Promise<InferOutcome> {
   const model = endpoint.current();
   if (requestedVersion !== undefined && requestedVersion !== model.version) {
-    throw new ProtocolError("not_found", `model "${endpoint.agent}" has no version "${requestedVersion}" being served (serving "${model.version}")`);
+    throw new ProtocolError(
+      "not_found",
+      `model "${endpoint.agent}" has no version "${requestedVersion}" being served (serving "${model.version}")`,
+    );
   }
   const wanted = selectOutputs(model, call);
   const tokens = tokensFor(model, call);
@@ -47,7 +50,8 @@ function selectOutputs(model: ServedModel, call: InferCall): { name: string; bin
   if (call.outputs.length === 0) throw badRequest(`"outputs" is empty: name at least one of ${known.join(", ")}, or leave it out for all`);
   const seen = new Set<string>();
   for (const output of call.outputs) {
-    if (!known.includes(output.name)) throw badRequest(`model "${model.agent}" has no output "${output.name}"; its outputs are ${known.join(", ")}`);
+    if (!known.includes(output.name))
+      throw badRequest(`model "${model.agent}" has no output "${output.name}"; its outputs are ${known.join(", ")}`);
     if (seen.has(output.name)) throw badRequest(`output "${output.name}" is requested twice`);
     seen.add(output.name);
   }
@@ -65,7 +69,9 @@ function tokensFor(model: ServedModel, call: InferCall): TokenRows {
   }
   const unknown = call.inputs.find((input) => !(TOKEN_INPUTS as readonly string[]).includes(input.name));
   if (unknown !== undefined) {
-    throw badRequest(`model "${model.agent}" has no input "${unknown.name}"; send "${TEXT_INPUT}" (BYTES) or ${model.inputs.map((input) => input.name).join(", ")} (INT64 or INT32)`);
+    throw badRequest(
+      `model "${model.agent}" has no input "${unknown.name}"; send "${TEXT_INPUT}" (BYTES) or ${model.inputs.map((input) => input.name).join(", ")} (INT64 or INT32)`,
+    );
   }
   return tokenInputs(model, call.inputs);
 }
@@ -73,12 +79,15 @@ function tokensFor(model: ServedModel, call: InferCall): TokenRows {
 function checkRows(model: ServedModel, input: DecodedInput, rows: number): void {
   if (rows === 0) throw badRequest(`input "${input.name}" has an empty batch (shape [${input.shape.join(", ")}])`);
   if (rows > model.limits.maxBatch) {
-    throw badRequest(`input "${input.name}" has ${rows} rows but model "${model.agent}" takes at most ${model.limits.maxBatch} per request; split the request`);
+    throw badRequest(
+      `input "${input.name}" has ${rows} rows but model "${model.agent}" takes at most ${model.limits.maxBatch} per request; split the request`,
+    );
   }
 }
 
 function tokenizeText(model: ServedModel, input: DecodedInput, truncate: boolean): TokenRows {
-  if (input.datatype !== "BYTES" || input.data.kind !== "bytes") throw badRequest(`input "${TEXT_INPUT}" must be BYTES, got ${input.datatype}`);
+  if (input.datatype !== "BYTES" || input.data.kind !== "bytes")
+    throw badRequest(`input "${TEXT_INPUT}" must be BYTES, got ${input.datatype}`);
   const shapeOk = input.shape.length === 1 || (input.shape.length === 2 && input.shape[1] === 1);
   if (!shapeOk) throw badRequest(`input "${TEXT_INPUT}" must have shape [rows] or [rows, 1], got [${input.shape.join(", ")}]`);
   checkRows(model, input, input.shape[0] ?? 0);
@@ -102,7 +111,9 @@ function tokenInputs(model: ServedModel, inputs: DecodedInput[]): TokenRows {
     if (input.data.kind !== "int") throw badRequest(`input "${input.name}" must be INT64 or INT32, got ${input.datatype}`);
     if (input.shape.length !== 2) throw badRequest(`input "${input.name}" must have shape [rows, tokens], got [${input.shape.join(", ")}]`);
     if (input.shape[0] !== ids.shape[0] || input.shape[1] !== ids.shape[1]) {
-      throw badRequest(`input "${input.name}" has shape [${input.shape.join(", ")}] but input_ids has [${ids.shape.join(", ")}]; they must agree`);
+      throw badRequest(
+        `input "${input.name}" has shape [${input.shape.join(", ")}] but input_ids has [${ids.shape.join(", ")}]; they must agree`,
+      );
     }
   }
   const [rows = 0, seqLen = 0] = ids.shape;
