@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,6 +43,8 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 async function build(storeRoot: string, optLevel: number, extra: Partial<PipelineInput> = {}): Promise<PipelineResult> {
   const { runPipeline } = await import("@trtforge/pipeline");
   const { resolveModelFolder } = await import("@trtforge/model-store");
+  // build-engine refuses a store root that does not exist (it is checked before any work).
+  await mkdir(storeRoot, { recursive: true });
   // The model comes from its own store (as a folder); builds publish into the store under test.
   const model = (await resolveModelFolder({ agent: "memory", root: modelStore, strict: true }))!;
   const addon = createFakeAddon({ trtMajor: 10 });
