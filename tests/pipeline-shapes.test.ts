@@ -12,6 +12,8 @@ const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-shapes-"));
+  // Store roots must exist: build-engine checks the store before anything else.
+  for (const store of ["store-8192", "store-roberta", "store-tiny"]) await mkdir(join(dir, store));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -32,7 +34,7 @@ describe("build-engine refuses a sequence length the model cannot take, before a
       "--store-root",
       join(dir, "store-8192"),
     ]);
-    expect(run.status, run.stderr).toBe(14);
+    expect(run.status, run.stderr).toBe(15);
     expect(run.stderr).toMatch(/SEQUENCE_TOO_LONG/);
     expect(run.stderr).toMatch(/at most 512 tokens \(config\.json max_position_embeddings 512\)/);
     expect(run.stderr).toMatch(/--sequence-length 512 or less/);
@@ -68,7 +70,7 @@ describe("build-engine refuses a sequence length the model cannot take, before a
       "--store-root",
       join(dir, "store-roberta"),
     ]);
-    expect(run.status, run.stderr).toBe(14);
+    expect(run.status, run.stderr).toBe(15);
     expect(run.stderr).toMatch(/at most 512 tokens \(config\.json max_position_embeddings 514 − padding_idx 1 − 1/);
     expect(existsSync(work)).toBe(false);
   });
@@ -76,7 +78,7 @@ describe("build-engine refuses a sequence length the model cannot take, before a
   it("build-engine export --seq-len 600 for all-MiniLM-L6-v2: refused before the exporter runs", () => {
     const out = join(dir, "export-600");
     const run = runCli("build-engine", ["export", "--model", MINILM, "--out", out, "--seq-len", "600"]);
-    expect(run.status, run.stderr).toBe(14);
+    expect(run.status, run.stderr).toBe(15);
     expect(run.stderr).toMatch(/--seq-len 600 is longer than .* at most 512 tokens/);
     expect(existsSync(out)).toBe(false);
   });

@@ -110,19 +110,20 @@ function logCurrent(log: Logger, agent: string, current: CurrentOutcome): void {
  * identical build is found in the store by its build key and not redone.
  */
 export async function runPipeline(input: PipelineInput): Promise<PipelineResult> {
+  // Everything is checked before the work dir is touched: a refused run leaves nothing behind.
+  const run = await prepareRun(input);
   await removeStaleStageTemps(input.workRoot, input.logger);
   // Identical runs sharing a work dir take turns: the second then reuses the first's stages and version.
   const { logger, signal, onProgress: _onProgress, addon: _addon, promote: _promote, ...request } = input;
   return withWaitLock(
     buildLockPath(input.workRoot, contentKey(request)),
     { waitingFor: `an identical build is running with the work dir ${input.workRoot}`, logger, signal },
-    () => runStages(input),
+    () => runStages(input, run),
   );
 }
 
-async function runStages(input: PipelineInput): Promise<PipelineResult> {
+async function runStages(input: PipelineInput, run: PreparedRun): Promise<PipelineResult> {
   const log = input.logger;
-  const run = await prepareRun(input);
   const { request, host } = run;
   const options: TrtBuildOptions = { ...request.build, trtVersion: host.trtVersion };
   const progress = input.onProgress ? { onProgress: input.onProgress } : {};
