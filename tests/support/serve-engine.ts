@@ -3,7 +3,7 @@
  * engine, every other stage real), the CLI started on free loopback ports, and small HTTP clients.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,7 +12,6 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 export const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const BIN = join(ROOT, "packages/cli/bin");
 export const AGENT = "trt-embeddings";
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json", "vocab.txt"];
 const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
 
 function cli(command: string, args: string[], timeout = 600_000): string {
@@ -28,20 +27,20 @@ function cli(command: string, args: string[], timeout = 600_000): string {
 export interface PublishedStore {
   dir: string;
   store: string;
-  /** The version build-engine published, made servable (see servableVersion). */
+  /** The version build-engine published. */
   version: string;
   versionPath: string;
   cleanup(): Promise<void>;
 }
 
 /**
- * build-engine --marker --cpu-serving off publishes MiniLM (fp32 ONNX, marker engine, metadata) into a temporary store.
- * Where that version lacks the tokenizer files the runtime needs, the same files plus the model's
- * own tokenizer are published as the next version, so the test serves what the pipeline built.
+ * build-engine --marker --cpu-serving off publishes MiniLM (fp32 ONNX, marker engine, metadata,
+ * tokenizer/) into a temporary store: the tests serve exactly what the pipeline published.
  */
 export async function publishMiniLm(): Promise<PublishedStore> {
   const dir = await mkdtemp(join(tmpdir(), "trtforge-serve-"));
   const store = join(dir, "store");
+  await mkdir(store);
   const built = JSON.parse(
     cli("build-engine", [
       "--model",
@@ -68,14 +67,12 @@ export async function publishMiniLm(): Promise<PublishedStore> {
       "--json",
     ]),
   ) as { versionPath: string };
-  const files = await readdir(built.versionPath);
-  const servable = files.includes("tokenizer")
-    ? { version: built.versionPath.split("/").pop() ?? "", path: built.versionPath }
-    : await republish(dir, store, built.versionPath, "v1");
-  return { dir, store, version: servable.version, versionPath: servable.path, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  if (!(await readdir(built.versionPath)).includes("tokenizer")) throw new Error(`build-engine published no tokenizer/ in ${built.versionPath}: the runtime cannot serve it`);
+  const version = built.versionPath.split("/").pop() ?? "";
+  return { dir, store, version, versionPath: built.versionPath, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Publishes a copy of a version (with the model's tokenizer files) as a new version that becomes current. */
+/** Publishes a copy of a version as a new version (current moves to it: model-store publish's default). */
 export async function republish(
   dir: string,
   store: string,
@@ -86,12 +83,6 @@ export async function republish(
   await cp(versionPath, copy, { recursive: true });
   const manifest = JSON.parse(await readFile(join(copy, "manifest.json"), "utf8")) as { metadata: Record<string, unknown> };
   await rm(join(copy, "manifest.json"));
-  if (!(await readdir(copy)).includes("tokenizer")) {
-    await cp(MINILM, join(copy, "tokenizer"), {
-      recursive: true,
-      filter: (source) => source === MINILM || TOKENIZER_FILES.some((file) => source.endsWith(`/${file}`)),
-    });
-  }
   const metadata = Object.fromEntries(Object.entries(manifest.metadata).filter(([key]) => !STORE_KEYS.includes(key)));
   const metadataFile = join(dir, `metadata-${version}.json`);
   await writeFile(metadataFile, JSON.stringify(metadata));
