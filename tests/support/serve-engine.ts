@@ -67,7 +67,8 @@ export async function publishMiniLm(): Promise<PublishedStore> {
       "--json",
     ]),
   ) as { versionPath: string };
-  if (!(await readdir(built.versionPath)).includes("tokenizer")) throw new Error(`build-engine published no tokenizer/ in ${built.versionPath}: the runtime cannot serve it`);
+  if (!(await readdir(built.versionPath)).includes("tokenizer"))
+    throw new Error(`build-engine published no tokenizer/ in ${built.versionPath}: the runtime cannot serve it`);
   const version = built.versionPath.split("/").pop() ?? "";
   return { dir, store, version, versionPath: built.versionPath, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
