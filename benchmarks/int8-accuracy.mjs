@@ -313,7 +313,7 @@ for (const algorithm of list(values.ours)) {
     maxFallbackShare: 0.25,
     seqLen,
     batchSize,
-    log: shim,
+    logger: shim,
   });
   const selectionSeconds = seconds(selectionStarted);
   const common = {

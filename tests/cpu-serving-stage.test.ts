@@ -35,7 +35,7 @@ function options(overrides: Partial<CpuServingStageOptions> = {}): CpuServingSta
     outputs: ["last_hidden_state", "sentence_embedding"],
     labelOutputs: [],
     toolVersion: "test",
-    log: silentLogger(),
+    logger: silentLogger(),
     ...overrides,
   };
 }

@@ -17,7 +17,7 @@ export interface TrtBuildRequest {
   calibrationCachePath?: string | undefined;
   timingCache?: Uint8Array | undefined;
   deviceId: number;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal | undefined;
   onPhase?: (phase: string, step: number, steps: number) => void;
 }
@@ -91,7 +91,7 @@ export async function buildWithAddon(binding: AddonBinding, request: TrtBuildReq
         ...(request.calibrationCachePath ? { calibrationCache: await readFile(request.calibrationCachePath) } : {}),
         ...(request.timingCache ? { timingCache: request.timingCache } : {}),
       },
-      { onLog: (entry) => request.log[LOG_LEVEL[entry.severity]]({ source: "tensorrt" }, entry.message), onProgress },
+      { onLog: (entry) => request.logger[LOG_LEVEL[entry.severity]]({ source: "tensorrt" }, entry.message), onProgress },
     );
   } catch (err) {
     throw toForgeBuildError(err, request.onnxPath);
@@ -107,7 +107,7 @@ export async function buildWithAddon(binding: AddonBinding, request: TrtBuildReq
     request.signal?.removeEventListener("abort", onAbort);
   }
   const layers = summarizeLayerPrecisions(result.inspectorJson);
-  request.log.info({ layers: layers.layers, by_precision: layers.byPrecision }, "engine layers by precision");
+  request.logger.info({ layers: layers.layers, by_precision: layers.byPrecision }, "engine layers by precision");
   assertPrecisionApplied(layers, request.precision);
   return { result, layers };
 }

@@ -9,20 +9,29 @@ export function trtVersionDigits(version: string): string {
   const match = /^(\d+)\.(\d+)(?:\.(\d+))?(?:\.\d+)*$/.exec(version.trim());
   const fix = "give the TensorRT version as major.minor.patch, e.g. 10.16.0 or 8.6.1";
   if (match === null) {
-    throw new ForgeError("USAGE", `TensorRT version ${JSON.stringify(version)} is not major.minor[.patch]`, { input: version, fix });
+    throw new ForgeError("INVALID_OPTION", `TensorRT version ${JSON.stringify(version)} is not major.minor[.patch]`, {
+      input: version,
+      fix,
+    });
   }
   const major = Number(match[1]);
   const minor = Number(match[2]);
   const patch = Number(match[3] ?? "0");
-  if (major < 1) throw new ForgeError("USAGE", `TensorRT version ${version} has major 0`, { input: version, fix });
+  if (major < 1) throw new ForgeError("INVALID_OPTION", `TensorRT version ${version} has major 0`, { input: version, fix });
   if (major < 10) {
     // One digit for the minor and two for the patch: 8.10 or 8.6.100 has no encoding.
     if (minor > 9 || patch > 99)
-      throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·1000 + minor·100 + patch`, { input: version, fix });
+      throw new ForgeError("INVALID_OPTION", `TensorRT ${version} cannot be encoded as major·1000 + minor·100 + patch`, {
+        input: version,
+        fix,
+      });
     return String(major * 1000 + minor * 100 + patch);
   }
   if (minor > 99 || patch > 99)
-    throw new ForgeError("USAGE", `TensorRT ${version} cannot be encoded as major·10000 + minor·100 + patch`, { input: version, fix });
+    throw new ForgeError("INVALID_OPTION", `TensorRT ${version} cannot be encoded as major·10000 + minor·100 + patch`, {
+      input: version,
+      fix,
+    });
   return String(major * 10000 + minor * 100 + patch);
 }
 

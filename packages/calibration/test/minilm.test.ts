@@ -308,7 +308,7 @@ describe("calibrate refuses bad inputs", () => {
     expect((await rejection(calibrate(options({ samples: 8, batchSize: 16 })))).message).toContain("do not fill one batch of 16");
     expect((await rejection(calibrate(options({ batchSize: 0 })))).code).toBe("INVALID_LIMIT");
     expect((await rejection(calibrate(options({ algorithm: "percentile", percentile: 0 })))).code).toBe("INVALID_LIMIT");
-    expect((await rejection(calibrate(options({ trtVersion: "eleven" })))).code).toBe("USAGE");
+    expect((await rejection(calibrate(options({ trtVersion: "eleven" })))).code).toBe("INVALID_OPTION");
     const tooLong = await rejection(calibrate(options({ seqLen: 513 })));
     expect(tooLong.code).toBe("INVALID_LIMIT");
     expect(tooLong.message).toContain("seqLen 513 is longer than the 512 tokens");

@@ -31,9 +31,9 @@ describe("TensorRT version digits", () => {
   });
 
   it("refuses versions the encodings cannot hold", () => {
-    expect(thrown(() => trtVersionDigits("8.10.1")).code).toBe("USAGE");
-    expect(thrown(() => trtVersionDigits("ten")).code).toBe("USAGE");
-    expect(thrown(() => trtVersionDigits("10.100.0")).code).toBe("USAGE");
+    expect(thrown(() => trtVersionDigits("8.10.1")).code).toBe("INVALID_OPTION");
+    expect(thrown(() => trtVersionDigits("ten")).code).toBe("INVALID_OPTION");
+    expect(thrown(() => trtVersionDigits("10.100.0")).code).toBe("INVALID_OPTION");
   });
 });
 

@@ -66,7 +66,7 @@ export function exportCommand(): Command {
             externalData: opts.externalData,
             timeoutMs: parseInteger(opts.exportTimeout, "--export-timeout") * 1000,
             signal,
-            log,
+            logger: log,
             onProgress: (p) => progress.update(p.stage, p.current, p.total, p.message),
           }),
         );

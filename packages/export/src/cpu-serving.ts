@@ -40,7 +40,7 @@ export interface OptimizeForCpuOptions {
   modelDir: string;
   out: string;
   quantization: CpuQuantization;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
   /** Default: the pinned, checked Python environment. */
@@ -92,8 +92,8 @@ export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptim
       continue;
     }
     const m = parsed.data;
-    if (m.type === "log") o.log[m.level === "warning" ? "warn" : m.level]({ source: "cpu-serving" }, m.message);
-    else if (m.type === "progress") o.log.debug({ source: "cpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
+    if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "cpu-serving" }, m.message);
+    else if (m.type === "progress") o.logger.debug({ source: "cpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
     else if (m.type === "result") report = m.report;
     else childError = { message: m.message, fix: m.fix };
   }

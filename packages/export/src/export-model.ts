@@ -32,7 +32,7 @@ export interface ExportModelOptions {
   tolerance?: Tolerance;
   timeoutMs?: number;
   signal?: AbortSignal;
-  log: Logger;
+  logger: Logger;
   onProgress?: (progress: ExportProgress) => void;
 }
 
@@ -99,7 +99,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
   const articles = await readArticles(options.samples);
   const maxSamples = options.maxSamples ?? 64;
   if (articles.articles.length < maxSamples) {
-    options.log.warn(
+    options.logger.warn(
       { available: articles.articles.length, asked: maxSamples },
       "fewer articles than reference samples asked for: using all of them",
     );
@@ -135,7 +135,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
           python,
           timeoutMs: options.timeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS,
           signal: options.signal,
-          log: options.log,
+          logger: options.logger,
           onProgress: options.onProgress,
         },
       );
@@ -154,13 +154,13 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
         onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
       });
       for (const o of validation.outputs) {
-        options.log.info(
+        options.logger.info(
           { stage: "validate", output: o.output, max_abs_diff: o.max_abs_diff, cosine_min: o.cosine_min, samples: o.samples },
           `validated ${o.output}: ONNX Runtime vs PyTorch max |diff| ${o.max_abs_diff.toExponential(2)}, cosine min ${o.cosine_min.toFixed(6)} on ${o.samples} articles`,
         );
       }
       const shapes = validation.shapes.map((s) => `${s.name} [${s.batch}, ${s.seq_len}] ${s.passed ? "ok" : "FAILED"}`).join(", ");
-      options.log.info(
+      options.logger.info(
         { stage: "validate", shapes: validation.shapes.map((s) => ({ name: s.name, shape: [s.batch, s.seq_len], passed: s.passed })) },
         `validated at the profile's shapes: ${shapes}`,
       );

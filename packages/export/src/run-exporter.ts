@@ -25,7 +25,7 @@ export interface RunExporterOptions {
   python: string;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  log: Logger;
+  logger: Logger;
   onProgress?: ((progress: ExportProgress) => void) | undefined;
   /** The Python module to run and where to find it; tests put stand-in exporters here. */
   module?: string;
@@ -120,7 +120,7 @@ export async function runExporter(args: ExporterArgs, options: RunExporterOption
     const message = parsed.message;
     if (message.type === "progress") options.onProgress?.(message);
     else if (message.type === "log")
-      options.log[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
+      options.logger[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
     else if (message.type === "result") report = message.report;
     else childError = { code: message.code, message: message.message, fix: message.fix };
   }

@@ -33,7 +33,7 @@ async function run(body: string, extra: { timeoutMs?: number; signal?: AbortSign
     pythonPath: dir,
     timeoutMs: extra.timeoutMs ?? 20_000,
     signal: extra.signal,
-    log: silentLogger(),
+    logger: silentLogger(),
     onProgress: extra.onProgress,
   });
 }

@@ -57,7 +57,7 @@ export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
     calibrationCachePath: o.typing === "weak" && precision.calibration ? join(precision.dir, precision.calibration.cache_file) : undefined,
     timingCache,
     deviceId: host.deviceId,
-    log: i.logger,
+    logger: i.logger,
     signal: i.signal,
     onPhase: (phase, step, steps) => i.onProgress?.(phase, step, steps),
   });

@@ -43,7 +43,7 @@ export interface CpuServingStageOptions {
   minCosine?: number | undefined;
   minLabelAgreement?: number | undefined;
   toolVersion: string;
-  log: Logger;
+  logger: Logger;
   signal?: AbortSignal | undefined;
 }
 
@@ -112,11 +112,11 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
       modelDir: o.modelDir,
       out: onnxPath,
       quantization,
-      log: o.log,
+      logger: o.logger,
       signal: o.signal,
     });
     if (optimization.attention_fused < optimization.attention_blocks) {
-      o.log.warn(
+      o.logger.warn(
         { fused: optimization.attention_fused, blocks: optimization.attention_blocks },
         "cpu-serving: some attention blocks did not match the fusion pattern and stay unfused",
       );
@@ -154,7 +154,7 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
     await writeFileAtomic(join(temp, CPU_SERVING_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     return record;
   });
-  if (result.reused) o.log.info({ dir: result.dir }, "cpu-serving: reusing an identical earlier result");
+  if (result.reused) o.logger.info({ dir: result.dir }, "cpu-serving: reusing an identical earlier result");
   // Checked on reuse too, against this run's thresholds: a stricter gate must be able to fail a cached result.
   const gated = new Set(o.gated ?? gatedOutputs(o.outputs));
   assertCpuServingAccuracy(

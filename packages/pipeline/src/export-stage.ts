@@ -59,7 +59,7 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageRes
       shapes: o.shapes,
       ...(o.modelId ? { modelId: o.modelId } : {}),
       ...(o.revision ? { revision: o.revision } : {}),
-      log: o.logger,
+      logger: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (p) => o.onProgress?.(p.stage, p.current, p.total),
     });

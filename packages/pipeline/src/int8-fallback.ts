@@ -18,7 +18,7 @@ export interface FallbackOptions {
   maxFallbackShare: number;
   seqLen: number;
   batchSize: number;
-  log: Logger;
+  logger: Logger;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -62,12 +62,12 @@ export async function selectInt8Activations(o: FallbackOptions): Promise<Fallbac
     });
     const cosine = Math.min(...figures.map((f) => f.cosine_mean));
     o.onProgress?.(index + 1, steps.length);
-    o.log.info({ float_activations: k, cosine }, "int8 selection on calibration articles");
+    o.logger.info({ float_activations: k, cosine }, "int8 selection on calibration articles");
     const result = { scales, float: [...float], cosine, quantizedActivations: sites.length - k };
     if (!best || cosine > best.cosine) best = result;
     if (cosine >= o.target) return result;
   }
-  o.log.warn(
+  o.logger.warn(
     { target: o.target, reached: best!.cosine, float_activations: best!.float.length },
     "int8 stays below the target cosine even with the allowed float fallback",
   );

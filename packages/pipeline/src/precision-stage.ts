@@ -168,7 +168,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         maxFallbackShare: 0.25,
         seqLen: o.seqLen,
         batchSize: o.batchSize,
-        log: o.logger,
+        logger: o.logger,
         onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.

@@ -50,14 +50,14 @@ export async function settleReusedCurrent(options: {
   agent: string;
   version: string;
   promote: boolean;
-  log: Logger;
+  logger: Logger;
 }): Promise<CurrentOutcome> {
   const result = await promoteVersion({
     ...(options.root ? { root: options.root } : {}),
     agent: options.agent,
     version: options.version,
     onlyIfNoCurrent: !options.promote,
-    logger: options.log,
+    logger: options.logger,
   });
   return { change: result.change, version: result.current ?? null };
 }
@@ -67,7 +67,7 @@ export async function reuseBuild(options: {
   root: string | undefined;
   existing: VersionDetails;
   promote: boolean;
-  log: Logger;
+  logger: Logger;
 }): Promise<PublishedBuild> {
   const { existing } = options;
   const current = await settleReusedCurrent({
@@ -75,7 +75,7 @@ export async function reuseBuild(options: {
     agent: existing.agent,
     version: existing.version,
     promote: options.promote,
-    log: options.log,
+    logger: options.logger,
   });
   return { version: existing.version, path: existing.path, reused: true, engineName: engineNameOf(existing), current };
 }
@@ -93,7 +93,7 @@ export async function publishBuild(options: {
   files: PublishFile[];
   metadata: Record<string, unknown>;
   promote: boolean;
-  log: Logger;
+  logger: Logger;
 }): Promise<PublishedBuild> {
   try {
     const published = await publish({
@@ -103,7 +103,7 @@ export async function publishBuild(options: {
       files: options.files,
       metadata: options.metadata,
       setCurrent: options.promote ? true : "if-no-current",
-      logger: options.log,
+      logger: options.logger,
     });
     const current = {
       change: published.currentChange,
@@ -114,7 +114,7 @@ export async function publishBuild(options: {
     if (!isForgeError(err) || err.code !== "STORE_VERSION_EXISTS") throw err;
     const winner = await findBuild(options.root, options.agent, options.buildKey);
     if (winner === undefined) throw err;
-    options.log.info({ agent: options.agent, version: winner.version }, "an identical build finished first: reusing its version");
-    return reuseBuild({ root: options.root, existing: winner, promote: options.promote, log: options.log });
+    options.logger.info({ agent: options.agent, version: winner.version }, "an identical build finished first: reusing its version");
+    return reuseBuild({ root: options.root, existing: winner, promote: options.promote, logger: options.logger });
   }
 }

@@ -207,7 +207,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     outputs,
     ...labels,
     toolVersion: run.builder.version,
-    log,
+    logger: log,
     ...signal,
   });
 
@@ -244,7 +244,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
   const existing = await findBuild(run.storeRoot, agent, buildKey);
   if (existing) {
     log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
-    const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, log });
+    const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, logger: log });
     logCurrent(log, agent, reused.current);
     return {
       ...common,
@@ -334,7 +334,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       shapes: profileShapes(target),
     },
     promote: input.promote ?? false,
-    log,
+    logger: log,
   });
   logCurrent(log, agent, published.current);
   return {
