@@ -3,10 +3,8 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./cli-helpers.js";
+import { MINILM, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
-
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 
 let dir: string;
 let store: string;
@@ -129,20 +127,7 @@ describe("build-engine refuses bad input before export, leaving no work behind",
   });
 
   it("refuses a damaged ModelStore model naming the first bad file, before any stage", async () => {
-    const imported = runCli("model-store", [
-      "import-hf",
-      "--agent",
-      "memory",
-      "--model",
-      MINILM,
-      "--model-id",
-      "sentence-transformers/all-MiniLM-L6-v2",
-      "--revision",
-      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
-      "--root",
-      store,
-      "--json",
-    ]);
+    const imported = importMiniLm(store);
     expect(imported.status, imported.stderr).toBe(0);
     const versionPath = String(imported.json().path);
     const files = await readdir(versionPath, { recursive: true });

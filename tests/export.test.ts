@@ -3,9 +3,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./cli-helpers.js";
-
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
+import { MINILM, ROOT, runCli } from "./cli-helpers.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { createFakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput, PipelineResult } from "@trtforge/pipeline";
-import { ROOT, runCli } from "./cli-helpers.js";
+import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const AG_NEWS = agNewsCsv();
 const AGENT = "trt-embeddings";
 
@@ -21,20 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-current-"));
   modelStore = join(dir, "models");
   work = join(dir, "work");
-  const run = runCli("model-store", [
-    "import-hf",
-    "--agent",
-    "memory",
-    "--model",
-    MINILM,
-    "--model-id",
-    "sentence-transformers/all-MiniLM-L6-v2",
-    "--revision",
-    "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
-    "--root",
-    modelStore,
-    "--json",
-  ]);
+  const run = importMiniLm(modelStore);
   if (run.status !== 0) throw new Error(run.stderr);
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));

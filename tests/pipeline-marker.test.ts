@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
 import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput } from "@trtforge/pipeline";
-import { ROOT, runCli } from "./cli-helpers.js";
+import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const AG_NEWS = agNewsCsv();
 const ONNXRUNTIME_NODE_PIN = (
   JSON.parse(readFileSync(join(ROOT, "packages/calibration/package.json"), "utf8")) as { dependencies: Record<string, string> }
@@ -52,20 +51,7 @@ const buildArgs = () => [
 
 describe("build-engine --model store:... --precision int8 --calibrate ... --marker (every stage real but TensorRT)", () => {
   it("imports MiniLM into the ModelStore", () => {
-    const run = runCli("model-store", [
-      "import-hf",
-      "--agent",
-      "memory",
-      "--model",
-      MINILM,
-      "--model-id",
-      "sentence-transformers/all-MiniLM-L6-v2",
-      "--revision",
-      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
-      "--root",
-      store,
-      "--json",
-    ]);
+    const run = importMiniLm(store);
     expect(run.status, run.stderr).toBe(0);
   });
 

@@ -4,10 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "./cli-helpers.js";
+import { MINILM, ROOT, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
-
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 
 let dir: string;
 beforeAll(async () => {

@@ -5,10 +5,9 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultWorkRoot } from "@trtforge/pipeline";
-import { ROOT, runCli } from "./cli-helpers.js";
+import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 
-const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const LIBRARY = join(ROOT, "packages/model-store/dist/index.js");
 
 let dir: string;
@@ -31,19 +30,7 @@ describe("stage folders of killed runs are removed (build-engine gc, and the nex
   it("a SIGKILLed build-engine's temporary export folder is removed by build-engine gc, which says so; live and finished ones stay", async () => {
     const store = join(dir, "store");
     const work = join(dir, "work");
-    const imported = runCli("model-store", [
-      "import-hf",
-      "--agent",
-      "memory",
-      "--model",
-      MINILM,
-      "--model-id",
-      "sentence-transformers/all-MiniLM-L6-v2",
-      "--revision",
-      "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
-      "--root",
-      store,
-    ]);
+    const imported = importMiniLm(store);
     expect(imported.status, imported.stderr).toBe(0);
     const child = spawn(
       process.execPath,
