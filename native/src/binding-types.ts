@@ -190,7 +190,7 @@ export interface AddonBinding {
   loadEngine(bytes: Uint8Array, deviceId?: number, options?: LoadEngineOptions): NativeEngine;
 }
 
-/** Error codes the addon sets on `error.code`. All but the last two are @trtforge/core ErrorCodes. */
+/** Error codes the addon sets on `error.code`. Every one is also a @trtforge/core ErrorCode (docs/errors.md). */
 export type NativeErrorCode =
   | "TRT_UNAVAILABLE"
   | "TRT_PARSE_FAILED"

@@ -32,8 +32,7 @@
 namespace trtforge
 {
 
-//! Error codes the addon puts on `error.code`; each matches a code of @trtforge/core's ERROR_CODES
-//! except those marked, which the TypeScript side maps.
+//! Error codes the addon puts on `error.code`; each is a code of @trtforge/core's ERROR_CODES.
 namespace codes
 {
 constexpr char const* kTrtUnavailable = "TRT_UNAVAILABLE";
@@ -45,9 +44,9 @@ constexpr char const* kCancelled = "CANCELLED";
 constexpr char const* kInvalidDeviceId = "INVALID_DEVICE_ID";
 constexpr char const* kInputMismatch = "INPUT_MISMATCH";
 constexpr char const* kInternal = "INTERNAL";
-//! Not (yet) in @trtforge/core: enqueueV3 or a CUDA call failed while running an engine.
+//! enqueueV3 or a CUDA call failed while running an engine.
 constexpr char const* kRunFailed = "TRT_RUN_FAILED";
-//! Not in @trtforge/core: a method was called on an Engine after dispose().
+//! A method was called on an Engine after dispose().
 constexpr char const* kEngineDisposed = "ENGINE_DISPOSED";
 } // namespace codes
 
