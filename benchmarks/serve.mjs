@@ -153,7 +153,7 @@ const readF32 = async (path) => {
 
 // ---------- serve-engine ----------
 
-function startServeEngine(storeRoot, agent) {
+function startServeEngine(storeRoot, agent, onnxVariant) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -169,6 +169,8 @@ function startServeEngine(storeRoot, agent) {
         "0",
         "--cpu-workers",
         "1",
+        "--onnx-variant",
+        onnxVariant,
         "--json",
       ],
       {
@@ -267,24 +269,9 @@ async function benchStore(storeRoot, agent, dir) {
         path: `tokenizer/${f}`,
         sourcePath: join(values.model, f),
       }));
-  const noCpu = files.filter((f) => f !== "model.cpu.onnx" && f !== "cpu-serving.json");
   const metadata = Object.fromEntries(Object.entries(version.manifest.metadata).filter(([k]) => !reserved.includes(k)));
-  // cpu: the version as published (auto takes model.cpu.onnx); fp32: without the CPU artifact (auto
-  // takes model.onnx); qdq: a cpu-serving.json that names model.qdq.onnx, the runtime's way to be
-  // told through the store version alone which ONNX to serve.
-  await publish({ root: store, agent: "bench-cpu", version: "v1", files: [...source(files), ...tokenizer], metadata });
-  await publish({ root: store, agent: "bench-fp32", version: "v1", files: [...source(noCpu), ...tokenizer], metadata });
-  await publish({
-    root: store,
-    agent: "bench-qdq",
-    version: "v1",
-    files: [
-      ...source(noCpu),
-      ...tokenizer,
-      { path: "cpu-serving.json", data: `${JSON.stringify({ file: "model.qdq.onnx", precision: "int8-qdq" })}\n` },
-    ],
-    metadata,
-  });
+  // One copy of the version; serve-engine --onnx-variant picks which of its ONNX files the fallback serves.
+  await publish({ root: store, agent: "bench", version: "v1", files: [...source(files), ...tokenizer], metadata });
   return { store, versionPath: version.path, version: version.version };
 }
 
@@ -429,12 +416,13 @@ async function main() {
     }
 
     if (!values["skip-server"]) {
-      for (const [name, agent] of [
-        ["cpu-int8 (model.cpu.onnx)", "bench-cpu"],
-        ["qdq-int8 (model.qdq.onnx)", "bench-qdq"],
-        ["fp32 (model.onnx)", "bench-fp32"],
+      const agent = "bench";
+      for (const [name, variant, artifact] of [
+        ["cpu-int8 (model.cpu.onnx)", "cpu", "model.cpu.onnx"],
+        ["qdq-int8 (model.qdq.onnx)", "int8", "model.qdq.onnx"],
+        ["fp32 (model.onnx)", "fp32", "model.onnx"],
       ]) {
-        const server = await startServeEngine(bench.store, agent);
+        const server = await startServeEngine(bench.store, agent, variant);
         try {
           results.server[name] = {};
           await loadClients(agent, server.url, texts.slice(0, 32), 8); // warm-up
@@ -442,6 +430,9 @@ async function main() {
             const { embeddings, evidence, ...r } = await loadClients(agent, server.url, texts, clients);
             results.server[name][clients] = r;
             results.server[name].evidence = evidence;
+            // The row is only what it says if the server says it served that file.
+            if (evidence?.artifact !== artifact)
+              throw new Error(`serve-engine --onnx-variant ${variant} served ${evidence?.artifact}, not ${artifact}`);
             if (clients === clientCounts[0]) results.server[name].accuracy = cosines(embeddings, reference, 384);
             log(
               `serve-engine ${name} ${clients} clients: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, p99 ${r.p99_ms.toFixed(1)} ms`,

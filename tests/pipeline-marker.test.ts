@@ -355,7 +355,7 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     const run = pipeline(addon, {
       optLevel: 5,
       signal: controller.signal,
-      onProgress: (stage) => stage === "Timing layers" && controller.abort(),
+      onProgress: (event) => event.stage === "Timing layers" && controller.abort(),
     });
     await expect(run).rejects.toMatchObject({ code: "CANCELLED" });
   }, 300_000);

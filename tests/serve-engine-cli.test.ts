@@ -33,6 +33,7 @@ describe("serve-engine command line", () => {
       "--max-queue",
       "--max-queue-delay-ms",
       "--require-tensorrt",
+      "--onnx-variant",
       "--json",
     ]) {
       expect(run.stdout).toContain(flag);
@@ -49,6 +50,9 @@ describe("serve-engine command line", () => {
     const badWorkers = serve(["--store-root", store, "--model", "a", "--cpu-workers", "two"]);
     expect(badWorkers.status).toBe(11);
     expect(badWorkers.stderr).toMatch(/--cpu-workers must be a whole number, got "two"/);
+    const badVariant = serve(["--store-root", store, "--model", "a", "--onnx-variant", "fp16"]);
+    expect(badVariant.status).toBe(2);
+    expect(badVariant.stderr).toMatch(/--onnx-variant.*fp16.*auto, fp32, int8, cpu/s);
   });
 
   it("an agent the store lacks fails the start with SERVER_WORKER_FAILED naming it", () => {

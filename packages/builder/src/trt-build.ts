@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ForgeError, type ErrorCode, type Logger } from "@trtforge/core";
+import { ForgeError, type ErrorCode, type Logger, type OnProgress } from "@trtforge/core";
 import type { AddonBinding, BuildResult, NativeProgressEvent, ShapeProfile } from "@trtforge/native";
 import type { HardwareCompatibilityLevel, Precision } from "@trtforge/engine-format";
 import { assertPrecisionApplied, summarizeLayerPrecisions, type LayerPrecisionSummary } from "./layer-precisions.js";
@@ -19,7 +19,8 @@ export interface TrtBuildRequest {
   deviceId: number;
   logger: Logger;
   signal?: AbortSignal | undefined;
-  onPhase?: (phase: string, step: number, steps: number) => void;
+  /** TensorRT's build phases as progress: the phase is the stage. */
+  onProgress?: OnProgress | undefined;
 }
 
 export interface TrtBuildOutcome {
@@ -61,7 +62,7 @@ const LOG_LEVEL = { internal_error: "error", error: "error", warning: "warn", in
 
 /**
  * Maps the pipeline's options onto the addon and runs one build: TensorRT's log goes to pino,
- * its progress phases to `onPhase`, Ctrl-C (the signal) cancels through the progress monitor, and
+ * its progress phases to `onProgress`, Ctrl-C (the signal) cancels through the progress monitor, and
  * the engine inspector's layers must show the asked precision.
  */
 export async function buildWithAddon(binding: AddonBinding, request: TrtBuildRequest): Promise<TrtBuildOutcome> {
@@ -69,9 +70,9 @@ export async function buildWithAddon(binding: AddonBinding, request: TrtBuildReq
   const onProgress = (event: NativeProgressEvent) => {
     if (event.type === "phaseStart") {
       steps.set(event.phase, event.nbSteps);
-      request.onPhase?.(event.phase, 0, event.nbSteps);
+      request.onProgress?.({ stage: event.phase, current: 0, total: event.nbSteps });
     } else if (event.type === "stepComplete") {
-      request.onPhase?.(event.phase, event.step + 1, steps.get(event.phase) ?? event.step + 1);
+      request.onProgress?.({ stage: event.phase, current: event.step + 1, total: steps.get(event.phase) ?? event.step + 1 });
     }
   };
   let job;

@@ -193,7 +193,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         ...(opts.config === undefined ? {} : { modelsConfig: opts.config }),
         logger,
         signal,
-        onProgress: (stage, current, total) => progress.update(stage, current, total),
+        onProgress: (e) => progress.update(e.stage, e.current, e.total, e.message),
       }),
     );
   } finally {

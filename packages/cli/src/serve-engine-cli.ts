@@ -1,5 +1,6 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { createLogger, ForgeError } from "@trtforge/core";
+import { ONNX_VARIANTS, type OnnxVariant } from "@trtforge/runtime";
 import { startServer } from "@trtforge/server";
 import { parseInteger } from "./parse-options.js";
 import { runCli } from "./run.js";
@@ -17,6 +18,7 @@ interface ServeCliOptions {
   maxQueueDelayMs?: string;
   drainTimeoutMs: string;
   requireTensorrt?: boolean;
+  onnxVariant: OnnxVariant;
   json?: boolean;
 }
 
@@ -44,6 +46,14 @@ export function createServeEngineProgram(): Command {
     .option("--max-queue-delay-ms <n>", "how long a request may wait for others to join its batch (default 5)")
     .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
     .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
+    .addOption(
+      new Option(
+        "--onnx-variant <v>",
+        "the ONNX the ONNX Runtime fallback serves: auto (model.cpu.onnx, else the Q/DQ int8, else fp32), fp32, int8 (Q/DQ) or cpu",
+      )
+        .choices([...ONNX_VARIANTS])
+        .default("auto"),
+    )
     .option("--json", "JSON log lines on stderr even on a terminal, and one JSON line on stdout once serving")
     .action(async (opts: ServeCliOptions) => {
       const storeRoot = opts.storeRoot ?? process.env.MODEL_STORE_ROOT;
@@ -72,6 +82,7 @@ export function createServeEngineProgram(): Command {
         ...(opts.maxQueueDelayMs === undefined ? {} : { maxQueueDelayMs: parseInteger(opts.maxQueueDelayMs, "--max-queue-delay-ms") }),
         drainTimeoutMs: parseInteger(opts.drainTimeoutMs, "--drain-timeout-ms"),
         requireTensorrt: opts.requireTensorrt === true,
+        onnxVariant: opts.onnxVariant,
         serverVersion: CLI_VERSION,
         logger,
         ...(opts.json ? { jsonLogs: true } : {}),

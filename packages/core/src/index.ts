@@ -4,3 +4,4 @@ export * from "./hashing.js";
 export * from "./atomic-write.js";
 export * from "./atomic-folder.js";
 export * from "./project-root.js";
+export type { OnProgress, ProgressEvent } from "./progress.js";

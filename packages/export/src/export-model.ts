@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ForgeError, fsError, writeFileAtomic, writeFolderAtomic, type Logger } from "@trtforge/core";
+import { ForgeError, fsError, writeFileAtomic, writeFolderAtomic, type Logger, type OnProgress } from "@trtforge/core";
 import { readArticles, splitArticles } from "@trtforge/articles";
-import type { ExportProgress, ExportReport } from "./protocol.js";
+import type { ExportReport } from "./protocol.js";
 import { checkedPython } from "./python-env.js";
 import { runExporter, type ExporterArgs } from "./run-exporter.js";
 import { assertSequenceLength, modelSequenceLimit } from "./sequence-limit.js";
@@ -33,7 +33,7 @@ export interface ExportModelOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   logger: Logger;
-  onProgress?: (progress: ExportProgress) => void;
+  onProgress?: OnProgress | undefined;
 }
 
 export interface ExportModelResult {
@@ -151,7 +151,7 @@ export async function exportModel(options: ExportModelOptions): Promise<ExportMo
           path: join(temp, basename(r.file)),
         })),
         tolerance: options.tolerance ?? DEFAULT_TOLERANCES.fp32,
-        onBatch: (done, total) => options.onProgress?.({ type: "progress", stage: "validate", current: done, total }),
+        onBatch: (done, total) => options.onProgress?.({ stage: "validate", current: done, total }),
       });
       for (const o of validation.outputs) {
         options.logger.info(

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Logger } from "@trtforge/core";
+import type { Logger, OnProgress } from "@trtforge/core";
 import {
   buildMarker,
   buildWithAddon,
@@ -28,7 +28,7 @@ export interface ArtifactInputs {
   storeRoot: string;
   logger: Logger;
   signal?: AbortSignal | undefined;
-  onProgress?: ((stage: string, current: number, total: number) => void) | undefined;
+  onProgress?: OnProgress | undefined;
 }
 
 export interface BuiltEngine {
@@ -59,7 +59,7 @@ export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
     deviceId: host.deviceId,
     logger: i.logger,
     signal: i.signal,
-    onPhase: (phase, step, steps) => i.onProgress?.(phase, step, steps),
+    onProgress: i.onProgress,
   });
   const cudaVersion = built.result.device.cudaRuntimeVersion;
   await saveTimingCache(i.storeRoot, host.trtVersion, computeCapability, built.result.timingCache, i.logger);

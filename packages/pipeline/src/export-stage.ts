@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Logger } from "@trtforge/core";
+import type { Logger, OnProgress } from "@trtforge/core";
 import { exportModel, type ExportReport, type ShapeCase, type ValidationResult } from "@trtforge/export";
 import { computeChecksum } from "@trtforge/model-store";
 import { contentKey } from "./content-key.js";
@@ -21,7 +21,7 @@ export interface ExportStageOptions {
   toolVersion: string;
   logger: Logger;
   signal?: AbortSignal;
-  onProgress?: (stage: string, current: number, total: number) => void;
+  onProgress?: OnProgress | undefined;
 }
 
 export interface ExportStageSummary {
@@ -61,7 +61,7 @@ export async function exportStage(o: ExportStageOptions): Promise<ExportStageRes
       ...(o.revision ? { revision: o.revision } : {}),
       logger: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (p) => o.onProgress?.(p.stage, p.current, p.total),
+      onProgress: o.onProgress,
     });
     return { onnx_path: "onnx/model.onnx", model_checksum: modelChecksum, report: exported.report, validation: exported.validation };
   });

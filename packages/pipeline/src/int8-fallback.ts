@@ -19,7 +19,7 @@ export interface FallbackOptions {
   seqLen: number;
   batchSize: number;
   logger: Logger;
-  onProgress?: (done: number, total: number) => void;
+  onBatch?: (done: number, total: number) => void;
 }
 
 export interface FallbackResult {
@@ -61,7 +61,7 @@ export async function selectInt8Activations(o: FallbackOptions): Promise<Fallbac
       batchSize: o.batchSize,
     });
     const cosine = Math.min(...figures.map((f) => f.cosine_mean));
-    o.onProgress?.(index + 1, steps.length);
+    o.onBatch?.(index + 1, steps.length);
     o.logger.info({ float_activations: k, cosine }, "int8 selection on calibration articles");
     const result = { scales, float: [...float], cosine, quantizedActivations: sites.length - k };
     if (!best || cosine > best.cosine) best = result;

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { sha256File, type Logger } from "@trtforge/core";
+import { sha256File, type Logger, type OnProgress } from "@trtforge/core";
 import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import {
@@ -52,7 +52,7 @@ export interface PrecisionStageOptions {
   toolVersion: string;
   logger: Logger;
   signal?: AbortSignal | undefined;
-  onProgress?: (stage: string, current: number, total: number) => void;
+  onProgress?: OnProgress | undefined;
 }
 
 export interface CalibrationSummary {
@@ -151,7 +151,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         ...(o.sampleStride === undefined ? {} : { sampleStride: o.sampleStride }),
         trtVersion: o.trtVersion,
         ...(o.signal ? { signal: o.signal } : {}),
-        onBatch: (done, total) => o.onProgress?.("calibrate", done, total),
+        onBatch: (done, total) => o.onProgress?.({ stage: "calibrate", current: done, total }),
       });
       for (const warning of calibrated.warnings) o.logger.warn({ stage: "calibrate" }, warning);
       for (const note of calibrated.notes) o.logger.info({ stage: "calibrate" }, note);
@@ -169,7 +169,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         seqLen: o.seqLen,
         batchSize: o.batchSize,
         logger: o.logger,
-        onProgress: (done, total) => o.onProgress?.("int8-select", done, total),
+        onBatch: (done, total) => o.onProgress?.({ stage: "int8-select", current: done, total }),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
       await writeFileAtomic(
@@ -217,7 +217,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       shapes: o.shapes,
       seqLen: o.seqLen,
       batchSize: o.batchSize,
-      onBatch: (done, total) => o.onProgress?.("accuracy", done, total),
+      onBatch: (done, total) => o.onProgress?.({ stage: "accuracy", current: done, total }),
     });
     await writeFileAtomic(join(temp, "accuracy.json"), `${JSON.stringify(accuracy, null, 2)}\n`);
     return {

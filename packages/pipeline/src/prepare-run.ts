@@ -1,4 +1,4 @@
-import { projectRoot, type Logger } from "@trtforge/core";
+import { projectRoot, type Logger, type OnProgress } from "@trtforge/core";
 import { builderInfo, engineAgentName, type BuilderInfo } from "@trtforge/builder";
 import { defaultModelsConfigPath, loadModelsConfig } from "@trtforge/config";
 import { loadAddon, type AddonStatus } from "@trtforge/native";
@@ -34,7 +34,7 @@ export interface PipelineInput extends BuildRequestInput {
   addon?: AddonStatus | undefined;
   logger: Logger;
   signal?: AbortSignal | undefined;
-  onProgress?: ((stage: string, current: number, total: number) => void) | undefined;
+  onProgress?: OnProgress | undefined;
 }
 
 /** Everything a run settles before its first stage. */

@@ -2,7 +2,9 @@ import { ForgeError } from "@trtforge/core";
 import { cpuServingOnnx } from "./version-files.js";
 import type { VerifiedVersion } from "./store-version.js";
 
-export type OnnxVariant = "auto" | "fp32" | "int8" | "cpu";
+/** Which ONNX of a version the fallback runs: auto (CPU-serving, else Q/DQ int8, else fp32), or one named. */
+export const ONNX_VARIANTS = ["auto", "fp32", "int8", "cpu"] as const;
+export type OnnxVariant = (typeof ONNX_VARIANTS)[number];
 
 export const FP32_ONNX = "model.onnx";
 export const QDQ_ONNX = "model.qdq.onnx";

@@ -1,6 +1,7 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { HttpCall, HttpReply } from "../http/routes.js";
 import type { ModelRef } from "./model-ref.js";
+import type { OnnxVariant } from "@trtforge/runtime";
 
 /** What a worker needs to open its models; sent once, right after the fork. */
 export interface WorkerConfig {
@@ -10,6 +11,7 @@ export interface WorkerConfig {
   maxQueue: number | undefined;
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;
+  onnxVariant: OnnxVariant;
   /** Module that opens the models (default: the runtime binding); tests may name another. */
   runtimeModule: string | undefined;
   logLevel: string;

@@ -27,6 +27,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
           logger,
           deviceId: 0,
           requireTensorRT: options.requireTensorrt,
+          onnxVariant: options.onnxVariant,
           onSwap: () => {
             if (slot !== undefined) options.metrics.versionServing(slot.current.evidence);
           },

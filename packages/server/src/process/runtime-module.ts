@@ -1,4 +1,5 @@
 import type { Logger } from "@trtforge/core";
+import type { OnnxVariant } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { ModelRef } from "./model-ref.js";
@@ -9,6 +10,8 @@ export interface OpenModelsOptions {
   maxQueue: number | undefined;
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;
+  /** Which ONNX the ONNX Runtime fallback serves (the runtime's onnxVariant; default auto). */
+  onnxVariant: OnnxVariant;
   /** Batches and version changes go here (BatchReport, versionServing). */
   metrics: WorkerMetrics;
   logger: Logger;

@@ -8,6 +8,7 @@ import { errorReply, modelOfPath, type HttpCall, type HttpReply } from "../http/
 import { DEFAULT_MAX_BODY_BYTES, type RunningServer } from "../in-process.js";
 import { FrontMetrics } from "../metrics/front-metrics.js";
 import { createNvmlSampler } from "@trtforge/gpu-metrics";
+import type { OnnxVariant } from "@trtforge/runtime";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
@@ -34,6 +35,8 @@ export interface ServeOptions {
   maxQueue?: number;
   maxQueueDelayMs?: number;
   requireTensorrt?: boolean;
+  /** Which ONNX the ONNX Runtime fallback serves: auto (CPU-serving, else Q/DQ int8, else fp32), fp32, int8 or cpu. */
+  onnxVariant?: OnnxVariant;
   maxBodyBytes?: number;
   /** How long close() lets in-flight requests finish before workers are killed. Default 30 s. */
   drainTimeoutMs?: number;
@@ -111,6 +114,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     maxQueue: options.maxQueue,
     maxQueueDelayMs: options.maxQueueDelayMs,
     requireTensorrt: options.requireTensorrt ?? false,
+    onnxVariant: options.onnxVariant ?? "auto",
     runtimeModule: options.runtimeModule,
     logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
     jsonLogs: options.jsonLogs ?? !process.stderr.isTTY,

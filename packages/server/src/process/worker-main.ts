@@ -53,6 +53,7 @@ async function init(config: WorkerConfig): Promise<void> {
       maxQueue: config.maxQueue,
       maxQueueDelayMs: config.maxQueueDelayMs,
       requireTensorrt: config.requireTensorrt,
+      onnxVariant: config.onnxVariant,
       metrics,
       logger,
     });
