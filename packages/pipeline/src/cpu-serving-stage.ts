@@ -1,11 +1,12 @@
 import { join } from "node:path";
-import { ForgeError, writeFileAtomic, type Logger } from "@trtforge/core";
-import { compareModels, onnxruntimeNodeVersion, type AccuracyFigure, type LabelDecision } from "@trtforge/accuracy";
-import { splitArticles, type ArticleSet } from "@trtforge/articles";
+import { ForgeError, writeFileAtomic } from "@trtforge/core";
+import { compareModels, onnxruntimeNodeVersion, type AccuracyFigure } from "@trtforge/accuracy";
+import { splitArticles } from "@trtforge/articles";
 import { optimizeForCpu, type CpuOptimizeReport, type CpuQuantization } from "@trtforge/export";
 import { onnxSha256 } from "@trtforge/onnx-graph";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { contentKey } from "./content-key.js";
+import type { PrecisionStageOptions } from "./precision-stage.js";
 import { runStage } from "./stage-dir.js";
 
 export const CPU_SERVING_ONNX = "model.cpu.onnx";
@@ -20,31 +21,34 @@ export const CPU_SERVING_CHOICES = ["int8", "fp32", "off"] as const;
 export type CpuServingChoice = (typeof CPU_SERVING_CHOICES)[number];
 const QUANTIZATION_OF: Record<Exclude<CpuServingChoice, "off">, CpuQuantization> = { int8: "dynamic-int8", fp32: "none" };
 
-export interface CpuServingStageOptions {
-  workRoot: string;
+/**
+ * The precision stage's inputs it shares (the same export, articles and split, so the accuracy
+ * articles are held out from calibration too), plus what only this stage takes.
+ */
+export interface CpuServingStageOptions extends Pick<
+  PrecisionStageOptions,
+  | "workRoot"
+  | "onnxPath"
+  | "onnxSha256"
+  | "modelDir"
+  | "articles"
+  | "calibrationSamples"
+  | "heldOut"
+  | "seed"
+  | "seqLen"
+  | "batchSize"
+  | "outputs"
+  | "labelOutputs"
+  | "labelDecision"
+  | "toolVersion"
+  | "logger"
+  | "signal"
+> {
   choice: CpuServingChoice;
-  /** The validated fp32 export. */
-  onnxPath: string;
-  onnxSha256: string;
-  modelDir: string;
-  articles: ArticleSet;
-  /** The split of the precision stage, so the accuracy articles are held out from calibration too. */
-  calibrationSamples: number;
-  heldOut: number;
-  seed: number;
-  seqLen: number;
-  batchSize: number;
-  outputs: readonly string[];
-  labelOutputs: readonly string[];
-  /** How logits become labels (argmax, or per label at a threshold for multi-label heads). */
-  labelDecision?: LabelDecision | undefined;
   /** The outputs the gate holds to minCosine (all are measured and recorded); default: gatedOutputs(outputs). */
   gated?: readonly string[] | undefined;
   minCosine?: number | undefined;
   minLabelAgreement?: number | undefined;
-  toolVersion: string;
-  logger: Logger;
-  signal?: AbortSignal | undefined;
 }
 
 /** What cpu-serving.json records: what was done to the graph, for which ONNX Runtime, how accurate. */
