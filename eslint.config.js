@@ -47,5 +47,21 @@ export default tseslint.config(
       "no-unused-vars": "off",
     },
   },
+  {
+    // USAGE (exit 2) means "the command line was misused", which only a CLI can know. Libraries
+    // throw the specific code (INVALID_OPTION, INVALID_ARGUMENT, STORE_ROOT_UNSET, ...) and a CLI
+    // may map it to USAGE where the failing value came from its own flags.
+    files: ["packages/*/src/**/*.ts"],
+    ignores: ["packages/cli/src/**", "packages/core/src/errors.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[value='USAGE']",
+          message: "libraries do not throw USAGE: use the specific code; the CLI decides what is command-line misuse",
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -10,6 +10,7 @@ import {
   formatShapes,
   promoteVersion,
   publish,
+  resolveStoreRoot,
   rollback,
   showVersion,
   verifyVersion,
@@ -43,9 +44,21 @@ function log(): Logger {
   return logger;
 }
 
+/** No root at all is a missing command-line argument here, so it keeps the usage exit (2) scripts already match. */
+function rootFromCommandLine(root: string | undefined): string {
+  try {
+    return resolveStoreRoot(root);
+  } catch (err) {
+    if (err instanceof ForgeError && err.code === "STORE_ROOT_UNSET") {
+      throw new ForgeError("USAGE", err.message, { input: "--root", ...(err.fix === undefined ? {} : { fix: err.fix }), cause: err });
+    }
+    throw err;
+  }
+}
+
 function storeOptions(opts: CommonOptions): StoreOptions {
   return {
-    ...(opts.root === undefined ? {} : { root: opts.root }),
+    root: rootFromCommandLine(opts.root),
     logger: log(),
     ...(opts.lockWait === undefined ? {} : { lockWaitMs: parseInteger(opts.lockWait, "--lock-wait") * 1000 }),
   };

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   INVALID_OPTION: 14,
   /** A sequence length longer than the model's position table or tokenizer allows. */
   SEQUENCE_TOO_LONG: 15,
+  /** A library function was called with an argument it does not accept: a bug in the caller, not command-line misuse (USAGE stays with the CLIs). */
+  INVALID_ARGUMENT: 16,
   FILE_NOT_FOUND: 20,
   NOT_A_FILE: 21,
   NOT_A_DIRECTORY: 22,
@@ -37,6 +39,8 @@ export const ERROR_CODES = {
   PYTHON_UNAVAILABLE: 52,
   /** No ModelStore root was given and MODEL_STORE_ROOT is not set. */
   STORE_ROOT_UNSET: 58,
+  /** A rollback or promote named the version that is already current. */
+  STORE_ALREADY_CURRENT: 57,
   STORE_VERSION_EXISTS: 60,
   STORE_AGENT_NOT_FOUND: 61,
   STORE_VERSION_NOT_FOUND: 62,

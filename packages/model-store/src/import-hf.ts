@@ -63,7 +63,7 @@ export async function importHfModel(options: ImportHfOptions): Promise<ImportHfR
   let plan = await planFromDirectory(located.folder, { skipDirNames: NOT_MODEL_FOLDERS });
   if (layout === "hf-cache") {
     if (modelId === undefined || revision === undefined) {
-      throw new ForgeError("USAGE", "--layout hf-cache needs the model id and the revision", {
+      throw new ForgeError("INVALID_OPTION", "--layout hf-cache needs the model id and the revision", {
         input: "--layout",
         fix: "pass --model-id and --revision (or import from a models--org--name/snapshots/<rev> folder)",
       });

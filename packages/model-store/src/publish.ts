@@ -177,7 +177,8 @@ async function openStaging(ctx: Context, version: string): Promise<StagedVersion
     version,
     dir: claim.dir,
     finalize: async (options = {}) => {
-      if (settled) throw new ForgeError("USAGE", `version "${version}" was already finalized or aborted`, { fix: "stage a new version" });
+      if (settled)
+        throw new ForgeError("INVALID_ARGUMENT", `version "${version}" was already finalized or aborted`, { fix: "stage a new version" });
       settled = true;
       try {
         return await finalizeClaim(ctx, claim, options);
@@ -221,7 +222,7 @@ export interface PublishOptions extends StoreOptions, FinalizeOptions {
 
 async function sourcePlan(options: PublishOptions): Promise<StagePlan> {
   if ((options.sourceDir === undefined) === (options.files === undefined)) {
-    throw new ForgeError("USAGE", "publish needs exactly one of sourceDir and files", {
+    throw new ForgeError("INVALID_ARGUMENT", "publish needs exactly one of sourceDir and files", {
       fix: "pass the folder to publish, or the list of files",
     });
   }

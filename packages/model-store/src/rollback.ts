@@ -76,7 +76,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     target = previous.version;
   }
   if (state.state === "ok" && state.current.layout === "versions" && target === from) {
-    throw new ForgeError("USAGE", `"${target}" is already the current version of agent "${agent}"`, {
+    throw new ForgeError("STORE_ALREADY_CURRENT", `"${target}" is already the current version of agent "${agent}"`, {
       input: "--to",
       fix: "name a different version",
     });

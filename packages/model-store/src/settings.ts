@@ -59,7 +59,7 @@ function checkedMilliseconds(value: number | undefined, name: string, fallback: 
 export function resolveStoreRoot(root: string | undefined): string {
   const given = root ?? process.env.MODEL_STORE_ROOT;
   if (given === undefined || given.trim() === "") {
-    throw new ForgeError("USAGE", "no model store root: MODEL_STORE_ROOT is not set and no root was given", {
+    throw new ForgeError("STORE_ROOT_UNSET", "no model store root: MODEL_STORE_ROOT is not set and no root was given", {
       input: "--root",
       fix: "pass --root <dir> or set MODEL_STORE_ROOT (JustNewsAgent uses e.g. /opt/justnews/models)",
     });

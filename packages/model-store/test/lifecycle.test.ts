@@ -37,7 +37,7 @@ describe("rollback", () => {
     });
     expect(await current(root)).toBe("v1");
     await expect(rollback({ root, agent: "a", to: "v9" })).rejects.toMatchObject({ code: "STORE_VERSION_NOT_FOUND" });
-    await expect(rollback({ root, agent: "a", to: "v1" })).rejects.toMatchObject({ code: "USAGE" });
+    await expect(rollback({ root, agent: "a", to: "v1" })).rejects.toMatchObject({ code: "STORE_ALREADY_CURRENT" });
   });
 
   it("repairs a dangling current only when told where to go", async () => {

@@ -182,7 +182,7 @@ describe("stageVersion (JustNewsAgent's stage_new + finalize)", () => {
     const result = await staged.finalize({ metadata: { commit: "abc" } });
     expect(result.fileCount).toBe(2);
     expect(await readdir(join(root, "scout", "versions"))).toEqual(["v20250826"]);
-    await expect(staged.finalize()).rejects.toMatchObject({ code: "USAGE" });
+    await expect(staged.finalize()).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
   it("removes the staging folder on abort", async () => {

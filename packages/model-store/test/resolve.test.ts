@@ -165,7 +165,7 @@ describe("importHfModel", () => {
       revision: "abc123",
     });
     await expect(importHfModel({ root, agent: "memory", modelDir: model, version: "v2", layout: "hf-cache" })).rejects.toMatchObject({
-      code: "USAGE",
+      code: "INVALID_OPTION",
     });
   });
 

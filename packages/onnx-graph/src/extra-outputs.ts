@@ -19,7 +19,7 @@ export function withExtraOutputs(model: OnnxModel, names: Iterable<string>): Onn
     if (outputs.has(name)) continue;
     const type = types.get(name);
     if (type === undefined) {
-      throw new ForgeError("USAGE", `cannot add tensor ${JSON.stringify(name)} as an output: its element type is unknown`, {
+      throw new ForgeError("INVALID_ARGUMENT", `cannot add tensor ${JSON.stringify(name)} as an output: its element type is unknown`, {
         input: name,
         fix: "check the tensor name, or run onnx shape inference so that the model declares its type in value_info",
       });

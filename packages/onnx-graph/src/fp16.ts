@@ -76,7 +76,7 @@ export function convertToFp16(model: OnnxModel, options: Fp16Options = {}): Onnx
   for (const node of graph.node) {
     if (hasSubgraph(node)) {
       throw new ForgeError(
-        "USAGE",
+        "INVALID_ARGUMENT",
         `convertToFp16 does not convert graphs with control flow (node ${node.name || node.op_type} has a subgraph)`,
         {
           fix: "convert a model without If/Loop/Scan, or let TensorRT choose fp16 kernels from the float32 model",
@@ -85,10 +85,14 @@ export function convertToFp16(model: OnnxModel, options: Fp16Options = {}): Onnx
     }
     for (const output of node.output) {
       if (output !== "" && !types.has(output)) {
-        throw new ForgeError("USAGE", `convertToFp16 cannot tell the element type of ${output} (output of ${node.op_type} ${node.name})`, {
-          input: output,
-          fix: "run onnx shape inference on the model first so that value_info declares the type",
-        });
+        throw new ForgeError(
+          "INVALID_ARGUMENT",
+          `convertToFp16 cannot tell the element type of ${output} (output of ${node.op_type} ${node.name})`,
+          {
+            input: output,
+            fix: "run onnx shape inference on the model first so that value_info declares the type",
+          },
+        );
       }
     }
   }

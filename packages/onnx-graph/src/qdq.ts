@@ -73,7 +73,7 @@ export function quantizeWeight(tensor: TensorProto, axis: number | undefined): Q
 
 function checkScale(tensor: string, scale: number): void {
   if (!Number.isFinite(scale) || scale <= 0 || Math.fround(scale) === 0) {
-    throw new ForgeError("USAGE", `activation scale of ${tensor} must be a positive finite float32, got ${scale}`, {
+    throw new ForgeError("INVALID_ARGUMENT", `activation scale of ${tensor} must be a positive finite float32, got ${scale}`, {
       input: tensor,
       fix: "derive scales from calibration amax values > 0 (scale = amax / 127)",
     });
@@ -116,7 +116,7 @@ export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQd
   const opset = opsetVersion(model);
   if (opset === undefined || opset < MIN_OPSET) {
     throw new ForgeError(
-      "USAGE",
+      "INVALID_ARGUMENT",
       `insertQdq needs ONNX opset ${MIN_OPSET} or later (per-channel DequantizeLinear); the model has ${opset ?? "none"}`,
       {
         fix: "export the model at opset 17 or later",

@@ -54,7 +54,7 @@ export function withSampleTaps(model: OnnxModel, tensors: readonly string[], opt
   const opset = opsetVersion(model) ?? 0;
   if (opset < SAMPLE_TAPS_MIN_OPSET) {
     throw new ForgeError(
-      "USAGE",
+      "INVALID_ARGUMENT",
       `sampled calibration needs ONNX opset ${SAMPLE_TAPS_MIN_OPSET} or later, the model imports opset ${opset}`,
       {
         input: "model",

@@ -43,7 +43,7 @@ function payloadBytes(model: OnnxModel): number {
 
 function tooLarge(bytes: number): ForgeError {
   return new ForgeError(
-    "USAGE",
+    "INVALID_ARGUMENT",
     `the ONNX model takes ${(bytes / 2 ** 30).toFixed(2)} GiB, more than one protobuf message can hold (2 GiB)`,
     {
       fix: 'write it with saveOnnxModel(model, path, { externalData: "auto" }) and hand the file path, not bytes, to the consumer',
@@ -54,7 +54,7 @@ function tooLarge(bytes: number): ForgeError {
 function refuseUnresolvedExternalData(model: OnnxModel): void {
   forEachTensor(model.proto, (tensor) => {
     if (usesExternalData(tensor)) {
-      throw new ForgeError("USAGE", `tensor ${tensor.name} still refers to external data that is not in memory`, {
+      throw new ForgeError("INVALID_ARGUMENT", `tensor ${tensor.name} still refers to external data that is not in memory`, {
         fix: "load the model with loadOnnxModel, which reads external data, before saving or serializing it",
       });
     }
@@ -156,7 +156,7 @@ async function publish(files: readonly { path: string; chunks: { bytes: Uint8Arr
 export async function saveOnnxModel(model: OnnxModel, path: string, options: SaveOnnxOptions = {}): Promise<SavedOnnxModel> {
   const mode = options.externalData ?? "auto";
   if (mode !== "auto" && mode !== "always" && mode !== "never") {
-    throw new ForgeError("USAGE", `externalData must be "auto", "always" or "never", not ${JSON.stringify(mode)}`);
+    throw new ForgeError("INVALID_ARGUMENT", `externalData must be "auto", "always" or "never", not ${JSON.stringify(mode)}`);
   }
   refuseUnresolvedExternalData(model);
   if (mode === "never" || (mode === "auto" && payloadBytes(model) <= PROTOBUF_LIMIT_BYTES - GRAPH_HEADROOM_BYTES)) {
@@ -165,7 +165,7 @@ export async function saveOnnxModel(model: OnnxModel, path: string, options: Sav
       bytes = encodeWithinLimit(model);
     } catch (err) {
       if (mode === "never" && isForgeError(err)) {
-        throw new ForgeError("USAGE", `${err.message}; externalData "never" cannot save it`, {
+        throw new ForgeError("INVALID_ARGUMENT", `${err.message}; externalData "never" cannot save it`, {
           input: path,
           fix: 'save with externalData "auto" or "always"',
           cause: err,

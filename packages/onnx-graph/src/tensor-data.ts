@@ -119,7 +119,7 @@ export function float32View(tensor: TensorProto): Float32Array {
 
 export function readFloat32(tensor: TensorProto): Float32Array {
   if (tensor.data_type !== DataType.FLOAT) {
-    throw new ForgeError("USAGE", `tensor ${tensor.name} is not float32 (data_type ${tensor.data_type})`);
+    throw new ForgeError("INVALID_ARGUMENT", `tensor ${tensor.name} is not float32 (data_type ${tensor.data_type})`);
   }
   const count = elementCount(tensorDims(tensor));
   const raw = hasRawData(tensor) ? tensor.raw_data! : undefined;

@@ -46,7 +46,7 @@ describe("withExtraOutputs", () => {
 
   it("names the tensor whose type it cannot tell", () => {
     expect(() => withExtraOutputs(bert, ["no_such_tensor"])).toThrowError(
-      expect.objectContaining({ code: "USAGE", input: "no_such_tensor" }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT", input: "no_such_tensor" }),
     );
   });
 });

@@ -199,6 +199,6 @@ describe("convertToFp16 on a decomposed layer norm", () => {
       inputs: [value("x", FLOAT)],
       outputs: [value("z", FLOAT)],
     });
-    expect(() => convertToFp16(custom)).toThrowError(expect.objectContaining({ code: "USAGE", input: "y" }));
+    expect(() => convertToFp16(custom)).toThrowError(expect.objectContaining({ code: "INVALID_ARGUMENT", input: "y" }));
   });
 });

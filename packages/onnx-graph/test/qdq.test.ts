@@ -156,7 +156,7 @@ describe("insertQdq", () => {
     const scales = new Map<string, number>(quantizationSites(bert).flatMap((s) => s.activations.map((a) => [a.tensor, 0.01] as const)));
     scales.set(site.activations[0]!.tensor, 0);
     expect(() => insertQdq(bert, { activationScales: scales })).toThrowError(
-      expect.objectContaining({ code: "USAGE", input: site.activations[0]!.tensor }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT", input: site.activations[0]!.tensor }),
     );
   });
 });

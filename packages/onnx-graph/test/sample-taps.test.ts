@@ -104,7 +104,7 @@ describe("withSampleTaps", () => {
 
   it("refuses models older than opset 10 and strides below 1, naming the fix", () => {
     expect(() => withSampleTaps(scaleModel(9), ["scaled"], { stride: 4, fillMagnitude: FILL })).toThrowError(
-      expect.objectContaining({ code: "USAGE", input: "model", fix: expect.stringContaining("stride of 1") }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT", input: "model", fix: expect.stringContaining("stride of 1") }),
     );
     expect(() => withSampleTaps(scaleModel(), ["scaled"], { stride: 0, fillMagnitude: FILL })).toThrowError(
       expect.objectContaining({ code: "INVALID_LIMIT", input: "stride" }),

@@ -18,7 +18,7 @@ function checkOptions(options: EncodeOptions, template: SingleSequenceTemplate):
     });
   }
   if (padding !== "longest" && padding !== "max_length") {
-    throw new ForgeError("USAGE", `padding must be "longest" or "max_length", got ${JSON.stringify(padding)}`, {
+    throw new ForgeError("INVALID_ARGUMENT", `padding must be "longest" or "max_length", got ${JSON.stringify(padding)}`, {
       input: "padding",
       fix: 'pass padding: "longest" or "max_length"',
     });

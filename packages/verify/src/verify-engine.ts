@@ -74,13 +74,13 @@ class Findings {
 
 function validateRuntime(runtime: RuntimeTarget | undefined): void {
   if (runtime?.trtVersion !== undefined && !parseTrtVersion(runtime.trtVersion)) {
-    throw new ForgeError("USAGE", `--runtime-trt-version "${runtime.trtVersion}" is not a TensorRT version`, {
+    throw new ForgeError("INVALID_OPTION", `--runtime-trt-version "${runtime.trtVersion}" is not a TensorRT version`, {
       input: "--runtime-trt-version",
       fix: "give major.minor[.patch[.build]], e.g. 10.13.3",
     });
   }
   if (runtime?.computeCapability !== undefined && !COMPUTE_CAPABILITY_PATTERN.test(runtime.computeCapability)) {
-    throw new ForgeError("USAGE", `--runtime-compute-capability "${runtime.computeCapability}" is not a compute capability`, {
+    throw new ForgeError("INVALID_OPTION", `--runtime-compute-capability "${runtime.computeCapability}" is not a compute capability`, {
       input: "--runtime-compute-capability",
       fix: "give major.minor, e.g. 8.6 (nvidia-smi --query-gpu=compute_cap --format=csv)",
     });

@@ -147,8 +147,8 @@ describe("verifyEngine on plans (byte layouts from the documented header format)
 
     it("rejects a malformed runtime target as a usage error", async () => {
       const { engine } = await writePlanFixture(dir, [10, 13, 3, 9]);
-      await expect(verifyEngine(engine, { runtime: { trtVersion: "ten" } })).rejects.toMatchObject({ code: "USAGE" });
-      await expect(verifyEngine(engine, { runtime: { computeCapability: "sm86" } })).rejects.toMatchObject({ code: "USAGE" });
+      await expect(verifyEngine(engine, { runtime: { trtVersion: "ten" } })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+      await expect(verifyEngine(engine, { runtime: { computeCapability: "sm86" } })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     });
 
     it("gates loading: a marker never passes assertEngineLoadable", async () => {
