@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ForgeError, fsError, SHA256_HEX, writeFileAtomic } from "@trtforge/core";
+import { ForgeError, fsError, parseJsonText, SHA256_HEX, writeFileAtomic } from "@trtforge/core";
 import { z } from "zod";
 import { CALIBRATION_ALGORITHMS } from "./amax.js";
 import { TENSOR_SCOPES } from "./calibration-tensors.js";
@@ -84,15 +84,7 @@ export async function readCalibration(path: string): Promise<CalibrationRecord> 
   } catch (err) {
     throw fsError(err, path, "reading calibration");
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
-      input: path,
-      fix: "calibrate again; the file is damaged",
-    });
-  }
+  const json = parseJsonText(text, path, "calibrate again; the file is damaged");
   const parsed = CalibrationRecordSchema.safeParse(json);
   if (!parsed.success) {
     throw new ForgeError(

@@ -191,3 +191,12 @@ export function fsError(err: unknown, path: string, action: string): ForgeError 
       });
   }
 }
+
+/** JSON.parse that fails as JSON_MALFORMED naming the file it came from and what to do about it. */
+export function parseJsonText(text: string, path: string, fix: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, { input: path, fix, cause: err });
+  }
+}

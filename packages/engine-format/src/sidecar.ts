@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { ForgeError, fsError } from "@trtforge/core";
+import { ForgeError, fsError, parseJsonText } from "@trtforge/core";
 import { EngineMetadataSchema, type EngineMetadata } from "./metadata.js";
 import { looksLegacy, readLegacySidecar, type LegacyReading } from "./legacy.js";
 
@@ -8,15 +8,7 @@ export type SidecarReading = { schema: "v1"; metadata: EngineMetadata } | { sche
 
 /** Parses sidecar JSON text. A v1 document must validate fully; legacy ones are recognized, not trusted. */
 export function parseSidecar(text: string, path: string): SidecarReading {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
-      input: path,
-      fix: "rewrite the metadata file, or rebuild the engine so that it is written anew",
-    });
-  }
+  const json = parseJsonText(text, path, "rewrite the metadata file, or rebuild the engine so that it is written anew");
   if (looksLegacy(json)) {
     const legacy = readLegacySidecar(json);
     if (legacy) return { schema: "legacy", legacy };

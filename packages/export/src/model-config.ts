@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { ForgeError, fsError } from "@trtforge/core";
+import { ForgeError, fsError, parseJsonText } from "@trtforge/core";
 
 /**
  * The fields of a Hugging Face config.json that decide what shapes an export may take and how its
@@ -24,14 +24,7 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
   } catch (err) {
     throw fsError(err, path, `reading the model's ${what}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
-      input: path,
-      fix: `restore the model's ${what} from its source`,
-    });
-  }
+  return parseJsonText(text, path, `restore the model's ${what} from its source`);
 }
 
 /** The model folder's config.json, checked for the fields trtforge reads. */

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ForgeError, fsError } from "@trtforge/core";
+import { ForgeError, fsError, parseJsonText } from "@trtforge/core";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -27,16 +27,7 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
     if (!required && (err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw fsError(err, path, "reading the tokenizer");
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ForgeError("JSON_MALFORMED", `${path} is not valid JSON: ${(err as Error).message}`, {
-      input: path,
-      fix: "restore the file from the model's original files",
-      cause: err,
-    });
-  }
+  const value = parseJsonText(text, path, "restore the file from the model's original files");
   if (!isJsonObject(value)) {
     throw new ForgeError("TOKENIZER_INVALID", `${path} must hold a JSON object`, {
       input: path,
