@@ -17,6 +17,7 @@
 //     --marker --store-root /tmp/bench-store --work-dir /tmp/bench-work
 //   node benchmarks/serve.mjs --store-root /tmp/bench-store [--agent trt-embeddings] [--count 1000]
 //     [--clients 1,8,32] [--threads N] [--skip-server] [--skip-torch] [--sweep]
+//     [--variants cpu,int8,fp32] [--serve-args "--max-queue-delay-ms 5"]
 // The articles are splitArticles(test.csv, seed, calibration samples)'s held-out part: pass the
 // build's --seed and --calibration-samples if they were not the defaults (0, 512).
 import { execFile, spawn } from "node:child_process";
@@ -41,6 +42,11 @@ const { values } = parseArgs({
     "skip-server": { type: "boolean", default: false },
     "skip-torch": { type: "boolean", default: false },
     sweep: { type: "boolean", default: false },
+    // Which ONNX files serve-engine serves (--onnx-variant values), and extra serve-engine flags.
+    variants: { type: "string", default: "cpu,int8,fp32" },
+    // Which floors run (first word of their names); fp32 always runs: it is the cosine reference.
+    floors: { type: "string", default: "cpu-int8,cpu-fp32,qdq-int8,fp32,grouped" },
+    "serve-args": { type: "string", default: "" },
     out: { type: "string" },
     python: { type: "string", default: process.env.TRTFORGE_PYTHON || join(root, ".venv/bin/python") },
     model: inputOptions.model,
@@ -53,6 +59,7 @@ const { values } = parseArgs({
     opt: { type: "string", default: "all" },
     arena: { type: "string", default: "on" },
     emb: { type: "string" },
+    group: { type: "boolean", default: false },
   },
 });
 
@@ -83,6 +90,18 @@ async function floorChild() {
   const batch = Number(values.batch);
   const tokenizer = await loadTokenizer(values.model);
   const session = await InferenceSession.create(values.onnx, floorSessionOptions(Number(values.threads), values.opt, values.arena));
+  // --group: each batch split as serve-engine's batcher splits it for ONNX Runtime (lengthGroups).
+  const { DEFAULT_PAD_WASTE, lengthGroups } = await import("../packages/runtime/dist/index.js");
+  const lengthOf = (text) => tokenizer.encodeBatch([text], { maxLength: SEQ, padding: "longest", truncation: true }).seqLen;
+  const runGrouped = async (rows) => {
+    const sized = rows.map((text, index) => ({ text, index, rows: 1, seqLen: lengthOf(text) }));
+    const out = new Float32Array(rows.length * 384);
+    for (const group of lengthGroups(sized, (g) => g, DEFAULT_PAD_WASTE.onnxruntime)) {
+      const data = await run(group.map((g) => g.text));
+      group.forEach((g, k) => out.set(data.subarray(k * 384, (k + 1) * 384), g.index * 384));
+    }
+    return out;
+  };
   const run = async (rows) => {
     const enc = tokenizer.encodeBatch(rows, { maxLength: SEQ, padding: "longest", truncation: true });
     const dims = [enc.batchSize, enc.seqLen];
@@ -99,14 +118,15 @@ async function floorChild() {
     const out = await session.run(feeds, ["sentence_embedding"]);
     return out.sentence_embedding.data;
   };
-  await run(texts.slice(0, batch)); // warm-up
+  const runBatch = values.group ? runGrouped : run;
+  await runBatch(texts.slice(0, batch)); // warm-up
   const rssLoaded = process.memoryUsage().rss;
   const latencies = [];
   const embeddings = [];
   const start = performance.now();
   for (let i = 0; i < texts.length; i += batch) {
     const t = performance.now();
-    embeddings.push(await run(texts.slice(i, i + batch)));
+    embeddings.push(await runBatch(texts.slice(i, i + batch)));
     latencies.push(performance.now() - t);
   }
   const seconds = (performance.now() - start) / 1000;
@@ -171,6 +191,7 @@ function startServeEngine(storeRoot, agent, onnxVariant) {
         "1",
         "--onnx-variant",
         onnxVariant,
+        ...values["serve-args"].split(" ").filter(Boolean),
         "--json",
       ],
       {
@@ -319,6 +340,7 @@ async function main() {
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, mem_bytes: totalmem(), loadavg_start: loadavg(), node: process.version },
       version: bench.version,
+      serve_args: values["serve-args"],
       threads,
       count,
       floor: {},
@@ -328,7 +350,8 @@ async function main() {
     };
     const log = (...a) => console.error(...a);
 
-    for (const [name, path] of Object.entries(onnx)) {
+    const floors = new Set([...values.floors.split(","), "fp32"]);
+    for (const [name, path] of Object.entries(onnx).filter(([name]) => floors.has(name.split(" ")[0]))) {
       results.floor[name] = {};
       for (const batch of batches) {
         const emb = batch === Math.max(...batches) ? join(dir, `${name.split(" ")[0]}.emb`) : undefined;
@@ -354,8 +377,34 @@ async function main() {
         );
       }
     }
+    // The floor of serve-engine's own policy: the CPU-serving ONNX, each batch split by length.
+    const grouped = "cpu-int8 (model.cpu.onnx), length-grouped";
+    if (floors.has("grouped")) results.floor[grouped] = {};
+    for (const batch of floors.has("grouped") ? batches : []) {
+      const emb = batch === Math.max(...batches) ? join(dir, "grouped.emb") : undefined;
+      const r = await runChild(process.execPath, [
+        fileURLToPath(import.meta.url),
+        "--child",
+        "floor",
+        "--group",
+        "--onnx",
+        onnx["cpu-int8 (model.cpu.onnx)"],
+        "--texts",
+        textsFile,
+        "--batch",
+        String(batch),
+        "--threads",
+        String(threads),
+        "--model",
+        values.model,
+        ...(emb ? ["--emb", emb] : []),
+      ]);
+      results.floor[grouped][batch] = r;
+      log(`floor ${grouped} batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms`);
+    }
     const reference = await readF32(join(dir, "fp32.emb"));
-    for (const name of Object.keys(onnx))
+    if (floors.has("grouped")) results.floor[grouped].accuracy = cosines(await readF32(join(dir, "grouped.emb")), reference, 384);
+    for (const name of Object.keys(onnx).filter((n) => results.floor[n] !== undefined))
       results.floor[name].accuracy = cosines(await readF32(join(dir, `${name.split(" ")[0]}.emb`)), reference, 384);
 
     if (values.sweep) {
@@ -417,11 +466,12 @@ async function main() {
 
     if (!values["skip-server"]) {
       const agent = "bench";
+      const wanted = values.variants.split(",");
       for (const [name, variant, artifact] of [
         ["cpu-int8 (model.cpu.onnx)", "cpu", "model.cpu.onnx"],
         ["qdq-int8 (model.qdq.onnx)", "int8", "model.qdq.onnx"],
         ["fp32 (model.onnx)", "fp32", "model.onnx"],
-      ]) {
+      ].filter(([, variant]) => wanted.includes(variant))) {
         const server = await startServeEngine(bench.store, agent, variant);
         try {
           results.server[name] = {};
@@ -471,9 +521,15 @@ function ratios(r, clientCounts) {
   for (const [name, s] of Object.entries(r.server)) {
     const floor = r.floor[name];
     out[name] = {
-      [`serve_${top}_clients_over_floor_batch_${top}`]: s[top].articles_per_s / floor[top].articles_per_s,
+      [`serve_${top}_clients_over_floor_batch_${top}`]: floor ? s[top].articles_per_s / floor[top].articles_per_s : null,
+      ...(r.floor[`${name}, length-grouped`]
+        ? {
+            [`serve_${top}_clients_over_floor_length_grouped_batch_${top}`]:
+              s[top].articles_per_s / r.floor[`${name}, length-grouped`][top].articles_per_s,
+          }
+        : {}),
       [`p99_8_clients_over_p50_${one}_client`]: s[8] && s[one] ? s[8].p99_ms / s[one].p50_ms : null,
-      worker_peak_rss_over_bare_session: s.worker_peak_rss_bytes / floor[top].peak_rss_bytes,
+      worker_peak_rss_over_bare_session: floor ? s.worker_peak_rss_bytes / floor[top].peak_rss_bytes : null,
       [`serve_${top}_clients_over_pytorch_best`]: torchBest ? s[top].articles_per_s / torchBest : null,
       cosine_vs_fp32: s.accuracy.cosine_mean,
     };

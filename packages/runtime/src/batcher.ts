@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
 import type { BatchReport, InferRequest, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
+import { DEFAULT_PAD_WASTE, lengthGroups } from "./length-groups.js";
 import { mergeRows, sliceRows } from "./token-rows.js";
 
 /** A model borrowed for one batch; release() once the batch is done (hot swap drains on it). */
@@ -19,6 +20,11 @@ export interface BatcherOptions {
   maxQueueDelayMs: number;
   /** Requests waiting (not yet executing) beyond which new ones are refused with OVERLOADED. */
   maxQueue: number;
+  /**
+   * Padding a merged execution may carry, as a fraction of its real token cells, before its requests
+   * run as separate executions of similar lengths; default DEFAULT_PAD_WASTE for the serving backend.
+   */
+  maxPadWaste?: number;
   /** Called after every executed batch, for metrics. */
   onBatch?: (report: BatchReport) => void;
   logger?: Logger;
@@ -71,10 +77,11 @@ function pick(outputs: readonly OutputTensor[], names: readonly string[] | undef
 }
 
 /**
- * Dynamic batching for one model: requests are merged into one execution up to the model's maximum
- * batch, or until the oldest has waited maxQueueDelayMs, padded to the longest sequence among them,
- * and each request gets back exactly its rows (and its own sequence length for per-token outputs).
- * One batch executes at a time; the queue is bounded.
+ * Dynamic batching for one model: while the model is busy, or for up to maxQueueDelayMs, requests
+ * queue; then up to the model's maximum batch of them are taken, split by length where the backend
+ * pays for padding (lengthGroups), each group merged at its longest sequence, and each request gets
+ * back exactly its rows (and its own sequence length for per-token outputs). One execution runs at a
+ * time; the queue is bounded.
  */
 export function createBatcher(target: ServedModel | ModelProvider, options: BatcherOptions): Batcher {
   const provider = isProvider(target) ? target : fixedProvider(target);
@@ -116,18 +123,34 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
     );
   }
 
-  async function execute(): Promise<void> {
-    const lease = provider.acquire();
-    const { model } = lease;
-    const batch: Queued[] = [];
+  /** Takes queued requests in arrival order up to the model's maximum batch. */
+  function dequeue(maxBatch: number): Queued[] {
+    const taken: Queued[] = [];
     let rows = 0;
-    while (queue.length > 0 && (batch.length === 0 || rows + queue[0]!.request.tokens.rows <= model.limits.maxBatch)) {
+    while (queue.length > 0 && (taken.length === 0 || rows + queue[0]!.request.tokens.rows <= maxBatch)) {
       const next = queue.shift()!;
-      batch.push(next);
+      taken.push(next);
       rows += next.request.tokens.rows;
     }
+    return taken;
+  }
+
+  async function execute(): Promise<void> {
+    const lease = provider.acquire();
+    try {
+      const { model } = lease;
+      const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
+      for (const group of lengthGroups(dequeue(model.limits.maxBatch), (q) => q.request.tokens, maxWaste)) await runGroup(model, group);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** One execution: the group's rows merged at its longest length, each request given back its own rows. */
+  async function runGroup(model: ServedModel, batch: readonly Queued[]): Promise<void> {
     const started = performance.now();
     const parts = batch.map((q) => q.request.tokens);
+    const rows = parts.reduce((n, p) => n + p.rows, 0);
     const seqLen = Math.max(...parts.map((p) => p.seqLen));
     const report = (ok: boolean): BatchReport => ({
       agent: model.agent,
@@ -135,6 +158,7 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
       backend: model.evidence.backend,
       requests: batch.length,
       rows,
+      seqLen,
       queueSeconds: batch.map((q) => (started - q.enqueuedAt) / 1000),
       computeSeconds: (performance.now() - started) / 1000,
       ok,
@@ -159,8 +183,6 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
       log.warn({ agent: model.agent, version: model.version, requests: batch.length, rows, err }, "batch failed");
       for (const q of batch) q.reject(err);
       options.onBatch?.(report(false));
-    } finally {
-      lease.release();
     }
   }
 

@@ -105,6 +105,8 @@ export interface BatchReport {
   /** Requests merged into this batch. */
   requests: number;
   rows: number;
+  /** The sequence length the batch ran at (its longest request's). */
+  seqLen: number;
   /** Seconds each merged request waited in the queue before its batch started. */
   queueSeconds: number[];
   computeSeconds: number;

@@ -5,5 +5,6 @@ export { chooseOnnx, FP32_ONNX, ONNX_VARIANTS, QDQ_ONNX, type OnnxChoice, type O
 export { reasonOfProblems } from "./engine-gate.js";
 export { limitsOf } from "./limits.js";
 export { mergeRows, padRows, sliceRows } from "./token-rows.js";
+export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-groups.js";
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";

@@ -1,5 +1,7 @@
 import { ForgeError } from "@trtforge/core";
-import { InferenceSession, Tensor } from "onnxruntime-node";
+// Types only: the module itself is imported when a model falls back to it, so a TensorRT host (or
+// the GPU smoke run, which carries no onnxruntime-node) never loads ONNX Runtime's native library.
+import type { InferenceSession, Tensor } from "onnxruntime-node";
 import { tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
 
@@ -36,11 +38,27 @@ function toOutput(name: string, tensor: Tensor): OutputTensor {
 
 /** The ONNX Runtime (CPU) backend over one ONNX file of the store version. */
 export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}): Promise<BackendRunner> {
+  let ort: typeof import("onnxruntime-node");
+  try {
+    ort = await import("onnxruntime-node");
+  } catch (err) {
+    throw new ForgeError("MODEL_UNSERVABLE", `the ONNX Runtime fallback cannot start: onnxruntime-node does not load (${(err as Error).message})`, {
+      input: onnxPath,
+      fix: "install the project's dependencies (pnpm install), or serve this version on TensorRT",
+      cause: err,
+    });
+  }
+  const { InferenceSession, Tensor } = ort;
   let session: InferenceSession;
   try {
     session = await InferenceSession.create(onnxPath, {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
+      // ONNX Runtime's pool threads spin between runs by default, taking the cores the server's
+      // HTTP front and the tokenizer need. Measured with benchmarks/serve.mjs (cpu-int8, 2 cores):
+      // 32 clients 194 → 255 articles/s and p99 at 8 clients 127 → 81 ms without spinning, for
+      // 4.8 → 5.7 ms at one client (benchmarks/README.md).
+      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
       ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
     });
   } catch (err) {

@@ -51,7 +51,8 @@ function maxAbsDiff(a: OutputTensor, b: OutputTensor): number {
 describe("createBatcher", () => {
   it("merges concurrent requests into fewer executions and gives each request exactly what it gets alone", async () => {
     const reports: BatchReport[] = [];
-    const batcher = createBatcher(model, { maxQueueDelayMs: 200, maxQueue: 64, onBatch: (r) => reports.push(r) });
+    // Any padding allowed, so the requests merge whatever their lengths.
+    const batcher = createBatcher(model, { maxQueueDelayMs: 200, maxQueue: 64, maxPadWaste: Infinity, onBatch: (r) => reports.push(r) });
     // Requests of 1 to 3 real articles, of different lengths, so rows are padded when merged.
     const requests: string[][] = [];
     for (let i = 0, at = 0; i < 8; i++) {
@@ -98,7 +99,7 @@ describe("createBatcher", () => {
     await slow.close();
 
     const full: BatchReport[] = [];
-    const eager = createBatcher(model, { maxQueueDelayMs: 60_000, maxQueue: 64, onBatch: (r) => full.push(r) });
+    const eager = createBatcher(model, { maxQueueDelayMs: 60_000, maxQueue: 64, maxPadWaste: Infinity, onBatch: (r) => full.push(r) });
     const started = Date.now();
     const halves = [texts.slice(0, MAX_BATCH / 2), texts.slice(MAX_BATCH / 2, MAX_BATCH)];
     await Promise.all(halves.map((h) => eager.infer({ tokens: model.tokenize(h, { truncate: true }) })));
@@ -106,6 +107,41 @@ describe("createBatcher", () => {
     expect(full).toHaveLength(1);
     expect(full[0]!.rows).toBe(MAX_BATCH);
     await eager.close();
+  });
+
+  it("on ONNX Runtime, runs requests of very different lengths as separate executions, and merges them when padding is allowed", async () => {
+    const short = model.tokenize([texts[0]!.split(" ").slice(0, 4).join(" ")], { truncate: true });
+    const long = model.tokenize([texts.slice(0, 6).join(" ")], { truncate: true });
+    expect(long.seqLen).toBeGreaterThan(4 * short.seqLen);
+    const mixed = [short, long, short, long, short, long, short, long];
+    const runMixed = async (maxPadWaste: number | undefined) => {
+      const reports: BatchReport[] = [];
+      // infer() queues synchronously, so all eight are waiting when the delay ends.
+      const batcher = createBatcher(model, {
+        maxQueueDelayMs: 100,
+        maxQueue: 64,
+        ...(maxPadWaste === undefined ? {} : { maxPadWaste }),
+        onBatch: (r) => reports.push(r),
+      });
+      const results = await Promise.all(mixed.map((tokens) => batcher.infer({ tokens })));
+      await batcher.close();
+      return { reports, results };
+    };
+    // The default for onnxruntime (DEFAULT_PAD_WASTE): one execution per length, shortest first.
+    const grouped = await runMixed(undefined);
+    expect(grouped.reports.map((r) => [r.requests, r.rows, r.seqLen])).toEqual([
+      [4, 4, short.seqLen],
+      [4, 4, long.seqLen],
+    ]);
+    const merged = await runMixed(Infinity);
+    expect(merged.reports.map((r) => [r.requests, r.rows, r.seqLen])).toEqual([[8, 8, long.seqLen]]);
+    // Either way each request gets what it gets alone.
+    for (const [i, tokens] of mixed.entries()) {
+      const alone = (await model.run(tokens)).find((o) => o.name === "sentence_embedding")!;
+      for (const { results } of [grouped, merged]) {
+        expect(maxAbsDiff(results[i]!.outputs.find((o) => o.name === "sentence_embedding")!, alone)).toBeLessThan(1e-4);
+      }
+    }
   });
 
   it("bounds its queue (OVERLOADED), refuses oversize and empty requests, and close() finishes what was queued", async () => {

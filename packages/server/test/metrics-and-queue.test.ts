@@ -50,6 +50,7 @@ describe("GPU gauges", () => {
       backend: "onnxruntime" as const,
       requests: 2,
       rows: 5,
+      seqLen: 64,
       queueSeconds: [0.001, 0.002],
       computeSeconds: 0.01,
       ok: true,

@@ -3,7 +3,12 @@ import type { ModelEndpoint } from "../endpoint.js";
 import type { OpenedModels, OpenModelsOptions } from "./runtime-module.js";
 
 export const DEFAULT_MAX_QUEUE = 128;
-export const DEFAULT_MAX_QUEUE_DELAY_MS = 5;
+/**
+ * 0, as in Triton: a request waits only while its model is busy, then runs with whatever queued
+ * meanwhile. On the CPU a delay buys nothing (batching does not cut the work per article) and adds
+ * its whole length to a lone request.
+ */
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 0;
 
 /**
  * The worker's default runtime module: each model is a ModelSlot (verified open, warm-up, hot swap
