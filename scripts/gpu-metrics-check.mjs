@@ -3,10 +3,14 @@
 // bytes vs nvidia-smi MiB); used memory within 64 MiB and utilization within 25 points, since the
 // two readings are moments apart. Run by scripts/gpu-smoke.sh; exits 1 on any mismatch.
 //
-//   node scripts/gpu-metrics-check.mjs
+//   [GPU_METRICS_DIR=<the package or a deployed copy>] node scripts/gpu-metrics-check.mjs
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createNvmlSampler } from "../packages/gpu-metrics/dist/index.js";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const packageDir = process.env.GPU_METRICS_DIR ?? new URL("../packages/gpu-metrics", import.meta.url).pathname;
+const { createNvmlSampler } = await import(pathToFileURL(resolve(packageDir, "dist", "index.js")).href);
 
 const MIB = 1024 * 1024;
 const sampler = createNvmlSampler();

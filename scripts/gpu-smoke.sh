@@ -12,14 +12,20 @@
 #     memcheck (and again with --leak-check full for the main process), racecheck, initcheck and
 #     synccheck, each failing on any
 #     reported error; and once more with CUDA_VISIBLE_DEVICES pinned to the first GPU's UUID;
-#  5. compares @trtforge/gpu-metrics' NVML figures with nvidia-smi's (scripts/gpu-metrics-check.mjs).
+#  5. runs native/test/stub-trt/gpu-runtime-smoke.mjs: the same stub engine published to a store and
+#     served through @trtforge/runtime (the layer serve-engine's workers use: the verified-load gate
+#     against this GPU, tokenization of real articles, run, the dynamic batcher, hot swap), plainly
+#     and under each sanitizer tool;
+#  6. compares @trtforge/gpu-metrics' NVML figures with nvidia-smi's (scripts/gpu-metrics-check.mjs).
 #
 #   TENSORRT_INCLUDE=third_party/tensorrt-v10.16/include scripts/gpu-smoke.sh [log file]
 #
 # Environment: GPU_SMOKE_COMMIT (the commit to log where the tree is no git checkout), TENSORRT_INCLUDE (default third_party/tensorrt-v10.16/include), CUDA_HOME (default
 # /usr/local/cuda), NODE (default: node on PATH; Node 20.19+), CUDA_ARCHS (nvcc -gencode list,
 # default sm_80, sm_90 and compute_90 PTX), SANITIZER_TOOLS (default "memcheck racecheck initcheck
-# synccheck"), GPU_SMOKE_WORK (keep the build there instead of a temporary folder). The log (default
+# synccheck"), GPU_SMOKE_WORK (keep the build there instead of a temporary folder), RUNTIME_DIR
+# (default packages/runtime; scripts/gpu-carry.sh packs a copy with its dependencies), TOKENIZER_DIR
+# (default .tools/models/all-MiniLM-L6-v2), GPU_METRICS_DIR (default packages/gpu-metrics). The log (default
 # logs/gpu-smoke-<UTC date>.log) holds the commands, versions of Node, driver, CUDA, the GPU, and
 # every tool's report. Exit status 0 only when every step passed with zero sanitizer errors.
 set -euo pipefail
@@ -127,11 +133,27 @@ CUDA_VISIBLE_DEVICES=-1 step "$node_bin" -e "
   const d = require(process.argv[1]).devices();
   console.log(JSON.stringify(d));
   if (d.length !== 0) process.exit(1);" "$addon" || failed=1
-# 5. GPU metrics: NVML through @trtforge/gpu-metrics against nvidia-smi.
-if [ -f "$root/packages/gpu-metrics/dist/index.js" ]; then
-  step "$node_bin" "$root/scripts/gpu-metrics-check.mjs" || failed=1
+# 5. The runtime layer on the same stub engine.
+runtime_dir="${RUNTIME_DIR:-$root/packages/runtime}"
+tokenizer_dir="${TOKENIZER_DIR:-$root/.tools/models/all-MiniLM-L6-v2}"
+if [ -f "$runtime_dir/dist/index.js" ] && [ -f "$tokenizer_dir/tokenizer.json" ]; then
+  runtime_program=("$node_bin" --expose-gc "$stub/gpu-runtime-smoke.mjs" --runtime "$runtime_dir" --native "$work/native"
+    --tokenizer "$tokenizer_dir" --articles "$root/data/ag_news/test.csv" --metadata "$stub/minilm-fp32.metadata.json"
+    --plan-version "$trt")
+  step "${runtime_program[@]}" || failed=1
+  for tool in $tools; do
+    step "$sanitizer" --tool "$tool" --error-exitcode 86 --target-processes all "${runtime_program[@]}" || failed=1
+  done
 else
-  say "# packages/gpu-metrics/dist missing: build it (pnpm exec tsc -b) to check the GPU metrics"
+  say "# runtime layer not run: no $runtime_dir/dist/index.js or no $tokenizer_dir/tokenizer.json (set RUNTIME_DIR, TOKENIZER_DIR)"
+  failed=1
+fi
+# 6. GPU metrics: NVML through @trtforge/gpu-metrics against nvidia-smi.
+gpu_metrics_dir="${GPU_METRICS_DIR:-$root/packages/gpu-metrics}"
+if [ -f "$gpu_metrics_dir/dist/index.js" ]; then
+  GPU_METRICS_DIR="$gpu_metrics_dir" step "$node_bin" "$root/scripts/gpu-metrics-check.mjs" || failed=1
+else
+  say "# $gpu_metrics_dir/dist missing: build it (pnpm exec tsc -b) or set GPU_METRICS_DIR to check the GPU metrics"
   failed=1
 fi
 # Read whole before appending: grep must not read the lines it adds to the same file.

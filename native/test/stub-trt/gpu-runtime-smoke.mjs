@@ -175,19 +175,19 @@ try {
   const first = await publishStub("embed", "v1");
 
   let model;
-  await check("openServedModel: manifest checksum and verify-engine against the running TensorRT and this GPU pass, the engine loads", async () => {
-    model = await runtime.openServedModel({ storeRoot, agent: "embed" }, { addon, requireTensorRT: true, deviceId: 0 });
-    assert.equal(model.evidence.backend, "tensorrt");
-    assert.equal(model.evidence.artifact, first.engineName);
-    assert.equal(model.evidence.checksum, first.checksum);
-    assert.equal(model.evidence.version, "v1");
-    assert.equal(model.fallbackDetail, undefined);
-    assert.deepEqual(
-      { ...model.limits },
-      { minBatch: 1, optBatch: 16, maxBatch: 32, minSeq: 1, optSeq: 128, maxSeq: 256 },
-    );
-    return `${device.name} cc ${device.computeCapability}, TensorRT ${addon.trtVersion()}, ${first.engineName}`;
-  });
+  await check(
+    "openServedModel: manifest checksum and verify-engine against the running TensorRT and this GPU pass, the engine loads",
+    async () => {
+      model = await runtime.openServedModel({ storeRoot, agent: "embed" }, { addon, requireTensorRT: true, deviceId: 0 });
+      assert.equal(model.evidence.backend, "tensorrt");
+      assert.equal(model.evidence.artifact, first.engineName);
+      assert.equal(model.evidence.checksum, first.checksum);
+      assert.equal(model.evidence.version, "v1");
+      assert.equal(model.fallbackDetail, undefined);
+      assert.deepEqual({ ...model.limits }, { minBatch: 1, optBatch: 16, maxBatch: 32, minSeq: 1, optSeq: 128, maxSeq: 256 });
+      return `${device.name} cc ${device.computeCapability}, TensorRT ${addon.trtVersion()}, ${first.engineName}`;
+    },
+  );
 
   const { minSeq, maxBatch, maxSeq } = model.limits;
   const long = (i) => articles.slice(i, i + 8).join(" "); // well over 256 tokens
@@ -195,7 +195,13 @@ try {
     const cases = [];
     // 1x1: the profile minimum; a lone [CLS] row as a client could send it as input_ids.
     cases.push(["1x1", { rows: 1, seqLen: minSeq, inputIds: new BigInt64Array([101n]), attentionMask: new BigInt64Array([1n]) }]);
-    cases.push(["32x256", model.tokenize(Array.from({ length: maxBatch }, (_, i) => long(i)), { truncate: true })]);
+    cases.push([
+      "32x256",
+      model.tokenize(
+        Array.from({ length: maxBatch }, (_, i) => long(i)),
+        { truncate: true },
+      ),
+    ]);
     cases.push(["1 article", model.tokenize([articles[0]], { truncate: false })]);
     cases.push(["3 articles", model.tokenize(articles.slice(1, 4), { truncate: false })]);
     cases.push(["16 articles", model.tokenize(articles.slice(4, 20), { truncate: false })]);
@@ -209,22 +215,25 @@ try {
     return shapes.join(", ");
   });
 
-  await check("the dynamic batcher: 60 concurrent requests of 1-4 articles merge into fewer executions, each gets its own rows", async () => {
-    const reports = [];
-    const batcher = runtime.createBatcher(model, { maxQueueDelayMs: 5, maxQueue: 256, onBatch: (r) => reports.push(r) });
-    const requests = Array.from({ length: 60 }, (_, i) => {
-      const tokens = model.tokenize(articles.slice(100 + i * 4, 100 + i * 4 + 1 + (i % 4)), { truncate: true });
-      return { tokens, result: batcher.infer({ tokens }) };
-    });
-    for (const [i, r] of requests.entries()) checkResult((await r.result).outputs, r.tokens, `request ${i}`);
-    await batcher.close();
-    assert.equal(
-      reports.reduce((n, r) => n + r.requests, 0),
-      60,
-    );
-    assert.ok(reports.length < 60 && reports.every((r) => r.ok && r.backend === "tensorrt" && r.rows <= maxBatch));
-    return `${reports.length} executions, largest ${Math.max(...reports.map((r) => r.rows))} rows`;
-  });
+  await check(
+    "the dynamic batcher: 60 concurrent requests of 1-4 articles merge into fewer executions, each gets its own rows",
+    async () => {
+      const reports = [];
+      const batcher = runtime.createBatcher(model, { maxQueueDelayMs: 5, maxQueue: 256, onBatch: (r) => reports.push(r) });
+      const requests = Array.from({ length: 60 }, (_, i) => {
+        const tokens = model.tokenize(articles.slice(100 + i * 4, 100 + i * 4 + 1 + (i % 4)), { truncate: true });
+        return { tokens, result: batcher.infer({ tokens }) };
+      });
+      for (const [i, r] of requests.entries()) checkResult((await r.result).outputs, r.tokens, `request ${i}`);
+      await batcher.close();
+      assert.equal(
+        reports.reduce((n, r) => n + r.requests, 0),
+        60,
+      );
+      assert.ok(reports.length < 60 && reports.every((r) => r.ok && r.backend === "tensorrt" && r.rows <= maxBatch));
+      return `${reports.length} executions, largest ${Math.max(...reports.map((r) => r.rows))} rows`;
+    },
+  );
 
   await check("the gate refuses, against the real device, an engine built for another compute capability (requireTensorRT)", async () => {
     const other = device.computeCapability === "8.0" ? "8.6" : "8.0";
@@ -242,43 +251,46 @@ try {
     assert.match(err.message, /ENGINE_CHECKSUM_MISMATCH/);
   });
 
-  await check("hot swap under load: a ModelSlot moves to a newly published version, no request fails, the old engine is disposed", async () => {
-    await publishStub("swap", "v1");
-    const slot = await runtime.openModelSlot({ storeRoot, agent: "swap" }, { addon, requireTensorRT: true, pollMs: 50 });
-    const batcher = runtime.createBatcher(slot, { maxQueueDelayMs: 2, maxQueue: 256 });
-    const served = new Set();
-    let stop = false;
-    let failures = 0;
-    const client = async (c) => {
-      for (let i = 0; !stop; i++) {
-        const tokens = slot.current.tokenize([articles[(c * 31 + i) % articles.length]], { truncate: true });
-        try {
-          const result = await batcher.infer({ tokens });
-          checkResult(result.outputs, tokens, `swap client ${c}`);
-          served.add(result.evidence.version);
-        } catch (err) {
-          failures += 1;
-          console.error(err);
+  await check(
+    "hot swap under load: a ModelSlot moves to a newly published version, no request fails, the old engine is disposed",
+    async () => {
+      await publishStub("swap", "v1");
+      const slot = await runtime.openModelSlot({ storeRoot, agent: "swap" }, { addon, requireTensorRT: true, pollMs: 50 });
+      const batcher = runtime.createBatcher(slot, { maxQueueDelayMs: 2, maxQueue: 256 });
+      const served = new Set();
+      let stop = false;
+      let failures = 0;
+      const client = async (c) => {
+        for (let i = 0; !stop; i++) {
+          const tokens = slot.current.tokenize([articles[(c * 31 + i) % articles.length]], { truncate: true });
+          try {
+            const result = await batcher.infer({ tokens });
+            checkResult(result.outputs, tokens, `swap client ${c}`);
+            served.add(result.evidence.version);
+          } catch (err) {
+            failures += 1;
+            console.error(err);
+          }
         }
-      }
-    };
-    const old = slot.current;
-    const clients = Array.from({ length: 4 }, (_, c) => client(c));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await publishStub("swap", "v2");
-    const deadline = Date.now() + 30_000;
-    while (slot.current.version !== "v2" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    stop = true;
-    await Promise.all(clients);
-    assert.equal(slot.current.version, "v2", "the slot did not move to v2");
-    assert.equal(failures, 0);
-    assert.deepEqual([...served].sort(), ["v1", "v2"]);
-    await batcher.close();
-    await slot.close();
-    const err = await rejectionOf(old.run(old.tokenize(["after"], { truncate: true })));
-    return `served by ${[...served].join(" and ")}; the old model after disposal: ${err.code ?? err.message}`;
-  });
+      };
+      const old = slot.current;
+      const clients = Array.from({ length: 4 }, (_, c) => client(c));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await publishStub("swap", "v2");
+      const deadline = Date.now() + 30_000;
+      while (slot.current.version !== "v2" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stop = true;
+      await Promise.all(clients);
+      assert.equal(slot.current.version, "v2", "the slot did not move to v2");
+      assert.equal(failures, 0);
+      assert.deepEqual([...served].sort(), ["v1", "v2"]);
+      await batcher.close();
+      await slot.close();
+      const err = await rejectionOf(old.run(old.tokenize(["after"], { truncate: true })));
+      return `served by ${[...served].join(" and ")}; the old model after disposal: ${err.code ?? err.message}`;
+    },
+  );
 
   await check("dispose(): the engine is freed and later runs are refused", async () => {
     await model.dispose();

@@ -12,7 +12,11 @@ function parsePlan(bytes) {
     throw Object.assign(new Error("not a stub plan"), { code: "ENGINE_LOAD_FAILED" });
   }
   const version = [...buffer.subarray(24, 28)].join(".");
-  const lines = buffer.subarray(HEADER_BYTES).toString("utf8").split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+  const lines = buffer
+    .subarray(HEADER_BYTES)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#"));
   const dims = (text) => text.split(",");
   const io = lines.map((line) => {
     const [mode, name, dtype, shape, min, opt, max] = line.split(" ");

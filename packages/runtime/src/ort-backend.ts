@@ -42,11 +42,15 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
   try {
     ort = await import("onnxruntime-node");
   } catch (err) {
-    throw new ForgeError("MODEL_UNSERVABLE", `the ONNX Runtime fallback cannot start: onnxruntime-node does not load (${(err as Error).message})`, {
-      input: onnxPath,
-      fix: "install the project's dependencies (pnpm install), or serve this version on TensorRT",
-      cause: err,
-    });
+    throw new ForgeError(
+      "MODEL_UNSERVABLE",
+      `the ONNX Runtime fallback cannot start: onnxruntime-node does not load (${(err as Error).message})`,
+      {
+        input: onnxPath,
+        fix: "install the project's dependencies (pnpm install), or serve this version on TensorRT",
+        cause: err,
+      },
+    );
   }
   const { InferenceSession, Tensor } = ort;
   let session: InferenceSession;

@@ -139,7 +139,12 @@ describe("createBatcher", () => {
     for (const [i, tokens] of mixed.entries()) {
       const alone = (await model.run(tokens)).find((o) => o.name === "sentence_embedding")!;
       for (const { results } of [grouped, merged]) {
-        expect(maxAbsDiff(results[i]!.outputs.find((o) => o.name === "sentence_embedding")!, alone)).toBeLessThan(1e-4);
+        expect(
+          maxAbsDiff(
+            results[i]!.outputs.find((o) => o.name === "sentence_embedding")!,
+            alone,
+          ),
+        ).toBeLessThan(1e-4);
       }
     }
   });

@@ -24,7 +24,9 @@ describe("lengthGroups", () => {
     let seed = 7;
     const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 200; trial++) {
-      const items = Array.from({ length: 1 + Math.floor(next() * 32) }, () => item(1 + Math.floor(next() * 4), 1 + Math.floor(next() * 128)));
+      const items = Array.from({ length: 1 + Math.floor(next() * 32) }, () =>
+        item(1 + Math.floor(next() * 4), 1 + Math.floor(next() * 128)),
+      );
       const waste = [0, 0.1, 0.5][trial % 3]!;
       const groups = lengthGroups(items, size, waste);
       expect(groups.flat()).toHaveLength(items.length);
