@@ -13,6 +13,7 @@ export default tseslint.config(
       ".tools/**",
       ".venv*/**",
       "third_party/**",
+      ".gpu-carry/**",
       "native/build/**",
       "demo-out/**",
       "coverage/**",

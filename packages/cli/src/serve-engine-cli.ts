@@ -43,7 +43,10 @@ export function createServeEngineProgram(): Command {
     .option("--metrics-port <n>", "Prometheus /metrics port (0: any free port)", "8002")
     .option("--cpu-workers <n>", "worker processes when no GPU can be used", "1")
     .option("--max-queue <n>", "requests waiting per model beyond which new ones get 503 (default 128)")
-    .option("--max-queue-delay-ms <n>", "how long a request may wait for others to join its batch when its model is idle (default 0: batches form while the model is busy)")
+    .option(
+      "--max-queue-delay-ms <n>",
+      "how long a request may wait for others to join its batch when its model is idle (default 0: batches form while the model is busy)",
+    )
     .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
     .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
     .addOption(
