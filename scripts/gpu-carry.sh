@@ -7,12 +7,14 @@
 #   runtime.tar.xz              @trtforge/runtime with its production dependencies (pnpm deploy), less
 #                               onnxruntime-node, which the TensorRT path never imports
 #   gpu-metrics.tar.xz          @trtforge/gpu-metrics likewise (koffi, the NVML reader's FFI)
+#   cli.tar.xz                  @trtforge/cli likewise, for serve-engine (scripts/gpu-serve.sh)
 #   minilm-tokenizer/           all-MiniLM-L6-v2's tokenizer files (from .tools/models)
 # and checks that the TensorRT headers are in third_party/. On the GPU host:
 #   mkdir -p /tmp/g && for t in .gpu-carry/*.tar.xz; do tar -xJf "$t" -C /tmp/g; done
 #   ln -s /tmp/g/node_modules native/node_modules
 #   NODE=/tmp/g/bin/node RUNTIME_DIR=/tmp/g/runtime GPU_METRICS_DIR=/tmp/g/gpu-metrics TOKENIZER_DIR=.gpu-carry/minilm-tokenizer \
 #     TENSORRT_INCLUDE=third_party/tensorrt-v10.16/include bash scripts/gpu-smoke.sh logs/gpu-smoke.log
+#   CLI_DIR=/tmp/g/cli NODE=/tmp/g/bin/node TOKENIZER_DIR=.gpu-carry/minilm-tokenizer bash scripts/gpu-serve.sh logs/gpu-serve.log
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -37,6 +39,9 @@ rm -rf "$tmp/runtime/node_modules/onnxruntime-node" "$tmp/runtime/node_modules/.
 tar -C "$tmp" -cJf "$out/runtime.tar.xz" runtime
 "$pnpm_bin" --filter @trtforge/gpu-metrics deploy --prod --ignore-scripts "$tmp/gpu-metrics" >/dev/null
 tar -C "$tmp" -cJf "$out/gpu-metrics.tar.xz" gpu-metrics
+"$pnpm_bin" --filter @trtforge/cli deploy --prod --ignore-scripts "$tmp/cli" >/dev/null
+rm -rf "$tmp/cli/node_modules/onnxruntime-node" "$tmp/cli/node_modules/.pnpm"/onnxruntime-node@*
+tar -C "$tmp" -cJf "$out/cli.tar.xz" cli
 
 mkdir -p "$out/minilm-tokenizer"
 for f in tokenizer.json tokenizer_config.json special_tokens_map.json vocab.txt config.json; do

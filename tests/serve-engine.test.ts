@@ -137,7 +137,7 @@ describe("serve-engine on a store published by build-engine (ONNX Runtime fallba
     expect(metrics).toMatch(/trtforge_inference_request_failure_total\{model="trt-embeddings",reason="bad_request"\} [1-9]/);
     expect(metrics).toMatch(/trtforge_inference_request_failure_total\{model="trt-embeddings",reason="payload_too_large"\} 1/);
     expect(metrics).toMatch(
-      /trtforge_model_info\{model="trt-embeddings",version="[^"]+",backend="onnxruntime",precision="fp32",fallback_reason="ENGINE_IS_MARKER"\} 1/,
+      /trtforge_model_info\{model="trt-embeddings",version="[^"]+",backend="onnxruntime",precision="fp32",fallback_reason="ENGINE_IS_MARKER",gpu_uuid=""\} 1/,
     );
     expect(metrics).toMatch(/trtforge_model_fallback_total\{model="trt-embeddings",version="[^"]+",reason="ENGINE_IS_MARKER"\} 1/);
     expect(metrics).toMatch(/trtforge_inference_exec_count_total\{model="trt-embeddings",version="[^"]+"\} [1-9]/);

@@ -11,10 +11,10 @@ export interface DeviceMap {
   /** The file the map was read from, as given. */
   path: string;
   defaultDevice: number | undefined;
-  /** Engine file name to GPU id, in file order. */
-  devices: ReadonlyMap<string, number>;
-  /** The GPU of an engine: its own entry, else the default device, else undefined. */
-  deviceFor(engineName: string): number | undefined;
+  /** Engine file name to its GPU ids (one or more), in file order. */
+  devices: ReadonlyMap<string, readonly number[]>;
+  /** The GPUs of an engine: its own entry, else the default device, else none. */
+  devicesFor(engineName: string): readonly number[];
 }
 
 export interface DeviceMapOptions {
@@ -43,18 +43,29 @@ export function deviceMapFromYaml(file: YamlFile, options: DeviceMapOptions = {}
   const defaultDevice = parsed.data.default_device;
   if (defaultDevice !== undefined) assertDeviceExists(file, ["default_device"], defaultDevice, options.gpuCount);
 
-  const devices = new Map<string, number>();
-  for (const [engineName, device] of Object.entries(parsed.data.engines ?? {})) {
+  const devices = new Map<string, readonly number[]>();
+  for (const [engineName, entry] of Object.entries(parsed.data.engines ?? {})) {
     assertEngineName(file, engineName);
     if (knownEngines !== undefined && !knownEngines.has(engineName)) throw unknownEngineError(file, engineName, knownEngines);
-    assertDeviceExists(file, ["engines", engineName], device, options.gpuCount);
-    devices.set(engineName, device);
+    const ids = typeof entry === "number" ? [entry] : entry;
+    ids.forEach((device, i) =>
+      assertDeviceExists(file, typeof entry === "number" ? ["engines", engineName] : ["engines", engineName, i], device, options.gpuCount),
+    );
+    const repeated = ids.find((device, i) => ids.indexOf(device) !== i);
+    if (repeated !== undefined) {
+      throw locatedError(file, "INVALID_DEVICE_ID", ["engines", engineName], {
+        problem: `names GPU ${repeated} twice`,
+        allowed: "distinct GPU ids: the engine is served once on each",
+        fix: `remove the repeated ${repeated}`,
+      });
+    }
+    devices.set(engineName, ids);
   }
   return {
     path: file.path,
     defaultDevice,
     devices,
-    deviceFor: (engineName) => devices.get(engineName) ?? defaultDevice,
+    devicesFor: (engineName) => devices.get(engineName) ?? (defaultDevice === undefined ? [] : [defaultDevice]),
   };
 }
 

@@ -23,7 +23,7 @@ describe("the committed configuration", () => {
     const fp16Engines = config.models.map((model) => engineNameFor(model, "fp16"));
     const map = await loadDeviceMap(defaultDeviceMapPath(), { knownEngines: fp16Engines, gpuCount: 1 });
     expect([...map.devices.keys()].sort()).toEqual([...fp16Engines].sort());
-    expect([...map.devices.values()]).toEqual([0, 0, 0]);
+    expect([...map.devices.values()]).toEqual([[0], [0], [0]]);
     expect(fp16Engines).toContain("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.16.0-fp16.engine");
   });
 });

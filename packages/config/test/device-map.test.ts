@@ -35,11 +35,31 @@ describe("loadDeviceMap on a valid file", () => {
     expect(map.path).toBe(path);
     expect(map.defaultDevice).toBe(1);
     expect([...map.devices]).toEqual([
-      [BIAS_FP16, 0],
-      [EMBEDDINGS_FP16, 1],
+      [BIAS_FP16, [0]],
+      [EMBEDDINGS_FP16, [1]],
     ]);
-    expect(map.deviceFor(BIAS_FP16)).toBe(0);
-    expect(map.deviceFor(BIAS_INT8)).toBe(1);
+    expect(map.devicesFor(BIAS_FP16)).toEqual([0]);
+    expect(map.devicesFor(BIAS_INT8)).toEqual([1]);
+  });
+
+  it("serves an engine on every GPU of a list, and refuses a repeated, missing or empty list, pointing at the line", async () => {
+    const listed = await mapFileWith(`${EMBEDDINGS_FP16}: 1`, `${EMBEDDINGS_FP16}: [0, 1]`);
+    const map = await loadDeviceMap(listed.path, { knownEngines: KNOWN_ENGINES, gpuCount: 2 });
+    expect(map.devicesFor(EMBEDDINGS_FP16)).toEqual([0, 1]);
+    for (const [list, message] of [
+      ["[1, 1]", "names GPU 1 twice"],
+      ["[0, 2]", "is 2"],
+      ["[]", ""],
+    ] as const) {
+      const file = await mapFileWith(`${EMBEDDINGS_FP16}: 1`, `${EMBEDDINGS_FP16}: ${list}`);
+      const error = await expectForgeError(loadDeviceMap(file.path, { gpuCount: 2 }), {
+        code: "INVALID_DEVICE_ID",
+        exitCode: 35,
+        file: file.path,
+        line: lineOf(file.text, EMBEDDINGS_FP16),
+      });
+      expect(error.message).toContain(message);
+    }
   });
 
   it("has no device for unlisted engines without default_device, and accepts an empty engines key", async () => {
@@ -47,7 +67,7 @@ describe("loadDeviceMap on a valid file", () => {
     const map = await loadDeviceMap(path);
     expect(map.defaultDevice).toBeUndefined();
     expect(map.devices.size).toBe(0);
-    expect(map.deviceFor(BIAS_FP16)).toBeUndefined();
+    expect(map.devicesFor(BIAS_FP16)).toEqual([]);
   });
 
   it("describes the format as a JSON Schema", () => {

@@ -41,6 +41,9 @@ export interface ModelEvidence {
   /** The file in the store version that serves (engine or ONNX name). */
   artifact: string;
   fallback_reason?: FallbackReason;
+  /** TensorRT only: the GPU the engine runs on, as nvidia-smi names it, and its compute capability. */
+  gpu_uuid?: string;
+  compute_capability?: string;
 }
 
 /** Rows of token ids ready for the model, row-major [rows, seqLen]. */

@@ -16,7 +16,8 @@ export interface EngineGateOptions {
 }
 
 export type EngineDecision =
-  { backend: "tensorrt"; engine: NativeEngine; addon: AddonBinding } | { backend: "onnxruntime"; reason: FallbackReason; detail: string };
+  | { backend: "tensorrt"; engine: NativeEngine; addon: AddonBinding; device: { uuid: string; computeCapability: string } }
+  | { backend: "onnxruntime"; reason: FallbackReason; detail: string };
 
 /** The most specific reason among verify-engine's problems: what the operator must fix first. */
 export function reasonOfProblems(problems: readonly Problem[]): FallbackReason {
@@ -86,7 +87,7 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
     const engine = addon.loadEngine(bytes, deviceId, {
       onLog: (entry) => options.logger.debug({ severity: entry.severity }, `TensorRT: ${entry.message}`),
     });
-    return { backend: "tensorrt", engine, addon };
+    return { backend: "tensorrt", engine, addon, device: { uuid: device.uuid, computeCapability: device.computeCapability } };
   } catch (err) {
     return fallback("ENGINE_DESERIALIZE_FAILED", (err as Error).message);
   }

@@ -172,7 +172,15 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
   const identity = { model_id: metadata.model_id, hf_revision: metadata.hf_revision, agent: version.agent, version: version.version };
   if (decision.backend === "tensorrt") {
     runner = tensorrtRunner(decision.engine, join(version.path, engine));
-    evidence = { ...identity, backend: "tensorrt", precision: metadata.precision, checksum: metadata.checksum, artifact: engine };
+    evidence = {
+      ...identity,
+      backend: "tensorrt",
+      precision: metadata.precision,
+      checksum: metadata.checksum,
+      artifact: engine,
+      gpu_uuid: decision.device.uuid,
+      compute_capability: decision.device.computeCapability,
+    };
   } else {
     const reason: FallbackReason = decision.reason;
     if (options.requireTensorRT) throw tensorrtRequired(version.agent, version.version, reason, decision.detail);

@@ -234,7 +234,11 @@ describe("load policy: the engine only after verify-engine passes against the ru
           backend: "tensorrt",
           precision: "fp16",
           checksum: await sha256Of(join(root, agent, "versions", "v1", model.evidence.artifact)),
+          // The device the addon reports for device 0: the GPU the worker is pinned to.
+          gpu_uuid: addon.devices()[0]!.uuid,
+          compute_capability: addon.devices()[0]!.computeCapability,
         });
+        expect(model.evidence.gpu_uuid).toMatch(/^GPU-/);
         expect(model.evidence.fallback_reason).toBeUndefined();
         expect(model.evidence.artifact).toMatch(/\.engine$/);
         const tokens = model.tokenize(["Short one.", "A somewhat longer sentence about the markers and the bonds."], { truncate: false });

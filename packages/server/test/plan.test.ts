@@ -39,6 +39,16 @@ describe("planWorkers", () => {
     ]);
   });
 
+  it("an engine listed with several GPUs is loaded by each of their workers; workers carry their GPU's UUID", () => {
+    const file = parseYamlText("map.yaml", `version: 1\nengines:\n  ${EMB}: [0, 1]\n  ${SENT}: 1\n`);
+    const deviceMap = deviceMapFromYaml(file, { gpuCount: 2 });
+    const plans = planWorkers({ models, gpuCount: 2, cpuWorkers: 1, deviceMap, engineNames, gpuUuids: ["GPU-a", "GPU-b"] });
+    expect(plans).toEqual([
+      { name: "gpu0", gpu: 0, gpuUuid: "GPU-a", models: [models[0]] },
+      { name: "gpu1", gpu: 1, gpuUuid: "GPU-b", models: [models[0], models[1]] },
+    ]);
+  });
+
   it("an engine the map does not list goes to the default device; no map at all: GPU 0", () => {
     const file = parseYamlText("map.yaml", `version: 1\ndefault_device: 1\nengines: {}\n`);
     expect(

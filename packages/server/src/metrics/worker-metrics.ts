@@ -44,8 +44,8 @@ export class WorkerMetrics {
   });
   private readonly modelInfo = new Gauge({
     name: METRIC.modelInfo,
-    help: "1 for the version serving each model, with its backend, precision and fallback reason",
-    labelNames: ["model", "version", "backend", "precision", "fallback_reason"],
+    help: "1 for the version serving each model, with its backend, precision, fallback reason and (TensorRT) GPU",
+    labelNames: ["model", "version", "backend", "precision", "fallback_reason", "gpu_uuid"],
     registers: [this.registry],
     aggregator: "max",
   });
@@ -96,5 +96,6 @@ function infoLabels(evidence: ModelEvidence): Record<string, string> {
     backend: evidence.backend,
     precision: evidence.precision,
     fallback_reason: evidence.fallback_reason ?? "",
+    gpu_uuid: evidence.gpu_uuid ?? "",
   };
 }

@@ -99,11 +99,15 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     const path = options.deviceMap ?? (existsSync(defaultDeviceMapPath()) ? defaultDeviceMapPath() : undefined);
     deviceMap = path === undefined ? undefined : await loadDeviceMap(path, { gpuCount });
   }
+  // Pinning by UUID names the same GPU as nvidia-smi's index whatever order CUDA enumerates in.
+  const gpuSamples = gpuCount > 0 ? await gpuSampler.sample().catch(() => null) : null;
+  const gpuUuids = gpuSamples === null ? undefined : [...gpuSamples].sort((a, b) => a.index - b.index).map((sample) => sample.uuid);
   const plans = planWorkers({
     models,
     gpuCount,
     cpuWorkers,
     deviceMap,
+    ...(gpuUuids === undefined ? {} : { gpuUuids }),
     engineNames: gpuCount > 0 ? await engineNamesOf(options.storeRoot, models) : new Map(),
   });
 

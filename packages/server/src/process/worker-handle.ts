@@ -77,7 +77,11 @@ export class WorkerHandle {
   private spawn(first?: { resolve(): void; reject(error: Error): void }): void {
     this.state = "starting";
     const env = { ...process.env };
-    if (this.plan.gpu !== undefined) env.CUDA_VISIBLE_DEVICES = String(this.plan.gpu);
+    if (this.plan.gpu !== undefined) {
+      // By UUID where NVML gave one; else by index, in nvidia-smi's (PCI bus) order, not CUDA's fastest-first.
+      env.CUDA_VISIBLE_DEVICES = this.plan.gpuUuid ?? String(this.plan.gpu);
+      env.CUDA_DEVICE_ORDER = "PCI_BUS_ID";
+    }
     const child = fork(WORKER_MAIN, [], { serialization: "advanced", env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child = child;
     let failure: Error | undefined;
