@@ -48,8 +48,9 @@ const load = (specifier) => import(pathToFileURL(fromCli.resolve(specifier)).hre
 const { publish } = await load("@trtforge/model-store");
 const { formatEngineName, serializeMetadata } = await load("@trtforge/engine-format");
 
-// The workers load the addon through @trtforge/native's loadAddon(): put the built one where it looks.
-const nativeDir = dirname(dirname(fromCli.resolve("@trtforge/native")));
+// The workers load the addon through the runtime's @trtforge/native (loadAddon()): put the built one where it looks.
+const fromRuntime = createRequire(fromCli.resolve("@trtforge/runtime"));
+const nativeDir = dirname(dirname(fromRuntime.resolve("@trtforge/native")));
 const major = args["plan-version"].split(".")[0];
 mkdirSync(join(nativeDir, "build", "Release"), { recursive: true });
 copyFileSync(args.addon, join(nativeDir, "build", "Release", `trtforge_trt${major}.node`));
@@ -196,7 +197,10 @@ const serving = await new Promise((resolve, reject) => {
   child.stdout.on("data", (d) => {
     out += d;
     const line = out.split("\n").find((l) => l.startsWith("{"));
-    if (line) resolve(JSON.parse(line).serving);
+    if (!line) return;
+    const reply = JSON.parse(line);
+    if (reply.ok) resolve(reply.serving);
+    else reject(new Error(`serve-engine did not start: ${JSON.stringify(reply.error)}\n${stderrTail.slice(-4000)}`));
   });
   void exited.then(({ code }) => reject(new Error(`serve-engine exited (${code}) before serving:\n${stderrTail}`)));
 });
