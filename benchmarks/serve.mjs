@@ -351,14 +351,16 @@ async function main() {
     const log = (...a) => console.error(...a);
 
     const floors = new Set([...values.floors.split(","), "fp32"]);
-    for (const [name, path] of Object.entries(onnx).filter(([name]) => floors.has(name.split(" ")[0]))) {
+    // Each floor run in its own process; the largest batch keeps its embeddings for the cosine.
+    const runFloors = async (name, path, embName, extra = []) => {
       results.floor[name] = {};
       for (const batch of batches) {
-        const emb = batch === Math.max(...batches) ? join(dir, `${name.split(" ")[0]}.emb`) : undefined;
+        const emb = batch === Math.max(...batches) ? join(dir, embName) : undefined;
         const r = await runChild(process.execPath, [
           fileURLToPath(import.meta.url),
           "--child",
           "floor",
+          ...extra,
           "--onnx",
           path,
           "--texts",
@@ -376,32 +378,12 @@ async function main() {
           `floor ${name} batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`,
         );
       }
-    }
+    };
+    for (const [name, path] of Object.entries(onnx).filter(([name]) => floors.has(name.split(" ")[0])))
+      await runFloors(name, path, `${name.split(" ")[0]}.emb`);
     // The floor of serve-engine's own policy: the CPU-serving ONNX, each batch split by length.
     const grouped = "cpu-int8 (model.cpu.onnx), length-grouped";
-    if (floors.has("grouped")) results.floor[grouped] = {};
-    for (const batch of floors.has("grouped") ? batches : []) {
-      const emb = batch === Math.max(...batches) ? join(dir, "grouped.emb") : undefined;
-      const r = await runChild(process.execPath, [
-        fileURLToPath(import.meta.url),
-        "--child",
-        "floor",
-        "--group",
-        "--onnx",
-        onnx["cpu-int8 (model.cpu.onnx)"],
-        "--texts",
-        textsFile,
-        "--batch",
-        String(batch),
-        "--threads",
-        String(threads),
-        "--model",
-        values.model,
-        ...(emb ? ["--emb", emb] : []),
-      ]);
-      results.floor[grouped][batch] = r;
-      log(`floor ${grouped} batch ${batch}: ${r.articles_per_s.toFixed(1)} articles/s, p50 ${r.p50_ms.toFixed(1)} ms`);
-    }
+    if (floors.has("grouped")) await runFloors(grouped, onnx["cpu-int8 (model.cpu.onnx)"], "grouped.emb", ["--group"]);
     const reference = await readF32(join(dir, "fp32.emb"));
     if (floors.has("grouped")) results.floor[grouped].accuracy = cosines(await readF32(join(dir, "grouped.emb")), reference, 384);
     for (const name of Object.keys(onnx).filter((n) => results.floor[n] !== undefined))
