@@ -15,6 +15,12 @@ export interface OnnxChoice {
   file: string;
   /** What the evidence reports as precision. */
   precision: string;
+  /**
+   * Whether a row's outputs are the same whatever else runs in its batch. False for dynamically
+   * quantized ONNX (activation scales from the whole batch, padding included): the model then runs
+   * each row alone (runRowsAlone), so the same text always gets the same outputs.
+   */
+  rowsIndependent: boolean;
 }
 
 /**
@@ -35,13 +41,13 @@ export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant)
     );
   if (variant === "cpu" || variant === "auto") {
     const cpu = await cpuServingOnnx(version);
-    if (cpu !== undefined) return { variant: "cpu", file: cpu.file, precision: cpu.precision };
+    if (cpu !== undefined) return { variant: "cpu", ...cpu };
     if (variant === "cpu") throw missing("CPU-serving ONNX", "model.cpu.onnx (or cpu-serving.json naming one)");
   }
   if (variant === "int8" || variant === "auto") {
-    if (version.files.includes(QDQ_ONNX)) return { variant: "int8", file: QDQ_ONNX, precision: "int8" };
+    if (version.files.includes(QDQ_ONNX)) return { variant: "int8", file: QDQ_ONNX, precision: "int8", rowsIndependent: true };
     if (variant === "int8") throw missing("Q/DQ int8 ONNX", QDQ_ONNX);
   }
   if (!version.files.includes(FP32_ONNX)) throw missing("fp32 ONNX", FP32_ONNX);
-  return { variant: "fp32", file: FP32_ONNX, precision: "fp32" };
+  return { variant: "fp32", file: FP32_ONNX, precision: "fp32", rowsIndependent: true };
 }

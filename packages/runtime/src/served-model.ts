@@ -20,7 +20,7 @@ import { limitsOf } from "./limits.js";
 import { chooseOnnx, type OnnxVariant } from "./onnx-choice.js";
 import { openOrtRunner } from "./ort-backend.js";
 import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
-import { padRows } from "./token-rows.js";
+import { padRows, runRowsAlone } from "./token-rows.js";
 import { tensorrtRunner } from "./trt-backend.js";
 import { fileSha256, findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
 
@@ -168,6 +168,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
 
   let runner: BackendRunner;
   let evidence: ModelEvidence;
+  let rowsIndependent = true;
   let fallbackDetail: string | undefined;
   const identity = { model_id: metadata.model_id, hf_revision: metadata.hf_revision, agent: version.agent, version: version.version };
   if (decision.backend === "tensorrt") {
@@ -185,6 +186,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     const reason: FallbackReason = decision.reason;
     if (options.requireTensorRT) throw tensorrtRequired(version.agent, version.version, reason, decision.detail);
     const onnx = await chooseOnnx(version, options.onnxVariant ?? "auto");
+    rowsIndependent = onnx.rowsIndependent;
     runner = await openOrtRunner(
       join(version.path, onnx.file),
       options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads },
@@ -248,7 +250,8 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
       } catch (err) {
         return Promise.reject(err);
       }
-      const running = runner.run(batch).then((raw) => {
+      const raw = rowsIndependent ? runner.run(batch) : runRowsAlone(batch, (row) => runner.run(row));
+      const running = raw.then((raw) => {
         if (classifier === undefined) return raw;
         const logits = raw.find((o) => o.name === "logits")!;
         return [...raw, ...applyHead(classifier, logits)];

@@ -57,3 +57,55 @@ export function sliceRows(tensor: OutputTensor, first: number, count: number, ow
   if (tensor.datatype === "INT64") return { name: tensor.name, datatype: "INT64", shape, data: take(tensor.data, new BigInt64Array(size)) };
   return tensor;
 }
+
+/** Row r alone, cut to its own length: up to its last attended token (rows are right-padded). */
+function rowAlone(tokens: TokenRows, r: number): TokenRows {
+  const mask = tokens.attentionMask.subarray(r * tokens.seqLen, (r + 1) * tokens.seqLen);
+  const length = Math.max(1, mask.findLastIndex((m) => m !== 0n) + 1);
+  const cut = (data: BigInt64Array) => data.slice(r * tokens.seqLen, r * tokens.seqLen + length);
+  return {
+    rows: 1,
+    seqLen: length,
+    inputIds: cut(tokens.inputIds),
+    attentionMask: cut(tokens.attentionMask),
+    ...(tokens.tokenTypeIds === undefined ? {} : { tokenTypeIds: cut(tokens.tokenTypeIds) }),
+  };
+}
+
+/** One-row outputs stacked into a batch; per-token outputs ([1, own length, ...]) zero-padded to seqLen. */
+function stackRows(perRow: readonly OutputTensor[][], lengths: readonly number[], seqLen: number): OutputTensor[] {
+  return perRow[0]!.map((first, j) => {
+    const parts = perRow.map((outputs) => outputs[j]!);
+    const perToken = first.shape.length >= 3;
+    const inner = first.shape.slice(perToken ? 2 : 1);
+    const shape = perToken ? [parts.length, seqLen, ...inner] : [parts.length, ...inner];
+    const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+    if (first.datatype === "BYTES") return { name: first.name, datatype: "BYTES", shape, data: parts.flatMap((p) => p.data as string[]) };
+    const fill = <T extends Float32Array | BigInt64Array>(out: T): T => {
+      parts.forEach((p, r) => out.set(p.data as never, r * rowSize));
+      return out;
+    };
+    if (perToken && parts.some((p, r) => p.shape[1] !== lengths[r]))
+      throw new Error(`output ${first.name}: a row came back at another length`);
+    return first.datatype === "FP32"
+      ? { name: first.name, datatype: "FP32", shape, data: fill(new Float32Array(parts.length * rowSize)) }
+      : { name: first.name, datatype: "INT64", shape, data: fill(new BigInt64Array(parts.length * rowSize)) };
+  });
+}
+
+/**
+ * Runs each row of a batch alone at its own length and stacks the outputs back, for models whose
+ * rows are not independent (dynamic int8: activation scales computed over the whole batch, padding
+ * included, so a text's embedding would shift with whatever shares its batch). A row gets exactly
+ * what it gets when sent alone; per-token outputs are zero past its length.
+ */
+export async function runRowsAlone(tokens: TokenRows, run: (rows: TokenRows) => Promise<OutputTensor[]>): Promise<OutputTensor[]> {
+  const rows = Array.from({ length: tokens.rows }, (_, r) => rowAlone(tokens, r));
+  const perRow: OutputTensor[][] = [];
+  for (const row of rows) perRow.push(await run(row));
+  return stackRows(
+    perRow,
+    rows.map((row) => row.seqLen),
+    tokens.seqLen,
+  );
+}

@@ -60,6 +60,7 @@ const CpuServingRecordSchema = z.looseObject({
   artifact: z.string().optional(),
   path: z.string().optional(),
   precision: z.string().optional(),
+  quantization: z.string().optional(),
 });
 
 export const CPU_SERVING_RECORD = "cpu-serving.json";
@@ -69,8 +70,12 @@ export const CPU_SERVING_DEFAULT = "model.cpu.onnx";
  * The CPU-serving ONNX of the version: the file `cpu-serving.json` names (its `file`, `onnx`,
  * `artifact` or `path` field), else `model.cpu.onnx` when present. The evidence's precision is
  * `cpu-<the record's precision>` (e.g. cpu-int8), or cpu-optimized when the record says none.
+ * A record whose quantization is dynamic (activation scales computed per run over the whole batch)
+ * makes the rows of a batch depend on each other: rowsIndependent false.
  */
-export async function cpuServingOnnx(version: VerifiedVersion): Promise<{ file: string; precision: string } | undefined> {
+export async function cpuServingOnnx(
+  version: VerifiedVersion,
+): Promise<{ file: string; precision: string; rowsIndependent: boolean } | undefined> {
   if (version.files.includes(CPU_SERVING_RECORD)) {
     const path = join(version.path, CPU_SERVING_RECORD);
     let parsed: z.infer<typeof CpuServingRecordSchema> | undefined;
@@ -85,9 +90,13 @@ export async function cpuServingOnnx(version: VerifiedVersion): Promise<{ file: 
     }
     const named = [parsed.file, parsed.onnx, parsed.artifact, parsed.path].find((v) => v !== undefined && v.endsWith(".onnx"));
     const precision = `cpu-${parsed.precision ?? "optimized"}`;
-    if (named !== undefined && version.files.includes(named)) return { file: named, precision };
-    if (version.files.includes(CPU_SERVING_DEFAULT)) return { file: CPU_SERVING_DEFAULT, precision };
+    const rowsIndependent = !(parsed.quantization ?? "").startsWith("dynamic");
+    if (named !== undefined && version.files.includes(named)) return { file: named, precision, rowsIndependent };
+    if (version.files.includes(CPU_SERVING_DEFAULT)) return { file: CPU_SERVING_DEFAULT, precision, rowsIndependent };
     return undefined;
   }
-  return version.files.includes(CPU_SERVING_DEFAULT) ? { file: CPU_SERVING_DEFAULT, precision: "cpu-optimized" } : undefined;
+  // Without a record nothing says how it was quantized: assume the pipeline's default form, dynamic int8.
+  return version.files.includes(CPU_SERVING_DEFAULT)
+    ? { file: CPU_SERVING_DEFAULT, precision: "cpu-optimized", rowsIndependent: false }
+    : undefined;
 }

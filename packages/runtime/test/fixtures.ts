@@ -8,7 +8,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readArticles } from "@trtforge/articles";
 import { calibrate } from "@trtforge/calibration";
-import { sha256Hex } from "@trtforge/core";
+import { silentLogger, sha256Hex } from "@trtforge/core";
+import { optimizeForCpu } from "@trtforge/export";
 import {
   encodeMarker,
   encodeModelId,
@@ -246,6 +247,35 @@ export async function minilmQdqOnnx(): Promise<string> {
     });
     const qdq = insertQdq(await loadOnnxModel(fp32), { activationScales: result.scales });
     await saveOnnxModel(qdq.model, join(work, "model.qdq.onnx"));
+    try {
+      renameSync(work, dir);
+    } catch (err) {
+      if (!existsSync(path)) throw err;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return path;
+}
+
+/**
+ * The pipeline's CPU-serving form of MiniLM (fused, dynamic int8: python -m trtforge_export.cpu_serving
+ * through @trtforge/export), cached in .tools/models like the Q/DQ fixture.
+ */
+export async function minilmCpuInt8Onnx(): Promise<string> {
+  const dir = join(REPO_ROOT, ".tools", "models", "all-MiniLM-L6-v2.onnx-cpu-int8-test");
+  const path = join(dir, "model.cpu.onnx");
+  if (existsSync(path)) return path;
+  mkdirSync(join(REPO_ROOT, ".tools", "models"), { recursive: true });
+  const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".cpu-"));
+  try {
+    await optimizeForCpu({
+      onnxPath: minilmOnnx(),
+      modelDir: minilmDir(),
+      out: join(work, "model.cpu.onnx"),
+      quantization: "dynamic-int8",
+      logger: silentLogger(),
+    });
     try {
       renameSync(work, dir);
     } catch (err) {

@@ -17,6 +17,7 @@ import {
   MAX_SEQ,
   minilmDir,
   minilmOnnx,
+  minilmCpuInt8Onnx,
   minilmQdqOnnx,
   MODEL_ID,
   publishVersion,
@@ -380,5 +381,62 @@ describe("which ONNX the fallback runs", () => {
     const fp32 = await openServedModel({ storeRoot: root, agent: "variants" }, { onnxVariant: "fp32" });
     await fp32.dispose();
     expect(fp32.evidence.artifact).toBe("model.onnx");
+  }, 600_000);
+
+  it("serves a dynamically quantized CPU ONNX row by row: a text gets the same outputs alone or in any batch", async () => {
+    const cpuOnnx = await minilmCpuInt8Onnx();
+    await publishVersion({
+      root,
+      agent: "dynamic",
+      version: "v1",
+      onnx: { "model.onnx": minilmOnnx(), "model.cpu.onnx": cpuOnnx },
+      extra: [
+        { path: "cpu-serving.json", data: JSON.stringify({ file: "model.cpu.onnx", precision: "int8", quantization: "dynamic-int8" }) },
+      ],
+    });
+    const texts = await agNewsTexts(6, 40);
+    const model = await openServedModel({ storeRoot: root, agent: "dynamic" });
+    const embeddingOf = (outputs: OutputTensor[]) => outputs.find((o) => o.name === "sentence_embedding")!.data as Float32Array;
+    try {
+      expect(model.evidence).toMatchObject({ artifact: "model.cpu.onnx", precision: "cpu-int8" });
+      const batch = model.tokenize(texts, { truncate: true });
+      const together = await model.run(batch);
+      const hidden = together.find((o) => o.name === "last_hidden_state")!;
+      expect(hidden.shape).toEqual([texts.length, batch.seqLen, 384]);
+      for (const [i, text] of texts.entries()) {
+        const own = model.tokenize([text], { truncate: true });
+        const alone = await model.run(own);
+        expect(Array.from(embeddingOf(together).subarray(i * 384, (i + 1) * 384)), `text ${i}`).toEqual(Array.from(embeddingOf(alone)));
+        // Per-token outputs: the row's own tokens, then zeros where the batch padded it.
+        const row = (hidden.data as Float32Array).subarray(i * batch.seqLen * 384, (i + 1) * batch.seqLen * 384);
+        const ownHidden = alone.find((o) => o.name === "last_hidden_state")!.data as Float32Array;
+        expect(Array.from(row.subarray(0, own.seqLen * 384))).toEqual(Array.from(ownHidden));
+        expect(row.subarray(own.seqLen * 384).every((v) => v === 0)).toBe(true);
+      }
+      // Why: the bare session's rows do shift with their batch (activation scales over all of it).
+      const session = await InferenceSession.create(cpuOnnx);
+      try {
+        const feeds = (t: typeof batch) =>
+          Object.fromEntries(
+            session.inputNames.map((name) => [
+              name,
+              new Tensor(
+                "int64",
+                name === "input_ids" ? t.inputIds : name === "attention_mask" ? t.attentionMask : new BigInt64Array(t.rows * t.seqLen),
+                [t.rows, t.seqLen],
+              ),
+            ]),
+          );
+        const batched = (await session.run(feeds(batch))).sentence_embedding!.data as Float32Array;
+        const first = (await session.run(feeds(model.tokenize([texts[0]!], { truncate: true })))).sentence_embedding!.data as Float32Array;
+        let diff = 0;
+        for (let c = 0; c < 384; c++) diff = Math.max(diff, Math.abs(batched[c]! - first[c]!));
+        expect(diff).toBeGreaterThan(1e-3);
+      } finally {
+        await session.release();
+      }
+    } finally {
+      await model.dispose();
+    }
   }, 600_000);
 });
