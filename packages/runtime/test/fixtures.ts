@@ -229,13 +229,8 @@ export async function publishVersion(spec: VersionSpec) {
  * .tools/models like the fp32 export.
  */
 export async function minilmQdqOnnx(): Promise<string> {
-  const dir = join(REPO_ROOT, ".tools", "models", "all-MiniLM-L6-v2.onnx-qdq-test");
-  const path = join(dir, "model.qdq.onnx");
-  if (existsSync(path)) return path;
-  const fp32 = minilmOnnx();
-  mkdirSync(join(REPO_ROOT, ".tools", "models"), { recursive: true });
-  const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".qdq-"));
-  try {
+  return cachedModelFile("all-MiniLM-L6-v2.onnx-qdq-test", "model.qdq.onnx", async (out) => {
+    const fp32 = minilmOnnx();
     const result = await calibrate({
       onnxPath: fp32,
       tokenizer: await loadTokenizer(minilmDir()),
@@ -246,16 +241,8 @@ export async function minilmQdqOnnx(): Promise<string> {
       trtVersion: "10.16.0",
     });
     const qdq = insertQdq(await loadOnnxModel(fp32), { activationScales: result.scales });
-    await saveOnnxModel(qdq.model, join(work, "model.qdq.onnx"));
-    try {
-      renameSync(work, dir);
-    } catch (err) {
-      if (!existsSync(path)) throw err;
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return path;
+    await saveOnnxModel(qdq.model, out);
+  });
 }
 
 /**
@@ -263,19 +250,24 @@ export async function minilmQdqOnnx(): Promise<string> {
  * through @trtforge/export), cached in .tools/models like the Q/DQ fixture.
  */
 export async function minilmCpuInt8Onnx(): Promise<string> {
-  const dir = join(REPO_ROOT, ".tools", "models", "all-MiniLM-L6-v2.onnx-cpu-int8-test");
-  const path = join(dir, "model.cpu.onnx");
+  return cachedModelFile("all-MiniLM-L6-v2.onnx-cpu-int8-test", "model.cpu.onnx", async (out) => {
+    await optimizeForCpu({ onnxPath: minilmOnnx(), modelDir: minilmDir(), out, quantization: "dynamic-int8", logger: silentLogger() });
+  });
+}
+
+/**
+ * .tools/models/<dirName>/<fileName>, made once by `build(path)` in a temporary folder that is then
+ * renamed into place, so a concurrent or interrupted build never leaves a half-written file there.
+ */
+async function cachedModelFile(dirName: string, fileName: string, build: (out: string) => Promise<void>): Promise<string> {
+  const models = join(REPO_ROOT, ".tools", "models");
+  const dir = join(models, dirName);
+  const path = join(dir, fileName);
   if (existsSync(path)) return path;
-  mkdirSync(join(REPO_ROOT, ".tools", "models"), { recursive: true });
-  const work = mkdtempSync(join(REPO_ROOT, ".tools", "models", ".cpu-"));
+  mkdirSync(models, { recursive: true });
+  const work = mkdtempSync(join(models, `.${dirName}-`));
   try {
-    await optimizeForCpu({
-      onnxPath: minilmOnnx(),
-      modelDir: minilmDir(),
-      out: join(work, "model.cpu.onnx"),
-      quantization: "dynamic-int8",
-      logger: silentLogger(),
-    });
+    await build(join(work, fileName));
     try {
       renameSync(work, dir);
     } catch (err) {
