@@ -16,4 +16,4 @@ export { planWorkers, type WorkerPlan } from "./process/plan.js";
 export { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from "./process/worker-handle.js";
 export { DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_DELAY_MS } from "./process/runtime-binding.js";
 export type { OpenModels, OpenModelsOptions, OpenedModels } from "./process/runtime-module.js";
-export { countGpus } from "./process/gpu-count.js";
+export { countGpus, hostGpus, type HostGpus } from "./process/gpu-count.js";

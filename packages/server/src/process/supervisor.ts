@@ -12,7 +12,7 @@ import type { OnnxVariant } from "@trtforge/runtime";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
-import { countGpus } from "./gpu-count.js";
+import { hostGpus } from "./gpu-count.js";
 import { formatModelRef, parseModelRef, type ModelRef } from "./model-ref.js";
 import { planWorkers } from "./plan.js";
 import { DEFAULT_RESTART_POLICY, WorkerHandle, type RestartPolicy } from "./worker-handle.js";
@@ -93,21 +93,21 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
 
   // The driver's own figures where it is installed; on a host without one the sampler says null.
   const gpuSampler = options.gpuSampler ?? createNvmlSampler();
-  const gpuCount = options.gpuCount ?? (await countGpus(gpuSampler));
+  // One sample: the count and, for pinning by UUID (the same GPU as nvidia-smi's index whatever
+  // order CUDA enumerates in), the UUIDs. An explicit gpuCount of 0 needs neither.
+  const gpus = options.gpuCount === 0 ? { count: 0, uuids: undefined } : await hostGpus(gpuSampler);
+  const gpuCount = options.gpuCount ?? gpus.count;
   let deviceMap: DeviceMap | undefined;
   if (gpuCount > 0) {
     const path = options.deviceMap ?? (existsSync(defaultDeviceMapPath()) ? defaultDeviceMapPath() : undefined);
     deviceMap = path === undefined ? undefined : await loadDeviceMap(path, { gpuCount });
   }
-  // Pinning by UUID names the same GPU as nvidia-smi's index whatever order CUDA enumerates in.
-  const gpuSamples = gpuCount > 0 ? await gpuSampler.sample().catch(() => null) : null;
-  const gpuUuids = gpuSamples === null ? undefined : [...gpuSamples].sort((a, b) => a.index - b.index).map((sample) => sample.uuid);
   const plans = planWorkers({
     models,
     gpuCount,
     cpuWorkers,
     deviceMap,
-    ...(gpuUuids === undefined ? {} : { gpuUuids }),
+    ...(gpus.uuids === undefined ? {} : { gpuUuids: gpus.uuids }),
     engineNames: gpuCount > 0 ? await engineNamesOf(options.storeRoot, models) : new Map(),
   });
 
