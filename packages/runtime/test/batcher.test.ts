@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ForgeError } from "@trtforge/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rejection } from "../../../tests/support/errors.js";
 import {
   createBatcher,
   openServedModel,
@@ -29,15 +29,6 @@ afterAll(async () => {
   await model?.dispose();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ForgeError);
-  return err as ForgeError;
-}
 
 function maxAbsDiff(a: OutputTensor, b: OutputTensor): number {
   expect(a.shape).toEqual(b.shape);

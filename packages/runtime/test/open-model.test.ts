@@ -2,13 +2,13 @@ import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { ForgeError } from "@trtforge/core";
 import type { AddonBinding, NativeEngine } from "@trtforge/native";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openServedModel, type FallbackReason, type OutputTensor } from "../src/index.js";
+import { rejection, thrown } from "../../../tests/support/errors.js";
+import { openServedModel, tokenInput, type FallbackReason, type OutputTensor } from "../src/index.js";
 import {
   agNewsTexts,
   fakeAddon,
@@ -29,15 +29,6 @@ let dir: string;
 let root: string;
 let plan: Buffer;
 let onnxSha: string;
-
-async function rejection(promise: Promise<unknown>): Promise<ForgeError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ForgeError);
-  return err as ForgeError;
-}
 
 /** An addon that records every loadEngine call, to prove what was (not) deserialized. */
 function countingAddon(addon: AddonBinding): AddonBinding & { loads: number; engines: NativeEngine[] } {
@@ -299,15 +290,9 @@ describe("the fallback computes what the ONNX computes", () => {
     const model = await openServedModel({ storeRoot: root, agent: "embed" });
     try {
       const long = "word ".repeat(400);
-      let err: unknown;
-      try {
-        model.tokenize(["fine", long], { truncate: false });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(ForgeError);
-      expect((err as ForgeError).code).toBe("TEXT_TOO_LONG");
-      expect((err as ForgeError).message).toMatch(/^text 1 has 402 tokens, more than .* 128/);
+      const err = thrown(() => model.tokenize(["fine", long], { truncate: false }));
+      expect(err.code).toBe("TEXT_TOO_LONG");
+      expect(err.message).toMatch(/^text 1 has 402 tokens, more than .* 128/);
       expect(model.tokenize(["fine", long], { truncate: true }).seqLen).toBe(MAX_SEQ);
       expect((await rejection(model.run(model.tokenize(Array(MAX_BATCH + 1).fill("x"), { truncate: false })))).code).toBe(
         "BATCH_TOO_LARGE",
@@ -417,16 +402,7 @@ describe("which ONNX the fallback runs", () => {
       const session = await InferenceSession.create(cpuOnnx);
       try {
         const feeds = (t: typeof batch) =>
-          Object.fromEntries(
-            session.inputNames.map((name) => [
-              name,
-              new Tensor(
-                "int64",
-                name === "input_ids" ? t.inputIds : name === "attention_mask" ? t.attentionMask : new BigInt64Array(t.rows * t.seqLen),
-                [t.rows, t.seqLen],
-              ),
-            ]),
-          );
+          Object.fromEntries(session.inputNames.map((name) => [name, new Tensor("int64", tokenInput(t, name)!, [t.rows, t.seqLen])]));
         const batched = (await session.run(feeds(batch))).sentence_embedding!.data as Float32Array;
         const first = (await session.run(feeds(model.tokenize([texts[0]!], { truncate: true })))).sentence_embedding!.data as Float32Array;
         let diff = 0;

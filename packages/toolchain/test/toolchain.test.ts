@@ -5,18 +5,13 @@ import { ForgeError, projectRoot } from "@trtforge/core";
 import semver from "semver";
 import { afterAll, describe, expect, it } from "vitest";
 import { defaultToolchainPath, parseToolchain, readToolchain } from "../src/index.js";
+import { thrown } from "../../../tests/support/errors.js";
 import { TOOLCHAIN_MD } from "../../../tests/support/toolchain-fixture.js";
 
 const HEADER = "| component | pinned | accepted | last exercised | how |\n|---|---|---|---|---|\n";
 
 function parseError(text: string): ForgeError {
-  try {
-    parseToolchain(text, "/tmp/tv.md");
-  } catch (err) {
-    expect(err).toBeInstanceOf(ForgeError);
-    return err as ForgeError;
-  }
-  throw new Error("parseToolchain accepted the table");
+  return thrown(() => parseToolchain(text, "/tmp/tv.md"));
 }
 
 const tempDir = mkdtempSync(join(tmpdir(), "hostcheck-toolchain-"));
@@ -126,14 +121,7 @@ describe("parseToolchain", () => {
 describe("readToolchain on other files", () => {
   it("reports a missing file as TOOLCHAIN_UNREADABLE naming the path and a fix", () => {
     const missing = join(tempDir, "nope.md");
-    let caught: unknown;
-    try {
-      readToolchain(missing);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(ForgeError);
-    const err = caught as ForgeError;
+    const err = thrown(() => readToolchain(missing));
     expect(err.code).toBe("TOOLCHAIN_UNREADABLE");
     expect(err.message).toContain(missing);
     expect(err.input).toBe(missing);
