@@ -15,15 +15,14 @@
 // Exit status 0 only if every check passed. scripts/gpu-serve.sh builds the addon and runs this.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { stubPlan } from "../native/test/stub-trt/make-stub-plan.mjs";
 import { rowChecksums, stubValue } from "../native/test/stub-trt/stub-formula.mjs";
+import { publishStubVersion } from "../native/test/stub-trt/stub-version.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: args } = parseArgs({
@@ -98,43 +97,25 @@ console.log(`# ${gpus.length} GPU(s): ${gpus.map((g) => `${g.index} ${g.name} ${
 const dir = mkdtempSync(join(tmpdir(), "trtforge-gpu-serve-"));
 const storeRoot = join(dir, "store");
 const template = JSON.parse(readFileSync(args.metadata, "utf8"));
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json"];
 const planVersion = args["plan-version"];
-const trtVersion = planVersion.split(".").slice(0, 3).join(".");
-
-async function publishStub(agent, revision) {
-  const plan = stubPlan(template, planVersion);
-  const metadata = {
-    ...template,
-    kind: "engine",
-    hf_revision: revision,
-    trt_version: trtVersion,
-    checksum: createHash("sha256").update(plan).digest("hex"),
-    gpu: { name: gpus[0].name, compute_capability: gpus[0].cc },
-    cuda_version: "13.0",
-    created_at: new Date().toISOString(),
-  };
-  const engine = formatEngineName({
-    task: metadata.task,
-    modelId: metadata.model_id,
-    revision,
-    trtVersion,
-    precision: metadata.precision,
-  });
-  await publish({
-    root: storeRoot,
-    agent,
-    version: "v1",
-    files: [
-      { path: engine, data: plan },
-      { path: engine.replace(/\.engine$/, ".json"), data: serializeMetadata(metadata) },
-      ...TOKENIZER_FILES.map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(args.tokenizer, f) })),
-    ],
-    metadata: { engine, model_id: metadata.model_id, hf_revision: revision },
-    setCurrent: true,
-  });
-  return engine;
-}
+const device = { name: gpus[0].name, computeCapability: gpus[0].cc };
+/** One stub engine per agent; its own revision gives it its own engine file name, the device map's key. */
+const publishStub = async (agent, revision) =>
+  (
+    await publishStubVersion(
+      { publish, formatEngineName, serializeMetadata },
+      {
+        root: storeRoot,
+        agent,
+        version: "v1",
+        template,
+        planVersion,
+        device,
+        tokenizerDir: args.tokenizer,
+        patch: { hf_revision: revision },
+      },
+    )
+  ).engineName;
 // The device map: "first" on GPU 0, "last" on the last GPU, "both" on the first two (one, with one GPU).
 const placement = {
   first: [0],

@@ -14,16 +14,15 @@
 //     --plan-version <a.b.c.d> (--native <built native dir> | --emulate)
 // --emulate serves on stub-emulation.mjs instead of the addon: the CPU check of this program.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { stubPlan } from "./make-stub-plan.mjs";
 import { createStubEmulation } from "./stub-emulation.mjs";
 import { rowChecksums, stubValue } from "./stub-formula.mjs";
+import { publishStubVersion } from "./stub-version.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -82,44 +81,10 @@ const dir = mkdtempSync(join(tmpdir(), "trtforge-gpu-runtime-"));
 const storeRoot = join(dir, "store");
 const device = addon.devices()[0];
 assert.ok(device, "no GPU visible");
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json"];
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-
-/** Publishes the stub plan as build-engine publishes an engine; `patch` changes the metadata, `damage` the bytes after it. */
-async function publishStub(agent, version, { patch = {}, damage = false } = {}) {
-  const plan = stubPlan(template, planVersion);
-  const metadata = {
-    ...template,
-    kind: "engine",
-    trt_version: planVersion.split(".").slice(0, 3).join("."),
-    checksum: sha256(plan),
-    gpu: { name: device.name, compute_capability: device.computeCapability },
-    cuda_version: "13.0",
-    created_at: new Date().toISOString(),
-    ...patch,
-  };
-  const engineName = formatEngineName({
-    task: metadata.task,
-    modelId: metadata.model_id,
-    revision: metadata.hf_revision,
-    trtVersion: metadata.trt_version,
-    precision: metadata.precision,
-  });
-  const bytes = damage ? Buffer.concat([plan.subarray(0, plan.length - 1), Buffer.from("!")]) : plan;
-  await publish({
-    root: storeRoot,
-    agent,
-    version,
-    files: [
-      { path: engineName, data: bytes },
-      { path: engineName.replace(/\.engine$/, ".json"), data: serializeMetadata(metadata) },
-      ...TOKENIZER_FILES.map((f) => ({ path: `tokenizer/${f}`, sourcePath: join(args.tokenizer, f) })),
-    ],
-    metadata: { engine: engineName, model_id: metadata.model_id, hf_revision: metadata.hf_revision },
-    setCurrent: true,
-  });
-  return { engineName, checksum: metadata.checksum };
-}
+const libs = { publish, formatEngineName, serializeMetadata };
+/** The stub engine as build-engine would publish it for this GPU; `patch` and `damage` as publishStubVersion takes them. */
+const publishStub = (agent, version, { patch = {}, damage = false } = {}) =>
+  publishStubVersion(libs, { root: storeRoot, agent, version, template, planVersion, device, tokenizerDir: args.tokenizer, patch, damage });
 
 // Real news: "class","title","description" rows of AG News.
 const articles = readFileSync(args.articles, "utf8")
@@ -134,16 +99,10 @@ assert.ok(articles.length >= 200, `only ${articles.length} articles read from ${
 const inputOrder = template.inputs.map((t) => t.name);
 const outputIndex = new Map(template.outputs.map((t, o) => [t.name, o]));
 
-function tokenColumn(tokens, name) {
-  if (name === "input_ids") return tokens.inputIds;
-  if (name === "attention_mask") return tokens.attentionMask;
-  return tokens.tokenTypeIds ?? new BigInt64Array(tokens.rows * tokens.seqLen);
-}
-
 /** Every value of every output the request got, against the formula on the rows it sent. */
 function checkResult(outputs, tokens, label) {
   const sums = rowChecksums(
-    inputOrder.map((name) => ({ data: tokenColumn(tokens, name), rowLength: tokens.seqLen })),
+    inputOrder.map((name) => ({ data: runtime.tokenInput(tokens, name), rowLength: tokens.seqLen })),
     tokens.rows,
   );
   assert.deepEqual(outputs.map((o) => o.name).sort(), [...outputIndex.keys()].sort(), `${label}: outputs`);

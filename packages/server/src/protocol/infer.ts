@@ -1,11 +1,10 @@
 import { isForgeError } from "@trtforge/core";
-import type { InferResult, ModelEvidence, OutputTensor, ServedModel, TokenRows } from "@trtforge/runtime";
+import { TOKEN_INPUTS, type InferResult, type ModelEvidence, type OutputTensor, type ServedModel, type TokenRows } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { DecodedInput, InferCall } from "./infer-request.js";
 import { badRequest, ProtocolError } from "./protocol-error.js";
 
 export const TEXT_INPUT = "text";
-const TOKEN_INPUTS = ["input_ids", "attention_mask", "token_type_ids"] as const;
 
 export interface InferOutcome {
   modelName: string;
