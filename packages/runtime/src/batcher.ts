@@ -139,8 +139,13 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
     const lease = provider.acquire();
     try {
       const { model } = lease;
-      const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
-      for (const group of lengthGroups(dequeue(model.limits.maxBatch), (q) => q.request.tokens, maxWaste)) await runGroup(model, group);
+      const taken = dequeue(model.limits.maxBatch);
+      // A model that runs its rows alone anyway gains nothing from a merged, padded batch.
+      const groups =
+        model.rowsIndependent === false
+          ? taken.map((q) => [q])
+          : lengthGroups(taken, (q) => q.request.tokens, options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend]);
+      for (const group of groups) await runGroup(model, group);
     } finally {
       lease.release();
     }

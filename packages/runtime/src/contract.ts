@@ -91,6 +91,12 @@ export interface ServedModel {
   /** id2label in class order; undefined for embedding models. */
   readonly labels: readonly string[] | undefined;
   /**
+   * False where a row's outputs would depend on the other rows of its batch (dynamic int8: activation
+   * scales from the whole batch): `run` then runs each row alone, and batchers need not merge
+   * requests for it. Undefined means true.
+   */
+  readonly rowsIndependent?: boolean;
+  /**
    * The model's own tokenizer. Rows longer than limits.maxSeq throw TEXT_TOO_LONG (a TrtforgeError)
    * unless truncate is true.
    */

@@ -235,6 +235,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     inputs,
     outputs,
     labels: classifier?.labels,
+    rowsIndependent,
     fallbackDetail,
     tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, limits, texts, truncate),
     run(batch: TokenRows): Promise<OutputTensor[]> {
