@@ -24,14 +24,20 @@ function claimOfDeadWriter(versionsDir: string, version: string): string {
   return run.stdout;
 }
 
+/** A store whose agent "a" has one version, v1, published from a one-file source folder. */
+async function storeWithV1(): Promise<{ root: string; source: string }> {
+  const dir = await tempDir();
+  const source = join(dir, "source");
+  await mkdir(source);
+  await writeFile(join(source, "weights.bin"), "w");
+  const root = join(dir, "store");
+  await lib.publish({ root, agent: "a", version: "v1", sourceDir: source });
+  return { root, source };
+}
+
 describe("claim folders name their writer from the moment they exist", () => {
   it("a dead writer's claim without a record is removed by the next writer at once, not after 60 s", async () => {
-    const dir = await tempDir();
-    const source = join(dir, "source");
-    await mkdir(source);
-    await writeFile(join(source, "weights.bin"), "w");
-    const root = join(dir, "store");
-    await lib.publish({ root, agent: "a", version: "v1", sourceDir: source });
+    const { root, source } = await storeWithV1();
     const versionsDir = join(root, "a", "versions");
     const claim = claimOfDeadWriter(versionsDir, "v2");
     expect(await readdir(versionsDir)).toContain(claim);
@@ -45,12 +51,7 @@ describe("claim folders name their writer from the moment they exist", () => {
   });
 
   it("a live writer's claim (this process's tag) without a record stays, for the age limit to judge", async () => {
-    const dir = await tempDir();
-    const source = join(dir, "source");
-    await mkdir(source);
-    await writeFile(join(source, "weights.bin"), "w");
-    const root = join(dir, "store");
-    await lib.publish({ root, agent: "a", version: "v1", sourceDir: source });
+    const { root } = await storeWithV1();
     const claim = `.claim-${lib.writerTag()}-0badc0de-v2`;
     await mkdir(join(root, "a", "versions", claim));
     const listing = await lib.listVersions({ root, agent: "a" });
