@@ -3,4 +3,3 @@ export * from "./mask-padding.js";
 export * from "./compare-models.js";
 export * from "./label-agreement.js";
 export * from "./fill-shape.js";
-export * from "./ort-version.js";

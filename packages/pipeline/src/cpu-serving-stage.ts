@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { ForgeError, writeFileAtomic } from "@trtforge/core";
-import { compareModels, onnxruntimeNodeVersion, type AccuracyFigure } from "@trtforge/accuracy";
+import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
+import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { splitArticles } from "@trtforge/articles";
 import { optimizeForCpu, type CpuOptimizeReport, type CpuQuantization } from "@trtforge/export";
 import { onnxSha256 } from "@trtforge/onnx-graph";
@@ -95,7 +96,7 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
   const choice = o.choice;
   if (choice === "off") return undefined;
   const quantization = QUANTIZATION_OF[choice];
-  const onnxruntimeNode = onnxruntimeNodeVersion();
+  const onnxruntimeNode = resolveOnnxruntimeNodeVersion() ?? "unknown";
   const key = contentKey({
     stage: "cpu-serving",
     onnx: o.onnxSha256,
