@@ -1,5 +1,6 @@
 import { ForgeError, type Logger } from "@trtforge/core";
 import type { AddonStatus, CudaDevice } from "@trtforge/native";
+import { parseTrtVersion, trtVersionsAgree } from "@trtforge/engine-format";
 import { assertTypingPossible, type BuildRequest, type ValueSource } from "./build-request.js";
 
 /** What this host will build with, decided before any stage runs. */
@@ -44,7 +45,7 @@ export function settleHost(
     });
   }
   const trtVersion = addon.binding.trtVersion();
-  if (request.sources.trtVersion === "flag" && !trtVersion.startsWith(request.build.trtVersion)) {
+  if (request.sources.trtVersion === "flag" && !sameTrtVersion(trtVersion, request.build.trtVersion)) {
     log.warn(
       { requested: request.build.trtVersion, host: trtVersion },
       "--trt-version differs from the TensorRT this host builds with: the host's is used and recorded",
@@ -52,4 +53,10 @@ export function settleHost(
   }
   assertTypingPossible(request.build.typing, trtVersion, "this host's TensorRT");
   return { kind: "engine", trtVersion, trtVersionSource: "host", device, deviceId: options.deviceId, addon };
+}
+
+/** Both versions parse and agree on every component both state ("10.16" and "10.16.0.72" do; "10.1" and "10.16.0" do not). */
+function sameTrtVersion(host: string, requested: string): boolean {
+  const [a, b] = [parseTrtVersion(host), parseTrtVersion(requested)];
+  return a !== undefined && b !== undefined && trtVersionsAgree(a, b);
 }
