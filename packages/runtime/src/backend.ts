@@ -12,6 +12,11 @@ export interface BackendRunner {
 
 export const TOKEN_INPUTS = ["input_ids", "attention_mask", "token_type_ids"] as const;
 
+/** Whether the runtime can feed an input of this name (tokenInput knows it). */
+export function isTokenInput(name: string): boolean {
+  return (TOKEN_INPUTS as readonly string[]).includes(name);
+}
+
 /** The int64 rows a token input name takes; token_type_ids default to zeros (single-segment text). */
 export function tokenInput(tokens: TokenRows, name: string): BigInt64Array | undefined {
   switch (name) {

@@ -4,7 +4,7 @@ export type { ModelSource } from "./store-version.js";
 export { chooseOnnx, FP32_ONNX, ONNX_VARIANTS, QDQ_ONNX, type OnnxChoice, type OnnxVariant } from "./onnx-choice.js";
 export { reasonOfProblems } from "./engine-gate.js";
 export { limitsOf } from "./limits.js";
-export { TOKEN_INPUTS, tokenInput } from "./backend.js";
+export { isTokenInput, TOKEN_INPUTS, tokenInput } from "./backend.js";
 export { mergeRows, padRows, sliceRows } from "./token-rows.js";
 export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-groups.js";
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";

@@ -2,7 +2,7 @@ import { ForgeError } from "@trtforge/core";
 // Types only: the module itself is imported when a model falls back to it, so a TensorRT host (or
 // the GPU smoke run, which carries no onnxruntime-node) never loads ONNX Runtime's native library.
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { tokenInput, type BackendRunner } from "./backend.js";
+import { isTokenInput, tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
 
 export interface OrtOptions {
@@ -74,7 +74,7 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
   }
   const inputNames = [...session.inputNames];
   const unknown = inputNames.filter(
-    (n) => tokenInput({ rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() }, n) === undefined,
+    (n) => !isTokenInput(n),
   );
   if (unknown.length > 0) {
     await session.release();

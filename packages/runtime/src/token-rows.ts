@@ -35,6 +35,8 @@ export function mergeRows(parts: readonly TokenRows[], seqLen: number, padId: bi
 export function sliceRows(tensor: OutputTensor, first: number, count: number, ownSeqLen: number, batchSeqLen: number): OutputTensor {
   const perRow = tensor.shape.slice(1).reduce((a, b) => a * b, 1);
   const cutSeq = tensor.shape.length >= 3 && tensor.shape[1] === batchSeqLen && ownSeqLen < batchSeqLen;
+  // A request that is the whole batch (the usual case without a batching delay) takes it as it is.
+  if (!cutSeq && first === 0 && count === tensor.shape[0]) return tensor;
   if (!cutSeq) {
     const shape = [count, ...tensor.shape.slice(1)];
     const start = first * perRow;

@@ -1,6 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import type { HostTensor, IoTensor, NativeEngine, TrtDataType } from "@trtforge/native";
-import { tokenInput, type BackendRunner } from "./backend.js";
+import { isTokenInput, tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
 
 const SERVED_OUTPUT_TYPES: Partial<Record<TrtDataType, TensorDatatype>> = {
@@ -53,8 +53,7 @@ export function tensorrtRunner(engine: NativeEngine, enginePath: string): Backen
   const io = engine.ioTensors();
   const inputs = io.filter((t) => t.mode === "input");
   const outputs = io.filter((t) => t.mode === "output");
-  const probe = { rows: 0, seqLen: 0, inputIds: new BigInt64Array(), attentionMask: new BigInt64Array() };
-  const bad = inputs.filter((t) => tokenInput(probe, t.name) === undefined || (t.dtype !== "int64" && t.dtype !== "int32"));
+  const bad = inputs.filter((t) => !isTokenInput(t.name) || (t.dtype !== "int64" && t.dtype !== "int32"));
   const badOutputs = outputs.filter((t) => SERVED_OUTPUT_TYPES[t.dtype] === undefined);
   if (bad.length > 0 || badOutputs.length > 0) {
     engine.dispose();

@@ -1,5 +1,5 @@
 import { isForgeError } from "@trtforge/core";
-import { TOKEN_INPUTS, type InferResult, type ModelEvidence, type OutputTensor, type ServedModel, type TokenRows } from "@trtforge/runtime";
+import { isTokenInput, TOKEN_INPUTS, type InferResult, type ModelEvidence, type OutputTensor, type ServedModel, type TokenRows } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { DecodedInput, InferCall } from "./infer-request.js";
 import { badRequest, ProtocolError } from "./protocol-error.js";
@@ -66,7 +66,7 @@ function tokensFor(model: ServedModel, call: InferCall): TokenRows {
     if (call.inputs.length > 1) throw badRequest(`send either "${TEXT_INPUT}" or token inputs (${TOKEN_INPUTS.join(", ")}), not both`);
     return tokenizeText(model, text, call.truncate);
   }
-  const unknown = call.inputs.find((input) => !(TOKEN_INPUTS as readonly string[]).includes(input.name));
+  const unknown = call.inputs.find((input) => !isTokenInput(input.name));
   if (unknown !== undefined) {
     throw badRequest(
       `model "${model.agent}" has no input "${unknown.name}"; send "${TEXT_INPUT}" (BYTES) or ${model.inputs.map((input) => input.name).join(", ")} (INT64 or INT32)`,
