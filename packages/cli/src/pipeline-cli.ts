@@ -1,5 +1,10 @@
 import { Option, type Command } from "commander";
-import { HF_TASK_CHOICES, type HardwareCompatibilityLevel, type HfTaskChoice } from "@trtforge/engine-format";
+import {
+  HardwareCompatibilityLevelSchema,
+  HF_TASK_CHOICES,
+  type HardwareCompatibilityLevel,
+  type HfTaskChoice,
+} from "@trtforge/engine-format";
 import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
 import {
   BUILD_DEFAULTS,
@@ -126,11 +131,9 @@ export function addPipelineOptions(program: Command): Command {
     .option("--workspace <MiB>", `TensorRT workspace memory pool, 16 MiB to 1 TiB (default: ${d.workspaceMiB})`)
     .option("--opt-level <0-5>", `TensorRT builder optimization level (default: ${d.optLevel})`)
     .addOption(
-      new Option("--hardware-compatibility <level>", `which GPUs the engine may run on (default: ${d.hardwareCompatibility})`).choices([
-        "none",
-        "ampere_plus",
-        "same_compute_capability",
-      ]),
+      new Option("--hardware-compatibility <level>", `which GPUs the engine may run on (default: ${d.hardwareCompatibility})`).choices(
+        HardwareCompatibilityLevelSchema.options,
+      ),
     )
     .option("--version-compatible", "build a version-compatible engine")
     .option("--opset <n>", `ONNX opset of the export (default: ${d.opset})`)

@@ -45,7 +45,7 @@ function engineNameOf(details: VersionDetails): string {
  * `promote`, else only when the agent has no usable current (a first build, or one whose promotion
  * was interrupted).
  */
-export async function settleReusedCurrent(options: {
+async function settleReusedCurrent(options: {
   root: string | undefined;
   agent: string;
   version: string;

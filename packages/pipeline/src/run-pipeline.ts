@@ -150,10 +150,9 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
   await checkStoreWritable(run.storeRoot, agent);
   const outputs = report.outputs.map((o) => o.name);
   const c = request.calibration;
-  const labels = await labelOptions(report.task, outputs, run.model.folder);
-  const precision = await precisionStage({
+  // What the precision and CPU-serving stages share: the exported ONNX and the held-out articles.
+  const heldOutInputs = {
     workRoot: input.workRoot,
-    precision: options.precision,
     onnxPath: exported.onnx_path,
     onnxSha256: report.onnx_sha256,
     modelDir: run.model.folder,
@@ -163,19 +162,23 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     batchSize: c.batchSize,
     seqLen: options.optSeqLen,
     seed: c.seed,
+    outputs,
+    ...(await labelOptions(report.task, outputs, run.model.folder)),
+    toolVersion: run.builder.version,
+    logger: log,
+    ...signal,
+  };
+  const precision = await precisionStage({
+    ...heldOutInputs,
+    precision: options.precision,
     algorithm: c.algorithm,
     percentile: c.percentile,
     tensorScope: c.tensors,
     sampleStride: c.sampleStride,
     trtVersion: host.trtVersion,
-    outputs,
-    ...labels,
     shapes: profileShapeCases(options),
     minCosine: c.minCosine,
     int8TargetCosine: c.int8TargetCosine,
-    toolVersion: run.builder.version,
-    logger: log,
-    ...signal,
     ...progress,
   });
   for (const f of precision.accuracy) {
@@ -192,24 +195,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
     );
   }
-  const cpuServing = await cpuServingStage({
-    workRoot: input.workRoot,
-    choice: input.cpuServing ?? "int8",
-    onnxPath: exported.onnx_path,
-    onnxSha256: report.onnx_sha256,
-    modelDir: run.model.folder,
-    articles: run.articles,
-    calibrationSamples: c.samples,
-    heldOut: c.heldOut,
-    seed: c.seed,
-    seqLen: options.optSeqLen,
-    batchSize: c.batchSize,
-    outputs,
-    ...labels,
-    toolVersion: run.builder.version,
-    logger: log,
-    ...signal,
-  });
+  const cpuServing = await cpuServingStage({ ...heldOutInputs, choice: input.cpuServing ?? "int8" });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom =
@@ -346,5 +332,3 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     current: published.current,
   };
 }
-
-export { buildVersionName };

@@ -37,7 +37,7 @@ export async function runStage<T>(
       return produced;
     },
     // The writer's tag in the temp name lets the next run remove a killed run's folder at once.
-    { replace: true, tempPrefix: stageTempPrefix(key) },
+    { replace: true, tempPrefix: stageTempPrefix(dir) },
   );
   return { dir, reused: false, summary };
 }

@@ -1,7 +1,7 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Logger } from "@trtforge/core";
+import { tempFolderPrefix, type Logger } from "@trtforge/core";
 import { taggedWriterLiveness, writerTag } from "@trtforge/model-store";
 
 /** An untagged temp folder (made before stage folders named their writer) counts as abandoned after this long untouched. */
@@ -24,8 +24,8 @@ export function defaultWorkRoot(env: NodeJS.ProcessEnv = process.env): string {
  * mkdtemp prefix of a stage's temporary folder: the writer's tag (pid, start time, host) is in the
  * name, so the folder says whose it is from the instant it exists and a killed run's is recognised.
  */
-export function stageTempPrefix(key: string): string {
-  return `.${key.slice(0, 12)}.tmp-${writerTag()}-`;
+export function stageTempPrefix(stageDir: string): string {
+  return `${tempFolderPrefix(stageDir)}${writerTag()}-`;
 }
 
 const TEMP_NAME = /^\..+\.tmp-/;
