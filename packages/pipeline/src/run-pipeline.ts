@@ -18,7 +18,7 @@ import { prepareRun, type PipelineInput, type PreparedRun } from "./prepare-run.
 import { provenanceRecord } from "./provenance.js";
 import { publishList } from "./publish-list.js";
 import { buildAgentName } from "./agent-name.js";
-import { buildVersionName, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
+import { findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
 import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
 
