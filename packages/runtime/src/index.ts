@@ -9,3 +9,4 @@ export { mergeRows, padRows, sliceRows } from "./token-rows.js";
 export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-groups.js";
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
+export { engineFileOf } from "./version-files.js";

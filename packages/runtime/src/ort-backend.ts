@@ -73,9 +73,7 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
     });
   }
   const inputNames = [...session.inputNames];
-  const unknown = inputNames.filter(
-    (n) => !isTokenInput(n),
-  );
+  const unknown = inputNames.filter((n) => !isTokenInput(n));
   if (unknown.length > 0) {
     await session.release();
     throw new ForgeError(

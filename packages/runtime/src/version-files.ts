@@ -11,14 +11,22 @@ export interface EngineFiles {
 }
 
 /**
- * The engine is the one the manifest names (`metadata.engine`, written by the pipeline), else the
- * only `*.engine` file of the version.
+ * Which file of a version is its engine: the one the manifest names (`metadata.engine`, written by
+ * the pipeline), else the only `*.engine` file; undefined when neither says. The server's GPU plan
+ * and the worker that loads the version both decide with this.
  */
+export function engineFileOf(files: readonly string[], manifestMetadata: Record<string, unknown>): string | undefined {
+  const named = typeof manifestMetadata.engine === "string" ? manifestMetadata.engine : undefined;
+  if (named !== undefined && files.includes(named)) return named;
+  const engines = files.filter((f) => f.endsWith(".engine"));
+  return engines.length === 1 ? engines[0] : undefined;
+}
+
+/** The engine (engineFileOf) and its sidecar; MODEL_UNSERVABLE when the version has none to serve. */
 export function findEngine(version: VerifiedVersion): EngineFiles {
-  const named = typeof version.metadata.engine === "string" ? version.metadata.engine : undefined;
-  const engines = version.files.filter((f) => f.endsWith(".engine"));
-  const engine = named !== undefined && version.files.includes(named) ? named : engines.length === 1 ? engines[0] : undefined;
+  const engine = engineFileOf(version.files, version.metadata);
   if (engine === undefined) {
+    const engines = version.files.filter((f) => f.endsWith(".engine"));
     throw new ForgeError(
       "MODEL_UNSERVABLE",
       `version "${version.version}" of agent "${version.agent}" has ${engines.length === 0 ? "no engine" : `${engines.length} engines and its manifest names none of them`}; the runtime takes its limits and identity from the engine metadata`,
