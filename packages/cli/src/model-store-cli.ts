@@ -10,7 +10,6 @@ import {
   formatShapes,
   promoteVersion,
   publish,
-  resolveStoreRoot,
   rollback,
   showVersion,
   verifyVersion,
@@ -21,6 +20,7 @@ import {
   type VerifyReport,
 } from "@trtforge/model-store";
 import { parseInteger } from "./parse-options.js";
+import { storeRootFromFlag } from "./store-root-flag.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -44,21 +44,9 @@ function log(): Logger {
   return logger;
 }
 
-/** No root at all is a missing command-line argument here, so it keeps the usage exit (2) scripts already match. */
-function rootFromCommandLine(root: string | undefined): string {
-  try {
-    return resolveStoreRoot(root);
-  } catch (err) {
-    if (err instanceof ForgeError && err.code === "STORE_ROOT_UNSET") {
-      throw new ForgeError("USAGE", err.message, { input: "--root", ...(err.fix === undefined ? {} : { fix: err.fix }), cause: err });
-    }
-    throw err;
-  }
-}
-
 function storeOptions(opts: CommonOptions): StoreOptions {
   return {
-    root: rootFromCommandLine(opts.root),
+    root: storeRootFromFlag(opts.root, "--root"),
     logger: log(),
     ...(opts.lockWait === undefined ? {} : { lockWaitMs: parseInteger(opts.lockWait, "--lock-wait") * 1000 }),
   };

@@ -3,6 +3,7 @@ import { createLogger, ForgeError } from "@trtforge/core";
 import { ONNX_VARIANTS, type OnnxVariant } from "@trtforge/runtime";
 import { startServer } from "@trtforge/server";
 import { parseInteger } from "./parse-options.js";
+import { storeRootFromFlag } from "./store-root-flag.js";
 import { runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
@@ -59,13 +60,7 @@ export function createServeEngineProgram(): Command {
     )
     .option("--json", "JSON log lines on stderr even on a terminal, and one JSON line on stdout once serving")
     .action(async (opts: ServeCliOptions) => {
-      const storeRoot = opts.storeRoot ?? process.env.MODEL_STORE_ROOT;
-      if (storeRoot === undefined || storeRoot === "") {
-        throw new ForgeError("USAGE", "no model store: pass --store-root <dir> or set MODEL_STORE_ROOT", {
-          input: "--store-root",
-          fix: "pass --store-root <dir>",
-        });
-      }
+      const storeRoot = storeRootFromFlag(opts.storeRoot, "--store-root");
       if (opts.model.length === 0) {
         throw new ForgeError("USAGE", "no model to serve: pass --model <agent>[@<version>] at least once", {
           input: "--model",
