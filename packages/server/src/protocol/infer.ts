@@ -1,5 +1,13 @@
 import { isForgeError } from "@trtforge/core";
-import { isTokenInput, TOKEN_INPUTS, type InferResult, type ModelEvidence, type OutputTensor, type ServedModel, type TokenRows } from "@trtforge/runtime";
+import {
+  isTokenInput,
+  TOKEN_INPUTS,
+  type InferResult,
+  type ModelEvidence,
+  type OutputTensor,
+  type ServedModel,
+  type TokenRows,
+} from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { DecodedInput, InferCall } from "./infer-request.js";
 import { badRequest, ProtocolError } from "./protocol-error.js";
