@@ -86,7 +86,7 @@ export function createFront(options: FrontOptions): Front {
     if (isInfer) options.metrics.requestStarted(model);
     const reply = await options.dispatcher.handleModelCall(call).catch((err: unknown) => {
       const error = err instanceof ProtocolError ? err : new ProtocolError("internal", `internal error: ${(err as Error).message}`);
-      return errorReply(error, { model, infer: { ok: false, reason: error.reason } });
+      return errorReply(error, { infer: { ok: false, reason: error.reason } });
     });
     if (isInfer) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

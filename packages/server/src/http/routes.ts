@@ -18,11 +18,10 @@ export interface HttpReply {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
-  /** Set for requests addressed to a model. */
-  model?: string;
+  /** The version that answered, for requests addressed to a model. */
   version?: string;
   /** Set for infer requests only. */
-  infer?: { ok: true; rows: number } | { ok: false; reason: FailureReason };
+  infer?: { ok: true } | { ok: false; reason: FailureReason };
 }
 
 export const HEADER_LENGTH = "inference-header-content-length";
@@ -58,22 +57,21 @@ export async function handleModelCall(endpoints: EndpointSet, call: HttpCall): P
       .map((served) => served.agent)
       .join(", ");
     const error = new ProtocolError("not_found", `unknown model "${agent}"; this server serves ${served || "no models"}`);
-    return errorReply(error, { model: agent, ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) });
+    return errorReply(error, { ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) });
   }
   const expectedMethod = isInfer ? "POST" : "GET";
   if (call.method !== expectedMethod) {
-    return errorReply(new ProtocolError("bad_request", `${call.path} takes ${expectedMethod}, not ${call.method}`), { model: agent });
+    return errorReply(new ProtocolError("bad_request", `${call.path} takes ${expectedMethod}, not ${call.method}`));
   }
   if (isInfer) return infer(endpoint, call, version);
   const current = endpoint.current();
   if (version !== undefined && version !== current.version) {
     return errorReply(
       new ProtocolError("not_found", `model "${agent}" has no version "${version}" being served (serving "${current.version}")`),
-      { model: agent },
     );
   }
-  if (action === "ready") return { status: 200, headers: {}, body: Buffer.alloc(0), model: agent, version: current.version };
-  return jsonReply(200, modelMetadata(current), { model: agent, version: current.version });
+  if (action === "ready") return { status: 200, headers: {}, body: Buffer.alloc(0), version: current.version };
+  return jsonReply(200, modelMetadata(current), { version: current.version });
 }
 
 async function infer(endpoint: ModelEndpoint, call: HttpCall, version: string | undefined): Promise<HttpReply> {
@@ -86,7 +84,7 @@ async function infer(endpoint: ModelEndpoint, call: HttpCall, version: string | 
       err instanceof ProtocolError
         ? err
         : new ProtocolError("internal", `model "${endpoint.agent}" failed: ${(err as Error).message}`, { cause: err });
-    return errorReply(error, { model: endpoint.agent, infer: { ok: false, reason: error.reason } });
+    return errorReply(error, { infer: { ok: false, reason: error.reason } });
   }
 }
 
@@ -117,8 +115,7 @@ function inferReply(outcome: InferOutcome): HttpReply {
       outputs,
     }),
   );
-  const rows = outcome.outputs[0]?.tensor.shape[0] ?? 0;
-  const meta = { model: outcome.modelName, version: outcome.evidence.version, infer: { ok: true as const, rows } };
+  const meta = { version: outcome.evidence.version, infer: { ok: true as const } };
   if (binaryParts.length === 0) return { status: 200, headers: { "content-type": "application/json" }, body: header, ...meta };
   return {
     status: 200,

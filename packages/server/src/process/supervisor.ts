@@ -142,11 +142,11 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
           "not_found",
           `unknown model "${agent}"; this server serves ${models.map((model) => model.agent).join(", ")}`,
         );
-        return Promise.resolve(errorReply(error, { model: agent, ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) }));
+        return Promise.resolve(errorReply(error, { ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) }));
       }
       const ready = holders.filter((handle) => handle.isReady());
       const chosen = ready.length === 0 ? holders[0] : ready[turn++ % ready.length];
-      return (chosen ?? holders[0]!).call(call, agent);
+      return (chosen ?? holders[0]!).call(call);
     },
   };
 

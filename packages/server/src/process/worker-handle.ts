@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { ForgeError, type Logger } from "@trtforge/core";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
-import { errorReply, type HttpCall, type HttpReply } from "../http/routes.js";
+import { errorReply, HEADER_LENGTH, type HttpCall, type HttpReply } from "../http/routes.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
-import type { FromWorker, ServedSummary, ToWorker, WorkerConfig } from "./messages.js";
+import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
 import type { WorkerPlan } from "./plan.js";
 
 const WORKER_MAIN = new URL("./worker-main.js", import.meta.url);
@@ -27,7 +27,6 @@ type State = "starting" | "ready" | "exiting" | "waiting" | "draining" | "stoppe
 
 interface PendingCall {
   resolve(reply: HttpReply): void;
-  model: string | undefined;
 }
 
 /**
@@ -43,7 +42,6 @@ export class WorkerHandle {
   private exitsInARow = 0;
   private readyAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private served: ServedSummary[] = [];
 
   constructor(
     readonly plan: WorkerPlan,
@@ -90,7 +88,6 @@ export class WorkerHandle {
         case "ready":
           this.state = "ready";
           this.readyAt = Date.now();
-          this.served = message.served;
           this.logger.info({ worker: this.name, pid: child.pid, served: message.served }, "worker ready");
           first?.resolve();
           break;
@@ -183,36 +180,34 @@ export class WorkerHandle {
     for (const [id, pending] of this.calls) {
       this.calls.delete(id);
       const error = new ProtocolError("worker_exited", message);
-      pending.resolve(
-        errorReply(error, { ...(pending.model === undefined ? {} : { model: pending.model }), infer: { ok: false, reason: error.reason } }),
-      );
+      pending.resolve(errorReply(error, { infer: { ok: false, reason: error.reason } }));
     }
   }
 
   /** Forwards one model call; a worker that is not ready answers 503 without being asked. */
-  call(httpCall: HttpCall, model: string | undefined): Promise<HttpReply> {
+  call(httpCall: HttpCall): Promise<HttpReply> {
     const child = this.child;
     if (this.state !== "ready" || child === undefined || !child.connected) {
       const error = new ProtocolError(
         "not_ready",
         `worker ${this.name} is not ready (${this.state === "ready" ? "exiting" : this.state}); retry shortly`,
       );
-      return Promise.resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
+      return Promise.resolve(errorReply(error, { infer: { ok: false, reason: error.reason } }));
     }
     const id = this.nextId++;
     const headers: Record<string, string> = {};
-    for (const name of ["inference-header-content-length", "content-type"]) {
+    for (const name of [HEADER_LENGTH, "content-type"]) {
       const value = httpCall.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
     return new Promise((resolve) => {
-      this.calls.set(id, { resolve, model });
+      this.calls.set(id, { resolve });
       const message: ToWorker = { type: "call", id, call: { method: httpCall.method, path: httpCall.path, headers, body: httpCall.body } };
       child.send(message, (err) => {
         if (err === null || !this.calls.has(id)) return;
         this.calls.delete(id);
         const error = new ProtocolError("worker_exited", `worker ${this.name} could not take the request (${err.message}); retry it`);
-        resolve(errorReply(error, { ...(model === undefined ? {} : { model }), infer: { ok: false, reason: error.reason } }));
+        resolve(errorReply(error, { infer: { ok: false, reason: error.reason } }));
       });
     });
   }
@@ -259,9 +254,5 @@ export class WorkerHandle {
     }, deadlineMs);
     await exited;
     clearTimeout(timer);
-  }
-
-  servedVersions(): readonly ServedSummary[] {
-    return this.served;
   }
 }
