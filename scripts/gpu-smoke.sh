@@ -25,7 +25,8 @@
 # default sm_80, sm_90 and compute_90 PTX), SANITIZER_TOOLS (default "memcheck racecheck initcheck
 # synccheck"), GPU_SMOKE_WORK (keep the build there instead of a temporary folder), RUNTIME_DIR
 # (default packages/runtime; scripts/gpu-carry.sh packs a copy with its dependencies), TOKENIZER_DIR
-# (default .tools/models/all-MiniLM-L6-v2), GPU_METRICS_DIR (default packages/gpu-metrics). The log (default
+# (default .tools/models/all-MiniLM-L6-v2), GPU_METRICS_DIR (default packages/gpu-metrics),
+# GPU_SMOKE_BUILD_ONLY (stop after steps 1-2, e.g. with GPU_SMOKE_WORK, for scripts/gpu-serve.sh). The log (default
 # logs/gpu-smoke-<UTC date>.log) holds the commands, versions of Node, driver, CUDA, the GPU, and
 # every tool's report. Exit status 0 only when every step passed with zero sanitizer errors.
 set -euo pipefail
@@ -104,6 +105,10 @@ PATH="$(dirname "$node_bin"):$PATH" TENSORRT_ROOT="$work/trt" CUDA_HOME="$cuda" 
 addon="$work/native/build/Release/trtforge_trt$major.node"
 say "# node-gyp: $(grep -c ': warning:' "$log" || true) compiler warnings in this log so far"
 step ldd "$addon"
+if [ -n "${GPU_SMOKE_BUILD_ONLY:-}" ]; then
+  say "# GPU_SMOKE_BUILD_ONLY: the stub libraries and the addon are built in $work; no runs"
+  exit 0
+fi
 
 # 3. The stub plan from a published engine's metadata.
 step "$node_bin" "$stub/make-stub-plan.mjs" "$stub/minilm-fp32.metadata.json" "$trt" "$work/minilm.plan"
