@@ -1,7 +1,6 @@
-import { join } from "node:path";
-import { execa } from "execa";
 import { z } from "zod";
-import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
+import { ForgeError, type Logger } from "@trtforge/core";
+import { runPythonChild, type LineReading } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
 
 /** How the CPU-serving ONNX is made: fused only, or fused with int8 weights (dynamic quantization). */
@@ -34,6 +33,20 @@ const MessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("error"), code: z.string(), message: z.string(), fix: z.string().optional() }),
 ]);
 
+type Message = z.infer<typeof MessageSchema>;
+
+/** A stdout line as a message; what is not one is kept (its first 200 characters) for the error. */
+function parseMessage(line: string): LineReading<Message> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: line.slice(0, 200) };
+  }
+  const parsed = MessageSchema.safeParse(json);
+  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, reason: line.slice(0, 200) };
+}
+
 export interface OptimizeForCpuOptions {
   onnxPath: string;
   /** The Hugging Face folder the ONNX was exported from (its config.json gives heads and hidden size). */
@@ -55,50 +68,34 @@ export interface OptimizeForCpuOptions {
 export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptimizeReport> {
   const python = o.python ?? (await checkedPython());
   const timeoutMs = o.timeoutMs ?? 600_000;
-  const child = execa(
-    python,
-    ["-m", "trtforge_export.cpu_serving", "--onnx", o.onnxPath, "--model", o.modelDir, "--out", o.out, "--quantization", o.quantization],
-    {
-      cwd: projectRoot(),
-      env: { PYTHONPATH: join(projectRoot(), "python"), PYTHONUNBUFFERED: "1", HF_HUB_OFFLINE: "1" },
-      reject: false,
-      timeout: timeoutMs,
-      ...(o.signal ? { cancelSignal: o.signal } : {}),
-      forceKillAfterDelay: 5_000,
-      buffer: false,
-      stdin: "ignore",
-    },
-  );
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-16 * 1024);
-  });
   let report: CpuOptimizeReport | undefined;
   let childError: { message: string; fix?: string | undefined } | undefined;
-  const unexpected: string[] = [];
-  for await (const line of child.iterable({ from: "stdout" })) {
-    const text = String(line).trim();
-    if (text === "") continue;
-    let parsed: z.ZodSafeParseResult<z.infer<typeof MessageSchema>>;
-    try {
-      parsed = MessageSchema.safeParse(JSON.parse(text));
-    } catch {
-      unexpected.push(text.slice(0, 200));
-      continue;
-    }
-    if (!parsed.success) {
-      unexpected.push(text.slice(0, 200));
-      continue;
-    }
-    const m = parsed.data;
-    if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "cpu-serving" }, m.message);
-    else if (m.type === "progress") o.logger.debug({ source: "cpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
-    else if (m.type === "result") report = m.report;
-    else childError = { message: m.message, fix: m.fix };
-  }
-  const result = await child;
-  if (result.isCanceled) throw new ForgeError("CANCELLED", "the CPU-serving optimization was cancelled", { fix: "run the command again" });
+  const result = await runPythonChild({
+    python,
+    args: [
+      "-m",
+      "trtforge_export.cpu_serving",
+      "--onnx",
+      o.onnxPath,
+      "--model",
+      o.modelDir,
+      "--out",
+      o.out,
+      "--quantization",
+      o.quantization,
+    ],
+    timeoutMs,
+    signal: o.signal,
+    parseLine: parseMessage,
+    onMessage: (m) => {
+      if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "cpu-serving" }, m.message);
+      else if (m.type === "progress") o.logger.debug({ source: "cpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
+      else if (m.type === "result") report = m.report;
+      else childError = { message: m.message, fix: m.fix };
+    },
+  });
+  const unexpected = result.unexpected;
+  if (result.canceled) throw new ForgeError("CANCELLED", "the CPU-serving optimization was cancelled", { fix: "run the command again" });
   if (result.timedOut) {
     throw new ForgeError(
       "EXPORT_TIMEOUT",
@@ -112,7 +109,7 @@ export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptim
       (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
     throw new ForgeError(
       unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
-      `CPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${stderr.trim() || "(empty)"}`,
+      `CPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${result.stderr || "(empty)"}`,
       {
         input: o.onnxPath,
         fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",

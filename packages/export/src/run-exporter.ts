@@ -1,6 +1,5 @@
-import { join } from "node:path";
-import { execa } from "execa";
-import { ForgeError, projectRoot, type Logger } from "@trtforge/core";
+import { ForgeError, type Logger } from "@trtforge/core";
+import { runPythonChild } from "./python-child.js";
 import { formatShapeCases, type ShapeCase } from "./shape-cases.js";
 import { parseExporterLine, type ExportProgress, type ExportReport } from "./protocol.js";
 import type { HfTaskChoice } from "@trtforge/engine-format";
@@ -30,18 +29,6 @@ export interface RunExporterOptions {
   /** The Python module to run and where to find it; tests put stand-in exporters here. */
   module?: string;
   pythonPath?: string;
-}
-
-/** Keeps the last bytes of the child's stderr: enough for a traceback, bounded for a chatty child. */
-class StderrTail {
-  private text = "";
-  constructor(private readonly limit = 16 * 1024) {}
-  push(chunk: string): void {
-    this.text = (this.text + chunk).slice(-this.limit);
-  }
-  toString(): string {
-    return this.text.trim();
-  }
 }
 
 const CHILD_CODES = {
@@ -86,53 +73,32 @@ function argv(module: string, a: ExporterArgs): string[] {
  * a child that fails says why through its error message or, when it crashed, its stderr.
  */
 export async function runExporter(args: ExporterArgs, options: RunExporterOptions): Promise<ExportReport> {
-  const stderr = new StderrTail();
-  const child = execa(options.python, argv(options.module ?? "trtforge_export", args), {
-    cwd: projectRoot(),
-    env: {
-      PYTHONPATH: options.pythonPath ?? join(projectRoot(), "python"),
-      PYTHONUNBUFFERED: "1",
-      HF_HUB_OFFLINE: "1",
-      TRANSFORMERS_OFFLINE: "1",
-      HF_DATASETS_OFFLINE: "1",
-    },
-    reject: false,
-    timeout: options.timeoutMs,
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-    forceKillAfterDelay: 5_000,
-    buffer: false,
-    stdin: "ignore",
-  });
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => stderr.push(chunk));
-
   let report: ExportReport | undefined;
   let childError: { code: keyof typeof CHILD_CODES; message: string; fix?: string | undefined } | undefined;
-  const protocolErrors: string[] = [];
-  for await (const line of child.iterable({ from: "stdout" })) {
-    const text = String(line).trim();
-    if (text === "") continue;
-    const parsed = parseExporterLine(text);
-    if (!parsed.ok) {
-      protocolErrors.push(parsed.reason);
-      continue;
-    }
-    const message = parsed.message;
-    if (message.type === "progress") options.onProgress?.(message);
-    else if (message.type === "log")
-      options.logger[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
-    else if (message.type === "result") report = message.report;
-    else childError = { code: message.code, message: message.message, fix: message.fix };
-  }
-  const result = await child;
+  const result = await runPythonChild({
+    python: options.python,
+    args: argv(options.module ?? "trtforge_export", args),
+    pythonPath: options.pythonPath,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    parseLine: parseExporterLine,
+    onMessage: (message) => {
+      if (message.type === "progress") options.onProgress?.(message);
+      else if (message.type === "log")
+        options.logger[message.level === "warning" ? "warn" : message.level]({ source: "exporter" }, message.message);
+      else if (message.type === "result") report = message.report;
+      else childError = { code: message.code, message: message.message, fix: message.fix };
+    },
+  });
+  const protocolErrors = result.unexpected;
 
-  if (result.isCanceled) {
+  if (result.canceled) {
     throw new ForgeError("CANCELLED", "export cancelled: the exporter was stopped", { fix: "run the command again to export" });
   }
   if (result.timedOut) {
     throw new ForgeError("EXPORT_TIMEOUT", `the exporter did not finish within ${Math.round(options.timeoutMs / 1000)} s and was stopped`, {
       fix: "raise --export-timeout, or check the machine's load",
-      details: { stderr: stderr.toString() },
+      details: { stderr: result.stderr },
     });
   }
   if (childError) {
@@ -145,7 +111,7 @@ export async function runExporter(args: ExporterArgs, options: RunExporterOption
     const why = result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)}`;
     throw new ForgeError(
       protocolErrors.length > 0 ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
-      `the exporter ${why} without a result${protocolErrors.length > 0 ? `; unexpected output: ${protocolErrors.slice(0, 3).join(" | ")}` : ""}\n--- exporter stderr ---\n${stderr.toString() || "(empty)"}`,
+      `the exporter ${why} without a result${protocolErrors.length > 0 ? `; unexpected output: ${protocolErrors.slice(0, 3).join(" | ")}` : ""}\n--- exporter stderr ---\n${result.stderr || "(empty)"}`,
       {
         input: args.modelDir,
         fix: "read the exporter's stderr above; run `build-engine --check-only --for export` to check the Python environment",
