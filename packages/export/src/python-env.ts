@@ -9,6 +9,19 @@ import { checkPythonEnvironment, execCommand, pythonInterpreterPath, readToolcha
  */
 export async function checkedPython(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const python = pythonInterpreterPath(env);
+  // One probe per interpreter and process: the exporter and the CPU-serving optimizer of one build
+  // both ask, and the probe starts Python with torch. Only a passed check is remembered.
+  const known = passed.get(python);
+  if (known !== undefined) return known;
+  const checking = checkPython(python, env);
+  passed.set(python, checking);
+  checking.catch(() => passed.delete(python));
+  return checking;
+}
+
+const passed = new Map<string, Promise<string>>();
+
+async function checkPython(python: string, env: NodeJS.ProcessEnv): Promise<string> {
   if (!existsSync(python)) {
     throw new ForgeError("PYTHON_UNAVAILABLE", `the pinned Python environment is missing: no interpreter at ${python}`, {
       input: python,

@@ -126,16 +126,19 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     seed: o.seed,
     tool: o.toolVersion,
   });
-  const calibrationSamples = o.precision === "int8" ? o.calibrationSamples : 0;
-  const { sample, heldOut } = splitArticles(o.articles, {
-    seed: o.seed,
-    sampleSize: Math.max(calibrationSamples, 1),
-    heldOutSize: o.heldOut,
-  });
-  const tokenizer = await loadTokenizer(o.modelDir);
   const result = await runStage<PrecisionSummary>(o.workRoot, o.precision, key, async (temp) => {
+    // Only a fresh result needs the articles split and the tokenizer: a reused one has its figures.
+    const calibrationSamples = o.precision === "int8" ? o.calibrationSamples : 0;
+    const { sample, heldOut } = splitArticles(o.articles, {
+      seed: o.seed,
+      sampleSize: Math.max(calibrationSamples, 1),
+      heldOutSize: o.heldOut,
+    });
+    const tokenizer = await loadTokenizer(o.modelDir);
     let calibration: CalibrationSummary | null = null;
     let strongFile: string;
+    /** Set where the Q/DQ file was already hashed for its calibration record. */
+    let strongSha256: string | undefined;
     if (o.precision === "int8") {
       const calibrated = await calibrate({
         onnxPath: o.onnxPath,
@@ -184,6 +187,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         );
       await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
       strongFile = "model.qdq.onnx";
+      strongSha256 = await onnxSha256(join(temp, strongFile));
       calibration = {
         algorithm: o.algorithm,
         dataset_sha256: o.articles.sha256,
@@ -192,7 +196,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         cache_sha256: await sha256File(join(temp, "calibration.cache")),
         record_file: "calibration.json",
         qdq_onnx_file: strongFile,
-        qdq_onnx_sha256: await onnxSha256(join(temp, strongFile)),
+        qdq_onnx_sha256: strongSha256,
         unquantized_sites: qdq.unquantizedSites.length,
         float_activations: selection.float,
         int8_activations: selection.quantizedActivations,
@@ -223,7 +227,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
     return {
       precision: o.precision,
       strong_onnx_file: strongFile,
-      strong_onnx_sha256: await onnxSha256(join(temp, strongFile)),
+      strong_onnx_sha256: strongSha256 ?? (await onnxSha256(join(temp, strongFile))),
       calibration,
       accuracy,
       held_out: heldOut.length,
