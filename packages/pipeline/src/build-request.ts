@@ -329,6 +329,17 @@ export function normalizeProfile(
   };
 }
 
+/** A --trt-version value that is a TensorRT version (major.minor[.patch[.build]]), else INVALID_OPTION. */
+export function assertTrtVersionOption(value: string): string {
+  if (!parseTrtVersion(value)) {
+    throw new ForgeError("INVALID_OPTION", `${REQUEST_FLAGS.trtVersion} "${value}" is not a TensorRT version`, {
+      input: REQUEST_FLAGS.trtVersion,
+      fix: "e.g. 10.16.0 or 11.1.0",
+    });
+  }
+  return value;
+}
+
 /** A TensorRT version such as 10.16.0; weak typing only exists before TensorRT 11. */
 export function assertTypingPossible(typing: Typing, trtVersion: string, why: string): void {
   const parsed = parseTrtVersion(trtVersion);
@@ -379,13 +390,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   // The matrix lists the precisions a task is built in; a run builds one, the first unless asked.
   const precision: Precision = parsePrecision(String(orDefault("precision", entry?.precisions[0])), REQUEST_FLAGS.precision);
   const typing = choice(String(orDefault("typing")), "typing", TYPINGS);
-  const trtVersion = String(orDefault("trtVersion", entry?.trtVersion));
-  if (!parseTrtVersion(trtVersion)) {
-    throw new ForgeError("INVALID_OPTION", `--trt-version "${trtVersion}" is not a TensorRT version`, {
-      input: "--trt-version",
-      fix: "e.g. 10.16.0 or 11.1.0",
-    });
-  }
+  const trtVersion = assertTrtVersionOption(String(orDefault("trtVersion", entry?.trtVersion)));
   assertTypingPossible(typing, trtVersion, "the requested TensorRT");
   const profile = normalizeProfile(input, entry);
   Object.assign(sources, profile.sources);

@@ -46,10 +46,8 @@ export interface CpuServingStageOptions extends Pick<
   | "signal"
 > {
   choice: CpuServingChoice;
-  /** The outputs the gate holds to minCosine (all are measured and recorded); default: gatedOutputs(outputs). */
-  gated?: readonly string[] | undefined;
+  /** The gate's cosine for the outputs gatedOutputs picks (all are measured and recorded); default CPU_SERVING_MIN_COSINE. */
   minCosine?: number | undefined;
-  minLabelAgreement?: number | undefined;
 }
 
 /** What cpu-serving.json records: what was done to the graph, for which ONNX Runtime, how accurate. */
@@ -97,6 +95,12 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
   if (choice === "off") return undefined;
   const quantization = QUANTIZATION_OF[choice];
   const onnxruntimeNode = resolveOnnxruntimeNodeVersion() ?? "unknown";
+  // This run's thresholds: recorded with a fresh result, and checked on reuse too.
+  const gate = {
+    outputs: gatedOutputs(o.outputs),
+    min_cosine: o.minCosine ?? CPU_SERVING_MIN_COSINE,
+    min_label_agreement: CPU_SERVING_MIN_LABEL_AGREEMENT,
+  };
   const key = contentKey({
     stage: "cpu-serving",
     onnx: o.onnxSha256,
@@ -150,22 +154,17 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
       tuned_for: { onnxruntime: optimization.onnxruntime, onnxruntime_node: onnxruntimeNode },
       accuracy,
       held_out: heldOut.length,
-      gate: {
-        outputs: [...(o.gated ?? gatedOutputs(o.outputs))],
-        min_cosine: o.minCosine ?? CPU_SERVING_MIN_COSINE,
-        min_label_agreement: o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT,
-      },
+      gate,
     };
     await writeFileAtomic(join(temp, CPU_SERVING_RECORD), `${JSON.stringify(record, null, 2)}\n`);
     return record;
   });
   if (result.reused) o.logger.info({ dir: result.dir }, "cpu-serving: reusing an identical earlier result");
   // Checked on reuse too, against this run's thresholds: a stricter gate must be able to fail a cached result.
-  const gated = new Set(o.gated ?? gatedOutputs(o.outputs));
   assertCpuServingAccuracy(
-    result.summary.accuracy.filter((f) => gated.has(f.output)),
-    o.minCosine ?? CPU_SERVING_MIN_COSINE,
-    o.minLabelAgreement ?? CPU_SERVING_MIN_LABEL_AGREEMENT,
+    result.summary.accuracy.filter((f) => gate.outputs.includes(f.output)),
+    gate.min_cosine,
+    gate.min_label_agreement,
     quantization,
   );
   return {

@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { ForgeError, publishFiles, type Logger } from "@trtforge/core";
-import { parsePrecision, parseTrtVersion, type Precision } from "@trtforge/engine-format";
+import { parsePrecision, type Precision } from "@trtforge/engine-format";
 import { loadModelsConfig, type ModelSpec } from "@trtforge/config";
 import { buildMarker, builderInfo, engineAgentName, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
 import { publish, type PublishResult } from "@trtforge/model-store";
-import { normalizeProfile, REQUEST_FLAGS, type BuildRequestInput } from "./build-request.js";
+import { assertTrtVersionOption, normalizeProfile, type BuildRequestInput } from "./build-request.js";
 
 /** Overrides of the matrix, as a caller or the command line gives them. */
 export type MarkerOverrides = Pick<BuildRequestInput, "precision" | "maxBatch" | "sequenceLength" | "trtVersion"> & {
@@ -34,12 +34,7 @@ export interface BuildMarkersResult {
  */
 export function markerTargets(models: readonly ModelSpec[], o: MarkerOverrides, configPath: string): EngineTarget[] {
   const precision: Precision | undefined = o.precision === undefined ? undefined : parsePrecision(o.precision);
-  if (o.trtVersion !== undefined && !parseTrtVersion(o.trtVersion)) {
-    throw new ForgeError("INVALID_OPTION", `${REQUEST_FLAGS.trtVersion} "${o.trtVersion}" is not a TensorRT version`, {
-      input: REQUEST_FLAGS.trtVersion,
-      fix: "e.g. 10.16.0 or 11.1.0",
-    });
-  }
+  if (o.trtVersion !== undefined) assertTrtVersionOption(o.trtVersion);
   const only = o.only === undefined ? undefined : new Set(o.only);
   if (only) {
     const known = new Set(models.map((m) => m.taskName));
