@@ -12,6 +12,8 @@ export interface ModelLease {
 
 /** Where the batcher gets the model for each batch: a fixed one, or a ModelSlot that swaps versions. */
 export interface ModelProvider {
+  /** The model serving now, to read (limits); a batch borrows it with acquire(). */
+  readonly current: ServedModel;
   acquire(): ModelLease;
 }
 
@@ -46,7 +48,7 @@ interface Queued {
 }
 
 function fixedProvider(model: ServedModel): ModelProvider {
-  return { acquire: () => ({ model, release: () => {} }) };
+  return { current: model, acquire: () => ({ model, release: () => {} }) };
 }
 
 function isProvider(target: ServedModel | ModelProvider): target is ModelProvider {
@@ -91,18 +93,9 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  function currentLimits() {
-    const lease = provider.acquire();
-    try {
-      return lease.model.limits;
-    } finally {
-      lease.release();
-    }
-  }
-
   function schedule(): void {
     if (executing !== undefined || queue.length === 0) return;
-    const maxBatch = currentLimits().maxBatch;
+    const maxBatch = provider.current.limits.maxBatch;
     const queuedRows = queue.reduce((n, q) => n + q.request.tokens.rows, 0);
     const waited = performance.now() - queue[0]!.enqueuedAt;
     if (queuedRows >= maxBatch || waited >= options.maxQueueDelayMs || closed) {
@@ -200,7 +193,7 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
           }),
         );
       const { rows } = request.tokens;
-      const maxBatch = currentLimits().maxBatch;
+      const maxBatch = provider.current.limits.maxBatch;
       if (rows < 1) {
         return Promise.reject(
           new ForgeError("INPUT_MISMATCH", "the request has no rows: a batch needs at least one", {
