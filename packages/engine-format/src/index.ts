@@ -8,3 +8,4 @@ export * from "./marker.js";
 export * from "./plan-header.js";
 export * from "./sidecar.js";
 export * from "./shape-limits.js";
+export * from "./version-layout.js";

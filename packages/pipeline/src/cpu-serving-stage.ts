@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ForgeError, writeFileAtomic } from "@trtforge/core";
+import { CPU_SERVING_ONNX, CPU_SERVING_RECORD } from "@trtforge/engine-format";
 import { compareModels, type AccuracyFigure } from "@trtforge/accuracy";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { splitArticles } from "@trtforge/articles";
@@ -10,8 +11,6 @@ import { contentKey } from "./content-key.js";
 import type { PrecisionStageOptions } from "./precision-stage.js";
 import { runStage } from "./stage-dir.js";
 
-export const CPU_SERVING_ONNX = "model.cpu.onnx";
-export const CPU_SERVING_RECORD = "cpu-serving.json";
 /** Sentence-embedding (every float output) mean cosine against fp32 the CPU form must reach. */
 export const CPU_SERVING_MIN_COSINE = 0.99;
 /** Share of held-out articles whose label must equal fp32's, for classifiers. */

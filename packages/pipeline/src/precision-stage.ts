@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { sha256File, type Logger, type OnProgress } from "@trtforge/core";
+import { sha256File, writeFileAtomic, type Logger, type OnProgress } from "@trtforge/core";
 import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import {
@@ -10,8 +10,7 @@ import {
   type CalibrationAlgorithm,
   type TensorScope,
 } from "@trtforge/calibration";
-import { writeFileAtomic } from "@trtforge/core";
-import type { Precision } from "@trtforge/engine-format";
+import { QDQ_ONNX, type Precision } from "@trtforge/engine-format";
 import { convertToFp16, insertQdq, loadOnnxModel, onnxSha256, saveOnnxModel } from "@trtforge/onnx-graph";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { assertAccuracy } from "./accuracy-gate.js";
@@ -185,8 +184,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
           { sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) },
           "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)",
         );
-      await saveOnnxModel(qdq.model, join(temp, "model.qdq.onnx"));
-      strongFile = "model.qdq.onnx";
+      await saveOnnxModel(qdq.model, join(temp, QDQ_ONNX));
+      strongFile = QDQ_ONNX;
       strongSha256 = await onnxSha256(join(temp, strongFile));
       calibration = {
         algorithm: o.algorithm,

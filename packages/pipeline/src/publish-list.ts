@@ -2,15 +2,10 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { BuiltArtifact } from "@trtforge/builder";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
+import { FP32_ONNX, SERVING_FILES_DIR } from "@trtforge/engine-format";
 import type { PublishFile } from "@trtforge/model-store";
 import type { PrecisionStageResult } from "./precision-stage.js";
 import type { Provenance } from "./provenance.js";
-
-/**
- * The folder of a published version that holds what serving needs besides the engine: the model's
- * tokenizer files and its config.json (id2label, problem_type), as from_pretrained() reads them.
- */
-export const SERVING_FILES_DIR = "tokenizer";
 
 /** Copied when the model has them; config.json is required. */
 export const TOKENIZER_FILES = [
@@ -44,7 +39,7 @@ export function publishList(i: PublishListInputs): PublishFile[] {
     { path: i.artifact.engineName, data: i.artifact.engineBytes },
     { path: i.artifact.sidecarName, data: i.artifact.sidecarText },
     { path: "provenance.json", data: json(i.provenance) },
-    { path: "model.onnx", sourcePath: i.onnxPath },
+    { path: FP32_ONNX, sourcePath: i.onnxPath },
     { path: "export-report.json", data: json(i.report) },
     { path: "validation.json", data: json(i.validation) },
   ];

@@ -1,7 +1,7 @@
 export * from "./contract.js";
 export { openServedModel, warmUp, WARMUP_TEXTS, type OpenedModel, type OpenModelOptions } from "./served-model.js";
 export type { ModelSource } from "./store-version.js";
-export { chooseOnnx, FP32_ONNX, ONNX_VARIANTS, QDQ_ONNX, type OnnxChoice, type OnnxVariant } from "./onnx-choice.js";
+export { chooseOnnx, ONNX_VARIANTS, type OnnxChoice, type OnnxVariant } from "./onnx-choice.js";
 export { reasonOfProblems } from "./engine-gate.js";
 export { limitsOf } from "./limits.js";
 export { isTokenInput, TOKEN_INPUTS, tokenInput } from "./backend.js";

@@ -1,13 +1,11 @@
 import { ForgeError } from "@trtforge/core";
+import { CPU_SERVING_ONNX, CPU_SERVING_RECORD, FP32_ONNX, QDQ_ONNX } from "@trtforge/engine-format";
 import { cpuServingOnnx } from "./version-files.js";
 import type { VerifiedVersion } from "./store-version.js";
 
 /** Which ONNX of a version the fallback runs: auto (CPU-serving, else Q/DQ int8, else fp32), or one named. */
 export const ONNX_VARIANTS = ["auto", "fp32", "int8", "cpu"] as const;
 export type OnnxVariant = (typeof ONNX_VARIANTS)[number];
-
-export const FP32_ONNX = "model.onnx";
-export const QDQ_ONNX = "model.qdq.onnx";
 
 export interface OnnxChoice {
   variant: Exclude<OnnxVariant, "auto">;
@@ -42,7 +40,7 @@ export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant)
   if (variant === "cpu" || variant === "auto") {
     const cpu = await cpuServingOnnx(version);
     if (cpu !== undefined) return { variant: "cpu", ...cpu };
-    if (variant === "cpu") throw missing("CPU-serving ONNX", "model.cpu.onnx (or cpu-serving.json naming one)");
+    if (variant === "cpu") throw missing("CPU-serving ONNX", `${CPU_SERVING_ONNX} (or ${CPU_SERVING_RECORD} naming one)`);
   }
   if (variant === "int8" || variant === "auto") {
     if (version.files.includes(QDQ_ONNX)) return { variant: "int8", file: QDQ_ONNX, precision: "int8", rowsIndependent: true };

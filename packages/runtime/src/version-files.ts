@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ForgeError, sha256File } from "@trtforge/core";
+import { CPU_SERVING_ONNX, CPU_SERVING_RECORD, SERVING_FILES_DIR } from "@trtforge/engine-format";
 import type { VerifiedVersion } from "./store-version.js";
 
 /** The engine (or marker) of a version and its v1 sidecar, as the pipeline publishes them. */
@@ -38,7 +39,7 @@ export function findEngine(version: VerifiedVersion): EngineFiles {
 
 /** The tokenizer folder: `tokenizer/` when the version has one, else the version root. */
 export function tokenizerDir(version: VerifiedVersion): string {
-  if (version.files.includes("tokenizer/tokenizer.json")) return join(version.path, "tokenizer");
+  if (version.files.includes(`${SERVING_FILES_DIR}/tokenizer.json`)) return join(version.path, SERVING_FILES_DIR);
   if (version.files.includes("tokenizer.json")) return version.path;
   throw new ForgeError(
     "MODEL_UNSERVABLE",
@@ -52,7 +53,7 @@ export function tokenizerDir(version: VerifiedVersion): string {
 
 /** config.json beside the tokenizer (id2label, problem_type), or undefined when the version has none. */
 export function modelConfigPath(version: VerifiedVersion): string | undefined {
-  if (version.files.includes("tokenizer/config.json")) return join(version.path, "tokenizer", "config.json");
+  if (version.files.includes(`${SERVING_FILES_DIR}/config.json`)) return join(version.path, SERVING_FILES_DIR, "config.json");
   if (version.files.includes("config.json")) return join(version.path, "config.json");
   return undefined;
 }
@@ -62,21 +63,16 @@ export async function fileSha256(version: VerifiedVersion, file: string): Promis
   return version.fileSha256.get(file) ?? sha256File(join(version.path, file));
 }
 
+/** The fields of build-engine's cpu-serving.json the runtime reads. */
 const CpuServingRecordSchema = z.looseObject({
   file: z.string().optional(),
-  onnx: z.string().optional(),
-  artifact: z.string().optional(),
-  path: z.string().optional(),
   precision: z.string().optional(),
   quantization: z.string().optional(),
 });
 
-export const CPU_SERVING_RECORD = "cpu-serving.json";
-export const CPU_SERVING_DEFAULT = "model.cpu.onnx";
-
 /**
- * The CPU-serving ONNX of the version: the file `cpu-serving.json` names (its `file`, `onnx`,
- * `artifact` or `path` field), else `model.cpu.onnx` when present. The evidence's precision is
+ * The CPU-serving ONNX of the version: the file `cpu-serving.json` names (its `file`), else
+ * `model.cpu.onnx` when present. The evidence's precision is
  * `cpu-<the record's precision>` (e.g. cpu-int8), or cpu-optimized when the record says none.
  * A record whose quantization is dynamic (activation scales computed per run over the whole batch)
  * makes the rows of a batch depend on each other: rowsIndependent false.
@@ -96,15 +92,15 @@ export async function cpuServingOnnx(
         cause: err,
       });
     }
-    const named = [parsed.file, parsed.onnx, parsed.artifact, parsed.path].find((v) => v !== undefined && v.endsWith(".onnx"));
+    const named = parsed.file !== undefined && parsed.file.endsWith(".onnx") ? parsed.file : undefined;
     const precision = `cpu-${parsed.precision ?? "optimized"}`;
     const rowsIndependent = !(parsed.quantization ?? "").startsWith("dynamic");
     if (named !== undefined && version.files.includes(named)) return { file: named, precision, rowsIndependent };
-    if (version.files.includes(CPU_SERVING_DEFAULT)) return { file: CPU_SERVING_DEFAULT, precision, rowsIndependent };
+    if (version.files.includes(CPU_SERVING_ONNX)) return { file: CPU_SERVING_ONNX, precision, rowsIndependent };
     return undefined;
   }
   // Without a record nothing says how it was quantized: assume the pipeline's default form, dynamic int8.
-  return version.files.includes(CPU_SERVING_DEFAULT)
-    ? { file: CPU_SERVING_DEFAULT, precision: "cpu-optimized", rowsIndependent: false }
+  return version.files.includes(CPU_SERVING_ONNX)
+    ? { file: CPU_SERVING_ONNX, precision: "cpu-optimized", rowsIndependent: false }
     : undefined;
 }
