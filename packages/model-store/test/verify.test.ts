@@ -1,7 +1,7 @@
 import { appendFile, open, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assertVerified, publish, verifyVersion } from "../src/index.js";
+import { assertVerified, computeChecksum, publish, verifyVersion } from "../src/index.js";
 import { storeAndSource } from "./helpers.js";
 
 async function flipByte(path: string, offset: number): Promise<void> {
@@ -29,6 +29,8 @@ describe("verify", () => {
     expect(report).toMatchObject({ ok: true, version: "v1", fileCount: 3, totalBytes: 14, problems: [], perFileRecorded: true });
     expect(report.actualChecksum).toBe(report.expectedChecksum);
     expect(() => assertVerified(report)).not.toThrow();
+    // The pipeline takes this as the model folder's checksum instead of hashing the folder again.
+    expect(report.actualChecksum).toBe(await computeChecksum(report.path));
   });
 
   it("names the file with one flipped byte", async () => {

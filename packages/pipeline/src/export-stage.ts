@@ -9,6 +9,8 @@ import type { HfTaskChoice } from "@trtforge/engine-format";
 export interface ExportStageOptions {
   workRoot: string;
   modelDir: string;
+  /** computeChecksum(modelDir) where the caller already has it (a verified store version). */
+  modelChecksum?: string | undefined;
   modelId: string | undefined;
   revision: string | undefined;
   task: HfTaskChoice;
@@ -35,7 +37,7 @@ export interface ExportStageSummary {
 export type ExportStageResult = ExportStageSummary & { reused: boolean; dir: string };
 
 export async function exportStage(o: ExportStageOptions): Promise<ExportStageResult> {
-  const modelChecksum = await computeChecksum(o.modelDir);
+  const modelChecksum = o.modelChecksum ?? (await computeChecksum(o.modelDir));
   const key = contentKey({
     stage: "export",
     modelChecksum,

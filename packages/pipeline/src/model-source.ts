@@ -8,6 +8,11 @@ export interface ModelSource {
   revision: string | undefined;
   /** "store:<agent>@<version>" when it came from the ModelStore. */
   storeRef: string | undefined;
+  /**
+   * The folder's computeChecksum where verifying the store version already computed it (a flat
+   * version, whose folder is the model); undefined otherwise, and the export stage hashes it.
+   */
+  checksum?: string;
 }
 
 const STORE_REF = /^store:([^@]+)(?:@(.+))?$/;
@@ -30,11 +35,14 @@ export async function resolveModelSource(ref: string, storeRoot: string | undefi
       fix: "import one with `model-store import-hf --agent <agent> --model <folder>`",
     });
   }
-  assertVerified(await verifyVersion({ agent: resolved.agent, version: resolved.version, ...root }));
+  const verified = await verifyVersion({ agent: resolved.agent, version: resolved.version, ...root });
+  assertVerified(verified);
   return {
     folder: resolved.folder,
     modelId: resolved.modelId,
     revision: resolved.revision,
     storeRef: `store:${resolved.agent}@${resolved.version}`,
+    // verifyVersion digests the version folder as computeChecksum does (manifest.json files skipped).
+    ...(verified.path === resolved.folder ? { checksum: verified.actualChecksum } : {}),
   };
 }

@@ -131,6 +131,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
   const exported = await exportStage({
     workRoot: input.workRoot,
     modelDir: run.model.folder,
+    modelChecksum: run.model.checksum,
     modelId: run.model.modelId,
     revision: run.model.revision,
     task: request.hfTask,
