@@ -28,5 +28,5 @@ export { withWaitLock, type WaitLockOptions } from "./wait-lock.js";
 export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH, STAGING_SUFFIX } from "./names.js";
 export { compareCodePoints } from "./code-point-order.js";
 export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";
-export { ManifestSchema, type Manifest } from "./manifest.js";
+export { ManifestSchema, storeFields, type Manifest, type StoreFields } from "./manifest.js";
 export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STAGING_STALE_MS, resolveStoreRoot, type StoreOptions } from "./settings.js";

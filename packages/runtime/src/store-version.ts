@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ForgeError, fsError, type Logger } from "@trtforge/core";
-import { assertVerified, MANIFEST_NAME, verifyVersion } from "@trtforge/model-store";
+import { ForgeError, fsError, parseJsonText, type Logger } from "@trtforge/core";
+import { assertVerified, MANIFEST_NAME, ManifestSchema, storeFields, verifyVersion } from "@trtforge/model-store";
 
 /** Where a served model comes from: `<agent>` (its current version) or `<agent>@<version>`. */
 export interface ModelSource {
@@ -23,10 +23,6 @@ export interface VerifiedVersion {
   fileSha256: ReadonlyMap<string, string>;
   /** Every file of the version, relative, "/"-separated. */
   files: readonly string[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 async function listFiles(dir: string, prefix = ""): Promise<string[]> {
@@ -53,19 +49,16 @@ export async function openVerifiedVersion(source: ModelSource, logger: Logger): 
   });
   assertVerified(report);
   const manifestPath = join(report.path, MANIFEST_NAME);
-  let manifest: unknown;
+  let text: string;
   try {
-    manifest = JSON.parse(await readFile(manifestPath, "utf8"));
+    text = await readFile(manifestPath, "utf8");
   } catch (err) {
     throw fsError(err, manifestPath, "reading the version's manifest");
   }
-  const metadata = isRecord(manifest) && isRecord(manifest.metadata) ? manifest.metadata : {};
-  const fileSha256 = new Map<string, string>();
-  if (isRecord(metadata.files)) {
-    for (const [file, entry] of Object.entries(metadata.files)) {
-      if (isRecord(entry) && typeof entry.sha256 === "string") fileSha256.set(file, entry.sha256);
-    }
-  }
+  // verifyVersion has just read and checked this manifest; what is read here is its metadata.
+  const parsed = ManifestSchema.safeParse(parseJsonText(text, manifestPath, "republish the version"));
+  const metadata = parsed.success ? parsed.data.metadata : {};
+  const fileSha256 = new Map(Object.entries(storeFields(metadata).files ?? {}).map(([file, entry]) => [file, entry.sha256]));
   const files = (await listFiles(report.path)).filter((f) => f !== MANIFEST_NAME);
   if (files.length === 0) {
     throw new ForgeError("MODEL_UNSERVABLE", `version "${report.version}" of agent "${report.agent}" holds no files`, {
