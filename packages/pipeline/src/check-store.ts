@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ForgeError } from "@trtforge/core";
+import { resolveStoreRoot } from "@trtforge/model-store";
 
 const STORE_ROOT_FIX = "pass --store-root <folder> (or set MODEL_STORE_ROOT) to an existing, writable ModelStore root";
 
@@ -31,15 +32,17 @@ async function assertWritable(path: string, what: string, root: string): Promise
  * be written. Returns the absolute root. Waiting for a live writer's lock stays publish's business.
  */
 export async function checkStoreWritable(storeRoot: string | undefined, agent: string | undefined): Promise<string> {
-  const given = storeRoot ?? process.env.MODEL_STORE_ROOT;
-  if (given === undefined || given.trim() === "") {
+  let root: string;
+  try {
+    root = resolveStoreRoot(storeRoot);
+  } catch (err) {
+    if (!(err instanceof ForgeError && err.code === "STORE_ROOT_UNSET")) throw err;
     throw new ForgeError(
       "STORE_ROOT_UNSET",
       "no ModelStore root to publish the build into: --store-root is not given and MODEL_STORE_ROOT is not set",
-      { input: "--store-root", fix: STORE_ROOT_FIX },
+      { input: "--store-root", fix: STORE_ROOT_FIX, cause: err },
     );
   }
-  const root = resolve(given);
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(root)).isDirectory();
