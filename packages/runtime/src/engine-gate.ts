@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ForgeError, isForgeError, sha256Hex, type Logger } from "@trtforge/core";
+import { ForgeError, fsError, isForgeError, type Logger } from "@trtforge/core";
 import type { EngineMetadata } from "@trtforge/engine-format";
 import { loadAddon, type AddonBinding, type NativeEngine } from "@trtforge/native";
 import { assertEngineLoadable, type Problem } from "@trtforge/verify";
@@ -42,7 +42,7 @@ function resolveAddon(injected: AddonBinding | undefined): { addon: AddonBinding
 /**
  * The load policy: a marker is never loaded; otherwise the engine is loaded only after
  * verify-engine's checks pass against the TensorRT version this process runs and the compute
- * capability of the GPU it will run on, and only if the bytes read are still the verified ones.
+ * capability of the GPU it will run on, and the bytes checked are the bytes loaded (read once).
  * Everything that stops it is a fallback reason, never an exception.
  */
 export async function decideEngine(options: EngineGateOptions): Promise<EngineDecision> {
@@ -55,17 +55,26 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
   if ("detail" in resolved) return fallback("TRT_UNAVAILABLE", resolved.detail);
   const { addon } = resolved;
   let runtimeTrt: string;
-  let device;
+  let devices;
   try {
     runtimeTrt = addon.trtVersion();
-    device = addon.devices()[deviceId];
+    devices = addon.devices();
   } catch (err) {
     return fallback("TRT_UNAVAILABLE", `the TensorRT addon cannot report its version or devices: ${(err as Error).message}`);
   }
-  if (device === undefined) return fallback("TRT_UNAVAILABLE", `no CUDA device ${deviceId} (the addon sees ${addon.devices().length})`);
+  const device = devices[deviceId];
+  if (device === undefined) return fallback("TRT_UNAVAILABLE", `no CUDA device ${deviceId} (the addon sees ${devices.length})`);
 
+  // Read once: the bytes verified (checksum, plan header, runtime) are the bytes handed to TensorRT,
+  // so a file changed after verification cannot slip through.
+  let bytes: Buffer;
   try {
-    await assertEngineLoadable(enginePath, { trtVersion: runtimeTrt, computeCapability: device.computeCapability });
+    bytes = await readFile(enginePath);
+  } catch (err) {
+    throw fsError(err, enginePath, "reading engine");
+  }
+  try {
+    await assertEngineLoadable(enginePath, { trtVersion: runtimeTrt, computeCapability: device.computeCapability }, bytes);
   } catch (err) {
     if (isForgeError(err) && err.code === "CHECK_FAILED") {
       const problems = (err.details?.problems ?? []) as Problem[];
@@ -74,15 +83,6 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
     throw err;
   }
 
-  // Checked again on the bytes handed to TensorRT: the file could change after verification.
-  const bytes = await readFile(enginePath);
-  const sha256 = sha256Hex(bytes);
-  if (sha256 !== metadata.checksum) {
-    return fallback(
-      "ENGINE_CHECKSUM_MISMATCH",
-      `${enginePath} changed after verification (sha256 ${sha256}, metadata ${metadata.checksum})`,
-    );
-  }
   try {
     const engine = addon.loadEngine(bytes, deviceId, {
       onLog: (entry) => options.logger.debug({ severity: entry.severity }, `TensorRT: ${entry.message}`),

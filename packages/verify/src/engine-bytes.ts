@@ -22,13 +22,16 @@ export type EngineBytes =
 
 const HEAD_BYTES = 64 * 1024;
 
+/** The bytes classifyEngineHead needs from the start of an engine file. */
+export const ENGINE_HEAD_BYTES = Math.max(HEAD_BYTES, MARKER_MAX_BYTES);
+
 /** Reads only the head of the file: plans can be gigabytes, and markers are at most 64 KiB. */
 export async function classifyEngineFile(path: string, size: number): Promise<EngineBytes> {
   let head: Buffer;
   try {
     const handle = await open(path, "r");
     try {
-      const length = Math.min(size, Math.max(HEAD_BYTES, MARKER_MAX_BYTES));
+      const length = Math.min(size, ENGINE_HEAD_BYTES);
       head = Buffer.alloc(length);
       const { bytesRead } = await handle.read(head, 0, length, 0);
       head = head.subarray(0, bytesRead);
@@ -38,6 +41,14 @@ export async function classifyEngineFile(path: string, size: number): Promise<En
   } catch (err) {
     throw fsError(err, path, "reading engine");
   }
+  return classifyEngineHead(head, size);
+}
+
+/**
+ * What an engine is from its first bytes (up to 64 KiB; the whole file where it is smaller) and its
+ * size: the part of classifyEngineFile that needs no file, for bytes already in memory.
+ */
+export function classifyEngineHead(head: Buffer, size: number): EngineBytes {
   if (hasPlanMagic(head)) {
     const reading = readPlanHeader(head);
     return reading.ok ? { kind: "plan", header: reading.header } : { kind: "truncated-plan" };

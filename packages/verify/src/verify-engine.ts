@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { ForgeError, fsError, sha256File } from "@trtforge/core";
+import { ForgeError, fsError, sha256File, sha256Hex } from "@trtforge/core";
 import {
   COMPUTE_CAPABILITY_PATTERN,
   encodeModelId,
@@ -14,7 +14,7 @@ import {
   type LegacyReading,
   type PlanHeader,
 } from "@trtforge/engine-format";
-import { classifyEngineFile, type EngineBytes } from "./engine-bytes.js";
+import { classifyEngineFile, classifyEngineHead, ENGINE_HEAD_BYTES, type EngineBytes } from "./engine-bytes.js";
 import type { Check, Problem, ProblemCode } from "./problems.js";
 import { computeCapabilityVerdict, trtRuntimeVerdict } from "./runtime-compat.js";
 import { checksumMismatchMessage, readStoreEvidence } from "./store-evidence.js";
@@ -34,6 +34,11 @@ export interface VerifyOptions {
   allowLegacy?: boolean;
   /** Metadata path; defaults to the engine path with .json for .engine. */
   sidecar?: string;
+  /**
+   * The engine's bytes, already read (a runtime about to load them): checked instead of the file,
+   * so what is verified is exactly what gets loaded, read once.
+   */
+  contents?: Buffer;
 }
 
 export interface VerifyReport {
@@ -290,13 +295,15 @@ function checkLegacy(
  */
 export async function verifyEngine(enginePath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   validateRuntime(options.runtime);
-  const size = await engineSize(enginePath);
+  const { contents } = options;
+  const size = contents?.length ?? (await engineSize(enginePath));
   const sidecar = options.sidecar ?? sidecarPath(enginePath);
   const f = new Findings();
 
-  const bytes = await classifyEngineFile(enginePath, size);
+  const bytes =
+    contents === undefined ? await classifyEngineFile(enginePath, size) : classifyEngineHead(contents.subarray(0, ENGINE_HEAD_BYTES), size);
   checkBytes(bytes, enginePath, f);
-  const sha256 = await sha256File(enginePath);
+  const sha256 = contents === undefined ? await sha256File(enginePath) : sha256Hex(contents);
   const planHeader = bytes.kind === "plan" ? bytes.header : null;
   // The kind reported is what the bytes are, whatever the metadata claims.
   const kind = describeBytes(bytes);
@@ -356,8 +363,8 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
  * The runtime's gate: resolves when the engine is a verified real engine loadable by `runtime`,
  * throws ForgeError CHECK_FAILED listing every problem otherwise.
  */
-export async function assertEngineLoadable(enginePath: string, runtime: RuntimeTarget): Promise<VerifyReport> {
-  const result = await verifyEngine(enginePath, { requireReal: true, runtime });
+export async function assertEngineLoadable(enginePath: string, runtime: RuntimeTarget, contents?: Buffer): Promise<VerifyReport> {
+  const result = await verifyEngine(enginePath, { requireReal: true, runtime, ...(contents === undefined ? {} : { contents }) });
   if (!result.ok) {
     throw new ForgeError(
       "CHECK_FAILED",
