@@ -1,6 +1,8 @@
 import { mkdir, readdir, symlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { gc, listVersions, publish, stageVersion } from "../src/index.js";
 import { withAgentLock } from "../src/lock.js";
@@ -94,10 +96,26 @@ describe("stale staging", () => {
     const { root, source } = await published();
     const first = await stageVersion({ root, agent: "a", version: "v2" });
     await writeTree(first.dir, { "m.bin": "m" });
-    const second = publish({ root, agent: "a", version: "v2", sourceDir: source });
-    await new Promise((r) => setTimeout(r, 300));
+    let secondWaits!: () => void;
+    const waiting = new Promise<void>((resolve) => (secondWaits = resolve));
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write: (chunk, _enc, done) => {
+          if (String(chunk).includes("waiting: being staged by")) secondWaits();
+          done();
+        },
+      }),
+    );
+    // The outcome is claimed from the start: the second publisher may settle while the first is
+    // still finalizing, and a rejection nobody has claimed yet is an unhandled error.
+    const secondOutcome = expect(publish({ root, agent: "a", version: "v2", sourceDir: source, logger })).rejects.toMatchObject({
+      code: "STORE_VERSION_EXISTS",
+    });
+    // Finalize only once the second publisher is known to wait, however slow the machine.
+    await Promise.race([waiting, secondOutcome]);
     await first.finalize();
-    await expect(second).rejects.toMatchObject({ code: "STORE_VERSION_EXISTS" });
+    await secondOutcome;
   });
 
   it("gives up with STORE_LOCKED when the other writer of the version stays longer than the wait", async () => {
