@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { sha256File } from "@trtforge/core";
+import { sha256Hex } from "@trtforge/core";
 
 /**
  * The part of a ModelStore version's manifest.json (`@trtforge/model-store`) that can settle a
@@ -9,7 +9,11 @@ import { sha256File } from "@trtforge/core";
  * verify-engine stays usable on any folder.
  */
 const PublishedFilesSchema = z.object({
-  metadata: z.object({ files: z.record(z.string(), z.object({ sha256: z.string() })) }),
+  metadata: z.object({ files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().optional() })) }),
+});
+/** What build-engine records of the profile in a build's manifest metadata: [batch, sequence] at its largest. */
+const PublishedProfileSchema = z.object({
+  metadata: z.object({ shapes: z.object({ max: z.tuple([z.number().int(), z.number().int()]) }) }),
 });
 
 export interface StoreEvidence {
@@ -18,23 +22,43 @@ export interface StoreEvidence {
   engine?: string;
   /** Whether the sidecar is byte-for-byte the published one (undefined: not listed). */
   sidecarAsPublished?: boolean;
+  /** The sidecar as the manifest recorded it and as it is now (undefined: not listed). */
+  sidecar?: { published: { sha256: string; size?: number }; now: { sha256: string; size: number } | null };
+  /** The profile's largest [batch, sequence] as the manifest records it (build versions only). */
+  maxShape?: [number, number];
+}
+
+async function fileFacts(path: string): Promise<{ sha256: string; size: number } | null> {
+  try {
+    const bytes = await readFile(path);
+    return { sha256: sha256Hex(bytes), size: bytes.length };
+  } catch {
+    return null;
+  }
 }
 
 /** What the store manifest beside the engine (the version folder's manifest.json) recorded, if there is one. */
 export async function readStoreEvidence(enginePath: string, sidecarPath: string): Promise<StoreEvidence | undefined> {
   const manifest = join(dirname(enginePath), "manifest.json");
-  let parsed;
+  let json: unknown;
   try {
-    parsed = PublishedFilesSchema.safeParse(JSON.parse(await readFile(manifest, "utf8")));
+    json = JSON.parse(await readFile(manifest, "utf8"));
   } catch {
     return undefined;
   }
+  const parsed = PublishedFilesSchema.safeParse(json);
   if (!parsed.success) return undefined;
   const files = parsed.data.metadata.files;
   const engine = files[basename(enginePath)]?.sha256;
-  const sidecar = dirname(sidecarPath) === dirname(enginePath) ? files[basename(sidecarPath)]?.sha256 : undefined;
-  const sidecarAsPublished = sidecar === undefined ? undefined : (await sha256File(sidecarPath).catch(() => undefined)) === sidecar;
-  return { manifest, ...(engine === undefined ? {} : { engine }), ...(sidecarAsPublished === undefined ? {} : { sidecarAsPublished }) };
+  const published = dirname(sidecarPath) === dirname(enginePath) ? files[basename(sidecarPath)] : undefined;
+  const sidecar = published === undefined ? undefined : { published, now: await fileFacts(sidecarPath) };
+  const profile = PublishedProfileSchema.safeParse(json);
+  return {
+    manifest,
+    ...(engine === undefined ? {} : { engine }),
+    ...(sidecar === undefined ? {} : { sidecar, sidecarAsPublished: sidecar.now?.sha256 === sidecar.published.sha256 }),
+    ...(profile.success ? { maxShape: profile.data.metadata.shapes.max } : {}),
+  };
 }
 
 /**

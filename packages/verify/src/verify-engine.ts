@@ -17,7 +17,7 @@ import {
 import { classifyEngineFile, classifyEngineHead, ENGINE_HEAD_BYTES, type EngineBytes } from "./engine-bytes.js";
 import type { Check, Problem, ProblemCode } from "./problems.js";
 import { computeCapabilityVerdict, trtRuntimeVerdict } from "./runtime-compat.js";
-import { checksumMismatchMessage, readStoreEvidence } from "./store-evidence.js";
+import { checksumMismatchMessage, readStoreEvidence, type StoreEvidence } from "./store-evidence.js";
 
 export interface RuntimeTarget {
   /** TensorRT version of the runtime that would load the engine, e.g. "10.13.3". */
@@ -231,6 +231,70 @@ function checkKind(bytes: EngineBytes, metadata: EngineMetadata, f: Findings): v
   }
 }
 
+/**
+ * In a store version, the manifest recorded every file as published: a sidecar that differs from
+ * that record was edited after publication, whatever its fields say.
+ */
+function checkPublished(enginePath: string, sha256: string, evidence: StoreEvidence | undefined, f: Findings): void {
+  if (evidence === undefined || (evidence.sidecar === undefined && evidence.engine === undefined)) {
+    f.skip("published", "no store manifest beside the engine lists it");
+    return;
+  }
+  const failures: string[] = [];
+  const sidecar = evidence.sidecar;
+  if (sidecar?.now != null && sidecar.now.sha256 !== sidecar.published.sha256) {
+    const sizes =
+      sidecar.published.size !== undefined && sidecar.published.size !== sidecar.now.size
+        ? ` and ${sidecar.now.size} bytes instead of ${sidecar.published.size}`
+        : "";
+    f.fail(
+      "published",
+      "SIDECAR_CHANGED",
+      `the sidecar is not the one published: its sha256 is ${sidecar.now.sha256} instead of ${sidecar.published.sha256}${sizes} (${evidence.manifest}); it was edited after publication: publish a fresh build, or restore the published sidecar`,
+    );
+    failures.push("sidecar");
+  }
+  if (evidence.engine !== undefined && evidence.engine !== sha256) {
+    f.fail(
+      "published",
+      "ENGINE_CHANGED",
+      `${enginePath} is not the engine published: its sha256 is ${sha256} instead of ${evidence.engine} (${evidence.manifest})`,
+    );
+    failures.push("engine");
+  }
+  if (failures.length === 0) f.pass("published", `engine and sidecar are the ones ${evidence.manifest} records`);
+}
+
+/**
+ * max_batch_size and seq_len are the profile's largest shape, which the sidecar states three times:
+ * in those two fields, in every input's max_shape ([batch, sequence]), and, in a store version,
+ * in the manifest's shapes. An edit to one of them leaves the others disagreeing.
+ */
+function checkProfile(metadata: EngineMetadata, evidence: StoreEvidence | undefined, f: Findings): void {
+  const differing: string[] = [];
+  for (const input of metadata.inputs) {
+    const [batch, seq] = input.max_shape;
+    if (batch !== undefined && batch !== metadata.max_batch_size)
+      differing.push(`max_batch_size ${metadata.max_batch_size} but input ${input.name} allows batch ${batch}`);
+    if (input.max_shape.length === 2 && seq !== metadata.seq_len)
+      differing.push(`seq_len ${metadata.seq_len} but input ${input.name} allows sequence length ${seq}`);
+  }
+  const published = evidence?.maxShape;
+  if (published !== undefined) {
+    if (published[0] !== metadata.max_batch_size)
+      differing.push(`max_batch_size ${metadata.max_batch_size} but the store manifest records ${published[0]}`);
+    if (published[1] !== metadata.seq_len) differing.push(`seq_len ${metadata.seq_len} but the store manifest records ${published[1]}`);
+  }
+  if (differing.length > 0) {
+    f.fail("profile", "PROFILE_MISMATCH", `the sidecar's profile limits disagree: ${differing.join("; ")}`);
+    return;
+  }
+  f.pass(
+    "profile",
+    `max_batch_size ${metadata.max_batch_size} and seq_len ${metadata.seq_len} agree with the inputs' max shapes${published === undefined ? "" : " and the store manifest"}`,
+  );
+}
+
 function checkRuntime(metadata: EngineMetadata, runtime: RuntimeTarget | undefined, f: Findings): void {
   if (runtime?.trtVersion !== undefined) {
     const verdict = trtRuntimeVerdict(metadata.trt_version, runtime.trtVersion, metadata.version_compatible);
@@ -327,6 +391,9 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
     };
   };
 
+  const evidence = await readStoreEvidence(enginePath, sidecar);
+  checkPublished(enginePath, sha256, evidence, f);
+
   let reading;
   try {
     reading = await readSidecar(sidecar);
@@ -348,12 +415,8 @@ export async function verifyEngine(enginePath: string, options: VerifyOptions = 
   checkConsistency(metadata, f);
   checkName(enginePath, metadata, f);
   if (metadata.checksum === sha256) f.pass("checksum", `sha256 ${sha256} matches metadata`);
-  else
-    f.fail(
-      "checksum",
-      "CHECKSUM_MISMATCH",
-      checksumMismatchMessage(enginePath, sha256, metadata.checksum, await readStoreEvidence(enginePath, sidecar)),
-    );
+  else f.fail("checksum", "CHECKSUM_MISMATCH", checksumMismatchMessage(enginePath, sha256, metadata.checksum, evidence));
+  checkProfile(metadata, evidence, f);
   checkKind(bytes, metadata, f);
   checkRuntime(metadata, options.runtime, f);
   return report("v1", metadata);
