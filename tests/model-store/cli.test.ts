@@ -117,6 +117,25 @@ describe("model-store CLI", () => {
     expect(human.stdout).toMatch(/^\* v2\t/m);
   });
 
+  it("rollback after promoting the oldest version returns to the version it replaced (was exit 68)", async () => {
+    const dir = await tempDir();
+    const source = await sourceTree(dir);
+    const root = join(dir, "store");
+    for (const version of ["v1", "v2", "v3"]) {
+      const run = await runCli(["publish", "--root", root, "--agent", "a", "--version", version, source]);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const promoted = await runCli(["promote", "a", "v1", "--root", root]);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    const rolled = await runCli(["rollback", "--root", root, "--agent", "a"]);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(rolled.stdout).toContain("a: current v1 -> v3, undoing the last switch (verified)");
+    const again = await runCli(["rollback", "--root", root, "--agent", "a", "--json"]);
+    expect(again.json).toMatchObject({ ok: true, from: "v3", to: "v2", basis: "history" });
+    const named = await runCli(["rollback", "--root", root, "--agent", "a", "--to", "v1", "--json"]);
+    expect(named.json).toMatchObject({ ok: true, from: "v2", to: "v1", basis: "named" });
+  });
+
   it("exits 66 and names the damaged file when verify fails", async () => {
     const dir = await tempDir();
     const source = await sourceTree(dir);

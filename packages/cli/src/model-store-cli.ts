@@ -287,7 +287,9 @@ export function createModelStoreProgram(): Command {
     });
 
   writer(program.command("rollback"))
-    .description("switch current back to the previous version (by publication time), after verifying it")
+    .description(
+      "switch current back to the version it pointed to before its last switch (by publication time where no switch was recorded), after verifying it",
+    )
     .requiredOption("--agent <name>", "agent")
     .option("--to <version>", "switch to this version instead of the previous one")
     .option("--no-verify", "switch without verifying the target first")
@@ -298,7 +300,9 @@ export function createModelStoreProgram(): Command {
         ...(opts.to === undefined ? {} : { to: opts.to }),
         verify: opts.verify,
       });
-      emit(opts, { ...result }, `${result.agent}: current ${result.from} -> ${result.to}${result.verification ? " (verified)" : ""}`);
+      const why =
+        result.basis === "history" ? ", undoing the last switch" : result.basis === "publication" ? ", the version published before" : "";
+      emit(opts, { ...result }, `${result.agent}: current ${result.from} -> ${result.to}${why}${result.verification ? " (verified)" : ""}`);
     });
 
   writer(program.command("promote"))

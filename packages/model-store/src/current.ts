@@ -1,6 +1,7 @@
 import { readlink, realpath, rename, rm, symlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
-import { ForgeError, fsyncDirectory } from "@trtforge/core";
+import { ForgeError, fsyncDirectory, type Logger } from "@trtforge/core";
+import { currentHistoryPath, recordCurrentSwitch, type SwitchCause } from "./current-history.js";
 import { isDirectory, pathKind } from "./fs-util.js";
 import type { AgentLock } from "./lock.js";
 import { assertStoreName } from "./names.js";
@@ -110,7 +111,9 @@ export async function resolveCurrent(options: ResolveCurrentOptions): Promise<Cu
  * `.current.tmp` is created and renamed over `current`. Both steps are fsynced so that the switch
  * survives a power cut. Runs under the agent lock.
  */
-export async function swapCurrent(paths: AgentPaths, version: string, lock: AgentLock): Promise<void> {
+export async function swapCurrent(paths: AgentPaths, version: string, lock: AgentLock, cause: SwitchCause, log: Logger): Promise<void> {
+  const before = await readCurrentState(paths);
+  const from = before.state === "ok" && before.current.layout === "versions" ? before.current.version : null;
   if ((await pathKind(paths.currentLink)) === "directory") {
     throw new ForgeError(
       "STORE_CURRENT_DANGLING",
@@ -132,4 +135,12 @@ export async function swapCurrent(paths: AgentPaths, version: string, lock: Agen
     await rm(paths.currentTempLink, { force: true }).catch(() => undefined);
     throw storeWriteError(err, paths.currentLink, `switching current of agent "${paths.agent}" to ${version}`, paths.root);
   }
+  // The switch is done and durable: a history that cannot be written costs only rollback's memory
+  // of it (rollback then goes by publication time), so it is a warning, not a failed switch.
+  await recordCurrentSwitch(paths, { from, to: version, by: cause }, lock).catch((err: unknown) =>
+    log.warn(
+      { agent: paths.agent, history: currentHistoryPath(paths), reason: (err as Error).message },
+      "could not record the switch of current; rollback will go by publication time",
+    ),
+  );
 }

@@ -2,6 +2,7 @@ import { readdir } from "node:fs/promises";
 import { compareCodePoints } from "./code-point-order.js";
 import { agentNotFound, readCurrentState } from "./current.js";
 import { isDirectory } from "./fs-util.js";
+import { readCurrentHistory } from "./current-history.js";
 import { withAgentLock } from "./lock.js";
 import { assertStoreName, isValidStoreName } from "./names.js";
 import { AgentPaths } from "./paths.js";
@@ -52,7 +53,7 @@ async function planAgent(paths: AgentPaths, settings: StoreSettings, keep: numbe
     agent: paths.agent,
     staleStaging: listing.staging.filter((s) => s.stale),
     activeStaging: listing.staging.filter((s) => !s.stale),
-    retention: planRetention(paths, listing, keep),
+    retention: planRetention(paths, listing, keep, await readCurrentHistory(paths)),
     trashEntries: 0,
     removedCurrentTemp: false,
   };

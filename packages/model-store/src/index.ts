@@ -18,6 +18,7 @@ export { buildFacts, formatShapes, type BuildFacts } from "./build-facts.js";
 export { showVersion, type ShowOptions, type VersionDetails } from "./show.js";
 export { assertVerified, verifyVersion, type VerifyOptions, type VerifyProblem, type VerifyReport } from "./verify.js";
 export { rollback, type RollbackOptions, type RollbackResult } from "./rollback.js";
+export { CURRENT_HISTORY_FILE, readCurrentHistory, type CurrentSwitch, type SwitchCause } from "./current-history.js";
 export { promoteVersion, type CurrentChange, type PromoteOptions, type PromoteResult } from "./promote.js";
 export { gc, type AgentGcReport, type GcOptions, type GcReport } from "./gc.js";
 export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";

@@ -103,7 +103,7 @@ export async function promoteVersion(options: PromoteOptions): Promise<PromoteRe
         fix: "publish it again or promote another version",
       });
     }
-    await swapCurrent(paths, version, lock);
+    await swapCurrent(paths, version, lock, "promote", settings.log);
     const change = before.state === "ok" ? ("promoted" as const) : ("first" as const);
     settings.log.info({ agent, from: previous ?? null, to: version, change }, `current of ${agent}: ${previous ?? "(none)"} -> ${version}`);
     return { ...base, change, current: version };

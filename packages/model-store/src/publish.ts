@@ -123,7 +123,7 @@ async function finalizeClaim(ctx: Context, claim: StagingClaim, options: Finaliz
     const before = await readCurrentState(paths);
     const wanted = options.setCurrent ?? true;
     const setCurrent = wanted === "if-no-current" ? before.state !== "ok" : wanted;
-    if (setCurrent) await swapCurrent(paths, claim.version, lock);
+    if (setCurrent) await swapCurrent(paths, claim.version, lock, "publish", settings.log);
     const currentChange: CurrentChange = !setCurrent ? "unchanged" : before.state === "ok" ? "promoted" : "first";
     const retention = keep === undefined ? undefined : await applyRetentionLocked(paths, settings, keep, lock);
     return {

@@ -1,4 +1,5 @@
 import { ForgeError } from "@trtforge/core";
+import { readCurrentHistory, rollbackTarget, type CurrentSwitch } from "./current-history.js";
 import { removeViaTrash } from "./fs-util.js";
 import type { AgentLock } from "./lock.js";
 import type { AgentPaths } from "./paths.js";
@@ -30,7 +31,12 @@ export function assertKeepCount(keep: number, input = "--keep"): number {
  * Keeps the `keepCount` newest versions plus, whatever their age, `current` and the version before it
  * (the rollback target). Only versions under versions/ are ever candidates; a legacy folder is not.
  */
-export function planRetention(paths: AgentPaths, listing: AgentListing, keepCount: number): RetentionPlan {
+export function planRetention(
+  paths: AgentPaths,
+  listing: AgentListing,
+  keepCount: number,
+  history: readonly CurrentSwitch[] = [],
+): RetentionPlan {
   if (listing.currentProblem === "dangling") {
     throw new ForgeError("STORE_CURRENT_DANGLING", `${paths.currentLink} is dangling, so retention cannot tell which versions must stay`, {
       input: paths.currentLink,
@@ -43,6 +49,9 @@ export function planRetention(paths: AgentPaths, listing: AgentListing, keepCoun
     protectedVersions.add(current);
     const previous = previousOf(listing.versions, current);
     if (previous !== undefined) protectedVersions.add(previous.version);
+    // Where the history makes rollback go elsewhere (after a promote), that version stays too.
+    const target = rollbackTarget(history, current, listing.versions);
+    if (target !== undefined) protectedVersions.add(target.version);
   }
   const newestFirst = listing.versions.filter((v) => v.layout === "versions").reverse();
   for (const version of newestFirst.slice(0, keepCount)) protectedVersions.add(version.version);
@@ -67,7 +76,7 @@ export async function applyRetentionLocked(
   lock: AgentLock,
 ): Promise<RetentionPlan> {
   const listing = await listAgentVersions(paths, { includeStaging: false, settings });
-  const plan = planRetention(paths, listing, keepCount);
+  const plan = planRetention(paths, listing, keepCount, await readCurrentHistory(paths));
   for (const version of plan.remove) {
     lock.assertHeld();
     try {

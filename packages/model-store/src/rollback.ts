@@ -1,5 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import { currentProblem, readCurrentState, swapCurrent } from "./current.js";
+import { readCurrentHistory, rollbackTarget } from "./current-history.js";
 import { isDirectory } from "./fs-util.js";
 import { withAgentLock } from "./lock.js";
 import { requireManifest } from "./manifest.js";
@@ -8,7 +9,7 @@ import { AgentPaths } from "./paths.js";
 import { storeSettings, type StoreOptions } from "./settings.js";
 import { requireRoot } from "./store-root.js";
 import { assertVerified, locateVersion, verifyTree, type VerifyReport } from "./verify.js";
-import { listAgentVersions, previousOf } from "./versions.js";
+import { listAgentVersions } from "./versions.js";
 
 export interface RollbackOptions extends StoreOptions {
   agent: string;
@@ -23,12 +24,14 @@ export interface RollbackResult {
   from: string;
   to: string;
   path: string;
+  /** How the target was chosen: named with --to, the switch history (undoing the last switch), or publication order. */
+  basis: "named" | "history" | "publication";
   verification?: VerifyReport;
 }
 
 /**
- * Switches `current` back to the previous version (by publication time, metadata.created_at) or to a
- * named one. The target is verified first; a damaged target leaves `current` untouched.
+ * Switches `current` back to the version it pointed to before its last switch (current-history.json;
+ * by publication time where no switch was recorded) or to a named one. The target is verified first; a damaged target leaves `current` untouched.
  */
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
   const agent = assertStoreName("agent", options.agent);
@@ -41,6 +44,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   if (state.state !== "ok" && !(to !== undefined && state.state === "dangling")) throw currentProblem(paths, state);
   const from = state.state === "ok" ? state.current.version : "(dangling)";
   let target: string;
+  let basis: RollbackResult["basis"] = "named";
   if (to !== undefined) {
     const located = await locateVersion(paths, to);
     if (located.layout !== "versions") {
@@ -66,14 +70,15 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       );
     }
     const listing = await listAgentVersions(paths, { includeStaging: false, settings });
-    const previous = previousOf(listing.versions, from);
-    if (previous === undefined || previous.layout !== "versions") {
-      throw new ForgeError("STORE_NO_PREVIOUS_VERSION", `agent "${agent}" has no version published before "${from}"`, {
+    const previous = rollbackTarget(await readCurrentHistory(paths), from, listing.versions);
+    if (previous === undefined) {
+      throw new ForgeError("STORE_NO_PREVIOUS_VERSION", `agent "${agent}" has no version to go back to from "${from}"`, {
         input: paths.currentLink,
         fix: `list the versions (model-store list --agent ${agent}) and pick one with --to`,
       });
     }
     target = previous.version;
+    basis = previous.basis;
   }
   if (state.state === "ok" && state.current.layout === "versions" && target === from) {
     throw new ForgeError("STORE_ALREADY_CURRENT", `"${target}" is already the current version of agent "${agent}"`, {
@@ -104,8 +109,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
         fix: "pick another version with --to",
       });
     }
-    await swapCurrent(paths, target, lock);
+    await swapCurrent(paths, target, lock, to === undefined ? "rollback" : "rollback-to", settings.log);
   });
-  settings.log.info({ agent, from, to: target }, `current of ${agent}: ${from} -> ${target}`);
-  return { agent, from, to: target, path: targetPath, ...(verification === undefined ? {} : { verification }) };
+  settings.log.info({ agent, from, to: target, basis }, `current of ${agent}: ${from} -> ${target}`);
+  return { agent, from, to: target, path: targetPath, basis, ...(verification === undefined ? {} : { verification }) };
 }

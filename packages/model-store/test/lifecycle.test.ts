@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { gc, listVersions, publish, resolveCurrent, rollback } from "../src/index.js";
+import { CURRENT_HISTORY_FILE, gc, listAgents, listVersions, promoteVersion, publish, resolveCurrent, rollback } from "../src/index.js";
 import { storeAndSource } from "./helpers.js";
 
 async function storeWith(versions: string[]) {
@@ -46,6 +46,71 @@ describe("rollback", () => {
     await symlink("versions/gone", join(root, "a", "current"));
     await expect(rollback({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_CURRENT_DANGLING" });
     expect(await rollback({ root, agent: "a", to: "v1" })).toMatchObject({ to: "v1" });
+  });
+});
+
+describe("rollback undoes the last switch of current (current-history.json)", () => {
+  it("after promoting the oldest version, returns to the version just replaced, then steps back like an undo", async () => {
+    const { root } = await storeWith(["v1", "v2", "v3"]);
+    await promoteVersion({ root, agent: "a", version: "v1" });
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v1", to: "v3", basis: "history" });
+    expect(await current(root)).toBe("v3");
+    // The promote is undone; the publishes before it are next.
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v3", to: "v2", basis: "history" });
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v2", to: "v1", basis: "history" });
+    await expect(rollback({ root, agent: "a" })).rejects.toMatchObject({ code: "STORE_NO_PREVIOUS_VERSION" });
+  });
+
+  it("undoes a rollback --to like any other switch", async () => {
+    const { root } = await storeWith(["v1", "v2", "v3"]);
+    expect(await rollback({ root, agent: "a", to: "v1" })).toMatchObject({ to: "v1", basis: "named" });
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v1", to: "v3", basis: "history" });
+  });
+
+  it("keeps a small history beside current that JustNewsAgent's readers never look at", async () => {
+    const { root } = await storeWith(["v1", "v2"]);
+    await promoteVersion({ root, agent: "a", version: "v1" });
+    const history = JSON.parse(await readFile(join(root, "a", CURRENT_HISTORY_FILE), "utf8")) as {
+      format: number;
+      switches: { from: string | null; to: string; by: string; at: string }[];
+    };
+    expect(history.format).toBe(1);
+    expect(history.switches.map(({ from, to, by }) => ({ from, to, by }))).toEqual([
+      { from: null, to: "v1", by: "publish" },
+      { from: "v1", to: "v2", by: "publish" },
+      { from: "v2", to: "v1", by: "promote" },
+    ]);
+    // What JustNewsAgent reads is unchanged: current, versions/, their manifests; no stray agent or version.
+    expect(await readlink(join(root, "a", "current"))).toBe("versions/v1");
+    expect((await readdir(join(root, "a", "versions"))).sort()).toEqual(["v1", "v2"]);
+    expect((await listAgents({ root })).map((a) => a.agent)).toEqual(["a"]);
+    expect((await listVersions({ root, agent: "a" })).versions.map((v) => v.version)).toEqual(["v1", "v2"]);
+  });
+
+  it("goes by publication time where current was switched without a record (by hand, or by JustNewsAgent)", async () => {
+    const { root } = await storeWith(["v1", "v2", "v3"]);
+    await promoteVersion({ root, agent: "a", version: "v1" });
+    await rm(join(root, "a", "current"));
+    await symlink("versions/v2", join(root, "a", "current"));
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v2", to: "v1", basis: "publication" });
+  });
+
+  it("skips a recorded version that was removed since, and ignores a damaged history", async () => {
+    const { root, versionsDir } = await storeWith(["v1", "v2", "v3"]);
+    await promoteVersion({ root, agent: "a", version: "v1" });
+    await rm(join(versionsDir, "v3"), { recursive: true });
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ to: "v2", basis: "history" });
+    await writeFile(join(root, "a", CURRENT_HISTORY_FILE), "{ not json");
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ from: "v2", to: "v1", basis: "publication" });
+  });
+
+  it("retention keeps the version rollback would return to", async () => {
+    const { root } = await storeWith(["v1", "v2", "v3", "v4", "v5"]);
+    await promoteVersion({ root, agent: "a", version: "v2" });
+    await promoteVersion({ root, agent: "a", version: "v1" });
+    const report = await gc({ root, agent: "a", keep: 1 });
+    expect(report.agents[0]?.retention).toEqual({ keep: ["v5", "v2", "v1"], remove: ["v4", "v3"], skipped: [] });
+    expect(await rollback({ root, agent: "a" })).toMatchObject({ to: "v2", basis: "history" });
   });
 });
 
