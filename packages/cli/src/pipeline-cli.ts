@@ -9,8 +9,11 @@ import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
 import {
   BUILD_DEFAULTS,
   CPU_SERVING_CHOICES,
+  applyWorkBudget,
   defaultWorkRoot,
   runPipeline,
+  workBudgetFromEnv,
+  type WorkBudget,
   TYPINGS,
   type CpuServingChoice,
   type PipelineResult,
@@ -153,9 +156,12 @@ export function addPipelineOptions(program: Command): Command {
 
 export async function runPipelineCli(opts: PipelineCliOptions): Promise<PipelineResult> {
   const logger = cliLogger("build-engine");
+  // TRTFORGE_WORK_BUDGET is checked before any work, like every other input.
+  const budget = opts.workDir === undefined ? workBudgetFromEnv() : undefined;
   const progress = createProgress(logger);
+  let result: PipelineResult;
   try {
-    return await withSigintAbort((signal) =>
+    result = await withSigintAbort((signal) =>
       runPipeline({
         model: opts.model!,
         modelId: opts.modelId,
@@ -201,5 +207,24 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
     );
   } finally {
     progress.stop();
+  }
+  if (budget !== undefined) await applyDefaultWorkBudget(budget, logger);
+  return result;
+}
+
+/**
+ * The default work dir keeps to its budget (TRTFORGE_WORK_BUDGET, docs/pipeline.md) after every
+ * successful build; a --work-dir given by hand is the operator's to manage (build-engine gc).
+ */
+async function applyDefaultWorkBudget(budget: WorkBudget, logger: ReturnType<typeof cliLogger>): Promise<void> {
+  const report = await applyWorkBudget(defaultWorkRoot(), budget, logger).catch((err: unknown) => {
+    logger.warn({ reason: (err as Error).message }, "could not apply the work dir budget; run build-engine gc");
+    return undefined;
+  });
+  if (report !== undefined && report.removed.length > 0) {
+    logger.info(
+      { workDir: report.workDir, removed: report.removed.length, bytesBefore: report.bytesBefore, bytesAfter: report.bytesAfter },
+      "work dir kept to its budget",
+    );
   }
 }

@@ -10,6 +10,7 @@ export * from "./run-pipeline.js";
 export * from "./timing-cache.js";
 export * from "./int8-fallback.js";
 export * from "./work-dir.js";
+export * from "./work-dir-budget.js";
 export * from "./agent-name.js";
 export * from "./build-request.js";
 export * from "./settle-host.js";

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFolderAtomic } from "@trtforge/core";
+import { holdStage } from "./work-dir-budget.js";
 import { stageTempPrefix } from "./work-dir.js";
 
 /**
@@ -24,6 +25,8 @@ export async function runStage<T>(
   produce: (tempDir: string) => Promise<T>,
 ): Promise<StageResult<T>> {
   const dir = join(workRoot, stage, key);
+  // Held before it is looked at, so that the work dir budget never removes it under this build.
+  await holdStage(workRoot, stage, key);
   if (existsSync(join(dir, STAGE_FILE))) {
     return { dir, reused: true, summary: JSON.parse(await readFile(join(dir, STAGE_FILE), "utf8")) as T };
   }
@@ -39,5 +42,6 @@ export async function runStage<T>(
     // The writer's tag in the temp name lets the next run remove a killed run's folder at once.
     { replace: true, tempPrefix: stageTempPrefix(dir) },
   );
+  await holdStage(workRoot, stage, key); // the LRU clock starts at completion
   return { dir, reused: false, summary };
 }
