@@ -44,6 +44,14 @@ export interface CompareModelsOptions {
   batchSize?: number;
   seqLen?: number;
   onBatch?: (done: number, total: number) => void;
+  /** Checked before each batch and shape: an aborted run stops with CANCELLED instead of finishing the comparison. */
+  signal?: AbortSignal | undefined;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, done: number, total: number): void {
+  if (signal?.aborted === true) {
+    throw new ForgeError("CANCELLED", `accuracy comparison cancelled after ${done} of ${total} steps`, { fix: "run the command again" });
+  }
 }
 
 function feedsFor(session: InferenceSession, batch: EncodedBatch, side: string): Record<string, Tensor> {
@@ -87,6 +95,7 @@ export async function compareModels(options: CompareModelsOptions): Promise<Accu
   try {
     const heldOut = new Tally(options);
     for (let from = 0; from < options.texts.length; from += batchSize) {
+      throwIfAborted(options.signal, Math.floor(from / batchSize), steps);
       const texts = options.texts.slice(from, from + batchSize);
       await run(
         options.tokenizer.encodeBatch([...texts], { maxLength: options.seqLen ?? 128, padding: "longest", truncation: true }),
@@ -96,6 +105,7 @@ export async function compareModels(options: CompareModelsOptions): Promise<Accu
     }
     const figures = heldOut.figures(options);
     for (const [index, shape] of shapes.entries()) {
+      throwIfAborted(options.signal, steps - shapes.length + index, steps);
       const tally = new Tally(options);
       await run(fillShape(options.tokenizer, options.texts, shape), tally);
       figures.push(...tally.figures(options, { name: shape.name, batch: shape.batch, seq_len: shape.seqLen }));
