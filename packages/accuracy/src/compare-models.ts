@@ -15,10 +15,14 @@ export interface AccuracyFigure {
   max_abs_diff: number;
   cosine_mean: number;
   cosine_min: number;
+  /** 1st percentile of the per-sample cosines (nearest rank; the minimum below 100 samples). */
+  cosine_p01: number;
   /** Share of equal label decisions (see label_decision); classifier logits only. */
   label_agreement?: number;
   /** "argmax": one label per sample; "sigmoid-threshold": one decision per sample and label (multi-label heads). */
   label_decision?: LabelDecision["kind"];
+  /** Multi-label heads: share of samples whose whole label set (every label's decision) equals the reference's. */
+  label_set_agreement?: number;
   /** The sigmoid probability at or above which a multi-label head says yes. */
   label_threshold?: number;
   /** Present when the figure comes from one run at a full profile shape rather than the held-out articles. */
@@ -123,7 +127,7 @@ class Tally {
   readonly labels: Map<string, LabelTally>;
   constructor(options: CompareModelsOptions) {
     this.comparators = new Map(options.outputs.map((o) => [o, new OutputComparator(o)]));
-    this.labels = new Map((options.labelOutputs ?? []).map((o) => [o, { agreed: 0, decisions: 0 }]));
+    this.labels = new Map((options.labelOutputs ?? []).map((o) => [o, { agreed: 0, decisions: 0, samplesAgreed: 0, samples: 0 }]));
   }
 
   figures(options: CompareModelsOptions, shape?: AccuracyFigure["shape"]): AccuracyFigure[] {
@@ -140,7 +144,9 @@ class Tally {
           : {
               label_agreement: labels.agreed / labels.decisions,
               label_decision: decision.kind,
-              ...(decision.kind === "sigmoid-threshold" ? { label_threshold: decision.threshold } : {}),
+              ...(decision.kind === "sigmoid-threshold"
+                ? { label_threshold: decision.threshold, label_set_agreement: labels.samplesAgreed / labels.samples }
+                : {}),
             }),
         ...(shape ? { shape } : {}),
       };
@@ -171,6 +177,8 @@ async function runBoth(
       const t = labelAgreement(rv, cv, rowSize, options.labelDecision ?? ARGMAX);
       labels.agreed += t.agreed;
       labels.decisions += t.decisions;
+      labels.samplesAgreed += t.samplesAgreed;
+      labels.samples += t.samples;
     }
   }
 }

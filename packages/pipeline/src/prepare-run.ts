@@ -24,6 +24,8 @@ export interface PipelineInput extends BuildRequestInput {
   marker?: boolean | undefined;
   /** The CPU-serving ONNX published beside the engine (model.cpu.onnx): int8 (default), fp32 fused, or off. */
   cpuServing?: CpuServingChoice | undefined;
+  /** Publish even when a precision form is below its accuracy gate; recorded in provenance and the version's metadata. */
+  acceptAccuracy?: boolean | undefined;
   /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
   promote?: boolean | undefined;
   /** Where stage results are kept for reuse. */

@@ -22,6 +22,16 @@ import { describeDamage, findBuild, publishBuild, reuseBuild, type CurrentOutcom
 import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
 import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
 import { throwIfCancelled } from "./cancel.js";
+import {
+  accuracyKind,
+  accuracyVerdict,
+  figureAt,
+  enforceAccuracy,
+  judgeAccuracy,
+  type AccuracyVerdict,
+  type GateCheck,
+} from "./accuracy-policy.js";
+import { gatedOutputs } from "./cpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -45,6 +55,8 @@ export interface PipelineResult {
   };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
+  /** Every accuracy gate check of this build (TensorRT precision and CPU-serving forms) and the verdict. */
+  accuracyGate: AccuracyVerdict;
   /** Set when the store's identical build was damaged: that version, what is wrong with it; this build published afresh. */
   replacedDamaged?: { version: string; damage: string } | undefined;
 }
@@ -188,8 +200,23 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     ...progress,
   });
   throwIfCancelled(input.signal, "after the precision stage");
+  const kind = accuracyKind(heldOutInputs.labelOutputs, heldOutInputs.labelDecision);
+  const accept = input.acceptAccuracy ?? false;
+  const warn = (line: string) => log.warn({ stage: "accuracy-gate" }, line);
+  const checks: GateCheck[] = judgeAccuracy(options.precision, precision.accuracy, kind, gatedOutputs(outputs));
+  // Judged before the CPU-serving stage runs: a failing precision stops the build at once.
+  enforceAccuracy(checks, {
+    accept,
+    code: "ACCURACY_GATE_FAILED",
+    what: `the ${options.precision} model`,
+    fix: "calibrate on more or more representative articles, raise --int8-target-cosine, or build fp16",
+    warn,
+  });
   for (const f of precision.accuracy) {
-    const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
+    const labels =
+      f.label_agreement === undefined
+        ? ""
+        : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%${f.label_set_agreement === undefined ? "" : ` (label sets ${(f.label_set_agreement * 100).toFixed(1)}%)`}`;
     log.info(
       {
         stage: "accuracy",
@@ -197,13 +224,28 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
         output: f.output,
         cosine_mean: f.cosine_mean,
         cosine_min: f.cosine_min,
+        cosine_p01: f.cosine_p01,
+        label_agreement: f.label_agreement,
+        at: figureAt(f),
         samples: f.samples,
       },
-      `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
+      `accuracy ${f.candidate} vs ${f.reference} ${f.output} at ${f.shape === undefined ? `${f.samples} held-out articles` : `the ${figureAt(f)} shape`}: cosine mean ${f.cosine_mean.toFixed(5)}${f.cosine_p01 === undefined ? "" : ` p01 ${f.cosine_p01.toFixed(5)}`} min ${f.cosine_min.toFixed(5)}${labels}`,
     );
   }
-  const cpuServing = await cpuServingStage({ ...heldOutInputs, ...progress, choice: input.cpuServing ?? "int8" });
+  const cpuServing = await cpuServingStage({ ...heldOutInputs, ...progress, choice: input.cpuServing ?? "int8", gate: false });
   throwIfCancelled(input.signal, "after the CPU-serving stage");
+  if (cpuServing) {
+    const cpuChecks = judgeAccuracy("cpu-serving", cpuServing.record.accuracy, kind, gatedOutputs(outputs));
+    enforceAccuracy(cpuChecks, {
+      accept,
+      code: "CPU_SERVING_ACCURACY_FAILED",
+      what: `the CPU-serving ONNX (${cpuServing.record.quantization})`,
+      fix: "pass --cpu-serving fp32 (fused, no int8) or --cpu-serving off",
+      warn,
+    });
+    checks.push(...cpuChecks);
+  }
+  const accuracyGate = accuracyVerdict(checks);
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom =
@@ -233,6 +275,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}),
     },
     accuracy: precision.accuracy,
+    accuracyGate,
     validation: exported.validation,
   };
   const stored = await findBuild(run.storeRoot, agent, buildKey);
@@ -309,7 +352,8 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     articles: run.articlesRecord,
     accuracy: precision.accuracy,
     options,
-    request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources },
+    request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources, accept_accuracy: accept },
+    accuracyGate,
     builder: run.builder,
     onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
     cuda: cudaVersion,
@@ -344,6 +388,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       precision: options.precision,
       trt_version: host.trtVersion,
       shapes: profileShapes(target),
+      accuracy_gate: { verdict: accuracyGate.verdict, failed: accuracyGate.failed },
     },
     promote: input.promote ?? false,
     logger: log,
