@@ -15,10 +15,14 @@ export interface AccuracyFigure {
   max_abs_diff: number;
   cosine_mean: number;
   cosine_min: number;
+  /** 1st percentile of the per-sample cosines (nearest rank; the minimum below 100 samples). */
+  cosine_p01: number;
   /** Share of equal label decisions (see label_decision); classifier logits only. */
   label_agreement?: number;
   /** "argmax": one label per sample; "sigmoid-threshold": one decision per sample and label (multi-label heads). */
   label_decision?: LabelDecision["kind"];
+  /** Multi-label heads: share of samples whose whole label set (every label's decision) equals the reference's. */
+  label_set_agreement?: number;
   /** The sigmoid probability at or above which a multi-label head says yes. */
   label_threshold?: number;
   /** Present when the figure comes from one run at a full profile shape rather than the held-out articles. */
@@ -44,6 +48,14 @@ export interface CompareModelsOptions {
   batchSize?: number;
   seqLen?: number;
   onBatch?: (done: number, total: number) => void;
+  /** Checked before each batch and shape: an aborted run stops with CANCELLED instead of finishing the comparison. */
+  signal?: AbortSignal | undefined;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, done: number, total: number): void {
+  if (signal?.aborted === true) {
+    throw new ForgeError("CANCELLED", `accuracy comparison cancelled after ${done} of ${total} steps`, { fix: "run the command again" });
+  }
 }
 
 function feedsFor(session: InferenceSession, batch: EncodedBatch, side: string): Record<string, Tensor> {
@@ -87,6 +99,7 @@ export async function compareModels(options: CompareModelsOptions): Promise<Accu
   try {
     const heldOut = new Tally(options);
     for (let from = 0; from < options.texts.length; from += batchSize) {
+      throwIfAborted(options.signal, Math.floor(from / batchSize), steps);
       const texts = options.texts.slice(from, from + batchSize);
       await run(
         options.tokenizer.encodeBatch([...texts], { maxLength: options.seqLen ?? 128, padding: "longest", truncation: true }),
@@ -96,6 +109,7 @@ export async function compareModels(options: CompareModelsOptions): Promise<Accu
     }
     const figures = heldOut.figures(options);
     for (const [index, shape] of shapes.entries()) {
+      throwIfAborted(options.signal, steps - shapes.length + index, steps);
       const tally = new Tally(options);
       await run(fillShape(options.tokenizer, options.texts, shape), tally);
       figures.push(...tally.figures(options, { name: shape.name, batch: shape.batch, seq_len: shape.seqLen }));
@@ -113,7 +127,7 @@ class Tally {
   readonly labels: Map<string, LabelTally>;
   constructor(options: CompareModelsOptions) {
     this.comparators = new Map(options.outputs.map((o) => [o, new OutputComparator(o)]));
-    this.labels = new Map((options.labelOutputs ?? []).map((o) => [o, { agreed: 0, decisions: 0 }]));
+    this.labels = new Map((options.labelOutputs ?? []).map((o) => [o, { agreed: 0, decisions: 0, samplesAgreed: 0, samples: 0 }]));
   }
 
   figures(options: CompareModelsOptions, shape?: AccuracyFigure["shape"]): AccuracyFigure[] {
@@ -130,7 +144,9 @@ class Tally {
           : {
               label_agreement: labels.agreed / labels.decisions,
               label_decision: decision.kind,
-              ...(decision.kind === "sigmoid-threshold" ? { label_threshold: decision.threshold } : {}),
+              ...(decision.kind === "sigmoid-threshold"
+                ? { label_threshold: decision.threshold, label_set_agreement: labels.samplesAgreed / labels.samples }
+                : {}),
             }),
         ...(shape ? { shape } : {}),
       };
@@ -161,6 +177,8 @@ async function runBoth(
       const t = labelAgreement(rv, cv, rowSize, options.labelDecision ?? ARGMAX);
       labels.agreed += t.agreed;
       labels.decisions += t.decisions;
+      labels.samplesAgreed += t.samplesAgreed;
+      labels.samples += t.samples;
     }
   }
 }

@@ -5,6 +5,17 @@ export interface OutputComparison {
   max_abs_diff: number;
   cosine_mean: number;
   cosine_min: number;
+  /**
+   * The 1st percentile of the per-sample cosines (nearest rank: the ⌈n/100⌉-th lowest; the minimum
+   * below 100 samples): the tail a mean hides, without the single outlier the minimum is.
+   */
+  cosine_p01: number;
+}
+
+/** Nearest-rank percentile (0 < share ≤ 1) of values sorted ascending. */
+export function lowPercentile(sorted: readonly number[], share: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.max(0, Math.ceil(share * sorted.length) - 1)]!;
 }
 
 export class OutputComparator {
@@ -12,6 +23,7 @@ export class OutputComparator {
   private maxAbs = 0;
   private cosineSum = 0;
   private cosineMin = Infinity;
+  private readonly cosines: number[] = [];
 
   constructor(readonly output: string) {}
 
@@ -36,6 +48,7 @@ export class OutputComparator {
       const cosine = nr === 0 && nc === 0 ? 1 : dot / (Math.sqrt(nr) * Math.sqrt(nc) || Infinity);
       this.cosineSum += Number.isNaN(cosine) ? 0 : cosine;
       this.cosineMin = Math.min(this.cosineMin, Number.isNaN(cosine) ? -1 : cosine);
+      this.cosines.push(Number.isNaN(cosine) ? -1 : cosine);
       this.samples++;
     }
   }
@@ -47,6 +60,10 @@ export class OutputComparator {
       max_abs_diff: this.maxAbs,
       cosine_mean: this.samples === 0 ? 0 : this.cosineSum / this.samples,
       cosine_min: this.samples === 0 ? 0 : this.cosineMin,
+      cosine_p01: lowPercentile(
+        [...this.cosines].sort((a, b) => a - b),
+        0.01,
+      ),
     };
   }
 }

@@ -11,6 +11,9 @@ export const ARGMAX: LabelDecision = { kind: "argmax" };
 export interface LabelTally {
   agreed: number;
   decisions: number;
+  /** Samples whose every decision agreed (the whole label set, for a multi-label head). */
+  samplesAgreed: number;
+  samples: number;
 }
 
 function argmaxOf(values: ArrayLike<number>, from: number, size: number): number {
@@ -35,9 +38,17 @@ export function labelAgreement(
   let agreed = 0;
   if (decision.kind === "argmax") {
     for (let r = 0; r < rows; r++) if (argmaxOf(reference, r * rowSize, rowSize) === argmaxOf(candidate, r * rowSize, rowSize)) agreed++;
-    return { agreed, decisions: rows };
+    return { agreed, decisions: rows, samplesAgreed: agreed, samples: rows };
   }
   const cut = logitOf(decision.threshold);
-  for (let i = 0; i < reference.length; i++) if (reference[i]! >= cut === candidate[i]! >= cut) agreed++;
-  return { agreed, decisions: reference.length };
+  let samplesAgreed = 0;
+  for (let r = 0; r < rows; r++) {
+    let all = true;
+    for (let i = r * rowSize; i < (r + 1) * rowSize; i++) {
+      if (reference[i]! >= cut === candidate[i]! >= cut) agreed++;
+      else all = false;
+    }
+    if (all) samplesAgreed++;
+  }
+  return { agreed, decisions: reference.length, samplesAgreed, samples: rows };
 }

@@ -32,3 +32,19 @@ describe("maskPadding", () => {
     expect(maskPadding(values, [2, 4], mask)).toBe(values);
   });
 });
+
+describe("cosine_p01", () => {
+  it("is the ⌈n/100⌉-th lowest per-sample cosine: the tail a mean hides", async () => {
+    const { OutputComparator, lowPercentile } = await import("../src/compare-outputs.js");
+    const c = new OutputComparator("out");
+    // 200 samples of 2 values: 198 identical, 2 orthogonal (cosine 0): mean 0.99, p01 the 2nd lowest = 0.
+    for (let i = 0; i < 198; i++) c.add([1, 0], [1, 0], 2);
+    c.add([1, 0], [0, 1], 2);
+    c.add([1, 0], [0, 1], 2);
+    const r = c.result();
+    expect(r.cosine_mean).toBeCloseTo(0.99, 10);
+    expect(r.cosine_p01).toBe(0);
+    expect(lowPercentile([0.5, 0.9, 1], 0.01)).toBe(0.5);
+    expect(lowPercentile([], 0.01)).toBe(0);
+  });
+});

@@ -5,6 +5,7 @@ import { defaultModelsConfigPath } from "@trtforge/config";
 import { assertModeReady, checkHost, formatHostReport, HOST_MODES, type HostMode } from "@trtforge/hostcheck";
 import { buildMarkers } from "@trtforge/pipeline";
 import { exportCommand } from "./export-cli.js";
+import { formatBuildSummary } from "./build-summary.js";
 import { addPipelineOptions, runPipelineCli, type PipelineCliOptions } from "./pipeline-cli.js";
 import { setupCommand } from "./setup-cli.js";
 import { workGcCommand } from "./work-gc-cli.js";
@@ -99,14 +100,7 @@ async function runModelBuild(opts: PipelineCliOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
     return;
   }
-  const verb = result.reused ? "reused" : "published";
-  process.stdout.write(`${verb} ${result.kind} ${result.engineName}\n  ${result.versionPath}\n`);
-  process.stdout.write(`  current: ${result.current.change} (${result.agent}/current is ${result.current.version ?? "unset"})\n`);
-  for (const f of result.accuracy) {
-    process.stdout.write(
-      `  ${f.candidate} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles\n`,
-    );
-  }
+  process.stdout.write(formatBuildSummary(result));
 }
 
 export function createBuildEngineProgram(): Command {

@@ -7,6 +7,7 @@ import {
   importHfModel,
   listAgents,
   listVersions,
+  describeAccuracyGate,
   formatShapes,
   promoteVersion,
   publish,
@@ -260,6 +261,9 @@ export function createModelStoreProgram(): Command {
         `${details.agent}/${details.version}${details.isCurrent ? " (current)" : ` (not current; current: ${details.currentVersion})`}`,
         `  path: ${details.path}`,
         ...(describeBuild(details.build) === "" ? [] : [`  build: ${describeBuild(details.build)}`]),
+        ...(describeAccuracyGate(details.build.accuracyGate) === undefined
+          ? []
+          : [`  accuracy: ${describeAccuracyGate(details.build.accuracyGate)}`]),
         `  layout: ${details.layout}`,
         `  checksum: ${details.manifest.checksum}`,
         ...(details.createdAt === undefined ? [] : [`  created: ${details.createdAt}`]),

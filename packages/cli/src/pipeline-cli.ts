@@ -57,6 +57,7 @@ export interface PipelineCliOptions {
   seed?: string;
   marker?: boolean;
   promote?: boolean;
+  acceptAccuracy?: boolean;
   device?: string;
   workDir?: string;
   storeRoot?: string;
@@ -146,6 +147,10 @@ export function addPipelineOptions(program: Command): Command {
       "--promote",
       "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet",
     )
+    .option(
+      "--accept-accuracy",
+      "publish even when int8/fp16 or the CPU-serving form is below its accuracy gate (docs/pipeline.md); recorded in provenance and shown by model-store show",
+    )
     .option("--device <n>", `GPU to build on (ids as build-engine --check-only lists them; default: ${d.device})`)
     .option(
       "--work-dir <dir>",
@@ -197,6 +202,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         cpuServing: opts.cpuServing,
         marker: opts.marker ?? false,
         promote: opts.promote ?? false,
+        acceptAccuracy: opts.acceptAccuracy ?? false,
         workRoot: opts.workDir ?? defaultWorkRoot(),
         storeRoot: opts.storeRoot,
         ...(opts.config === undefined ? {} : { modelsConfig: opts.config }),

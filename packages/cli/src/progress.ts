@@ -32,6 +32,10 @@ export class TerminalProgress implements ProgressDisplay {
         clearOnComplete: false,
         autopadding: true,
         forceRedraw: true,
+        // true: the terminal keeps wrapping long log lines (false would switch wrapping off for the
+        // whole screen, cutting every log line at the width with its last character, often "}",
+        // overwritten in the last column); only the bars are trimmed to the width.
+        linewrap: true,
       },
       Presets.shades_classic,
     );

@@ -60,3 +60,79 @@ describe("terminal output: one writer owns stderr", () => {
     expect(tty.text()).toBe("plain line\n");
   });
 });
+
+describe("issue 19: the terminal shows the whole verdict", () => {
+  it("never switches line wrapping off: a log line longer than the terminal is printed whole, not cut with a stray }", async () => {
+    const tty = fakeTty();
+    Object.assign(tty.stream, { columns: 60 });
+    const terminal = new TerminalWriter(tty.stream);
+    const log = createLogger({ json: false, level: "info", prettyDestination: terminal });
+    const progress = new TerminalProgress(terminal, tty.stream);
+    progress.update("accuracy", 1, 2);
+    const message = "accuracy int8-qdq-onnx vs fp32-onnx logits at 64 held-out articles: cosine mean 0.90500, labels agree 84.5%";
+    log.info({ stage: "accuracy", at: "held-out" }, message);
+    progress.update("accuracy", 2, 2);
+    await new Promise((r) => setTimeout(r, 20));
+    progress.stop();
+    expect(tty.text()).not.toContain("\x1b[?7l");
+    expect(tty.text().split(String.fromCharCode(27)).join("")).toContain(message);
+  });
+
+  it("the build summary names each shape, the label agreement and the gate verdict", async () => {
+    const { formatBuildSummary } = await import("../src/build-summary.js");
+    const figure = {
+      reference: "fp32-onnx",
+      candidate: "int8-qdq-onnx",
+      output: "logits",
+      samples: 64,
+      max_abs_diff: 0.1,
+      cosine_mean: 0.905,
+      cosine_min: 0.5,
+      cosine_p01: 0.6,
+      label_agreement: 0.845,
+      label_decision: "argmax" as const,
+    };
+    const summary = formatBuildSummary({
+      kind: "marker",
+      reused: false,
+      agent: "trt-news",
+      version: "build-1",
+      versionPath: "/store/trt-news/versions/build-1",
+      engineName: "news.engine",
+      current: { change: "unchanged", version: "build-0" },
+      accuracy: [figure, { ...figure, samples: 32, shape: { name: "max", batch: 32, seq_len: 256 } }],
+      accuracyGate: {
+        verdict: "accepted",
+        failed: ["x"],
+        checks: [
+          {
+            form: "int8",
+            candidate: "int8-qdq-onnx",
+            output: "logits",
+            at: "held-out",
+            measure: "label agreement",
+            value: 0.845,
+            threshold: 0.98,
+            passed: false,
+          },
+          {
+            form: "cpu-serving",
+            candidate: "cpu",
+            output: "logits",
+            at: "held-out",
+            measure: "label agreement",
+            value: 0.99,
+            threshold: 0.98,
+            passed: true,
+          },
+        ],
+      },
+    } as unknown as Parameters<typeof formatBuildSummary>[0]);
+    expect(summary).toContain("accuracy gate: ACCEPTED with --accept-accuracy, 1 of 2 checks below the gate:");
+    expect(summary).toContain("int8 logits at held-out: label agreement 84.5% < 98.0% FAILED");
+    expect(summary).toContain(
+      "int8-qdq-onnx logits on 64 held-out articles: cosine mean 0.90500 p01 0.60000 min 0.50000, labels agree 84.5%",
+    );
+    expect(summary).toContain("int8-qdq-onnx logits on the max [32, 256] shape:");
+  });
+});

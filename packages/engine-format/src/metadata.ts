@@ -58,7 +58,11 @@ export const AccuracyFigureSchema = z.strictObject({
   max_abs_diff: figure,
   cosine_mean: figure.optional(),
   cosine_min: figure.optional(),
+  /** 1st percentile of the per-sample cosines (nearest rank). */
+  cosine_p01: figure.optional(),
   label_agreement: figure.min(0).max(1).optional(),
+  /** Multi-label heads: share of samples whose whole label set equals the reference's. */
+  label_set_agreement: figure.min(0).max(1).optional(),
   /** How logits became labels: argmax (single-label head) or a per-label sigmoid threshold (multi-label head). */
   label_decision: z.enum(["argmax", "sigmoid-threshold"]).optional(),
   label_threshold: figure.gt(0).lt(1).optional(),

@@ -14,7 +14,7 @@ export { assertModelId, assertRevision, hfRepoFolderName, modelIdFromRepoFolder 
 export { resolveCurrent, type CurrentVersion, type ResolveCurrentOptions } from "./current.js";
 export { resolveModelFolder, type ResolvedModel, type ResolveModelOptions } from "./resolve-model.js";
 export { listAgents, listVersions, type AgentListing, type AgentSummary, type ListVersionsOptions, type VersionInfo } from "./versions.js";
-export { buildFacts, formatShapes, type BuildFacts } from "./build-facts.js";
+export { buildFacts, describeAccuracyGate, formatShapes, type BuildFacts } from "./build-facts.js";
 export { showVersion, type ShowOptions, type VersionDetails } from "./show.js";
 export { assertVerified, verifyVersion, type VerifyOptions, type VerifyProblem, type VerifyReport } from "./verify.js";
 export { rollback, type RollbackOptions, type RollbackResult } from "./rollback.js";

@@ -22,3 +22,7 @@ export * from "./publish-list.js";
 export * from "./build-artifact.js";
 export * from "./marker-matrix.js";
 export * from "./cpu-serving-stage.js";
+export * from "./accuracy-policy.js";
+export * from "./cancel.js";
+export * from "./check-weights.js";
+export * from "./model-identity.js";

@@ -1,4 +1,5 @@
 import type { Logger } from "@trtforge/core";
+import { throwIfCancelled } from "./cancel.js";
 import { compareModels } from "@trtforge/accuracy";
 import { insertQdq, serializeOnnxModel, sitesWithScales, type OnnxModel } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
@@ -20,6 +21,7 @@ export interface FallbackOptions {
   batchSize: number;
   logger: Logger;
   onBatch?: (done: number, total: number) => void;
+  signal?: AbortSignal | undefined;
 }
 
 export interface FallbackResult {
@@ -47,6 +49,7 @@ export async function selectInt8Activations(o: FallbackOptions): Promise<Fallbac
   const steps = [0, 1, 2, ...Array.from({ length: Math.ceil(maxFallback / 2) }, (_, i) => 4 + 2 * i)].filter((k) => k <= maxFallback);
   let best: (FallbackResult & { cosine: number }) | undefined;
   for (const [index, k] of steps.entries()) {
+    throwIfCancelled(o.signal, `during the int8 selection (step ${index + 1} of ${steps.length})`);
     const float = new Set(ranked.slice(0, k));
     const scales = new Map([...o.scales].filter(([tensor]) => !float.has(tensor)));
     const figures = await compareModels({
@@ -59,13 +62,16 @@ export async function selectInt8Activations(o: FallbackOptions): Promise<Fallbac
       outputs: o.outputs,
       seqLen: o.seqLen,
       batchSize: o.batchSize,
+      signal: o.signal,
     });
     const cosine = Math.min(...figures.map((f) => f.cosine_mean));
-    o.onBatch?.(index + 1, steps.length);
+    const reached = cosine >= o.target;
+    // Reaching the target ends the selection early: the bar's total becomes the steps taken, so it ends full.
+    o.onBatch?.(index + 1, reached ? index + 1 : steps.length);
     o.logger.info({ float_activations: k, cosine }, "int8 selection on calibration articles");
     const result = { scales, float: [...float], cosine, quantizedActivations: sites.length - k };
     if (!best || cosine > best.cosine) best = result;
-    if (cosine >= o.target) return result;
+    if (reached) return result;
   }
   o.logger.warn(
     { target: o.target, reached: best!.cosine, float_activations: best!.float.length },

@@ -17,6 +17,7 @@ import { assertAccuracy } from "./accuracy-gate.js";
 import { contentKey } from "./content-key.js";
 import { selectInt8Activations } from "./int8-fallback.js";
 import { runStage } from "./stage-dir.js";
+import { throwIfCancelled } from "./cancel.js";
 
 export interface PrecisionStageOptions {
   workRoot: string;
@@ -155,6 +156,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         ...(o.signal ? { signal: o.signal } : {}),
         onBatch: (done, total) => o.onProgress?.({ stage: "calibrate", current: done, total }),
       });
+      throwIfCancelled(o.signal, "after calibration");
       for (const warning of calibrated.warnings) o.logger.warn({ stage: "calibrate" }, warning);
       for (const note of calibrated.notes) o.logger.info({ stage: "calibrate" }, note);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
@@ -171,6 +173,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         seqLen: o.seqLen,
         batchSize: o.batchSize,
         logger: o.logger,
+        signal: o.signal,
         onBatch: (done, total) => o.onProgress?.({ stage: "int8-select", current: done, total }),
       });
       // The cache leaves the float activations out too, so TensorRT 10's implicit int8 keeps them in fp16/fp32.
@@ -207,6 +210,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       await saveOnnxModel(convertToFp16(await loadOnnxModel(o.onnxPath)), join(temp, "model.fp16.onnx"));
       strongFile = "model.fp16.onnx";
     }
+    throwIfCancelled(o.signal, `before the ${o.precision} accuracy run`);
     const accuracy = await compareModels({
       reference: o.onnxPath,
       candidate: join(temp, strongFile),
@@ -220,8 +224,10 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       shapes: o.shapes,
       seqLen: o.seqLen,
       batchSize: o.batchSize,
+      signal: o.signal,
       onBatch: (done, total) => o.onProgress?.({ stage: "accuracy", current: done, total }),
     });
+    throwIfCancelled(o.signal, `after the ${o.precision} accuracy run`);
     await writeFileAtomic(join(temp, "accuracy.json"), `${JSON.stringify(accuracy, null, 2)}\n`);
     return {
       precision: o.precision,

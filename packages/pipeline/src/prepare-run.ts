@@ -9,6 +9,8 @@ import { checkStoreWritable } from "./check-store.js";
 import { resolveModelSource, type ModelSource } from "./model-source.js";
 import type { CpuServingChoice } from "./cpu-serving-stage.js";
 import { checkProfileLengths } from "./profile-shapes.js";
+import { checkWeightFiles } from "./check-weights.js";
+import { checkBuildNames } from "./model-identity.js";
 import { settleHost, type SettledHost } from "./settle-host.js";
 import type { ArticleSet } from "@trtforge/articles";
 
@@ -22,6 +24,8 @@ export interface PipelineInput extends BuildRequestInput {
   marker?: boolean | undefined;
   /** The CPU-serving ONNX published beside the engine (model.cpu.onnx): int8 (default), fp32 fused, or off. */
   cpuServing?: CpuServingChoice | undefined;
+  /** Publish even when a precision form is below its accuracy gate; recorded in provenance and the version's metadata. */
+  acceptAccuracy?: boolean | undefined;
   /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
   promote?: boolean | undefined;
   /** Where stage results are kept for reuse. */
@@ -62,7 +66,16 @@ export async function prepareRun(input: PipelineInput): Promise<PreparedRun> {
   const log = input.logger;
   let storeRoot = await checkStoreWritable(input.storeRoot, undefined);
   const source = await resolveModelSource(input.model, storeRoot);
-  const model = { ...source, modelId: input.modelId ?? source.modelId, revision: input.revision ?? source.revision };
+  // Names first (they become folder names), then the weights (headers only): all before any stage.
+  const modelId = checkBuildNames({
+    folder: source.folder,
+    modelId: input.modelId ?? source.modelId,
+    storeRef: source.storeRef,
+    taskName: input.taskName,
+  });
+  // A store version was verified against its manifest; a plain folder has only its headers to go by.
+  if (source.storeRef === undefined) await checkWeightFiles(source.folder);
+  const model = { ...source, modelId, revision: input.revision ?? source.revision };
   const matrix =
     input.modelsConfig === false ? undefined : (await loadModelsConfig(input.modelsConfig ?? defaultModelsConfigPath())).models;
   const request = normalizeBuildRequest({ ...input, modelId: model.modelId }, { matrix, defaultArticles: defaultSamplesPath() });

@@ -5,11 +5,14 @@ import type { TrtBuildOptions } from "./build-options.js";
 import type { ArticlesRecord } from "./check-articles.js";
 import type { RequestField, ValueSource } from "./build-request.js";
 import type { CalibrationSummary } from "./precision-stage.js";
+import type { AccuracyVerdict } from "./accuracy-policy.js";
 
 /** Where each value of the build request came from: flag, the build matrix entry, default, or the host. */
 export interface RequestRecord {
   matrix_entry: string | null;
   sources: Partial<Record<RequestField, ValueSource>>;
+  /** --accept-accuracy: publish even below the accuracy gates (the failures are in accuracy_gate). */
+  accept_accuracy: boolean;
 }
 
 /**
@@ -29,6 +32,8 @@ export interface Provenance {
   request: RequestRecord;
   validation: ValidationResult;
   accuracy: AccuracyFigure[];
+  /** Every gate check (form, output, shape, measure, value, threshold) and whether failures were accepted. */
+  accuracy_gate: AccuracyVerdict;
   toolchain: {
     trtforge: BuilderInfo;
     node: string;
@@ -54,6 +59,7 @@ export interface ProvenanceInputs {
   calibration: CalibrationSummary | null;
   articles: ArticlesRecord;
   accuracy: AccuracyFigure[];
+  accuracyGate: AccuracyVerdict;
   options: TrtBuildOptions;
   request: RequestRecord;
   builder: BuilderInfo;
@@ -81,6 +87,7 @@ export function provenanceRecord(i: ProvenanceInputs): Provenance {
     request: i.request,
     validation: i.validation,
     accuracy: i.accuracy,
+    accuracy_gate: i.accuracyGate,
     toolchain: {
       trtforge: i.builder,
       node: process.versions.node,

@@ -1,15 +1,28 @@
 import { isForgeError, type Logger } from "@trtforge/core";
-import { promoteVersion, publish, showVersion, type CurrentChange, type PublishFile, type VersionDetails } from "@trtforge/model-store";
+import {
+  promoteVersion,
+  publish,
+  showVersion,
+  verifyVersion,
+  type CurrentChange,
+  type PublishFile,
+  type VerifyReport,
+  type VersionDetails,
+} from "@trtforge/model-store";
 
-/** The store version of a build: named by its key, so an identical build finds it. */
-export function buildVersionName(buildKey: string): string {
-  return `build-${buildKey.slice(0, 16)}`;
+/**
+ * The store version of a build: named by its key, so an identical build finds it. A version found
+ * damaged is never reused or replaced (versions are immutable): the build publishes afresh under the
+ * next attempt's name, `build-<key>-r2`, `-r3`, ...
+ */
+export function buildVersionName(buildKey: string, attempt = 1): string {
+  const base = `build-${buildKey.slice(0, 16)}`;
+  return attempt <= 1 ? base : `${base}-r${attempt}`;
 }
 
-/** The earlier identical build, when the store already holds it. */
-export async function findBuild(root: string | undefined, agent: string, buildKey: string): Promise<VersionDetails | undefined> {
+async function showIfPresent(root: string | undefined, agent: string, version: string): Promise<VersionDetails | undefined> {
   try {
-    return await showVersion({ agent, version: buildVersionName(buildKey), ...(root ? { root } : {}) });
+    return await showVersion({ agent, version, ...(root ? { root } : {}) });
   } catch (err) {
     // A store that does not exist yet, or has no such agent or version, holds no earlier build.
     if (
@@ -19,6 +32,39 @@ export async function findBuild(root: string | undefined, agent: string, buildKe
       return undefined;
     throw err;
   }
+}
+
+/** What the store holds of a build key: the intact version to reuse, or the damaged one and the name to publish under. */
+export type StoredBuild =
+  | { state: "absent"; version: string }
+  | { state: "intact"; existing: VersionDetails; verify: VerifyReport }
+  | { state: "damaged"; damaged: VerifyReport; version: string };
+
+/** One line naming what is wrong with a damaged version: its bad files and how. */
+export function describeDamage(report: VerifyReport): string {
+  const named = report.problems.slice(0, 5).map((p) => (p.file ? `${p.file} ${p.kind}` : p.message));
+  const more = report.problems.length > 5 ? ` and ${report.problems.length - 5} more` : "";
+  return `${report.agent}/${report.version} no longer matches its manifest: ${named.join(", ") || "checksum differs"}${more}`;
+}
+
+/**
+ * The earlier identical build, verified against its manifest before anything reuses it: the newest
+ * attempt of the key is checked (the older ones were found damaged by an earlier build).
+ */
+export async function findBuild(root: string | undefined, agent: string, buildKey: string): Promise<StoredBuild> {
+  let attempt = 1;
+  let latest: VersionDetails | undefined;
+  for (;;) {
+    const found = await showIfPresent(root, agent, buildVersionName(buildKey, attempt));
+    if (found === undefined) break;
+    latest = found;
+    attempt++;
+  }
+  if (latest === undefined) return { state: "absent", version: buildVersionName(buildKey) };
+  const verify = await verifyVersion({ agent, version: latest.version, ...(root ? { root } : {}) });
+  return verify.ok
+    ? { state: "intact", existing: latest, verify }
+    : { state: "damaged", damaged: verify, version: buildVersionName(buildKey, attempt) };
 }
 
 /** What happened to `<agent>/current`, and the version it names afterwards (null: none). */
@@ -88,7 +134,8 @@ export async function reuseBuild(options: {
 export async function publishBuild(options: {
   root: string | undefined;
   agent: string;
-  buildKey: string;
+  /** The name findBuild settled: the key's, or the next attempt's after a damaged one. */
+  version: string;
   engineName: string;
   files: PublishFile[];
   metadata: Record<string, unknown>;
@@ -99,7 +146,7 @@ export async function publishBuild(options: {
     const published = await publish({
       ...(options.root ? { root: options.root } : {}),
       agent: options.agent,
-      version: buildVersionName(options.buildKey),
+      version: options.version,
       files: options.files,
       metadata: options.metadata,
       setCurrent: options.promote ? true : "if-no-current",
@@ -112,7 +159,7 @@ export async function publishBuild(options: {
     return { version: published.version, path: published.path, reused: false, engineName: options.engineName, current };
   } catch (err) {
     if (!isForgeError(err) || err.code !== "STORE_VERSION_EXISTS") throw err;
-    const winner = await findBuild(options.root, options.agent, options.buildKey);
+    const winner = await showIfPresent(options.root, options.agent, options.version);
     if (winner === undefined) throw err;
     options.logger.info({ agent: options.agent, version: winner.version }, "an identical build finished first: reusing its version");
     return reuseBuild({ root: options.root, existing: winner, promote: options.promote, logger: options.logger });

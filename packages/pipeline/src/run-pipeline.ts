@@ -18,9 +18,20 @@ import { prepareRun, type PipelineInput, type PreparedRun } from "./prepare-run.
 import { provenanceRecord } from "./provenance.js";
 import { publishList } from "./publish-list.js";
 import { buildAgentName } from "./agent-name.js";
-import { findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
+import { describeDamage, findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
 import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
+import { throwIfCancelled } from "./cancel.js";
+import {
+  accuracyKind,
+  accuracyVerdict,
+  figureAt,
+  enforceAccuracy,
+  judgeAccuracy,
+  type AccuracyVerdict,
+  type GateCheck,
+} from "./accuracy-policy.js";
+import { gatedOutputs } from "./cpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -44,6 +55,10 @@ export interface PipelineResult {
   };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
+  /** Every accuracy gate check of this build (TensorRT precision and CPU-serving forms) and the verdict. */
+  accuracyGate: AccuracyVerdict;
+  /** Set when the store's identical build was damaged: that version, what is wrong with it; this build published afresh. */
+  replacedDamaged?: { version: string; damage: string } | undefined;
 }
 
 const DEFAULT_TASK_NAMES = { "feature-extraction": "embeddings", "sequence-classification": "classification" } as const;
@@ -125,6 +140,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
 async function runStages(input: PipelineInput, run: PreparedRun): Promise<PipelineResult> {
   const log = input.logger;
   const { request, host } = run;
+  throwIfCancelled(input.signal, "before the export stage");
   const options: TrtBuildOptions = { ...request.build, trtVersion: host.trtVersion };
   const progress = input.onProgress ? { onProgress: input.onProgress } : {};
   const signal = input.signal ? { signal: input.signal } : {};
@@ -145,6 +161,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     ...signal,
     ...progress,
   });
+  throwIfCancelled(input.signal, "after the export stage");
   const report = exported.report;
   const target = engineTarget(run, report, options);
   const agent = buildAgentName(request.taskName, report.task, target.modelId);
@@ -182,8 +199,24 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     int8TargetCosine: c.int8TargetCosine,
     ...progress,
   });
+  throwIfCancelled(input.signal, "after the precision stage");
+  const kind = accuracyKind(heldOutInputs.labelOutputs, heldOutInputs.labelDecision);
+  const accept = input.acceptAccuracy ?? false;
+  const warn = (line: string) => log.warn({ stage: "accuracy-gate" }, line);
+  const checks: GateCheck[] = judgeAccuracy(options.precision, precision.accuracy, kind, gatedOutputs(outputs));
+  // Judged before the CPU-serving stage runs: a failing precision stops the build at once.
+  enforceAccuracy(checks, {
+    accept,
+    code: "ACCURACY_GATE_FAILED",
+    what: `the ${options.precision} model`,
+    fix: "calibrate on more or more representative articles, raise --int8-target-cosine, or build fp16",
+    warn,
+  });
   for (const f of precision.accuracy) {
-    const labels = f.label_agreement === undefined ? "" : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%`;
+    const labels =
+      f.label_agreement === undefined
+        ? ""
+        : `, labels agree ${(f.label_agreement * 100).toFixed(1)}%${f.label_set_agreement === undefined ? "" : ` (label sets ${(f.label_set_agreement * 100).toFixed(1)}%)`}`;
     log.info(
       {
         stage: "accuracy",
@@ -191,12 +224,28 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
         output: f.output,
         cosine_mean: f.cosine_mean,
         cosine_min: f.cosine_min,
+        cosine_p01: f.cosine_p01,
+        label_agreement: f.label_agreement,
+        at: figureAt(f),
         samples: f.samples,
       },
-      `accuracy ${f.candidate} vs ${f.reference} ${f.output}: cosine mean ${f.cosine_mean.toFixed(5)} min ${f.cosine_min.toFixed(5)} on ${f.samples} held-out articles${labels}`,
+      `accuracy ${f.candidate} vs ${f.reference} ${f.output} at ${f.shape === undefined ? `${f.samples} held-out articles` : `the ${figureAt(f)} shape`}: cosine mean ${f.cosine_mean.toFixed(5)}${f.cosine_p01 === undefined ? "" : ` p01 ${f.cosine_p01.toFixed(5)}`} min ${f.cosine_min.toFixed(5)}${labels}`,
     );
   }
-  const cpuServing = await cpuServingStage({ ...heldOutInputs, choice: input.cpuServing ?? "int8" });
+  const cpuServing = await cpuServingStage({ ...heldOutInputs, ...progress, choice: input.cpuServing ?? "int8", gate: false });
+  throwIfCancelled(input.signal, "after the CPU-serving stage");
+  if (cpuServing) {
+    const cpuChecks = judgeAccuracy("cpu-serving", cpuServing.record.accuracy, kind, gatedOutputs(outputs));
+    enforceAccuracy(cpuChecks, {
+      accept,
+      code: "CPU_SERVING_ACCURACY_FAILED",
+      what: `the CPU-serving ONNX (${cpuServing.record.quantization})`,
+      fix: "pass --cpu-serving fp32 (fused, no int8) or --cpu-serving off",
+      warn,
+    });
+    checks.push(...cpuChecks);
+  }
+  const accuracyGate = accuracyVerdict(checks);
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom =
@@ -226,11 +275,18 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}),
     },
     accuracy: precision.accuracy,
+    accuracyGate,
     validation: exported.validation,
   };
-  const existing = await findBuild(run.storeRoot, agent, buildKey);
-  if (existing) {
-    log.info({ agent, version: existing.version }, "an identical build is already in the ModelStore: reusing it");
+  const stored = await findBuild(run.storeRoot, agent, buildKey);
+  // Reusing moves current with --promote: that is a publish decision too, made only by a run still wanted.
+  throwIfCancelled(input.signal, "before reusing the identical build in the ModelStore");
+  if (stored.state === "intact") {
+    const existing = stored.existing;
+    log.info(
+      { agent, version: existing.version, verified_files: stored.verify.fileCount, verify_seconds: stored.verify.seconds },
+      "an identical build is already in the ModelStore and matches its manifest: reusing it",
+    );
     const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, logger: log });
     logCurrent(log, agent, reused.current);
     return {
@@ -242,6 +298,14 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       current: reused.current,
     };
   }
+  if (stored.state === "damaged") {
+    log.warn(
+      { agent, damaged_version: stored.damaged.version, problems: stored.damaged.problems, publishing: stored.version },
+      `the identical build ${describeDamage(stored.damaged)}; it is left as it is (not reused, not served by this build) and a fresh version ${stored.version} is published`,
+    );
+  }
+  const replacedDamaged =
+    stored.state === "damaged" ? { version: stored.damaged.version, damage: describeDamage(stored.damaged) } : undefined;
 
   const createdAt = new Date();
   const cal = precision.calibration;
@@ -272,6 +336,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     signal: input.signal,
     onProgress: input.onProgress,
   });
+  throwIfCancelled(input.signal, "after the engine build");
   const provenance = provenanceRecord({
     buildKey,
     kind: host.kind,
@@ -287,16 +352,20 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     articles: run.articlesRecord,
     accuracy: precision.accuracy,
     options,
-    request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources },
+    request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources, accept_accuracy: accept },
+    accuracyGate,
     builder: run.builder,
     onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
     cuda: cudaVersion,
     gpu: artifact.metadata.gpu,
   });
+  // The last check: from here the version is staged and renamed into place (atomic), and a signal
+  // arriving now no longer stops the run; it finishes publishing and says so.
+  throwIfCancelled(input.signal, "before publishing");
   const published = await publishBuild({
     root: run.storeRoot,
     agent,
-    buildKey,
+    version: stored.version,
     engineName: artifact.engineName,
     files: [
       ...publishList({
@@ -319,11 +388,18 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       precision: options.precision,
       trt_version: host.trtVersion,
       shapes: profileShapes(target),
+      accuracy_gate: { verdict: accuracyGate.verdict, failed: accuracyGate.failed },
     },
     promote: input.promote ?? false,
     logger: log,
   });
   logCurrent(log, agent, published.current);
+  if (input.signal?.aborted === true) {
+    log.warn(
+      { agent, version: published.version },
+      "the stop request came after publishing had begun: the version was published completely",
+    );
+  }
   return {
     ...common,
     reused: published.reused,
@@ -331,5 +407,6 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     versionPath: published.path,
     engineName: published.engineName,
     current: published.current,
+    ...(replacedDamaged ? { replacedDamaged } : {}),
   };
 }
