@@ -71,7 +71,7 @@ describe("health and metadata", () => {
       const model = (await (await fetch(`${server.url}${path}`)).json()) as JsonObject;
       expect(model.name).toBe("trt-sentiment");
       expect(model.versions).toEqual(["v7"]);
-      expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1] });
+      expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1, 1] });
       expect(model.outputs.map((o: { name: string }) => o.name)).toEqual(["logits", "label", "probabilities"]);
       expect(model.parameters).toMatchObject({
         agent: "trt-sentiment",

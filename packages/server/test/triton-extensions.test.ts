@@ -101,7 +101,8 @@ describe("Triton's extensions", () => {
     expect(before.status).toBe(200);
     expect(before.json.model_stats).toHaveLength(1);
     const start = before.json.model_stats[0];
-    expect(start).toMatchObject({ name: "trt-sentiment", version: "v7" });
+    // Triton's versions are integers (perf_analyzer parses them): the first version this server loaded is "1".
+    expect(start).toMatchObject({ name: "trt-sentiment", version: "1" });
     for (const key of ["success", "fail", "queue", "compute_input", "compute_infer", "compute_output", "cache_hit", "cache_miss"]) {
       expect(start.inference_stats[key]).toEqual({ count: expect.any(Number), ns: expect.any(Number) });
     }
@@ -110,6 +111,7 @@ describe("Triton's extensions", () => {
     expect((await post(textRequest(["four"]))).status).toBe(200);
     expect((await post("{broken")).status).toBe(400);
     const after = (await getJson("/v2/models/trt-sentiment/versions/v7/stats")).json.model_stats[0];
+    expect((await getJson("/v2/models/trt-sentiment/versions/1/stats")).json.model_stats[0].name).toBe("trt-sentiment");
     expect(after.inference_stats.success.count - start.inference_stats.success.count).toBe(2);
     expect(after.inference_stats.fail.count - start.inference_stats.fail.count).toBe(1);
     expect(after.inference_count - start.inference_count).toBe(3);

@@ -116,10 +116,11 @@ export function createFront(options: FrontOptions): Front {
       return errorReply(new ProtocolError("not_found", `unknown model "${model}"; this server serves ${served.join(", ") || "no models"}`));
     }
     const merged = await options.metrics.mergedJson(await options.workerMetrics());
-    const stats = modelStatistics(merged, {
-      ...(model === undefined ? {} : { model }),
-      ...(version === undefined ? {} : { version }),
-    }).filter((entry) => served.includes(entry.name));
+    const stats = modelStatistics(
+      merged,
+      { ...(model === undefined ? {} : { model }), ...(version === undefined ? {} : { version }) },
+      (name, storeVersion) => options.metrics.versionNumber(name, storeVersion),
+    ).filter((entry) => served.includes(entry.name));
     if (version !== undefined && stats.length === 0) {
       return errorReply(new ProtocolError("not_found", `model "${model}" has no version "${version}" loaded`));
     }

@@ -77,6 +77,8 @@ export class FrontMetrics {
   };
   /** Served models and the version each last answered with: the only `model` label values besides UNKNOWN_MODEL_LABEL. */
   private readonly versions = new Map<string, string>();
+  /** Per model, each version's place in the order this server loaded them (1, 2, ...): Triton's integer versions. */
+  private readonly versionNumbers = new Map<string, Map<string, number>>();
   private readonly restarts = new Counter({
     name: METRIC.workerRestarts,
     help: "Worker processes restarted after they exited",
@@ -101,10 +103,22 @@ export class FrontMetrics {
   modelLoaded(model: string, version: string): void {
     if (this.versions.get(model) === version) return;
     this.versions.set(model, version);
+    const numbers = this.versionNumbers.get(model) ?? new Map<string, number>();
+    this.versionNumbers.set(model, numbers);
+    if (!numbers.has(version)) numbers.set(version, numbers.size + 1);
     const labels = { model, version };
     for (const counter of [this.success, this.triton.success, this.triton.duration]) counter.inc(labels, 0);
     for (const gauge of [this.pending, this.triton.pending]) gauge.inc(labels, 0);
     this.duration.zero(labels);
+  }
+
+  /**
+   * The integer Triton would show for a store version: its place in the order this server loaded
+   * the model's versions (1 for the first). Triton's versions are integers, and perf_analyzer
+   * parses the statistics' versions as such (std::stoll), so store names cannot go there.
+   */
+  versionNumber(model: string, version: string): number | undefined {
+    return this.versionNumbers.get(model)?.get(version);
   }
 
   /** The labels of a request to `model`: its own name and version only once that model is loaded. */

@@ -33,7 +33,9 @@ export function modelMetadata(model: ServedModel): Record<string, unknown> {
     name: model.agent,
     versions: [model.version],
     platform: model.evidence.backend === "tensorrt" ? "tensorrt_plan" : "onnxruntime_onnx",
-    inputs: [{ name: TEXT_INPUT_NAME, datatype: "BYTES", shape: [-1] }, ...model.inputs],
+    // [-1, 1], one text per row, as the configuration's dims [1] say (a request may also send [rows]).
+    // perf_analyzer needs a non-empty shape past the batch dimension to build a text input at all.
+    inputs: [{ name: TEXT_INPUT_NAME, datatype: "BYTES", shape: [-1, 1] }, ...model.inputs],
     outputs: model.outputs,
     parameters: {
       ...evidenceParameters(model.evidence),

@@ -29,8 +29,15 @@ export interface ModelStatistics {
  * series and every worker's batch series), so /stats and /metrics can never disagree. Each
  * (model, version) with a series appears: after a hot swap the old version keeps its totals.
  * Unknown model names are counted under one label in the metrics and are never listed here.
+ * `version` is Triton's integer for the store version (`numberOf`): perf_analyzer reads it as a
+ * number; a `/versions/{v}/stats` request may name either the store version or that integer.
  */
-export function modelStatistics(metrics: readonly MetricJson[], filter: { model?: string; version?: string } = {}): ModelStatistics[] {
+export function modelStatistics(
+  metrics: readonly MetricJson[],
+  filter: { model?: string; version?: string } = {},
+  /** Triton's integer for a store version (see FrontMetrics.versionNumber); the store name where it has none. */
+  numberOf: (model: string, version: string) => number | undefined = () => undefined,
+): ModelStatistics[] {
   const values = new Map<string, MetricJson>(metrics.map((metric) => [metric.name, metric]));
   /** Sums a metric's samples of (model, version); `sample` picks one part of a histogram (its `_sum`). */
   const sum = (name: string, model: string, version: string, sample?: string): number => {
@@ -55,7 +62,7 @@ export function modelStatistics(metrics: readonly MetricJson[], filter: { model?
       const version = String(value.labels.version ?? "");
       if (model === "" || model === UNKNOWN_MODEL_LABEL || version === "") continue;
       if (filter.model !== undefined && model !== filter.model) continue;
-      if (filter.version !== undefined && version !== filter.version) continue;
+      if (filter.version !== undefined && version !== filter.version && String(numberOf(model, version)) !== filter.version) continue;
       pairs.set(`${model}\u0000${version}`, { model, version });
     }
   }
@@ -71,7 +78,7 @@ export function modelStatistics(metrics: readonly MetricJson[], filter: { model?
       const done = (microseconds: number): StatisticDuration => ({ count: success, ns: ns(microseconds) });
       return {
         name: model,
-        version,
+        version: String(numberOf(model, version) ?? version),
         last_inference: Math.round(max(METRIC.lastInference, model, version) * 1000),
         inference_count: sum(TRITON_METRIC.inferenceCount, model, version),
         execution_count: sum(TRITON_METRIC.execCount, model, version),
