@@ -242,7 +242,7 @@ describe("faults under load (2 CPU workers)", () => {
     // (6 rows < the profile's 16), so the poll below sees them all pending however fast the machine.
     const server = await startServeEngine(published.store, ["--cpu-workers", "1", "--max-queue-delay-ms", "3000"]);
     const inFlight = Array.from({ length: 6 }, (_, i) => inferTexts(server.url, texts.slice(i, i + 1)));
-    const pending = /trtforge_inference_pending_request_count\{model="trt-embeddings"\} 6/;
+    const pending = /trtforge_inference_pending_request_count\{model="trt-embeddings",version="[^"]+"\} 6/;
     await waitFor("all six requests received", async () => pending.test(await (await fetch(server.metricsUrl)).text()), 10_000);
     server.child.kill("SIGTERM");
     const answers = await Promise.all(inFlight);

@@ -5,8 +5,16 @@ import type { InferRequest, InferResult, ServedModel } from "@trtforge/runtime";
  * hot swap, so it is asked for each request, never cached) and the batched inference path.
  * The runtime's batcher is one implementation; tests of the protocol layer use a small double.
  */
+/** How requests to a model are queued and merged (the configuration extension reports it). */
+export interface BatchingSettings {
+  maxQueue: number;
+  maxQueueDelayMs: number;
+}
+
 export interface ModelEndpoint {
   readonly agent: string;
+  /** Undefined where requests are not batched (protocol tests' endpoints). */
+  readonly batching?: BatchingSettings;
   current(): ServedModel;
   infer(request: InferRequest): Promise<InferResult>;
 }

@@ -38,17 +38,21 @@ export async function startInProcessServer(options: InProcessServerOptions): Pro
   const host = options.host ?? "127.0.0.1";
   const logger = options.logger ?? silentLogger();
   const metrics = new FrontMetrics(options.gpuSampler);
+  for (const endpoint of options.endpoints.list()) metrics.modelLoaded(endpoint.agent, endpoint.current().version);
+  const workerMetrics = async () => (options.workerMetrics === undefined ? [] : [await options.workerMetrics.registry.getMetricsAsJSON()]);
   const front = createFront({
-    dispatcher: { ready: () => true, handleModelCall: (call) => handleModelCall(options.endpoints, call) },
+    dispatcher: {
+      ready: () => true,
+      models: () => options.endpoints.list().map((endpoint) => ({ name: endpoint.agent, ready: true })),
+      handleModelCall: (call) => handleModelCall(options.endpoints, call, options.workerMetrics),
+    },
     metrics,
+    workerMetrics,
     logger,
     serverVersion: options.serverVersion ?? "0.1.0",
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
-  const metricsServer: Server = createMetricsServer(async () => {
-    const worker = options.workerMetrics === undefined ? [] : [await options.workerMetrics.registry.getMetricsAsJSON()];
-    return metrics.scrape(worker);
-  }, logger);
+  const metricsServer: Server = createMetricsServer(async () => metrics.scrape(await workerMetrics()), logger);
   const httpPort = await listen(front.server, host, options.httpPort ?? 0, "inference requests");
   const metricsPort = await listen(metricsServer, host, options.metricsPort ?? 0, "metrics").catch(async (err: unknown) => {
     await closeServer(front.server);

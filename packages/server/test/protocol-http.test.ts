@@ -71,7 +71,7 @@ describe("health and metadata", () => {
       const model = (await (await fetch(`${server.url}${path}`)).json()) as JsonObject;
       expect(model.name).toBe("trt-sentiment");
       expect(model.versions).toEqual(["v7"]);
-      expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1] });
+      expect(model.inputs[0]).toEqual({ name: "text", datatype: "BYTES", shape: [-1, 1] });
       expect(model.outputs.map((o: { name: string }) => o.name)).toEqual(["logits", "label", "probabilities"]);
       expect(model.parameters).toMatchObject({
         agent: "trt-sentiment",
@@ -281,8 +281,10 @@ describe("bad input answers 400 with a JSON error naming the problem", () => {
     const text = await (await fetch(server.metricsUrl)).text();
     expect(text).toMatch(/trtforge_inference_request_success_total\{model="trt-embeddings",version="v1"\} [1-9]/);
     expect(text).toMatch(/trtforge_inference_request_failure_total\{model="trt-embeddings",reason="bad_request"\} [1-9]/);
-    expect(text).toMatch(/trtforge_inference_request_failure_total\{model="nope",reason="not_found"\} 1/);
-    expect(text).toMatch(/trtforge_inference_request_duration_seconds_count\{model="trt-embeddings"\} [1-9]/);
+    // An unknown name is counted under the one fixed label, never under its own.
+    expect(text).toMatch(/trtforge_inference_request_failure_total\{model="_unknown",reason="not_found"\} 1/);
+    expect(text).not.toContain('model="nope"');
+    expect(text).toMatch(/trtforge_inference_request_duration_seconds_count\{model="trt-embeddings",version="v1"\} [1-9]/);
     expect(text).not.toMatch(/trtforge_gpu_memory_used_bytes\{/);
   });
 });

@@ -1,7 +1,9 @@
 import type { EndpointSet, ModelEndpoint } from "../endpoint.js";
 import { decodeInferBody, tensorBytes, tensorJsonData } from "../protocol/binary-codec.js";
+import type { RequestTiming } from "../metrics/worker-metrics.js";
 import { runInfer, type InferOutcome } from "../protocol/infer.js";
 import { evidenceParameters, modelMetadata } from "../protocol/metadata.js";
+import { modelConfig } from "../protocol/model-config.js";
 import { ProtocolError, type FailureReason } from "../protocol/protocol-error.js";
 
 /** An HTTP request as the routes see it: the body already read (and capped) by the transport. */
@@ -34,36 +36,72 @@ export function errorReply(error: ProtocolError, extra: Partial<HttpReply> = {})
   return jsonReply(error.status, { error: error.message }, extra);
 }
 
-const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?$/;
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer|config|stats))?$/;
+
+/** Triton's all-models statistics path, which the model route's pattern would read as a model named "stats". */
+export const ALL_STATS_PATH = "/v2/models/stats";
+
+export interface ModelPath {
+  model: string;
+  version: string | undefined;
+  /** undefined: the model's metadata. */
+  action: "ready" | "infer" | "config" | "stats" | undefined;
+}
+
+/** What a path under /v2/models addresses; undefined for server routes (and /v2/models/stats). */
+export function parseModelPath(path: string): ModelPath | undefined {
+  if (path === ALL_STATS_PATH) return undefined;
+  const match = MODEL_ROUTE.exec(path);
+  if (match === null || match[1] === undefined) return undefined;
+  return {
+    model: decodeURIComponent(match[1]),
+    version: match[2] === undefined ? undefined : decodeURIComponent(match[2]),
+    action: match[3] as ModelPath["action"],
+  };
+}
 
 /** The model name a path addresses, for routing between workers; undefined for server routes. */
 export function modelOfPath(path: string): string | undefined {
-  const match = MODEL_ROUTE.exec(path);
-  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
+  return parseModelPath(path)?.model;
 }
 
-/** Routes under /v2/models/{m}[/versions/{v}][/ready|/infer]. */
-export async function handleModelCall(endpoints: EndpointSet, call: HttpCall): Promise<HttpReply> {
-  const match = MODEL_ROUTE.exec(call.path);
-  if (match === null || match[1] === undefined) return errorReply(new ProtocolError("not_found", `no route ${call.method} ${call.path}`));
-  const agent = decodeURIComponent(match[1]);
-  const version = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
-  const action = match[3];
+/** The one method each route takes: anything else is 405 with an Allow header, before any other check. */
+export function methodOf(action: ModelPath["action"]): "GET" | "POST" {
+  return action === "infer" ? "POST" : "GET";
+}
+
+export function methodNotAllowed(call: Pick<HttpCall, "method" | "path">, allowed: string, extra: Partial<HttpReply> = {}): HttpReply {
+  const reply = errorReply(new ProtocolError("method_not_allowed", `${call.path} takes ${allowed}, not ${call.method}`), extra);
+  return { ...reply, headers: { ...reply.headers, allow: allowed } };
+}
+
+/** Where the worker's protocol routes report what they measured of an infer request. */
+export interface RequestObserver {
+  observeRequest(timing: RequestTiming): void;
+}
+
+/** Routes under /v2/models/{m}[/versions/{v}][/ready|/infer|/config]. */
+export async function handleModelCall(endpoints: EndpointSet, call: HttpCall, observer?: RequestObserver): Promise<HttpReply> {
+  const route = parseModelPath(call.path);
+  if (route === undefined || route.action === "stats")
+    return errorReply(new ProtocolError("not_found", `no route ${call.method} ${call.path}`));
+  const { model: agent, version, action } = route;
   const endpoint = endpoints.get(agent);
   const isInfer = action === "infer";
+  const failed = (error: ProtocolError): Partial<HttpReply> => (isInfer ? { infer: { ok: false, reason: error.reason } } : {});
+  if (call.method !== methodOf(action)) {
+    const error = new ProtocolError("method_not_allowed", "");
+    return methodNotAllowed(call, methodOf(action), failed(error));
+  }
   if (endpoint === undefined) {
     const served = endpoints
       .list()
       .map((served) => served.agent)
       .join(", ");
     const error = new ProtocolError("not_found", `unknown model "${agent}"; this server serves ${served || "no models"}`);
-    return errorReply(error, { ...(isInfer ? { infer: { ok: false, reason: error.reason } } : {}) });
+    return errorReply(error, failed(error));
   }
-  const expectedMethod = isInfer ? "POST" : "GET";
-  if (call.method !== expectedMethod) {
-    return errorReply(new ProtocolError("bad_request", `${call.path} takes ${expectedMethod}, not ${call.method}`));
-  }
-  if (isInfer) return infer(endpoint, call, version);
+  if (isInfer) return infer(endpoint, call, version, observer);
   const current = endpoint.current();
   if (version !== undefined && version !== current.version) {
     return errorReply(
@@ -71,20 +109,39 @@ export async function handleModelCall(endpoints: EndpointSet, call: HttpCall): P
     );
   }
   if (action === "ready") return { status: 200, headers: {}, body: Buffer.alloc(0), version: current.version };
+  if (action === "config") return jsonReply(200, modelConfig(current, endpoint.batching), { version: current.version });
   return jsonReply(200, modelMetadata(current), { version: current.version });
 }
 
-async function infer(endpoint: ModelEndpoint, call: HttpCall, version: string | undefined): Promise<HttpReply> {
+async function infer(
+  endpoint: ModelEndpoint,
+  call: HttpCall,
+  version: string | undefined,
+  observer: RequestObserver | undefined,
+): Promise<HttpReply> {
   try {
+    const started = process.hrtime.bigint();
     const headerLength = parseHeaderLength(call.headers[HEADER_LENGTH]);
-    const outcome = await runInfer(endpoint, decodeInferBody(call.body, headerLength), version);
-    return inferReply(outcome);
+    const decoded = decodeInferBody(call.body, headerLength);
+    const decodeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const outcome = await runInfer(endpoint, decoded, version);
+    const replyStarted = process.hrtime.bigint();
+    const reply = inferReply(outcome);
+    observer?.observeRequest({
+      agent: endpoint.agent,
+      version: outcome.evidence.version,
+      computeInputSeconds: decodeSeconds + (outcome.input.tokenizeSeconds ?? 0),
+      tokenizeSeconds: outcome.input.tokenizeSeconds,
+      rowTokens: outcome.input.rowTokens,
+      computeOutputSeconds: Number(process.hrtime.bigint() - replyStarted) / 1e9,
+    });
+    return reply;
   } catch (err) {
     const error =
       err instanceof ProtocolError
         ? err
         : new ProtocolError("internal", `model "${endpoint.agent}" failed: ${(err as Error).message}`, { cause: err });
-    return errorReply(error, { infer: { ok: false, reason: error.reason } });
+    return errorReply(error, { infer: { ok: false, reason: error.reason }, version: endpoint.current().version });
   }
 }
 

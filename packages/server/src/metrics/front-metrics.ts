@@ -1,7 +1,15 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { FailureReason } from "../protocol/protocol-error.js";
-import { DURATION_BUCKETS, METRIC } from "./names.js";
+import { DURATION_BUCKETS, METRIC, TRITON_METRIC, UNKNOWN_MODEL_LABEL } from "./names.js";
 import type { GpuSampler } from "./gpu-sampler.js";
+
+/** The labels one infer request is counted under, fixed when it arrives (pending goes up and down on the same series). */
+export interface RequestLabels {
+  model: string;
+  version: string;
+}
+
+type MetricJson = MetricObjectWithValues<MetricValue<string>>;
 
 /**
  * What the process owning the public port measures: every infer request's outcome and latency,
@@ -24,16 +32,53 @@ export class FrontMetrics {
   private readonly duration = new Histogram({
     name: METRIC.requestDuration,
     help: "Seconds from the request's last body byte to its response, infer requests",
-    labelNames: ["model"],
+    labelNames: ["model", "version"],
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
   private readonly pending = new Gauge({
     name: METRIC.pendingRequests,
     help: "Infer requests received and not yet answered",
-    labelNames: ["model"],
+    labelNames: ["model", "version"],
     registers: [this.registry],
   });
+  private readonly lastInference = new Gauge({
+    name: METRIC.lastInference,
+    help: "Unix time of the last infer request answered, seconds (Triton's statistics last_inference)",
+    labelNames: ["model", "version"],
+    registers: [this.registry],
+    aggregator: "max",
+  });
+  private readonly triton = {
+    success: new Counter({
+      name: TRITON_METRIC.requestSuccess,
+      help: "Number of successful inference requests, all batch sizes",
+      labelNames: ["model", "version"],
+      registers: [this.registry],
+    }),
+    failure: new Counter({
+      name: TRITON_METRIC.requestFailure,
+      help: "Number of failed inference requests, all batch sizes, by reason",
+      labelNames: ["model", "version", "reason"],
+      registers: [this.registry],
+    }),
+    duration: new Counter({
+      name: TRITON_METRIC.requestDuration,
+      help: "Cumulative inference request duration in microseconds, successful requests",
+      labelNames: ["model", "version"],
+      registers: [this.registry],
+    }),
+    pending: new Gauge({
+      name: TRITON_METRIC.pendingRequests,
+      help: "Instantaneous number of pending requests awaiting execution per-model",
+      labelNames: ["model", "version"],
+      registers: [this.registry],
+    }),
+  };
+  /** Served models and the version each last answered with: the only `model` label values besides UNKNOWN_MODEL_LABEL. */
+  private readonly versions = new Map<string, string>();
+  /** Per model, each version's place in the order this server loaded them (1, 2, ...): Triton's integer versions. */
+  private readonly versionNumbers = new Map<string, Map<string, number>>();
   private readonly restarts = new Counter({
     name: METRIC.workerRestarts,
     help: "Worker processes restarted after they exited",
@@ -51,20 +96,72 @@ export class FrontMetrics {
 
   constructor(private readonly gpuSampler: GpuSampler | undefined) {}
 
-  requestStarted(model: string): void {
-    this.pending.inc({ model });
+  /**
+   * A version of a served model is loaded: its series start at 0 now, not with the first request.
+   * Also the only way a name becomes a `model` label value.
+   */
+  modelLoaded(model: string, version: string): void {
+    if (this.versions.get(model) === version) return;
+    this.versions.set(model, version);
+    const numbers = this.versionNumbers.get(model) ?? new Map<string, number>();
+    this.versionNumbers.set(model, numbers);
+    if (!numbers.has(version)) numbers.set(version, numbers.size + 1);
+    const labels = { model, version };
+    for (const counter of [this.success, this.triton.success, this.triton.duration]) counter.inc(labels, 0);
+    for (const gauge of [this.pending, this.triton.pending]) gauge.inc(labels, 0);
+    this.duration.zero(labels);
   }
 
-  requestEnded(model: string, seconds: number, outcome: { ok: true; version: string } | { ok: false; reason: FailureReason }): void {
-    this.pending.dec({ model });
-    this.duration.observe({ model }, seconds);
-    if (outcome.ok) this.success.inc({ model, version: outcome.version });
-    else this.failure.inc({ model, reason: outcome.reason });
+  /**
+   * The integer Triton would show for a store version: its place in the order this server loaded
+   * the model's versions (1 for the first). Triton's versions are integers, and perf_analyzer
+   * parses the statistics' versions as such (std::stoll), so store names cannot go there.
+   */
+  versionNumber(model: string, version: string): number | undefined {
+    return this.versionNumbers.get(model)?.get(version);
   }
 
-  /** Counts a failure that never reached a model (413 before the body was read). */
+  /** The labels of a request to `model`: its own name and version only once that model is loaded. */
+  labelsFor(model: string): RequestLabels {
+    const version = this.versions.get(model);
+    return version === undefined ? { model: UNKNOWN_MODEL_LABEL, version: "" } : { model, version };
+  }
+
+  requestStarted(model: string): RequestLabels {
+    const labels = this.labelsFor(model);
+    this.pending.inc(labels);
+    this.triton.pending.inc(labels);
+    return labels;
+  }
+
+  requestEnded(
+    started: RequestLabels,
+    seconds: number,
+    outcome: { ok: true; version: string } | { ok: false; reason: FailureReason; version?: string | undefined },
+  ): void {
+    this.pending.dec(started);
+    this.triton.pending.dec(started);
+    // The version that answered (a hot swap may have happened since the request arrived).
+    const answered = started.model !== UNKNOWN_MODEL_LABEL && outcome.version ? outcome.version : started.version;
+    if (answered !== started.version) this.modelLoaded(started.model, answered);
+    const labels = { model: started.model, version: answered };
+    this.duration.observe(labels, seconds);
+    this.lastInference.set(labels, Date.now() / 1000);
+    if (outcome.ok) {
+      this.success.inc(labels);
+      this.triton.success.inc(labels);
+      this.triton.duration.inc(labels, seconds * 1e6);
+    } else {
+      this.failure.inc({ model: started.model, reason: outcome.reason });
+      this.triton.failure.inc({ ...labels, reason: outcome.reason });
+    }
+  }
+
+  /** Counts a failure that never reached a model (413 before the body was read, or during drain). */
   requestRejected(model: string, reason: FailureReason): void {
-    this.failure.inc({ model, reason });
+    const labels = this.labelsFor(model);
+    this.failure.inc({ model: labels.model, reason });
+    this.triton.failure.inc({ ...labels, reason });
   }
 
   workerRestarted(worker: string): void {
@@ -77,12 +174,21 @@ export class FrontMetrics {
   }
 
   /** Text exposition of this registry merged with the workers' (their counters summed). */
-  async scrape(workerMetrics: readonly MetricObjectWithValues<MetricValue<string>>[][]): Promise<{ contentType: string; text: string }> {
+  async scrape(workerMetrics: readonly MetricJson[][]): Promise<{ contentType: string; text: string }> {
     await this.sampleGpus();
     for (const worker of this.workerStates()) this.workersReady.set({ worker: worker.name }, worker.ready ? 1 : 0);
-    const own = await this.registry.getMetricsAsJSON();
-    const merged = AggregatorRegistry.aggregate([own, ...workerMetrics]);
+    const merged = await this.merge(workerMetrics);
     return { contentType: merged.contentType, text: await merged.metrics() };
+  }
+
+  /** This registry merged with the workers', as JSON (what the statistics extension reads). */
+  async mergedJson(workerMetrics: readonly MetricJson[][]): Promise<MetricJson[]> {
+    return (await this.merge(workerMetrics)).getMetricsAsJSON() as Promise<MetricJson[]>;
+  }
+
+  private async merge(workerMetrics: readonly MetricJson[][]): Promise<Registry> {
+    const own = await this.registry.getMetricsAsJSON();
+    return AggregatorRegistry.aggregate([own, ...workerMetrics]);
   }
 
   /** GPU gauges exist only once a sampler has returned data: no driver means no series, not zeros. */

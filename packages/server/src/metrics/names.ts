@@ -21,7 +21,38 @@ export const METRIC = {
   gpuMemoryUsed: "trtforge_gpu_memory_used_bytes",
   gpuMemoryTotal: "trtforge_gpu_memory_total_bytes",
   gpuUtilization: "trtforge_gpu_utilization_ratio",
+  tokenizationDuration: "trtforge_inference_tokenization_duration_seconds",
+  inputTokens: "trtforge_inference_input_tokens",
+  lastInference: "trtforge_inference_last_timestamp_seconds",
 } as const;
+
+/**
+ * Triton's own series, same names, units (cumulative microseconds) and labels (`model`, `version`),
+ * so a dashboard written for Triton reads this server unchanged. They sit beside the trtforge_*
+ * histograms above, which give quantiles that Triton's cumulative counters cannot.
+ */
+export const TRITON_METRIC = {
+  requestSuccess: "nv_inference_request_success",
+  requestFailure: "nv_inference_request_failure",
+  inferenceCount: "nv_inference_count",
+  execCount: "nv_inference_exec_count",
+  requestDuration: "nv_inference_request_duration_us",
+  queueDuration: "nv_inference_queue_duration_us",
+  computeInputDuration: "nv_inference_compute_input_duration_us",
+  computeInferDuration: "nv_inference_compute_infer_duration_us",
+  computeOutputDuration: "nv_inference_compute_output_duration_us",
+  pendingRequests: "nv_inference_pending_request_count",
+} as const;
+
+/**
+ * The `model` label of requests to a name this server does not serve: one fixed series, so a
+ * client sending random names cannot grow /metrics. Agent names start with a letter or a digit
+ * (model-store's rule), so no served model can carry it.
+ */
+export const UNKNOWN_MODEL_LABEL = "_unknown";
+
+/** Tokens per text after tokenization (the model's profile allows up to 512 here in practice). */
+export const TOKEN_BUCKETS = [8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Seconds: from 0.5 ms (a warm GPU batch) to 10 s (a CPU batch under load). */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

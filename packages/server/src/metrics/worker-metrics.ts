@@ -1,6 +1,22 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BatchReport, ModelEvidence } from "@trtforge/runtime";
-import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS, METRIC } from "./names.js";
+import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS, METRIC, TOKEN_BUCKETS, TRITON_METRIC } from "./names.js";
+
+/** What the protocol routes measured of one infer request that reached a model (request_metrics). */
+export interface RequestTiming {
+  agent: string;
+  version: string;
+  /** Decoding the body and tokenizing the text (Triton's compute_input). */
+  computeInputSeconds: number;
+  /** Tokenization alone (text inputs); undefined for token inputs. */
+  tokenizeSeconds: number | undefined;
+  /** Tokens per row, padding excluded. */
+  rowTokens: number[];
+  /** Turning outputs into the response body (Triton's compute_output). */
+  computeOutputSeconds: number;
+}
+
+const US = 1e6;
 
 /**
  * What a process that runs models measures: batches (from the runtime's BatchReport) and which
@@ -61,7 +77,33 @@ export class WorkerMetrics {
     labelNames: ["model"],
     registers: [this.registry],
   });
+  private readonly tokenization = new Histogram({
+    name: METRIC.tokenizationDuration,
+    help: "Seconds spent tokenizing one request's texts (text-embeddings-inference's te_request_tokenization_duration)",
+    labelNames: ["model", "version"],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly inputTokens = new Histogram({
+    name: METRIC.inputTokens,
+    help: "Tokens per input row, padding excluded (text-embeddings-inference's te_request_input_length)",
+    labelNames: ["model", "version"],
+    buckets: TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly triton = {
+    inferenceCount: this.tritonCounter(TRITON_METRIC.inferenceCount, "Number of inferences performed (batch elements)"),
+    execCount: this.tritonCounter(TRITON_METRIC.execCount, "Number of model executions performed (batches)"),
+    queue: this.tritonCounter(TRITON_METRIC.queueDuration, "Cumulative inference queuing duration in microseconds"),
+    computeInput: this.tritonCounter(TRITON_METRIC.computeInputDuration, "Cumulative compute input duration in microseconds"),
+    computeInfer: this.tritonCounter(TRITON_METRIC.computeInferDuration, "Cumulative compute inference duration in microseconds"),
+    computeOutput: this.tritonCounter(TRITON_METRIC.computeOutputDuration, "Cumulative inference compute output duration in microseconds"),
+  };
   private readonly serving = new Map<string, ModelEvidence>();
+
+  private tritonCounter(name: string, help: string): Counter {
+    return new Counter({ name, help, labelNames: ["model", "version"], registers: [this.registry] });
+  }
 
   observeBatch(report: BatchReport): void {
     const labels = { model: report.agent, version: report.version };
@@ -71,6 +113,20 @@ export class WorkerMetrics {
     this.batchSize.observe(labels, report.rows);
     this.computeDuration.observe({ ...labels, backend: report.backend }, report.computeSeconds);
     for (const seconds of report.queueSeconds) this.queueDuration.observe(labels, seconds);
+    this.triton.inferenceCount.inc(labels, report.rows);
+    this.triton.execCount.inc(labels);
+    this.triton.queue.inc(labels, report.queueSeconds.reduce((sum, seconds) => sum + seconds, 0) * US);
+    // Triton counts a batch's compute time once for each request it served.
+    this.triton.computeInfer.inc(labels, report.computeSeconds * report.requests * US);
+  }
+
+  /** One infer request's input and output handling (the worker's protocol routes report it). */
+  observeRequest(timing: RequestTiming): void {
+    const labels = { model: timing.agent, version: timing.version };
+    this.triton.computeInput.inc(labels, timing.computeInputSeconds * US);
+    this.triton.computeOutput.inc(labels, timing.computeOutputSeconds * US);
+    if (timing.tokenizeSeconds !== undefined) this.tokenization.observe(labels, timing.tokenizeSeconds);
+    for (const tokens of timing.rowTokens) this.inputTokens.observe(labels, tokens);
   }
 
   swapRefused(agent: string): void {
@@ -83,6 +139,11 @@ export class WorkerMetrics {
     if (previous !== undefined) this.modelInfo.remove(infoLabels(previous));
     this.serving.set(evidence.agent, evidence);
     this.modelInfo.set(infoLabels(evidence), 1);
+    // Every series of the version exists at 0 from its load on, as Triton's do: a dashboard's
+    // rate() sees the first request instead of a series appearing with it.
+    const labels = { model: evidence.agent, version: evidence.version };
+    for (const counter of [this.inferenceCount, this.execCount, ...Object.values(this.triton)]) counter.inc(labels, 0);
+    for (const histogram of [this.queueDuration, this.batchSize, this.tokenization, this.inputTokens]) histogram.zero(labels);
     if (evidence.fallback_reason !== undefined) {
       this.fallbacks.inc({ model: evidence.agent, version: evidence.version, reason: evidence.fallback_reason });
     }

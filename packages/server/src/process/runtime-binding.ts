@@ -52,8 +52,13 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
     await closeAll();
     throw err;
   }
+  const batching = {
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+  };
   const endpoints: ModelEndpoint[] = opened.map(({ slot, batcher }) => ({
     agent: slot.current.agent,
+    batching,
     current: () => slot.current,
     infer: (request) => batcher.infer(request),
   }));

@@ -125,14 +125,26 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   };
   const handles = plans.map(
     (plan) =>
-      new WorkerHandle(plan, workerConfig, logger, options.restartPolicy ?? DEFAULT_RESTART_POLICY, (worker) =>
-        metrics.workerRestarted(worker),
+      new WorkerHandle(
+        plan,
+        workerConfig,
+        logger,
+        options.restartPolicy ?? DEFAULT_RESTART_POLICY,
+        (worker) => metrics.workerRestarted(worker),
+        (served) => {
+          for (const { agent, version } of served) metrics.modelLoaded(agent, version);
+        },
       ),
   );
 
   let turn = 0;
   const dispatcher: ModelDispatcher = {
     ready: () => models.every((model) => handles.some((handle) => handle.holds(model.agent) && handle.isReady())),
+    models: () =>
+      models.map((model) => ({
+        name: model.agent,
+        ready: handles.some((handle) => handle.holds(model.agent) && handle.isReady()),
+      })),
     handleModelCall: (call: HttpCall): Promise<HttpReply> => {
       const agent = modelOfPath(call.path) ?? "";
       const holders = handles.filter((handle) => handle.holds(agent));
@@ -150,17 +162,16 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     },
   };
 
+  const workerMetrics = async () => (await Promise.all(handles.map((handle) => handle.metrics()))).filter((values) => values !== undefined);
   const front = createFront({
     dispatcher,
     metrics,
+    workerMetrics,
     logger,
     serverVersion: options.serverVersion ?? "0.1.0",
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
-  const metricsServer = createMetricsServer(async () => {
-    const workerMetrics = await Promise.all(handles.map((handle) => handle.metrics()));
-    return metrics.scrape(workerMetrics.filter((values) => values !== undefined));
-  }, logger);
+  const metricsServer = createMetricsServer(async () => metrics.scrape(await workerMetrics()), logger);
 
   const stopWorkers = (deadlineMs: number): Promise<void[]> => Promise.all(handles.map((handle) => handle.stop(deadlineMs)));
   const httpPort = await listen(front.server, host, options.httpPort ?? 8000, "inference requests");

@@ -3,7 +3,7 @@ import { ForgeError, type Logger } from "@trtforge/core";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import { errorReply, HEADER_LENGTH, type HttpCall, type HttpReply } from "../http/routes.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
-import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
+import type { FromWorker, ServedSummary, ToWorker, WorkerConfig } from "./messages.js";
 import type { WorkerPlan } from "./plan.js";
 
 const WORKER_MAIN = new URL("./worker-main.js", import.meta.url);
@@ -49,6 +49,8 @@ export class WorkerHandle {
     private readonly logger: Logger,
     private readonly policy: RestartPolicy,
     private readonly onRestart: (worker: string) => void,
+    /** The worker is ready with these versions (at start and after each restart). */
+    private readonly onReady: (served: readonly ServedSummary[]) => void = () => {},
   ) {}
 
   get name(): string {
@@ -89,6 +91,7 @@ export class WorkerHandle {
           this.state = "ready";
           this.readyAt = Date.now();
           this.logger.info({ worker: this.name, pid: child.pid, served: message.served }, "worker ready");
+          this.onReady(message.served);
           first?.resolve();
           break;
         case "failed":

@@ -76,7 +76,7 @@ async function call(id: number, httpCall: Extract<ToWorker, { type: "call" }>["c
   try {
     if (endpoints === undefined) throw new Error("the worker has not opened its models");
     const body = Buffer.from(httpCall.body.buffer, httpCall.body.byteOffset, httpCall.body.byteLength);
-    const reply = await handleModelCall(endpoints, { ...httpCall, body });
+    const reply = await handleModelCall(endpoints, { ...httpCall, body }, metrics);
     send({ type: "reply", id, reply });
   } catch (err) {
     logger?.error({ err }, "model call failed");

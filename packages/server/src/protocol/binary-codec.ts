@@ -45,6 +45,7 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
     outputs: header.outputs?.map((output) => ({
       name: output.name,
       binary: output.parameters?.binary_data ?? header.parameters?.binary_data_output === true,
+      ...(output.parameters?.classification === undefined ? {} : { classCount: output.parameters.classification }),
     })),
     binaryByDefault: header.parameters?.binary_data_output === true,
   };

@@ -48,6 +48,8 @@ export interface DecodedInput {
 export interface RequestedOutput {
   name: string;
   binary: boolean;
+  /** The classification extension's `classification` parameter (tritonclient's class_count), unchecked. */
+  classCount?: unknown;
 }
 
 /** An infer call as the protocol layer handles it, whatever transport carried it. */

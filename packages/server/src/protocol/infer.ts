@@ -9,6 +9,7 @@ import {
   type TokenRows,
 } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
+import { checkClassCount, classify } from "./classification.js";
 import type { DecodedInput, InferCall } from "./infer-request.js";
 import { badRequest, ProtocolError } from "./protocol-error.js";
 
@@ -20,6 +21,8 @@ export interface InferOutcome {
   evidence: ModelEvidence;
   /** The tensors to return, each with whether it goes back as binary. */
   outputs: { tensor: OutputTensor; binary: boolean }[];
+  /** Seconds spent tokenizing text (undefined for token inputs), and each row's tokens without padding. */
+  input: { tokenizeSeconds: number | undefined; rowTokens: number[] };
 }
 
 /**
@@ -35,7 +38,10 @@ export async function runInfer(endpoint: ModelEndpoint, call: InferCall, request
     );
   }
   const wanted = selectOutputs(model, call);
+  const tokenizeStarted = process.hrtime.bigint();
   const tokens = tokensFor(model, call);
+  const isText = call.inputs.some((input) => input.name === TEXT_INPUT);
+  const tokenizeSeconds = isText ? Number(process.hrtime.bigint() - tokenizeStarted) / 1e9 : undefined;
   let result: InferResult;
   try {
     result = await endpoint.infer({ tokens, outputs: wanted.map((output) => output.name) });
@@ -43,15 +49,24 @@ export async function runInfer(endpoint: ModelEndpoint, call: InferCall, request
     throw runtimeFailure(endpoint.agent, err);
   }
   const byName = new Map(result.outputs.map((tensor) => [tensor.name, tensor]));
-  const outputs = wanted.map(({ name, binary }) => {
+  const outputs = wanted.map(({ name, binary, classCount }) => {
     const tensor = byName.get(name);
     if (tensor === undefined) throw new ProtocolError("internal", `model "${endpoint.agent}" returned no output "${name}"`);
-    return { tensor, binary };
+    return { tensor: classCount === undefined ? tensor : classify(tensor, classCount, model.labels), binary };
   });
-  return { modelName: endpoint.agent, id: call.id, evidence: result.evidence, outputs };
+  const input = { tokenizeSeconds, rowTokens: rowLengths(tokens) };
+  return { modelName: endpoint.agent, id: call.id, evidence: result.evidence, outputs, input };
 }
 
-function selectOutputs(model: ServedModel, call: InferCall): { name: string; binary: boolean }[] {
+function rowLengths(tokens: TokenRows): number[] {
+  return Array.from({ length: tokens.rows }, (_, row) => {
+    let length = 0;
+    for (let t = 0; t < tokens.seqLen; t += 1) if (tokens.attentionMask[row * tokens.seqLen + t] !== 0n) length += 1;
+    return length;
+  });
+}
+
+function selectOutputs(model: ServedModel, call: InferCall): { name: string; binary: boolean; classCount?: number }[] {
   const known = model.outputs.map((output) => output.name);
   if (call.outputs === undefined) return known.map((name) => ({ name, binary: call.binaryByDefault }));
   if (call.outputs.length === 0) throw badRequest(`"outputs" is empty: name at least one of ${known.join(", ")}, or leave it out for all`);
@@ -62,7 +77,9 @@ function selectOutputs(model: ServedModel, call: InferCall): { name: string; bin
     if (seen.has(output.name)) throw badRequest(`output "${output.name}" is requested twice`);
     seen.add(output.name);
   }
-  return call.outputs;
+  return call.outputs.map(({ name, binary, classCount }) =>
+    classCount === undefined ? { name, binary } : { name, binary, classCount: checkClassCount(model, name, classCount) },
+  );
 }
 
 function tokensFor(model: ServedModel, call: InferCall): TokenRows {

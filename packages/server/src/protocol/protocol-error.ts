@@ -5,6 +5,7 @@
 export const FAILURE_REASONS = {
   bad_request: 400,
   not_found: 404,
+  method_not_allowed: 405,
   payload_too_large: 413,
   not_ready: 503,
   overloaded: 503,

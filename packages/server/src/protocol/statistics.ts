@@ -1,0 +1,98 @@
+import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from "prom-client";
+import { METRIC, TRITON_METRIC, UNKNOWN_MODEL_LABEL } from "../metrics/names.js";
+
+type MetricJson = MetricObjectWithValues<MetricValue<string>>;
+
+/** Triton's `StatisticDuration`: how many, and their cumulative nanoseconds. */
+export interface StatisticDuration {
+  count: number;
+  ns: number;
+}
+
+/** One entry of Triton's statistics extension (`ModelStatistics`, HTTP JSON form). */
+export interface ModelStatistics {
+  name: string;
+  version: string;
+  /** Milliseconds since the epoch of the last answered request; 0 before the first. */
+  last_inference: number;
+  inference_count: number;
+  execution_count: number;
+  inference_stats: Record<
+    "success" | "fail" | "queue" | "compute_input" | "compute_infer" | "compute_output" | "cache_hit" | "cache_miss",
+    StatisticDuration
+  >;
+  batch_stats: never[];
+}
+
+/**
+ * Triton's statistics extension computed from the server's merged metrics (the front's request
+ * series and every worker's batch series), so /stats and /metrics can never disagree. Each
+ * (model, version) with a series appears: after a hot swap the old version keeps its totals.
+ * Unknown model names are counted under one label in the metrics and are never listed here.
+ * `version` is Triton's integer for the store version (`numberOf`): perf_analyzer reads it as a
+ * number; a `/versions/{v}/stats` request may name either the store version or that integer.
+ */
+export function modelStatistics(
+  metrics: readonly MetricJson[],
+  filter: { model?: string; version?: string } = {},
+  /** Triton's integer for a store version (see FrontMetrics.versionNumber); the store name where it has none. */
+  numberOf: (model: string, version: string) => number | undefined = () => undefined,
+): ModelStatistics[] {
+  const values = new Map<string, MetricJson>(metrics.map((metric) => [metric.name, metric]));
+  /** Sums a metric's samples of (model, version); `sample` picks one part of a histogram (its `_sum`). */
+  const sum = (name: string, model: string, version: string, sample?: string): number => {
+    let total = 0;
+    for (const value of values.get(name)?.values ?? []) {
+      if (sample !== undefined && (value as MetricValueWithName<string>).metricName !== sample) continue;
+      if (value.labels.model === model && value.labels.version === version) total += value.value;
+    }
+    return total;
+  };
+  const max = (name: string, model: string, version: string): number => {
+    let found = 0;
+    for (const value of values.get(name)?.values ?? []) {
+      if (value.labels.model === model && value.labels.version === version) found = Math.max(found, value.value);
+    }
+    return found;
+  };
+  const pairs = new Map<string, { model: string; version: string }>();
+  for (const name of [TRITON_METRIC.requestSuccess, TRITON_METRIC.inferenceCount]) {
+    for (const value of values.get(name)?.values ?? []) {
+      const model = String(value.labels.model ?? "");
+      const version = String(value.labels.version ?? "");
+      if (model === "" || model === UNKNOWN_MODEL_LABEL || version === "") continue;
+      if (filter.model !== undefined && model !== filter.model) continue;
+      if (filter.version !== undefined && version !== filter.version && String(numberOf(model, version)) !== filter.version) continue;
+      pairs.set(`${model}\u0000${version}`, { model, version });
+    }
+  }
+  const ns = (microseconds: number): number => Math.round(microseconds * 1000);
+  return [...pairs.values()]
+    .sort((a, b) => (a.model === b.model ? a.version.localeCompare(b.version) : a.model.localeCompare(b.model)))
+    .map(({ model, version }) => {
+      const success = sum(TRITON_METRIC.requestSuccess, model, version);
+      const failCount = sum(TRITON_METRIC.requestFailure, model, version);
+      const successNs = ns(sum(TRITON_METRIC.requestDuration, model, version));
+      // The trtforge histogram holds every outcome's seconds; the failures' are what successes leave.
+      const allNs = Math.round(sum(METRIC.requestDuration, model, version, `${METRIC.requestDuration}_sum`) * 1e9);
+      const done = (microseconds: number): StatisticDuration => ({ count: success, ns: ns(microseconds) });
+      return {
+        name: model,
+        version: String(numberOf(model, version) ?? version),
+        last_inference: Math.round(max(METRIC.lastInference, model, version) * 1000),
+        inference_count: sum(TRITON_METRIC.inferenceCount, model, version),
+        execution_count: sum(TRITON_METRIC.execCount, model, version),
+        inference_stats: {
+          success: { count: success, ns: successNs },
+          fail: { count: failCount, ns: Math.max(0, allNs - successNs) },
+          queue: done(sum(TRITON_METRIC.queueDuration, model, version)),
+          compute_input: done(sum(TRITON_METRIC.computeInputDuration, model, version)),
+          compute_infer: done(sum(TRITON_METRIC.computeInferDuration, model, version)),
+          compute_output: done(sum(TRITON_METRIC.computeOutputDuration, model, version)),
+          cache_hit: { count: 0, ns: 0 },
+          cache_miss: { count: 0, ns: 0 },
+        },
+        batch_stats: [],
+      };
+    });
+}
