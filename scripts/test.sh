@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 pnpm_bin="$(bash scripts/bootstrap.sh)"
 bash scripts/fetch-test-model.sh >/dev/null
-python_bin="$(bash scripts/setup-python.sh --with-tests)"
+python_bin="$(bash scripts/setup-python.sh --with-tests --with-trtrtx)"
 
 run_vitest() {
   local label="$1"; shift
