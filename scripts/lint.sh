@@ -14,7 +14,7 @@ case "${1:-}" in
   *) echo "usage: scripts/lint.sh [--fix]" >&2; exit 2 ;;
 esac
 pnpm_bin="$(bash scripts/bootstrap.sh)"
-python_bin="$(bash scripts/setup-python.sh --with-tests)"
+python_bin="$(bash scripts/setup-python.sh --with-tests --with-trtrtx)"
 clang_format="$(dirname "$python_bin")/clang-format"
 [ -x "$clang_format" ] || { echo "lint: no clang-format in $(dirname "$python_bin") (python/requirements-test.lock pins it)" >&2; exit 1; }
 mapfile -t native_sources < <(git ls-files 'native/*.c' 'native/*.cc' 'native/*.cu' 'native/*.h')

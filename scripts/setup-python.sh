@@ -2,6 +2,7 @@
 # Creates or updates the Python environment of the export stage in <repo>/.venv:
 #   scripts/setup-python.sh               python/requirements.lock
 #   scripts/setup-python.sh --with-tests  also python/requirements-test.lock
+#   scripts/setup-python.sh --with-trtrtx also python/requirements-trtrtx.lock (TensorRT-RTX builder)
 # Prints the interpreter path (<repo>/.venv/bin/python) on stdout; progress goes to stderr.
 #
 # Needs only python3.11 (or a python3 that is 3.11), pip and the package registries.
@@ -15,22 +16,26 @@ venv="$root/.venv"
 stamp="$venv/.trtforge-setup-stamp"
 main_lock="$root/python/requirements.lock"
 test_lock="$root/python/requirements-test.lock"
+trtrtx_lock="$root/python/requirements-trtrtx.lock"
 torch_version="2.13.0"
 
 log() { echo "setup-python: $*" >&2; }
 die() { echo "setup-python: error: $*" >&2; exit 1; }
 
 with_tests=0
+with_trtrtx=0
 for arg in "$@"; do
   case "$arg" in
     --with-tests) with_tests=1 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
-    *) die "unknown argument '$arg' (usage: scripts/setup-python.sh [--with-tests])" ;;
+    --with-trtrtx) with_trtrtx=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    *) die "unknown argument '$arg' (usage: scripts/setup-python.sh [--with-tests] [--with-trtrtx])" ;;
   esac
 done
 
 [ -f "$main_lock" ] || die "missing $main_lock"
 [ "$with_tests" = 0 ] || [ -f "$test_lock" ] || die "missing $test_lock"
+[ "$with_trtrtx" = 0 ] || [ -f "$trtrtx_lock" ] || die "missing $trtrtx_lock"
 
 is_py311() { "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' >/dev/null 2>&1; }
 
@@ -39,10 +44,12 @@ sha() { python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 
 
 want_main="main=$(sha "$main_lock")"
 want_test="tests=$(sha "$test_lock" 2>/dev/null || echo none)"
+want_trtrtx="trtrtx=$(sha "$trtrtx_lock" 2>/dev/null || echo none)"
 
 # Fast path: nothing changed since the last complete run.
 if [ -f "$stamp" ] && [ -x "$venv/bin/python" ] && is_py311 "$venv/bin/python"; then
-  if grep -qxF "$want_main" "$stamp" && { [ "$with_tests" = 0 ] || grep -qxF "$want_test" "$stamp"; }; then
+  if grep -qxF "$want_main" "$stamp" && { [ "$with_tests" = 0 ] || grep -qxF "$want_test" "$stamp"; } \
+    && { [ "$with_trtrtx" = 0 ] || grep -qxF "$want_trtrtx" "$stamp"; }; then
     echo "$venv/bin/python"
     exit 0
   fi
@@ -94,6 +101,11 @@ if [ "$with_tests" = 1 ]; then
   pip_install --no-deps -r "$test_lock"
   locks+=("$test_lock")
 fi
+if [ "$with_trtrtx" = 1 ]; then
+  log "installing python/requirements-trtrtx.lock (--no-deps)"
+  pip_install --no-deps -r "$trtrtx_lock"
+  locks+=("$trtrtx_lock")
+fi
 
 # Remove what no lock names (left over from an older lock), so the venv is exactly the locks.
 extra="$("$vpy" - "${locks[@]}" <<'PY'
@@ -118,7 +130,7 @@ fi
 "$vpy" -m pip check >&2 || die "pip check failed: the locked set is inconsistent"
 
 tmp="$stamp.tmp.$$"
-{ echo "$want_main"; if [ "$with_tests" = 1 ]; then echo "$want_test"; fi; } >"$tmp"
+{ echo "$want_main"; if [ "$with_tests" = 1 ]; then echo "$want_test"; fi; if [ "$with_trtrtx" = 1 ]; then echo "$want_trtrtx"; fi; } >"$tmp"
 mv "$tmp" "$stamp"
 log "ready in $(( $(date +%s) - start )) s"
 echo "$vpy"

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 pnpm_bin="$(bash scripts/bootstrap.sh)"
 bash scripts/fetch-test-model.sh >/dev/null
-python_bin="$(bash scripts/setup-python.sh --with-tests)"
+python_bin="$(bash scripts/setup-python.sh --with-tests --with-trtrtx)"
 bash scripts/setup-perf-analyzer.sh >/dev/null   # Triton's perf_analyzer for tests/serve-triton-tools.test.ts
 
 # The summary line comes from scripts/vitest-summary.mjs, which counts unhandled errors and test

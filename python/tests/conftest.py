@@ -115,3 +115,29 @@ def link_model(src: Path, dst: Path, skip: tuple[str, ...] = ()) -> Path:
         if item.name not in skip:
             (dst / item.name).symlink_to(item.resolve(), target_is_directory=item.is_dir())
     return dst
+
+
+def trtrtx(args: list[str], timeout: float = 600) -> dict[str, Any]:
+    """Runs python -m trtforge_trtrtx (NVIDIA's TensorRT-RTX parser or builder, no GPU needed) and
+    returns its result report; a rejection fails the test with the parser's own words."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(PYTHON_DIR) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-m", "trtforge_trtrtx", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    final = lines[-1] if lines else {"type": "none", "stderr": proc.stderr[-3000:]}
+    assert final["type"] == "result" and proc.returncode == 0, f"TensorRT-RTX refused {args}: {final}"
+    report: dict[str, Any] = final["report"]
+    return report
+
+
+def nvidia_parses(onnx_path: Path) -> dict[str, Any]:
+    """Every ONNX the tests export must pass NVIDIA's ONNX parser (TensorRT-RTX's, the one on PyPI)."""
+    report = trtrtx(["parse", "--onnx", str(onnx_path)])
+    assert report["layers"] > 0
+    return report
+
+
+def profile_for(onnx_inputs: list[str], batch: tuple[int, int, int], seq: tuple[int, int, int]) -> str:
+    return json.dumps([{"input": name, "min": [batch[0], seq[0]], "opt": [batch[1], seq[1]], "max": [batch[2], seq[2]]}
+                       for name in onnx_inputs])

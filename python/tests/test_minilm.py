@@ -11,7 +11,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import Run, write_samples
+from conftest import Run, nvidia_parses, write_samples
 from safetensors.numpy import load_file
 from transformers import AutoModel, AutoTokenizer
 
@@ -60,6 +60,13 @@ def test_report_and_files(minilm: Run, minilm_dir: Path) -> None:
     stages = [o["stage"] for o in minilm.lines if o["type"] == "progress"]
     assert stages.index("load") < stages.index("export") < stages.index("check") < stages.index("reference")
     assert sum(1 for o in minilm.lines if o["type"] == "progress" and o["stage"] == "reference" and o["current"] > 0) == 4
+
+
+def test_nvidia_parser_reads_the_export(minilm: Run) -> None:
+    parsed = nvidia_parses(minilm.out / "model.onnx")
+    assert [o["name"] for o in parsed["outputs"]] == ["last_hidden_state", "sentence_embedding"]
+    # int64 token inputs stay int64: TensorRT-RTX casts them and says so (docs/native.md has the decision).
+    assert all(i["dtype"] == "int64" for i in parsed["inputs"])
 
 
 def test_inputs_outputs_named_and_dynamic(minilm: Run) -> None:

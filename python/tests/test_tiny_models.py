@@ -13,7 +13,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import Run, write_samples
+from conftest import Run, nvidia_parses, profile_for, trtrtx, write_samples
 from safetensors.numpy import load_file
 from tokenizers import ByteLevelBPETokenizer
 from transformers import (
@@ -106,6 +106,16 @@ def test_bert_sequence_classification(exporter: Callable[[list[str], Path], Run]
     session = ort.InferenceSession(str(run.out / "model.onnx"), providers=["CPUExecutionProvider"])
     (logits,) = session.run(None, {k: v.numpy() for k, v in enc.items()})
     assert logits.shape == (5, 3) and np.abs(logits - expected).max() < TOL
+    # NVIDIA's builder reads this export and makes a real TensorRT-RTX engine of it, with no GPU.
+    parsed = nvidia_parses(run.out / "model.onnx")
+    assert [i["name"] for i in parsed["inputs"]] == ["input_ids", "attention_mask", "token_type_ids"]
+    plan = tmp_path / "classifier.plan"
+    built = trtrtx(["build", "--onnx", str(run.out / "model.onnx"), "--out", str(plan), "--precision", "fp32",
+                    "--compute-capability", "8.6",
+                    "--profile", profile_for(["input_ids", "attention_mask", "token_type_ids"], (1, 4, 8), (1, 32, 64))])
+    head = plan.read_bytes()[:40]
+    assert head[:4] == b"vtrt" and list(head[24:28]) == [1, 7, 1, 116] and head[32] == 0x04
+    assert built["plan_bytes"] == plan.stat().st_size and built["compute_capabilities"] == ["8.6"]
 
 
 def test_bert_opset_14_and_external_data(exporter: Callable[[list[str], Path], Run], tiny_bert_cls: Path,
@@ -121,6 +131,7 @@ def test_bert_opset_14_and_external_data(exporter: Callable[[list[str], Path], R
     assert model.opset_import[0].version == 14
     assert "LayerNormalization" not in {n.op_type for n in model.graph.node}
     onnx.checker.check_model(str(run.out / "model.onnx"), full_check=True)
+    nvidia_parses(run.out / "model.onnx")  # external data beside the model, opset 14
     _ort_matches_reference(run.out, ["input_ids", "attention_mask", "token_type_ids"])
 
 
@@ -133,6 +144,7 @@ def test_roberta_has_no_token_type_ids(exporter: Callable[[list[str], Path], Run
     assert [i["name"] for i in r["inputs"]] == ["input_ids", "attention_mask"]
     assert [o["name"] for o in r["outputs"]] == ["last_hidden_state"] and r["pooling"] is None
     assert r["reference"]["padding"]["pad_token_id"] == 1
+    assert [i["name"] for i in nvidia_parses(run.out / "model.onnx")["inputs"]] == ["input_ids", "attention_mask"]
     ref = load_file(str(run.out / "reference.safetensors"))
     assert set(ref) == {"input_ids", "attention_mask", "last_hidden_state"}
     assert (ref["input_ids"][ref["attention_mask"] == 0] == 1).all()

@@ -64,6 +64,7 @@ function artifact(
     revision: target.revision,
     trtVersion,
     precision: target.precision,
+    library: metadata.library,
   });
   const full: EngineMetadata = { ...metadata, checksum: sha256Hex(engineBytes) };
   return {
@@ -144,5 +145,39 @@ export function engineArtifact(
     cuda_version: real.cudaVersion,
     hardware_compatibility_level: real.hardwareCompatibilityLevel,
     version_compatible: real.versionCompatible,
+  });
+}
+
+/** What a TensorRT-RTX build adds: the plan, the library's version and the targets read from the plan. */
+export interface RtxBuildFacts {
+  engineBytes: Buffer;
+  version: string;
+  computeCapabilities: string[];
+}
+
+/**
+ * A TensorRT-RTX engine's artifact: built ahead of time without a GPU, so `gpu` is null and the
+ * target compute capabilities say where it runs; `library` and the name (`-trtrtx-<ver>-`) say
+ * which runtime must load it.
+ */
+export function rtxEngineArtifact(
+  target: EngineTarget,
+  builder: BuilderInfo,
+  createdAt: Date,
+  facts: ArtifactFacts,
+  rtx: RtxBuildFacts,
+): BuiltArtifact {
+  const common = commonMetadata(target, rtx.version, builder, createdAt, facts);
+  return artifact(target, rtx.version, rtx.engineBytes, {
+    ...common,
+    // TensorRT-RTX networks are always strongly typed: the ONNX's types are the engine's.
+    build_options: { ...common.build_options, strongly_typed: true },
+    kind: "engine",
+    gpu: null,
+    cuda_version: null,
+    hardware_compatibility_level: "none",
+    version_compatible: false,
+    library: "tensorrt-rtx",
+    target_compute_capabilities: rtx.computeCapabilities,
   });
 }

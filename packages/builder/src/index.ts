@@ -4,3 +4,4 @@ export * from "./profile-shapes.js";
 export * from "./engine-artifact.js";
 export * from "./layer-precisions.js";
 export * from "./trt-build.js";
+export * from "./trtrtx-build.js";

@@ -15,11 +15,12 @@ export function createVerifyEngineProgram(): Command {
     .version(CLI_VERSION)
     .argument("<engine>", "path of the .engine file; its metadata is the .json beside it")
     .option("--json", "print one JSON object: ok, kind, schema, problems, checks, ...")
-    .option("--require-real", "fail on markers: only a real TensorRT plan passes")
+    .option("--require-real", "fail on markers: only a real TensorRT or TensorRT-RTX plan passes")
     .option("--allow-legacy", "accept a JustNewsAgent sidecar with a warning instead of a problem")
     .option("--metadata <file>", "metadata path when it is not <engine stem>.json")
     .addOption(new Option("--runtime-trt-version <X.Y.Z>", "TensorRT version of the runtime that would load the engine"))
     .addOption(new Option("--runtime-compute-capability <M.m>", "compute capability of the GPU that would run it"))
+    .addOption(new Option("--runtime-trt-rtx-version <X.Y.Z.B>", "TensorRT-RTX version of the runtime that would load a TensorRT-RTX plan"))
     .action(async (engine: string, opts: Record<string, string | boolean | undefined>) => {
       let report;
       try {
@@ -30,6 +31,7 @@ export function createVerifyEngineProgram(): Command {
           runtime: {
             ...(typeof opts.runtimeTrtVersion === "string" ? { trtVersion: opts.runtimeTrtVersion } : {}),
             ...(typeof opts.runtimeComputeCapability === "string" ? { computeCapability: opts.runtimeComputeCapability } : {}),
+            ...(typeof opts.runtimeTrtRtxVersion === "string" ? { trtRtxVersion: opts.runtimeTrtRtxVersion } : {}),
           },
         });
       } catch (err) {

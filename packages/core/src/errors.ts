@@ -81,6 +81,10 @@ export const ERROR_CODES = {
   ENGINE_LOAD_FAILED: 105,
   TRT_RUN_FAILED: 106,
   ENGINE_DISPOSED: 107,
+  /** The TensorRT-RTX Python bindings (python/requirements-trtrtx.lock) cannot be imported. */
+  TRTRTX_UNAVAILABLE: 108,
+  /** The chosen builder cannot build this precision (TensorRT-RTX and int8 Q/DQ: no measured path yet). */
+  BUILDER_PRECISION_UNSUPPORTED: 109,
   // Serving runtime (@trtforge/runtime).
   /** requireTensorRT was set and the engine could not be loaded (the fallback reason says why). */
   TENSORRT_REQUIRED: 110,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { PRECISIONS } from "./precision.js";
 import { TASK_PATTERN } from "./naming.js";
 import { TRT_VERSION_PATTERN } from "./trt-version.js";
+import { PLAN_LIBRARIES } from "./plan-header.js";
 
 /**
  * Engine metadata, schema v1: the sidecar `<engine stem>.json` beside every engine or marker.
@@ -86,7 +87,10 @@ export const EngineMetadataSchema = z.strictObject({
   // The plan's nine fields.
   model_name: z.string().min(1).describe("filename-safe model id, as in the engine name (org--name)"),
   hf_revision: z.string().min(1).describe("the full Hugging Face revision the engine was built from"),
-  trt_version: z.string().regex(TRT_VERSION_PATTERN, "major.minor[.patch[.build]], e.g. 10.13.3.9"),
+  trt_version: z
+    .string()
+    .regex(TRT_VERSION_PATTERN, "major.minor[.patch[.build]], e.g. 10.13.3.9")
+    .describe("version of the library that built the plan (TensorRT, or TensorRT-RTX where library says so)"),
   precision: z.enum(PRECISIONS),
   build_options: BuildOptionsSchema,
   max_batch_size: z.number().int().positive(),
@@ -105,6 +109,12 @@ export const EngineMetadataSchema = z.strictObject({
   version_compatible: z.boolean(),
   calibration: CalibrationSchema.nullable(),
   accuracy: z.array(AccuracyFigureSchema),
+  library: z.enum(PLAN_LIBRARIES).optional().describe("the NVIDIA library that built the plan and must load it; absent: tensorrt"),
+  target_compute_capabilities: z
+    .array(z.string().regex(COMPUTE_CAPABILITY_PATTERN))
+    .min(1)
+    .optional()
+    .describe("TensorRT-RTX: the compute capabilities the plan was compiled for (it was built without a GPU)"),
   builder: z.strictObject({
     name: z.string().min(1),
     version: z.string().min(1),

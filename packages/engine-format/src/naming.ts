@@ -1,9 +1,12 @@
 import { ForgeError } from "@trtforge/core";
 import { isPrecision, PRECISIONS, type Precision } from "./precision.js";
 import { TRT_VERSION_PATTERN } from "./trt-version.js";
+import type { PlanLibrary } from "./plan-header.js";
 
 /**
- * Engine file names: `<task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine`.
+ * Engine file names: `<task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine`, and
+ * `<task>.<model>-<hf-rev>-trtrtx-<rtx-ver>-<precision>.engine` for a TensorRT-RTX plan, so the name
+ * says which library (and so which runtime) the plan is for.
  *
  * - task: lower-case identifier, no dots or dashes (so the first "." ends it).
  * - model: the Hugging Face id with "/" written as "--", the convention of the HF cache
@@ -21,7 +24,11 @@ export interface EngineName {
   revision: string;
   trtVersion: string;
   precision: Precision;
+  /** Which library built it; absent: TensorRT. */
+  library?: PlanLibrary | undefined;
 }
+
+const LIBRARY_TAG: Record<PlanLibrary, string> = { tensorrt: "trt", "tensorrt-rtx": "trtrtx" };
 
 export const TASK_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 const MODEL_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$/;
@@ -88,11 +95,12 @@ export function formatEngineName(name: EngineName): string {
     });
   }
   const revision = shortenRevision(name.revision);
-  return `${name.task}.${encodeModelId(name.modelId)}-${revision}-trt-${name.trtVersion}-${name.precision}.engine`;
+  const tag = LIBRARY_TAG[name.library ?? "tensorrt"];
+  return `${name.task}.${encodeModelId(name.modelId)}-${revision}-${tag}-${name.trtVersion}-${name.precision}.engine`;
 }
 
 const ENGINE_NAME = new RegExp(
-  `^(?<task>[a-z][a-z0-9_]*)\\.(?<model>.+)-(?<revision>[A-Za-z0-9_.]+)-trt-(?<trt>\\d+(?:\\.\\d+){1,3})-(?<precision>${PRECISIONS.join("|")})\\.engine$`,
+  `^(?<task>[a-z][a-z0-9_]*)\\.(?<model>.+)-(?<revision>[A-Za-z0-9_.]+)-(?<tag>trt|trtrtx)-(?<trt>\\d+(?:\\.\\d+){1,3})-(?<precision>${PRECISIONS.join("|")})\\.engine$`,
 );
 
 export function parseEngineName(fileName: string): EngineName {
@@ -100,7 +108,7 @@ export function parseEngineName(fileName: string): EngineName {
   if (!groups) {
     throw new ForgeError(
       "INVALID_ENGINE_NAME",
-      `"${fileName}" is not an engine name of the form <task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine`,
+      `"${fileName}" is not an engine name of the form <task>.<model>-<hf-rev>-trt-<trt-ver>-<precision>.engine (trtrtx-<ver> for TensorRT-RTX)`,
       {
         input: fileName,
         fix: `rename the file, e.g. embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.13.3.9-fp16.engine (precision one of ${PRECISIONS.join(", ")})`,
@@ -123,6 +131,7 @@ export function parseEngineName(fileName: string): EngineName {
     revision: groups.revision!,
     trtVersion: groups.trt!,
     precision: groups.precision as Precision,
+    library: groups.tag === "trtrtx" ? "tensorrt-rtx" : "tensorrt",
   };
 }
 

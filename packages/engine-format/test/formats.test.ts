@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   decodeMarker,
@@ -7,6 +9,7 @@ import {
   LEGACY_MARKER_PREFIX,
   MARKER_MAGIC,
   readPlanHeader,
+  decodeRtxTargets,
   parseTrtVersion,
   trtVersionsAgree,
   compareTrtVersions,
@@ -67,7 +70,7 @@ describe("plan header", () => {
   it("reads the TensorRT version from bytes 24-27", () => {
     expect(readPlanHeader(planBytes([10, 13, 3, 9]))).toEqual({
       ok: true,
-      header: { major: 10, minor: 13, patch: 3, build: 9, version: "10.13.3.9" },
+      header: { library: "tensorrt", major: 10, minor: 13, patch: 3, build: 9, version: "10.13.3.9" },
     });
     expect(readPlanHeader(planBytes([11, 1, 0, 106])).ok && readPlanHeader(planBytes([11, 1, 0, 106]))).toMatchObject({
       header: { version: "11.1.0.106" },
@@ -82,6 +85,45 @@ describe("plan header", () => {
   it("requires the magic at offset 0", () => {
     const shifted = Buffer.concat([Buffer.from([0]), planBytes([10, 1, 0, 0])]);
     expect(readPlanHeader(shifted)).toEqual({ ok: false, reason: "no-magic" });
+  });
+});
+
+/** Real plans that TensorRT-RTX 1.7.1.116 built, without a GPU, from tiny-cast-relu.onnx. */
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, "fixtures", name));
+
+describe("TensorRT-RTX plan header (real plans)", () => {
+  it("reads the library, version, target mask and declared size of a default-target plan", () => {
+    const bytes = fixture("tiny-trtrtx-1.7.1.116-default.plan");
+    expect(hasPlanMagic(bytes)).toBe(true);
+    expect(readPlanHeader(bytes)).toEqual({
+      ok: true,
+      header: {
+        library: "tensorrt-rtx",
+        major: 1,
+        minor: 7,
+        patch: 1,
+        build: 116,
+        version: "1.7.1.116",
+        compute_capabilities: ["8.0", "8.6", "8.9", "12.0", "12.1"],
+        unknown_target_bits: [6],
+        declared_bytes: bytes.length,
+      },
+    });
+  });
+
+  it("reads a plan built for compute capability 8.6 alone", () => {
+    const bytes = fixture("tiny-trtrtx-1.7.1.116-cc86.plan");
+    const reading = readPlanHeader(bytes);
+    expect(reading.ok && reading.header).toMatchObject({ library: "tensorrt-rtx", compute_capabilities: ["8.6"], unknown_target_bits: [] });
+  });
+
+  it("decodes every target bit the 1.7 API can set", () => {
+    expect(decodeRtxTargets(0x3f)).toEqual({ capabilities: ["7.5", "8.0", "8.6", "8.9", "12.0", "12.1"], unknownBits: [] });
+    expect(decodeRtxTargets(0x06)).toEqual({ capabilities: ["8.0", "8.6"], unknownBits: [] });
+  });
+
+  it("reports an RTX plan cut before its target byte as truncated", () => {
+    expect(readPlanHeader(fixture("tiny-trtrtx-1.7.1.116-cc86.plan").subarray(0, 32))).toEqual({ ok: false, reason: "truncated" });
   });
 });
 

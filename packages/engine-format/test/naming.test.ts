@@ -37,12 +37,25 @@ describe("engine names", () => {
     ).toBe("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trt-10.13.3.9-int8.engine");
   });
 
+  it("says in the name that TensorRT-RTX built the plan, and parses it back", () => {
+    const name = formatEngineName({
+      task: "embeddings",
+      modelId: "sentence-transformers/all-MiniLM-L6-v2",
+      revision: "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+      trtVersion: "1.7.1.116",
+      precision: "fp16",
+      library: "tensorrt-rtx",
+    });
+    expect(name).toBe("embeddings.sentence-transformers--all-MiniLM-L6-v2-c9745ed1d9f2-trtrtx-1.7.1.116-fp16.engine");
+    expect(parseEngineName(name)).toMatchObject({ library: "tensorrt-rtx", trtVersion: "1.7.1.116", precision: "fp16" });
+  });
+
   it("round-trips every valid task, model id, revision, TensorRT version and precision", () => {
     fc.assert(
       fc.property(task, modelId, fc.oneof(sha, branch), trtVersion, precision, (t, m, rev, trt, p) => {
         const name = formatEngineName({ task: t, modelId: m, revision: rev, trtVersion: trt, precision: p });
         const parsed = parseEngineName(name);
-        expect(parsed).toEqual({ task: t, modelId: m, revision: shortenRevision(rev), trtVersion: trt, precision: p });
+        expect(parsed).toEqual({ task: t, modelId: m, revision: shortenRevision(rev), trtVersion: trt, precision: p, library: "tensorrt" });
         // Formatting the parsed name again gives the same file name: shortening is idempotent.
         expect(formatEngineName(parsed)).toBe(name);
         expect(name).not.toMatch(/[/\\]/);

@@ -26,7 +26,8 @@ export type FallbackReason =
   | "ENGINE_CHECKSUM_MISMATCH"
   | "ENGINE_DESERIALIZE_FAILED"
   | "ENGINE_VERIFY_FAILED" // any other verify-engine problem
-  | "FORCED_ONNXRUNTIME"; // the operator asked for the fallback backend
+  | "FORCED_ONNXRUNTIME" // the operator asked for the fallback backend
+  | "TRTRTX_RUNTIME_UNAVAILABLE"; // a TensorRT-RTX plan: this runtime has no TensorRT-RTX backend
 
 /** What every response and the model metadata carry so that a consumer can record which model decided. */
 export interface ModelEvidence {

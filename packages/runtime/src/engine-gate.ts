@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { ForgeError, fsError, isForgeError, type Logger } from "@trtforge/core";
 import type { EngineMetadata } from "@trtforge/engine-format";
 import { loadAddon, type AddonBinding, type NativeEngine } from "@trtforge/native";
-import { assertEngineLoadable, type Problem } from "@trtforge/verify";
+import { assertEngineLoadable, rtxComputeCapabilityVerdict, type Problem } from "@trtforge/verify";
 import type { FallbackReason } from "./contract.js";
 
 export interface EngineGateOptions {
@@ -51,6 +51,8 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
   if (metadata.kind === "marker")
     return fallback("ENGINE_IS_MARKER", `${enginePath} is a trtforge marker (built where TensorRT was absent), never a loadable engine`);
 
+  if (metadata.library === "tensorrt-rtx") return rtxDecision(options);
+
   const resolved = resolveAddon(options.addon);
   if ("detail" in resolved) return fallback("TRT_UNAVAILABLE", resolved.detail);
   const { addon } = resolved;
@@ -91,6 +93,34 @@ export async function decideEngine(options: EngineGateOptions): Promise<EngineDe
   } catch (err) {
     return fallback("ENGINE_DESERIALIZE_FAILED", (err as Error).message);
   }
+}
+
+/**
+ * A TensorRT-RTX plan is never handed to the TensorRT addon (it cannot load one), and this runtime
+ * has no TensorRT-RTX backend: the plan goes to ONNX Runtime, decided from the metadata alone.
+ * Where the GPU is known and the plan has no code for it (an H100 is 9.0, which TensorRT-RTX never
+ * targets), that is the more useful reason, since no TensorRT-RTX runtime could load it either.
+ */
+function rtxDecision(options: EngineGateOptions): EngineDecision {
+  const { metadata, enginePath } = options;
+  const targets = metadata.target_compute_capabilities ?? [];
+  const resolved = resolveAddon(options.addon);
+  let gpuCc: string | undefined;
+  if ("addon" in resolved) {
+    try {
+      gpuCc = resolved.addon.devices()[options.deviceId]?.computeCapability;
+    } catch {
+      gpuCc = undefined;
+    }
+  }
+  if (gpuCc !== undefined) {
+    const verdict = rtxComputeCapabilityVerdict(targets, gpuCc);
+    if (!verdict.ok) return fallback("COMPUTE_CAPABILITY_MISMATCH", verdict.detail);
+  }
+  return fallback(
+    "TRTRTX_RUNTIME_UNAVAILABLE",
+    `${enginePath} is a TensorRT-RTX ${metadata.trt_version} plan (targets ${targets.join(" ") || "unknown"}); serving TensorRT-RTX plans is not built (docs/serving.md), so ONNX Runtime serves this version`,
+  );
 }
 
 /** The strict mode's refusal. */

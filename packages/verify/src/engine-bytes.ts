@@ -51,7 +51,11 @@ export async function classifyEngineFile(path: string, size: number): Promise<En
 export function classifyEngineHead(head: Buffer, size: number): EngineBytes {
   if (hasPlanMagic(head)) {
     const reading = readPlanHeader(head);
-    return reading.ok ? { kind: "plan", header: reading.header } : { kind: "truncated-plan" };
+    if (!reading.ok) return { kind: "truncated-plan" };
+    // A TensorRT-RTX header states the plan's size: a shorter file was cut off.
+    const declared = reading.header.declared_bytes;
+    if (declared !== undefined && declared !== size) return { kind: "truncated-plan" };
+    return { kind: "plan", header: reading.header };
   }
   if (hasMarkerMagic(head)) {
     if (size > MARKER_MAX_BYTES)

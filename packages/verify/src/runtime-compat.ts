@@ -59,3 +59,37 @@ export function computeCapabilityVerdict(engineCc: string, runtimeCc: string, le
         detail: `engine built for compute capability ${engineCc} cannot run on ${runtimeCc}; rebuild on that GPU, or build with --hardware-compatibility ampere_plus for Ampere and newer`,
       };
 }
+
+/**
+ * Whether a TensorRT-RTX plan runs on a GPU: only on the compute capabilities it was compiled for
+ * (TensorRT-RTX has no Hopper or data-centre Blackwell target, so 9.0 and 10.0 never run).
+ */
+export function rtxComputeCapabilityVerdict(targets: readonly string[], runtimeCc: string): CompatVerdict {
+  if (!parseCc(runtimeCc)) return { ok: false, detail: `cannot read compute capability "${runtimeCc}"` };
+  return targets.includes(runtimeCc)
+    ? { ok: true, detail: `TensorRT-RTX plan targets compute capability ${runtimeCc} (targets: ${targets.join(" ")})` }
+    : {
+        ok: false,
+        detail: `TensorRT-RTX plan cannot run on compute capability ${runtimeCc}: it was compiled for ${targets.join(" ")} only; rebuild with --compute-capability ${runtimeCc.replace(".", "")} if TensorRT-RTX supports it, or serve it with ONNX Runtime`,
+      };
+}
+
+/** TensorRT-RTX plans load only on the TensorRT-RTX runtime of the same version (no version compatibility). */
+export function rtxRuntimeVerdict(engineVersion: string, runtime: { trtVersion?: string; trtRtxVersion?: string }): CompatVerdict {
+  if (runtime.trtRtxVersion === undefined) {
+    return {
+      ok: false,
+      detail: `a TensorRT-RTX ${engineVersion} plan loads only on the TensorRT-RTX runtime${runtime.trtVersion === undefined ? "" : `, not on TensorRT ${runtime.trtVersion}`}`,
+    };
+  }
+  const engine = parseTrtVersion(engineVersion);
+  const rt = parseTrtVersion(runtime.trtRtxVersion);
+  if (!engine || !rt)
+    return { ok: false, detail: `cannot compare TensorRT-RTX versions "${engineVersion}" and "${runtime.trtRtxVersion}"` };
+  return trtVersionsAgree(engine, rt)
+    ? { ok: true, detail: `runtime TensorRT-RTX ${runtime.trtRtxVersion} matches the plan's ${engineVersion}` }
+    : {
+        ok: false,
+        detail: `TensorRT-RTX ${engineVersion} plan cannot load on TensorRT-RTX ${runtime.trtRtxVersion}: rebuild with the runtime's version`,
+      };
+}

@@ -16,7 +16,7 @@ import {
 } from "@trtforge/engine-format";
 import { classifyEngineFile, classifyEngineHead, ENGINE_HEAD_BYTES, type EngineBytes } from "./engine-bytes.js";
 import type { Check, Problem, ProblemCode } from "./problems.js";
-import { computeCapabilityVerdict, trtRuntimeVerdict } from "./runtime-compat.js";
+import { computeCapabilityVerdict, rtxComputeCapabilityVerdict, rtxRuntimeVerdict, trtRuntimeVerdict } from "./runtime-compat.js";
 import { checksumMismatchMessage, readStoreEvidence, type StoreEvidence } from "./store-evidence.js";
 
 export interface RuntimeTarget {
@@ -24,6 +24,8 @@ export interface RuntimeTarget {
   trtVersion?: string;
   /** Compute capability of the GPU that would run it, e.g. "8.6". */
   computeCapability?: string;
+  /** TensorRT-RTX version of the runtime, where the host has one, e.g. "1.7.1.116". */
+  trtRtxVersion?: string;
 }
 
 export interface VerifyOptions {
@@ -84,6 +86,12 @@ function validateRuntime(runtime: RuntimeTarget | undefined): void {
       fix: "give major.minor[.patch[.build]], e.g. 10.13.3",
     });
   }
+  if (runtime?.trtRtxVersion !== undefined && !parseTrtVersion(runtime.trtRtxVersion)) {
+    throw new ForgeError("INVALID_OPTION", `--runtime-trt-rtx-version "${runtime.trtRtxVersion}" is not a TensorRT-RTX version`, {
+      input: "--runtime-trt-rtx-version",
+      fix: "give major.minor[.patch[.build]], e.g. 1.7.1.116",
+    });
+  }
   if (runtime?.computeCapability !== undefined && !COMPUTE_CAPABILITY_PATTERN.test(runtime.computeCapability)) {
     throw new ForgeError("INVALID_OPTION", `--runtime-compute-capability "${runtime.computeCapability}" is not a compute capability`, {
       input: "--runtime-compute-capability",
@@ -114,13 +122,25 @@ function describeBytes(bytes: EngineBytes): "engine" | "marker" | "unknown" {
 function checkBytes(bytes: EngineBytes, path: string, f: Findings): void {
   switch (bytes.kind) {
     case "plan":
-      f.pass("format", `TensorRT plan (magic "ftrt"), header says TensorRT ${bytes.header.version}`);
+      if (bytes.header.library === "tensorrt-rtx") {
+        const unknown = bytes.header.unknown_target_bits ?? [];
+        f.pass(
+          "format",
+          `TensorRT-RTX plan (magic "vtrt"), header says TensorRT-RTX ${bytes.header.version}, targets compute capability ${(bytes.header.compute_capabilities ?? []).join(" ") || "none"}${unknown.length > 0 ? ` (and unknown target bit ${unknown.join(", ")})` : ""}`,
+        );
+      } else {
+        f.pass("format", `TensorRT plan (magic "ftrt"), header says TensorRT ${bytes.header.version}`);
+      }
       return;
     case "marker":
       f.pass("format", "trtforge marker (magic header and valid JSON body)");
       return;
     case "truncated-plan":
-      f.fail("format", "ENGINE_TRUNCATED", `${path} starts like a TensorRT plan but ends before its 28-byte header is complete`);
+      f.fail(
+        "format",
+        "ENGINE_TRUNCATED",
+        `${path} starts like a TensorRT plan but ends before its header is complete, or is shorter than its header says`,
+      );
       return;
     case "broken-marker":
       f.fail("format", "ENGINE_TRUNCATED", `${path} starts like a trtforge marker but its body is damaged: ${bytes.reason}`);
@@ -133,7 +153,11 @@ function checkBytes(bytes: EngineBytes, path: string, f: Findings): void {
       );
       return;
     case "unknown":
-      f.fail("format", "ENGINE_UNRECOGNIZED", `${path} is neither a TensorRT plan (8.6+, magic "ftrt") nor a trtforge marker`);
+      f.fail(
+        "format",
+        "ENGINE_UNRECOGNIZED",
+        `${path} is neither a TensorRT plan (8.6+, magic "ftrt"), a TensorRT-RTX plan (magic "vtrt") nor a trtforge marker`,
+      );
   }
 }
 
@@ -151,6 +175,7 @@ function checkName(path: string, metadata: EngineMetadata, f: Findings): void {
     revision: shortenRevision(metadata.hf_revision),
     trt: metadata.trt_version,
     precision: metadata.precision,
+    library: metadata.library ?? "tensorrt",
   };
   const actual = {
     task: parsed.task,
@@ -158,6 +183,7 @@ function checkName(path: string, metadata: EngineMetadata, f: Findings): void {
     revision: parsed.revision,
     trt: parsed.trtVersion,
     precision: parsed.precision,
+    library: parsed.library ?? "tensorrt",
   };
   const differing = (Object.keys(expected) as (keyof typeof expected)[]).filter((k) => expected[k] !== actual[k]);
   if (differing.length > 0) {
@@ -168,7 +194,7 @@ function checkName(path: string, metadata: EngineMetadata, f: Findings): void {
     );
     return;
   }
-  f.pass("name", "file name agrees with metadata (task, model, revision, TensorRT version, precision)");
+  f.pass("name", "file name agrees with metadata (task, model, revision, library and its version, precision)");
 }
 
 function checkConsistency(metadata: EngineMetadata, f: Findings): void {
@@ -186,8 +212,16 @@ function checkConsistency(metadata: EngineMetadata, f: Findings): void {
     );
     return;
   }
-  if (metadata.kind === "engine" && metadata.gpu === null) {
-    f.fail("metadata", "METADATA_INCONSISTENT", "an engine's metadata must name the GPU that built it (gpu is null)");
+  const rtx = metadata.library === "tensorrt-rtx";
+  // TensorRT-RTX compiles ahead of time without a GPU: its targets take the place of the build GPU.
+  if (metadata.kind === "engine" && metadata.gpu === null && !(rtx && metadata.target_compute_capabilities !== undefined)) {
+    f.fail(
+      "metadata",
+      "METADATA_INCONSISTENT",
+      rtx
+        ? "a TensorRT-RTX engine's metadata must list its target_compute_capabilities"
+        : "an engine's metadata must name the GPU that built it (gpu is null)",
+    );
     return;
   }
   f.pass("metadata", "schema v1, fields consistent");
@@ -217,6 +251,22 @@ function checkKind(bytes: EngineBytes, metadata: EngineMetadata, f: Findings): v
     }
   }
   if (bytes.kind === "plan") {
+    const library = metadata.library ?? "tensorrt";
+    if (bytes.header.library !== library) {
+      f.fail(
+        "plan-library",
+        "PLAN_LIBRARY_MISMATCH",
+        `the file is a ${bytes.header.library} plan but its metadata says library ${library}`,
+      );
+      return;
+    }
+    const inPlan = bytes.header.compute_capabilities;
+    const recorded = metadata.target_compute_capabilities;
+    if (inPlan !== undefined && recorded !== undefined) {
+      const same = [...inPlan].sort().join(" ") === [...recorded].sort().join(" ");
+      if (same) f.pass("plan-targets", `plan targets ${inPlan.join(" ")} agree with metadata`);
+      else f.fail("plan-targets", "PLAN_TARGETS_MISMATCH", `the plan targets ${inPlan.join(" ")}, the metadata says ${recorded.join(" ")}`);
+    }
     const declared = parseTrtVersion(metadata.trt_version);
     const inFile = parseTrtVersion(bytes.header.version)!;
     if (!declared || !trtVersionsAgree(declared, inFile)) {
@@ -295,7 +345,28 @@ function checkProfile(metadata: EngineMetadata, evidence: StoreEvidence | undefi
   );
 }
 
+function checkRtxRuntime(metadata: EngineMetadata, runtime: RuntimeTarget | undefined, f: Findings): void {
+  if (runtime?.trtVersion !== undefined || runtime?.trtRtxVersion !== undefined) {
+    const verdict = rtxRuntimeVerdict(metadata.trt_version, runtime);
+    if (verdict.ok) f.pass("runtime-trt", verdict.detail);
+    else f.fail("runtime-trt", "RUNTIME_TRT_MISMATCH", verdict.detail);
+  } else {
+    f.skip("runtime-trt", "no runtime version given");
+  }
+  if (runtime?.computeCapability !== undefined) {
+    const verdict = rtxComputeCapabilityVerdict(metadata.target_compute_capabilities ?? [], runtime.computeCapability);
+    if (verdict.ok) f.pass("runtime-cc", verdict.detail);
+    else f.fail("runtime-cc", "RUNTIME_CC_MISMATCH", verdict.detail);
+  } else {
+    f.skip("runtime-cc", "no --runtime-compute-capability given");
+  }
+}
+
 function checkRuntime(metadata: EngineMetadata, runtime: RuntimeTarget | undefined, f: Findings): void {
+  if (metadata.library === "tensorrt-rtx") {
+    checkRtxRuntime(metadata, runtime, f);
+    return;
+  }
   if (runtime?.trtVersion !== undefined) {
     const verdict = trtRuntimeVerdict(metadata.trt_version, runtime.trtVersion, metadata.version_compatible);
     if (verdict.ok) f.pass("runtime-trt", verdict.detail);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Hex } from "@trtforge/core";
@@ -69,6 +70,7 @@ async function write(dir: string, bytes: Buffer, metadata: EngineMetadata): Prom
     revision: metadata.hf_revision,
     trtVersion: metadata.trt_version,
     precision: metadata.precision,
+    library: metadata.library,
   });
   const engine = join(dir, name);
   const sidecar = engine.replace(/\.engine$/, ".json");
@@ -98,4 +100,24 @@ export async function writePlanFixture(
 ): Promise<Fixture> {
   const bytes = planBytes(version);
   return write(dir, bytes, metadataFor("engine", bytes, patch.trt_version ?? version.join("."), patch.precision ?? "fp16", patch));
+}
+
+/** A real plan that TensorRT-RTX 1.7.1.116 built without a GPU (packages/engine-format/test/fixtures). */
+export function rtxPlanBytes(targets: "default" | "cc86"): Buffer {
+  return readFileSync(join(import.meta.dirname, "../../engine-format/test/fixtures", `tiny-trtrtx-1.7.1.116-${targets}.plan`));
+}
+
+export async function writeRtxPlanFixture(dir: string, targets: "default" | "cc86", patch: Partial<EngineMetadata> = {}): Promise<Fixture> {
+  const bytes = rtxPlanBytes(targets);
+  return write(
+    dir,
+    bytes,
+    metadataFor("engine", bytes, "1.7.1.116", "fp32", {
+      library: "tensorrt-rtx",
+      target_compute_capabilities: targets === "default" ? ["8.0", "8.6", "8.9", "12.0", "12.1"] : ["8.6"],
+      gpu: null,
+      cuda_version: null,
+      ...patch,
+    }),
+  );
 }

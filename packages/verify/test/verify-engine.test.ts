@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { serializeMetadata } from "@trtforge/engine-format";
 import { assertEngineLoadable, verifyEngine, type VerifyReport } from "../src/index.js";
-import { planBytes, writeMarkerFixture, writePlanFixture } from "./fixtures.js";
+import { planBytes, writeMarkerFixture, writePlanFixture, writeRtxPlanFixture } from "./fixtures.js";
 import { LEGACY_COMPILER_SIDECAR } from "../../../tests/support/legacy-sidecar.js";
 
 let dir: string;
@@ -162,6 +162,62 @@ describe("verifyEngine on plans (byte layouts from the documented header format)
         ok: true,
       });
     });
+  });
+});
+
+describe("verifyEngine on real TensorRT-RTX plans", () => {
+  it("recognizes the plan, its version and targets, and agrees with the metadata", async () => {
+    const fx = await writeRtxPlanFixture(dir, "default");
+    expect(fx.engine).toMatch(/-trtrtx-1\.7\.1\.116-fp32\.engine$/);
+    const report = await verifyEngine(fx.engine);
+    expect(report.problems).toEqual([]);
+    expect(report.kind).toBe("engine");
+    expect(report.plan_header).toMatchObject({
+      library: "tensorrt-rtx",
+      version: "1.7.1.116",
+      compute_capabilities: ["8.0", "8.6", "8.9", "12.0", "12.1"],
+    });
+    expect(report.checks.find((c) => c.name === "format")?.detail).toMatch(/TensorRT-RTX plan.*8\.0 8\.6 8\.9 12\.0 12\.1/);
+  });
+
+  it("answers without a GPU: compute capability 8.6 loads, 9.0 does not, with the reason", async () => {
+    const fx = await writeRtxPlanFixture(dir, "default");
+    const yes = await verifyEngine(fx.engine, { runtime: { computeCapability: "8.6", trtRtxVersion: "1.7.1.116" } });
+    expect(yes.problems).toEqual([]);
+    expect(yes.checks.find((c) => c.name === "runtime-cc")?.status).toBe("pass");
+    const no = await verifyEngine(fx.engine, { runtime: { computeCapability: "9.0", trtRtxVersion: "1.7.1.116" } });
+    expect(codes(no)).toEqual(["RUNTIME_CC_MISMATCH"]);
+    expect(no.problems[0]!.message).toMatch(/cannot run on compute capability 9\.0: it was compiled for 8\.0 8\.6 8\.9 12\.0 12\.1/);
+    const only86 = await verifyEngine((await writeRtxPlanFixture(join(dir), "cc86", { precision: "fp16" })).engine, {
+      runtime: { computeCapability: "8.9", trtRtxVersion: "1.7.1.116" },
+    });
+    expect(codes(only86)).toEqual(["RUNTIME_CC_MISMATCH"]);
+  });
+
+  it("refuses a TensorRT runtime for a TensorRT-RTX plan", async () => {
+    const fx = await writeRtxPlanFixture(dir, "default");
+    const report = await verifyEngine(fx.engine, { runtime: { trtVersion: "10.16.0", computeCapability: "8.6" } });
+    expect(codes(report)).toEqual(["RUNTIME_TRT_MISMATCH"]);
+    expect(report.problems[0]!.message).toMatch(/loads only on the TensorRT-RTX runtime, not on TensorRT 10\.16\.0/);
+  });
+
+  it("finds metadata whose targets or library disagree with the plan", async () => {
+    const targets = await writeRtxPlanFixture(dir, "cc86", { target_compute_capabilities: ["8.9"] });
+    expect(codes(await verifyEngine(targets.engine))).toEqual(["PLAN_TARGETS_MISMATCH"]);
+    await rm(targets.engine);
+    const sub = join(dir, "lib");
+    await mkdir(sub);
+    const library = await writeRtxPlanFixture(sub, "cc86", {
+      library: "tensorrt",
+      gpu: { name: "NVIDIA GeForce RTX 3090", compute_capability: "8.6" },
+    });
+    expect(codes(await verifyEngine(library.engine))).toContain("PLAN_LIBRARY_MISMATCH");
+  });
+
+  it("finds a real plan cut short of the size its header declares", async () => {
+    const fx = await writeRtxPlanFixture(dir, "cc86");
+    await truncate(fx.engine, 100_000);
+    expect(codes(await verifyEngine(fx.engine))).toContain("ENGINE_TRUNCATED");
   });
 });
 
