@@ -49,4 +49,13 @@ export {
 } from "./calibrate.js";
 export { peakRssBytes } from "./process-stats.js";
 export { tensorsThatMayHoldFills } from "./fill-tensors.js";
-export { checkLengths, longOnlyRanges, LONG_ONLY_FACTOR, rowsPerBand, type LengthBand, type LongOnlyRange } from "./length-bands.js";
+export {
+  calibrationLengths,
+  checkLengths,
+  longOnlyRanges,
+  LONG_ONLY_FACTOR,
+  MIN_BAND_LENGTH,
+  rowsPerBand,
+  type LengthBand,
+  type LongOnlyRange,
+} from "./length-bands.js";

@@ -73,3 +73,22 @@ export function longOnlyRanges(bands: readonly LengthBand[], factor = LONG_ONLY_
   }
   return result.sort((a, b) => b.factor - a.factor);
 }
+
+/** Shorter rows than this carry too few tokens to say much about a tensor's range; the band starts here. */
+export const MIN_BAND_LENGTH = 32;
+
+/**
+ * The lengths to calibrate a build profile at: each of its shapes' sequence lengths (the shortest
+ * raised to MIN_BAND_LENGTH, never past the longest) and the midpoint of the two longest, since a
+ * news service's traffic sits mostly between the optimum and the maximum.
+ */
+export function calibrationLengths(shapeLengths: readonly number[]): number[] {
+  const longest = Math.max(...shapeLengths);
+  const lengths = [...new Set(shapeLengths.map((l) => Math.min(longest, Math.max(l, MIN_BAND_LENGTH))))].sort((a, b) => a - b);
+  if (lengths.length >= 2) {
+    const [below, top] = lengths.slice(-2) as [number, number];
+    const middle = Math.round((below + top) / 2);
+    if (middle > below && middle < top) lengths.splice(lengths.length - 1, 0, middle);
+  }
+  return lengths;
+}

@@ -1,7 +1,15 @@
 import { readArticles, type ArticleSet } from "@trtforge/articles";
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import { beforeAll, describe, expect, it } from "vitest";
-import { calibrate, checkLengths, CalibrationRecordSchema, longOnlyRanges, rowsPerBand, type LengthBand } from "../src/index.js";
+import {
+  calibrate,
+  calibrationLengths,
+  checkLengths,
+  CalibrationRecordSchema,
+  longOnlyRanges,
+  rowsPerBand,
+  type LengthBand,
+} from "../src/index.js";
 import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
 import { rejection } from "../../../tests/support/errors.js";
 
@@ -19,6 +27,12 @@ describe("length bands", () => {
     expect(tooLong.message).toContain("600");
     expect(await rejection((async () => checkLengths([0], undefined, "m"))())).toMatchObject({ code: "INVALID_LIMIT" });
     expect(await rejection((async () => checkLengths([], undefined, "m"))())).toMatchObject({ code: "INVALID_LIMIT" });
+  });
+
+  it("calibrates a profile at its lengths, the shortest raised to 32, with the midpoint of the two longest", () => {
+    expect(calibrationLengths([1, 128, 256])).toEqual([32, 128, 192, 256]);
+    expect(calibrationLengths([64, 64, 64])).toEqual([64]);
+    expect(calibrationLengths([8, 16])).toEqual([16]);
   });
 
   it("calls out a range that only the longest band reaches", () => {
