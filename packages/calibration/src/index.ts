@@ -59,3 +59,10 @@ export {
   type LengthBand,
   type LongOnlyRange,
 } from "./length-bands.js";
+export {
+  chooseFloatSites,
+  MAX_FLOAT_SHARE,
+  measureSensitivity,
+  type MeasureSensitivityOptions,
+  type SiteSensitivity,
+} from "./sensitivity.js";
