@@ -24,6 +24,18 @@ export interface ReaderSettings {
 export interface RunTiming {
   runMs: number;
   histogramMs: number;
+  /** Each tensor's largest finite, non-fill |x| in this run (0 when it had none): the per-length-band ranges of the report. */
+  maxAbs: Map<string, number>;
+}
+
+/** Largest |x| below the fill magnitude; NaN fails the comparison and is left out. */
+function finiteMaxAbs(values: Float32Array): number {
+  let max = 0;
+  for (const v of values) {
+    const a = Math.abs(v);
+    if (a > max && a < FILL_MAGNITUDE) max = a;
+  }
+  return max;
 }
 
 /**
@@ -78,12 +90,15 @@ async function fullReader(model: OnnxModel, tensors: readonly string[], settings
       // A mutable copy, so that each tensor can be let go of as soon as it is counted.
       const outputs: Outputs = { ...(await session.run(feeds, tensors)) };
       const counting = performance.now();
+      const maxAbs = new Map<string, number>();
       for (const tensor of tensors) {
-        histograms.get(tensor)!.add(float32Of(outputs, tensor, tensor));
+        const values = float32Of(outputs, tensor, tensor);
+        maxAbs.set(tensor, finiteMaxAbs(values));
+        histograms.get(tensor)!.add(values);
         // Dropped at once, so that the garbage collector can free it while the next tensors are read.
         delete outputs[tensor];
       }
-      return { runMs: counting - started, histogramMs: performance.now() - counting };
+      return { runMs: counting - started, histogramMs: performance.now() - counting, maxAbs };
     },
     release: () => session.release(),
   };
@@ -144,7 +159,8 @@ async function sampledReader(model: OnnxModel, tensors: readonly string[], setti
       }
       const counting = performance.now();
       for (const { tap, maxAbs, sample } of results) histograms.get(tap.tensor)!.addSample(sample(), maxAbs);
-      return { runMs: counting - started, histogramMs: performance.now() - counting };
+      const maxAbs = new Map(results.map((r) => [r.tap.tensor, r.maxAbs]));
+      return { runMs: counting - started, histogramMs: performance.now() - counting, maxAbs };
     },
     release: async () => {
       const last = current;

@@ -1,4 +1,5 @@
 import { ForgeError } from "@trtforge/core";
+import { fillShape } from "@trtforge/accuracy";
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import { loadOnnxModel, onnxSha256 } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
@@ -10,6 +11,7 @@ import { CALIBRATION_SCHEMA_VERSION, type CalibrationRecord } from "./calibratio
 import { calibrationTensors, type TensorScope } from "./calibration-tensors.js";
 import { ENTROPY_START_BIN } from "./entropy.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
+import { checkLengths, longOnlyRanges, rowsPerBand, type LengthBand } from "./length-bands.js";
 import { peakRssBytes } from "./process-stats.js";
 import { trtCacheAlgorithmFor } from "./trt-cache.js";
 import { trtVersionDigits } from "./trt-version.js";
@@ -46,6 +48,13 @@ export interface CalibrateOptions {
   rowsPerRun?: number;
   /** Every article is truncated or padded to this many tokens, the length the engine will run at. */
   seqLen?: number;
+  /**
+   * Calibrate at each of these sequence lengths instead of `seqLen` (the build profile's lengths up
+   * to its maximum): the sample is shared out over them, and every row at length L holds L real
+   * tokens, consecutive articles joined where one is shorter (as the accuracy shapes are filled),
+   * so that ranges only long inputs reach are calibrated. The record reports each length's ranges.
+   */
+  lengths?: readonly number[];
   seed?: number;
   algorithm?: CalibrationAlgorithm;
   /** For "percentile" (default 99.99). */
@@ -96,6 +105,8 @@ export interface CalibrationResult {
   maskedTensors: string[];
   /** Sessions rebuilt because a run met fills the graph did not predict (see tensorsThatMayHoldFills). */
   sessionRebuilds: number;
+  /** Per sequence length calibrated at: its rows and each fetched tensor's largest |x| there (one band without `lengths`). */
+  lengthBands: LengthBand[];
   /** Where the time went: ONNX Runtime runs (copy-out of the activations included), histogram updates, threshold searches. */
   timing: { runSeconds: number; histogramSeconds: number; thresholdSeconds: number };
 }
@@ -167,6 +178,35 @@ function settingsOf(options: CalibrateOptions): RunSettings {
   };
 }
 
+interface PlannedBatch {
+  seqLen: number;
+  texts: string[];
+  /** Rows of seqLen real tokens, consecutive articles joined (fillShape), rather than one article padded. */
+  joined: boolean;
+}
+
+/**
+ * The batches of a calibration: without lengths, the sample in batches at seqLen, each article
+ * padded or truncated; with lengths, the sample shared out over them in order (rowsPerBand), each
+ * band's articles in batches whose rows are joined up to the band's length.
+ */
+function planBatches(texts: readonly string[], settings: RunSettings, lengths: readonly number[] | undefined): PlannedBatch[] {
+  const inBatches = (slice: readonly string[], seqLen: number, joined: boolean): PlannedBatch[] =>
+    Array.from({ length: Math.ceil(slice.length / settings.batchSize) }, (_, b) => ({
+      seqLen,
+      joined,
+      texts: slice.slice(b * settings.batchSize, (b + 1) * settings.batchSize),
+    }));
+  if (lengths === undefined) return inBatches(texts, settings.seqLen, false);
+  const shares = rowsPerBand(texts.length, lengths.length);
+  let from = 0;
+  return lengths.flatMap((seqLen, i) => {
+    const slice = texts.slice(from, from + shares[i]!);
+    from += shares[i]!;
+    return inBatches(slice, seqLen, true);
+  });
+}
+
 /** Fewer articles than one batch; splitArticles refuses a sample larger than the set, with counts. */
 function checkDataset(set: ArticleSet, batchSize: number): void {
   if (set.articles.length < batchSize) {
@@ -218,25 +258,47 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     sampleStride: settings.sampleStride,
     intraOpThreads: options.intraOpThreads ?? 0,
   });
-  const batches = Math.ceil(sample.length / settings.batchSize);
+  // Without lengths: one band at seqLen, each article alone, padded (the earlier behaviour).
+  const lengths = options.lengths === undefined ? undefined : checkLengths(options.lengths, maxLength, options.tokenizer.modelDir);
+  const plan = planBatches(
+    sample.map((a) => a.text),
+    settings,
+    lengths,
+  );
+  const bandMax = new Map<number, Map<string, number>>((lengths ?? [settings.seqLen]).map((l) => [l, new Map()]));
+  const bandRows = new Map<number, number>();
+  const batches = plan.length;
   let runMs = 0;
   let histogramMs = 0;
   try {
-    for (let b = 0; b < batches; b++) {
+    for (const [b, batch] of plan.entries()) {
       if (options.signal?.aborted) throw new ForgeError("CANCELLED", `calibration cancelled after ${b} of ${batches} batches`);
-      const texts = sample.slice(b * settings.batchSize, (b + 1) * settings.batchSize).map((a) => a.text);
-      const encoded = options.tokenizer.encodeBatch(texts, { maxLength: settings.seqLen, padding: "max_length", truncation: true });
+      const encoded = batch.joined
+        ? fillShape(options.tokenizer, batch.texts, {
+            name: `calibration-${batch.seqLen}`,
+            batch: batch.texts.length,
+            seqLen: batch.seqLen,
+          })
+        : options.tokenizer.encodeBatch(batch.texts, { maxLength: batch.seqLen, padding: "max_length", truncation: true });
+      const maxima = bandMax.get(batch.seqLen)!;
+      bandRows.set(batch.seqLen, (bandRows.get(batch.seqLen) ?? 0) + encoded.batchSize);
       for (let row = 0; row < encoded.batchSize; row += settings.rowsPerRun) {
         const rows = Math.min(settings.rowsPerRun, encoded.batchSize - row);
         const timing = await reader.run(batchFeeds(rowsOf(encoded, row, rows), inputs), histograms);
         runMs += timing.runMs;
         histogramMs += timing.histogramMs;
+        for (const [tensor, value] of timing.maxAbs) if (value > (maxima.get(tensor) ?? 0)) maxima.set(tensor, value);
       }
       options.onBatch?.(b + 1, batches);
     }
   } finally {
     await reader.release();
   }
+  const lengthBands: LengthBand[] = [...bandMax].map(([seqLen, maxima]) => ({
+    seq_len: seqLen,
+    rows: bandRows.get(seqLen) ?? 0,
+    amax: Object.fromEntries(selection.fetched.map((t) => [t, maxima.get(t) ?? 0])),
+  }));
 
   const thresholdStarted = performance.now();
   const scales = new Map<string, number>();
@@ -290,6 +352,17 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     );
   }
 
+  const longOnly = longOnlyRanges(lengthBands);
+  if (longOnly.length > 0) {
+    notes.push(
+      `${longOnly.length} tensor(s) reach a wider range at ${lengthBands.at(-1)!.seq_len} tokens than at any shorter length calibrated: ` +
+        longOnly
+          .slice(0, 8)
+          .map((r) => `${r.tensor} ${r.longest.toPrecision(4)} vs ${r.shorter.toPrecision(4)} (×${r.factor.toFixed(2)})`)
+          .join(", "),
+    );
+  }
+
   const record: CalibrationRecord = {
     schema_version: CALIBRATION_SCHEMA_VERSION,
     onnx_sha256: hash,
@@ -304,7 +377,9 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     seed: settings.seed,
     batch_size: settings.batchSize,
     rows_per_run: settings.rowsPerRun,
-    seq_len: settings.seqLen,
+    seq_len: lengths === undefined ? settings.seqLen : lengths.at(-1)!,
+    ...(lengths === undefined ? {} : { lengths }),
+    length_bands: lengthBands,
     bins: settings.bins,
     sample_stride: reader.sampleStride,
     trt_version: options.trtVersion.trim(),
@@ -330,6 +405,7 @@ export async function calibrate(options: CalibrateOptions): Promise<CalibrationR
     fetchedTensors: selection.fetched.length,
     maskedTensors: [...reader.maskedTensors],
     sessionRebuilds: reader.rebuilds,
+    lengthBands,
     timing,
   };
 }

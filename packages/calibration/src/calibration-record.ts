@@ -32,7 +32,14 @@ export const CalibrationRecordSchema = z.object({
   batch_size: PositiveInt,
   /** Rows per ONNX Runtime run inside a batch (memory bound; no effect on the scales). */
   rows_per_run: PositiveInt,
+  /** The longest length calibrated at (the only one without `lengths`). */
   seq_len: PositiveInt,
+  /** The sequence lengths calibrated at, rows of real tokens joined up to each; absent: every article padded to seq_len. */
+  lengths: z.array(PositiveInt).optional(),
+  /** Per length: rows run and each fetched tensor's largest |x| there, so that a range only long inputs reach shows. Older records lack it. */
+  length_bands: z
+    .array(z.object({ seq_len: PositiveInt, rows: z.number().int().nonnegative(), amax: z.record(z.string(), z.number().nonnegative()) }))
+    .optional(),
   bins: PositiveInt,
   /** Every n-th value of each activation went into its histogram (1: all); maxima are over every value. Records from before sampling lack it: 1. */
   sample_stride: PositiveInt.default(1),

@@ -49,3 +49,20 @@ export {
 } from "./calibrate.js";
 export { peakRssBytes } from "./process-stats.js";
 export { tensorsThatMayHoldFills } from "./fill-tensors.js";
+export {
+  calibrationLengths,
+  checkLengths,
+  longOnlyRanges,
+  LONG_ONLY_FACTOR,
+  MIN_BAND_LENGTH,
+  rowsPerBand,
+  type LengthBand,
+  type LongOnlyRange,
+} from "./length-bands.js";
+export {
+  chooseFloatSites,
+  MAX_FLOAT_SHARE,
+  measureSensitivity,
+  type MeasureSensitivityOptions,
+  type SiteSensitivity,
+} from "./sensitivity.js";

@@ -27,6 +27,7 @@ export {
   type QuantizationWeight,
 } from "./quantization-sites.js";
 export { insertQdq, quantizeWeight, sitesWithScales, type InsertQdqOptions, type InsertQdqResult } from "./qdq.js";
+export { smoothQuant, type SmoothedActivation, type SmoothingTarget, type SmoothQuantResult } from "./smooth-quant.js";
 export { convertToFp16, DEFAULT_KEEP_FP32_OP_TYPES, type Fp16Options } from "./fp16.js";
 export { findAttribute, hasSubgraph, intAttr, intAttribute, tensorAttr, tensorAttribute } from "./attributes.js";
 export { indexGraph, isStandardDomain, NameAllocator, type GraphIndex, type TensorUse } from "./graph-index.js";

@@ -18,6 +18,11 @@ export interface InsertQdqOptions {
    * with an activation missing here stay in float.
    */
   activationScales: ReadonlyMap<string, number>;
+  /**
+   * Sites (by node name) to keep in float even where their activations have scales: the MatMuls a
+   * measured sensitivity chose. Their activations are still quantized for the other sites reading them.
+   */
+  floatNodes?: ReadonlySet<string>;
 }
 
 export interface InsertQdqResult {
@@ -125,7 +130,8 @@ export function insertQdq(model: OnnxModel, options: InsertQdqOptions): InsertQd
   }
   const scales = options.activationScales;
   const sites = quantizationSites(model);
-  const quantizedSites = sites.filter((site) => hasScales(site, scales));
+  const floatNodes = options.floatNodes ?? new Set<string>();
+  const quantizedSites = sites.filter((site) => hasScales(site, scales) && !floatNodes.has(site.nodeName));
   const unquantizedSites = sites.filter((site) => !quantizedSites.includes(site));
   const missingScales = [
     ...new Set(unquantizedSites.flatMap((site) => site.activations.map((a) => a.tensor).filter((t) => !scales.has(t)))),

@@ -1,0 +1,91 @@
+import { ForgeError } from "@trtforge/core";
+import { compareModels, type FullShape } from "@trtforge/accuracy";
+import { insertQdq, quantizationSites, serializeOnnxModel, type OnnxModel } from "@trtforge/onnx-graph";
+import type { ModelTokenizer } from "@trtforge/tokenizer";
+
+/** One MatMul's int8 error alone: every other site in float. */
+export interface SiteSensitivity {
+  node: string;
+  /** Lowest per-output mean cosine against fp32 with only this site in int8. */
+  cosine: number;
+  /** 1 − cosine: what this site costs. */
+  loss: number;
+}
+
+export interface MeasureSensitivityOptions {
+  model: OnnxModel;
+  scales: ReadonlyMap<string, number>;
+  tokenizer: ModelTokenizer;
+  /** Calibration articles (never the held-out ones), a few: the shape's rows are joined from them. */
+  texts: readonly string[];
+  outputs: readonly string[];
+  /** Where to measure: the longest profile shape is where int8 loses most (attention probabilities thin out). */
+  shape: FullShape;
+  /** Only these sites (node names); default every site with scales. */
+  nodes?: readonly string[];
+  onSite?: (done: number, total: number) => void;
+}
+
+/**
+ * Measured per-layer sensitivity: for each quantization site with scales, the model with only that
+ * site in int8 runs once at `shape` against fp32, and its cosine loss is recorded, worst first.
+ * One ONNX Runtime run per site: keep the shape's batch small.
+ */
+export async function measureSensitivity(o: MeasureSensitivityOptions): Promise<SiteSensitivity[]> {
+  const sites = quantizationSites(o.model).filter((s) => s.activations.every((a) => o.scales.has(a.tensor)));
+  const wanted = o.nodes === undefined ? sites : sites.filter((s) => o.nodes!.includes(s.nodeName));
+  const names = new Set(sites.map((s) => s.nodeName));
+  if (names.size !== sites.length || sites.some((s) => s.nodeName === "")) {
+    throw new ForgeError("INVALID_ARGUMENT", "measuring sensitivity needs every MatMul site to have its own node name", {
+      fix: "export the model with the trtforge exporter, which names every node",
+    });
+  }
+  const reference = serializeOnnxModel(o.model);
+  const result: SiteSensitivity[] = [];
+  for (const [i, site] of wanted.entries()) {
+    const floatNodes = new Set([...names].filter((n) => n !== site.nodeName));
+    const candidate = serializeOnnxModel(insertQdq(o.model, { activationScales: o.scales, floatNodes }).model);
+    const figures = await compareModels({
+      reference,
+      candidate,
+      referenceLabel: "fp32",
+      candidateLabel: `only ${site.nodeName} in int8`,
+      tokenizer: o.tokenizer,
+      // The shape's rows are filled from these articles; the articles themselves run once as well (one short batch).
+      texts: o.texts,
+      outputs: o.outputs,
+      shapes: [o.shape],
+      seqLen: o.shape.seqLen,
+      batchSize: o.texts.length,
+    });
+    const cosine = Math.min(...figures.filter((f) => f.shape !== undefined).map((f) => f.cosine_mean));
+    result.push({ node: site.nodeName, cosine, loss: 1 - cosine });
+    o.onSite?.(i + 1, wanted.length);
+  }
+  return result.sort((a, b) => b.loss - a.loss);
+}
+
+/** The share of MatMuls that may stay in float (issue 24: at most 10%). */
+export const MAX_FLOAT_SHARE = 0.1;
+
+/**
+ * The sites to keep in float: the most sensitive first, at most `maxShare` of `totalSites`
+ * (rounded down), and only those whose loss is at least `minLoss` (a site that costs nothing is
+ * not worth its float time).
+ */
+export function chooseFloatSites(
+  ranked: readonly SiteSensitivity[],
+  totalSites: number,
+  maxShare = MAX_FLOAT_SHARE,
+  minLoss = 0,
+): string[] {
+  if (!(maxShare >= 0 && maxShare <= 1)) {
+    throw new ForgeError("INVALID_LIMIT", `the float share must be in [0, 1], got ${maxShare}`, { input: "maxShare", fix: "use 0.1" });
+  }
+  const budget = Math.floor(totalSites * maxShare);
+  return [...ranked]
+    .sort((a, b) => b.loss - a.loss)
+    .filter((s) => s.loss > minLoss)
+    .slice(0, budget)
+    .map((s) => s.node);
+}
