@@ -19,6 +19,7 @@ import {
   type StoreOptions,
   type VerifyReport,
 } from "@trtforge/model-store";
+import { addExportTritonCommand } from "./export-triton-cli.js";
 import { parseInteger } from "./parse-options.js";
 import { storeRootFromFlag } from "./store-root-flag.js";
 import { cliLogger, runCli } from "./run.js";
@@ -330,6 +331,8 @@ export function createModelStoreProgram(): Command {
       });
       emit(opts, { ...report }, describeGc(report));
     });
+
+  addExportTritonCommand(program, log);
 
   return program;
 }
