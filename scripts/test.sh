@@ -9,6 +9,8 @@ cd "$root"
 pnpm_bin="$(bash scripts/bootstrap.sh)"
 bash scripts/fetch-test-model.sh >/dev/null
 python_bin="$(bash scripts/setup-python.sh --with-tests)"
+# tritonserver (nvidia-pytriton) for tests/triton: a venv of its own under .tools/triton.
+bash scripts/setup-triton.sh >/dev/null
 
 run_vitest() {
   local label="$1"; shift

@@ -5,57 +5,12 @@
  * markers never becoming plans, refusing to overwrite, and a killed export leaving nothing.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli-helpers.js";
 import { AGENT, publishMiniLm, republish, type PublishedStore } from "../support/serve-engine.js";
-
-const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
-
-/**
- * Publishes a copy of the marker version whose engine is replaced by plan-like bytes (a real plan
- * cannot be built here) and whose sidecar says kind "engine", built on a GPU of compute capability `cc`.
- */
-async function publishRealEngine(fixture: PublishedStore, version: string, cc: string): Promise<void> {
-  const copy = join(fixture.dir, `real-${version}`);
-  await cp(fixture.versionPath, copy, { recursive: true });
-  const manifest = JSON.parse(await readFile(join(copy, "manifest.json"), "utf8")) as { metadata: Record<string, unknown> };
-  await rm(join(copy, "manifest.json"));
-  const engine = manifest.metadata.engine as string;
-  const plan = Buffer.concat([Buffer.from("ftrt"), Buffer.alloc(60), Buffer.from(`plan for sm ${cc}`)]);
-  await writeFile(join(copy, engine), plan);
-  const sidecarPath = join(copy, engine.replace(/\.engine$/, ".json"));
-  const sidecar = JSON.parse(await readFile(sidecarPath, "utf8")) as Record<string, unknown>;
-  Object.assign(sidecar, {
-    kind: "engine",
-    checksum: createHash("sha256").update(plan).digest("hex"),
-    gpu: { name: `GPU sm${cc}`, compute_capability: cc },
-    cuda_version: "12.6",
-  });
-  await writeFile(sidecarPath, JSON.stringify(sidecar, null, 2));
-  const metadata = Object.fromEntries(Object.entries(manifest.metadata).filter(([key]) => !STORE_KEYS.includes(key)));
-  metadata.kind = "engine";
-  const metadataFile = join(fixture.dir, `real-${version}.json`);
-  await writeFile(metadataFile, JSON.stringify(metadata));
-  const run = runCli("model-store", [
-    "publish",
-    copy,
-    "--agent",
-    AGENT,
-    "--root",
-    fixture.store,
-    "--version",
-    version,
-    "--metadata",
-    `@${metadataFile}`,
-    "--no-set-current",
-    "--json",
-  ]);
-  expect(run.status, run.stderr).toBe(0);
-  await rm(copy, { recursive: true, force: true });
-}
+import { publishRealEngine } from "../support/triton-store.js";
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(

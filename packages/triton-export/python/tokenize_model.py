@@ -71,5 +71,8 @@ class TritonPythonModel:
                     pb_utils.InferenceResponse([pb_utils.Tensor(name, tensors[name]) for name in self.input_names])
                 )
             except (ValueError, UnicodeDecodeError) as err:
-                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(err))))
+                # A bad request is the client's error (HTTP 400), as serve-engine answers it.
+                code = getattr(pb_utils.TritonError, "INVALID_ARG", None)
+                error = pb_utils.TritonError(str(err)) if code is None else pb_utils.TritonError(str(err), code)
+                responses.append(pb_utils.InferenceResponse(error=error))
         return responses
