@@ -10,6 +10,8 @@ pnpm_bin="$(bash scripts/bootstrap.sh)"
 bash scripts/fetch-test-model.sh >/dev/null
 python_bin="$(bash scripts/setup-python.sh --with-tests --with-trtrtx)"
 bash scripts/setup-perf-analyzer.sh >/dev/null   # Triton's perf_analyzer for tests/serve-triton-tools.test.ts
+# tritonserver (nvidia-pytriton) for tests/triton: a venv of its own under .tools/triton.
+bash scripts/setup-triton.sh >/dev/null
 
 # The summary line comes from scripts/vitest-summary.mjs, which counts unhandled errors and test
 # files that failed to load as failures (vitest's JSON report does not), so a red run never reads

@@ -20,6 +20,7 @@ import {
   type StoreOptions,
   type VerifyReport,
 } from "@trtforge/model-store";
+import { addExportTritonCommand } from "./export-triton-cli.js";
 import { parseInteger } from "./parse-options.js";
 import { storeRootFromFlag } from "./store-root-flag.js";
 import { cliLogger, runCli } from "./run.js";
@@ -338,6 +339,8 @@ export function createModelStoreProgram(): Command {
       });
       emit(opts, { ...report }, describeGc(report));
     });
+
+  addExportTritonCommand(program, log);
 
   return program;
 }

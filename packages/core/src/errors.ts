@@ -52,6 +52,15 @@ export const ERROR_CODES = {
   STORE_NO_PREVIOUS_VERSION: 68,
   STORE_NOT_A_MODEL: 69,
   INTERNAL: 70,
+  // Triton model repository export (@trtforge/triton-export).
+  /** export-triton's --out holds something other than this store's repository, and --force was not given. */
+  TRITON_REPOSITORY_EXISTS: 71,
+  /** --require-real was given and a version's engine is a marker (or unverifiable legacy engine), not a TensorRT plan. */
+  TRITON_ENGINE_NOT_REAL: 72,
+  /** export-triton found nothing to export (no agents in the store). */
+  TRITON_NOTHING_TO_EXPORT: 73,
+  /** The repository's trtforge-versions.json (the recorded version numbers) is unreadable or contradicts itself. */
+  TRITON_VERSION_MAP_INVALID: 74,
   /** serve-engine could not bind its HTTP or metrics port. */
   SERVER_LISTEN_FAILED: 120,
   /** A serve-engine worker could not load its models, or kept exiting while starting. */

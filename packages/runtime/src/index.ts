@@ -10,3 +10,6 @@ export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-gr
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
 export { engineFileOf } from "./version-files.js";
+export { openVerifiedVersion, type VerifiedVersion } from "./store-version.js";
+export { findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
+export { readClassifierHead, type ClassifierHead } from "./classifier-head.js";
