@@ -10,3 +10,4 @@ export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-gr
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
 export { engineFileOf } from "./version-files.js";
+export { boundTextBytes, maxTextBytes, MAX_TEXT_BYTES_PER_TOKEN } from "./text-bytes.js";
