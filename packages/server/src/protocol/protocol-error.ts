@@ -5,7 +5,9 @@
 export const FAILURE_REASONS = {
   bad_request: 400,
   not_found: 404,
+  request_timeout: 408,
   payload_too_large: 413,
+  unsupported_encoding: 415,
   not_ready: 503,
   overloaded: 503,
   worker_exited: 503,
