@@ -51,6 +51,13 @@ describe("boundTextBytes", () => {
   });
 });
 
+describe("ServedModel's token bounds", () => {
+  it("carries the vocabulary and segment-type sizes of the version's config.json, for the server's range checks", () => {
+    expect(model.vocabSize).toBe(30522);
+    expect(model.typeVocabSize).toBe(2);
+  });
+});
+
 describe("ServedModel.tokenize on a huge text", () => {
   it("refuses an 8 MiB text by its bytes (naming the text and the byte limit) without truncate", () => {
     const err = thrown(() => model.tokenize(["A short headline.", huge], { truncate: false }));
