@@ -18,6 +18,8 @@ interface ServeCliOptions {
   maxQueue?: string;
   maxQueueDelayMs?: string;
   drainTimeoutMs: string;
+  headerTimeoutMs: string;
+  bodyTimeoutMs: string;
   requireTensorrt?: boolean;
   onnxVariant: OnnxVariant;
   json?: boolean;
@@ -49,6 +51,8 @@ export function createServeEngineProgram(): Command {
       "how long a request may wait for others to join its batch when its model is idle (default 0: batches form while the model is busy)",
     )
     .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
+    .option("--header-timeout-ms <n>", "a request's headers not complete this long after it starts: 408, connection closed", "30000")
+    .option("--body-timeout-ms <n>", "a request body that sends nothing this long: 408 with a JSON error, connection closed", "30000")
     .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
     .addOption(
       new Option(
@@ -79,6 +83,8 @@ export function createServeEngineProgram(): Command {
         ...(opts.maxQueue === undefined ? {} : { maxQueue: parseInteger(opts.maxQueue, "--max-queue") }),
         ...(opts.maxQueueDelayMs === undefined ? {} : { maxQueueDelayMs: parseInteger(opts.maxQueueDelayMs, "--max-queue-delay-ms") }),
         drainTimeoutMs: parseInteger(opts.drainTimeoutMs, "--drain-timeout-ms"),
+        headerTimeoutMs: parseInteger(opts.headerTimeoutMs, "--header-timeout-ms"),
+        bodyTimeoutMs: parseInteger(opts.bodyTimeoutMs, "--body-timeout-ms"),
         requireTensorrt: opts.requireTensorrt === true,
         onnxVariant: opts.onnxVariant,
         serverVersion: CLI_VERSION,

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
 import type { BatchReport, InferRequest, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
 import { DEFAULT_PAD_WASTE, lengthGroups } from "./length-groups.js";
-import { mergeRows, sliceRows } from "./token-rows.js";
+import { mergeRows, rowAlone, sliceRows, stackRows } from "./token-rows.js";
 
 /** A model borrowed for one batch; release() once the batch is done (hot swap drains on it). */
 export interface ModelLease {
@@ -45,6 +45,29 @@ interface Queued {
   enqueuedAt: number;
   resolve(result: InferResult): void;
   reject(error: unknown): void;
+}
+
+/**
+ * What one execution takes of a request: the whole request, or (where padding costs) one of its rows
+ * cut to its own length, so that a request of texts of mixed lengths is grouped by length like
+ * requests are, not padded to its longest text.
+ */
+interface Piece {
+  owner: Collecting;
+  /** Position among the owner's pieces (its row, for a split request). */
+  index: number;
+  tokens: TokenRows;
+}
+
+/** A request taken for execution, collecting its pieces' outputs until the last one is back. */
+interface Collecting {
+  queued: Queued;
+  outputs: OutputTensor[][];
+  remaining: number;
+  split: boolean;
+  /** Its queue wait goes into the first batch report that includes it, once. */
+  queueReported: boolean;
+  failed: boolean;
 }
 
 function fixedProvider(model: ServedModel): ModelProvider {
@@ -133,53 +156,107 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
     try {
       const { model } = lease;
       const taken = dequeue(model.limits.maxBatch);
-      // A model that runs its rows alone anyway gains nothing from a merged, padded batch.
+      const padId = padIdOf(taken.map((q) => q.request.tokens));
+      const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
+      // A model that runs its rows alone anyway gains nothing from a merged, padded batch; where
+      // padding is free (TensorRT's default) requests stay whole; otherwise rows are grouped by length.
+      const splitRows = model.rowsIndependent !== false && maxWaste !== Number.POSITIVE_INFINITY;
+      const pieces = taken.flatMap((q) => piecesOf(q, splitRows));
       const groups =
-        model.rowsIndependent === false
-          ? taken.map((q) => [q])
-          : lengthGroups(taken, (q) => q.request.tokens, options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend]);
-      for (const group of groups) await runGroup(model, group);
+        model.rowsIndependent === false ? pieces.map((piece) => [piece]) : lengthGroups(pieces, (piece) => piece.tokens, maxWaste);
+      for (const group of groups) await runGroup(model, group, padId);
     } finally {
       lease.release();
     }
   }
 
-  /** One execution: the group's rows merged at its longest length, each request given back its own rows. */
-  async function runGroup(model: ServedModel, batch: readonly Queued[]): Promise<void> {
+  /** A request as one piece, or, when it has rows of different lengths and may be split, one piece per row. */
+  function piecesOf(queued: Queued, splitRows: boolean): Piece[] {
+    const { tokens } = queued.request;
+    const rows = splitRows && tokens.rows > 1 ? Array.from({ length: tokens.rows }, (_, r) => rowAlone(tokens, r)) : [];
+    const split = rows.some((row) => row.seqLen !== tokens.seqLen);
+    const owner: Collecting = {
+      queued,
+      outputs: [],
+      remaining: split ? rows.length : 1,
+      split,
+      queueReported: false,
+      failed: false,
+    };
+    if (!split) return [{ owner, index: 0, tokens }];
+    return rows.map((row, index) => ({ owner, index, tokens: row }));
+  }
+
+  /** A piece's outputs are back; the owner is answered when its last piece is, rows in their order. */
+  function deliver(model: ServedModel, piece: Piece, outputs: OutputTensor[]): void {
+    const { owner } = piece;
+    if (owner.failed) return;
+    owner.outputs[piece.index] = outputs;
+    owner.remaining -= 1;
+    if (owner.remaining > 0) return;
+    const { request } = owner.queued;
+    try {
+      const whole = owner.split
+        ? stackRows(
+            owner.outputs,
+            owner.outputs.map((_, r) => rowAlone(request.tokens, r).seqLen),
+            request.tokens.seqLen,
+          )
+        : owner.outputs[0]!;
+      owner.queued.resolve({ outputs: pick(whole, request.outputs), evidence: model.evidence });
+    } catch (err) {
+      fail(owner, err);
+    }
+  }
+
+  function fail(owner: Collecting, err: unknown): void {
+    if (owner.failed) return;
+    owner.failed = true;
+    owner.queued.reject(err);
+  }
+
+  /** One execution: the group's rows merged at its longest length, each piece given back its own rows. */
+  async function runGroup(model: ServedModel, group: readonly Piece[], padId: bigint): Promise<void> {
     const started = performance.now();
-    const parts = batch.map((q) => q.request.tokens);
+    const parts = group.map((piece) => piece.tokens);
     const rows = parts.reduce((n, p) => n + p.rows, 0);
     const seqLen = Math.max(...parts.map((p) => p.seqLen));
+    const owners = [...new Set(group.map((piece) => piece.owner))];
+    const firstReports = owners.filter((owner) => !owner.queueReported);
+    for (const owner of firstReports) owner.queueReported = true;
     const report = (ok: boolean): BatchReport => ({
       agent: model.agent,
       version: model.version,
       backend: model.evidence.backend,
-      requests: batch.length,
+      requests: owners.length,
       rows,
       seqLen,
-      queueSeconds: batch.map((q) => (started - q.enqueuedAt) / 1000),
+      queueSeconds: firstReports.map((owner) => (started - owner.queued.enqueuedAt) / 1000),
       computeSeconds: (performance.now() - started) / 1000,
       ok,
     });
     try {
-      const merged = batch.length === 1 ? parts[0]! : mergeRows(parts, seqLen, padIdOf(parts));
+      const merged = group.length === 1 ? parts[0]! : mergeRows(parts, seqLen, padId);
       const outputs = await model.run(merged);
       const done = report(true);
       let first = 0;
-      for (const q of batch) {
-        const own = q.request.tokens;
+      for (const piece of group) {
+        const own = piece.tokens;
         try {
-          const mine = outputs.map((o) => sliceRows(o, first, own.rows, own.seqLen, seqLen));
-          q.resolve({ outputs: pick(mine, q.request.outputs), evidence: model.evidence });
+          deliver(
+            model,
+            piece,
+            outputs.map((o) => sliceRows(o, first, own.rows, own.seqLen, seqLen)),
+          );
         } catch (err) {
-          q.reject(err);
+          fail(piece.owner, err);
         }
         first += own.rows;
       }
       options.onBatch?.(done);
     } catch (err) {
-      log.warn({ agent: model.agent, version: model.version, requests: batch.length, rows, err }, "batch failed");
-      for (const q of batch) q.reject(err);
+      log.warn({ agent: model.agent, version: model.version, requests: owners.length, rows, err }, "batch failed");
+      for (const owner of owners) fail(owner, err);
       options.onBatch?.(report(false));
     }
   }

@@ -91,6 +91,10 @@ export interface ServedModel {
   readonly outputs: TensorSpec[];
   /** id2label in class order; undefined for embedding models. */
   readonly labels: readonly string[] | undefined;
+  /** Token ids run 0..vocabSize-1 (config.json's vocab_size); undefined where the version does not say. */
+  readonly vocabSize?: number;
+  /** token_type_ids run 0..typeVocabSize-1 (config.json's type_vocab_size); undefined where unknown. */
+  readonly typeVocabSize?: number;
   /**
    * False where a row's outputs would depend on the other rows of its batch (dynamic int8: activation
    * scales from the whole batch): `run` then runs each row alone, and batchers need not merge
@@ -98,8 +102,9 @@ export interface ServedModel {
    */
   readonly rowsIndependent?: boolean;
   /**
-   * The model's own tokenizer. Rows longer than limits.maxSeq throw TEXT_TOO_LONG (a TrtforgeError)
-   * unless truncate is true.
+   * The model's own tokenizer. Rows longer than limits.maxSeq tokens, and texts over
+   * maxTextBytes(limits) UTF-8 bytes (checked before tokenizing), throw TEXT_TOO_LONG unless
+   * truncate is true.
    */
   tokenize(texts: readonly string[], options: { truncate: boolean }): TokenRows;
   run(batch: TokenRows): Promise<OutputTensor[]>;

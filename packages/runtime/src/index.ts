@@ -13,3 +13,4 @@ export { engineFileOf } from "./version-files.js";
 export { openVerifiedVersion, type VerifiedVersion } from "./store-version.js";
 export { findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
 export { readClassifierHead, type ClassifierHead } from "./classifier-head.js";
+export { boundTextBytes, maxTextBytes, MAX_TEXT_BYTES_PER_TOKEN } from "./text-bytes.js";

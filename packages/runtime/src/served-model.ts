@@ -20,9 +20,11 @@ import { limitsOf } from "./limits.js";
 import { chooseOnnx, type OnnxVariant } from "./onnx-choice.js";
 import { openOrtRunner } from "./ort-backend.js";
 import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
+import { boundTextBytes, maxTextBytes } from "./text-bytes.js";
 import { padRows, runRowsAlone } from "./token-rows.js";
 import { tensorrtRunner } from "./trt-backend.js";
 import { fileSha256, findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
+import { readVocabSizes } from "./vocab-sizes.js";
 
 export interface OpenModelOptions {
   logger?: Logger;
@@ -79,7 +81,9 @@ function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: rea
       fix: "send at least one text",
     });
   }
-  const encoded = tokenizer.encodeBatch(texts, { maxLength: limits.maxSeq, padding: "longest", truncation: truncate });
+  // Bytes first: a text far over the profile is refused or cut before the tokenizer walks all of it.
+  const bounded = boundTextBytes(texts, maxTextBytes(limits), truncate);
+  const encoded = tokenizer.encodeBatch(bounded, { maxLength: limits.maxSeq, padding: "longest", truncation: truncate });
   if (!truncate && encoded.seqLen > limits.maxSeq) {
     const lengths = texts.map((_, r) =>
       encoded.attentionMask.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen).reduce((a, b) => a + b, 0n),
@@ -156,6 +160,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
   const tokenizer = await loadTokenizer(tokenizerDir(version));
   const configPath = modelConfigPath(version);
   const head = configPath === undefined ? undefined : await readClassifierHead(configPath);
+  const vocab = await readVocabSizes(configPath);
 
   const decision = await decideEngine({
     enginePath: join(version.path, engine),
@@ -235,6 +240,8 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     inputs,
     outputs,
     labels: classifier?.labels,
+    ...(vocab.vocabSize === undefined ? {} : { vocabSize: vocab.vocabSize }),
+    ...(vocab.typeVocabSize === undefined ? {} : { typeVocabSize: vocab.typeVocabSize }),
     rowsIndependent,
     fallbackDetail,
     tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, limits, texts, truncate),

@@ -61,7 +61,7 @@ export function sliceRows(tensor: OutputTensor, first: number, count: number, ow
 }
 
 /** Row r alone, cut to its own length: up to its last attended token (rows are right-padded). */
-function rowAlone(tokens: TokenRows, r: number): TokenRows {
+export function rowAlone(tokens: TokenRows, r: number): TokenRows {
   const mask = tokens.attentionMask.subarray(r * tokens.seqLen, (r + 1) * tokens.seqLen);
   const length = Math.max(1, mask.findLastIndex((m) => m !== 0n) + 1);
   const cut = (data: BigInt64Array) => data.slice(r * tokens.seqLen, r * tokens.seqLen + length);
@@ -75,7 +75,7 @@ function rowAlone(tokens: TokenRows, r: number): TokenRows {
 }
 
 /** One-row outputs stacked into a batch; per-token outputs ([1, own length, ...]) zero-padded to seqLen. */
-function stackRows(perRow: readonly OutputTensor[][], lengths: readonly number[], seqLen: number): OutputTensor[] {
+export function stackRows(perRow: readonly OutputTensor[][], lengths: readonly number[], seqLen: number): OutputTensor[] {
   return perRow[0]!.map((first, j) => {
     const parts = perRow.map((outputs) => outputs[j]!);
     const perToken = first.shape.length >= 3;

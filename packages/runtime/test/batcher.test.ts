@@ -140,6 +140,42 @@ describe("createBatcher", () => {
     }
   });
 
+  it("on ONNX Runtime, splits one request of texts of mixed lengths into length groups and gives its rows back in order", async () => {
+    // Short and long real texts alternating, in one request of the model's maximum batch.
+    const mixedTexts = Array.from({ length: MAX_BATCH }, (_, i) =>
+      i % 2 === 0 ? texts[i]!.split(" ").slice(0, 3).join(" ") : texts.slice(i, i + 4).join(" "),
+    );
+    const tokens = model.tokenize(mixedTexts, { truncate: true });
+    const reports: BatchReport[] = [];
+    const batcher = createBatcher(model, { maxQueueDelayMs: 0, maxQueue: 4, onBatch: (r) => reports.push(r) });
+    const result = await batcher.infer({ tokens });
+    await batcher.close();
+    // Not one execution padded to the longest text: the short rows ran at their own, shorter length.
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.reduce((n, r) => n + r.rows, 0)).toBe(MAX_BATCH);
+    expect(Math.min(...reports.map((r) => r.seqLen))).toBeLessThan(tokens.seqLen / 2);
+    expect(reports.reduce((n, r) => n + r.queueSeconds.length, 0)).toBe(1);
+    const embedding = result.outputs.find((o) => o.name === "sentence_embedding")!;
+    const hidden = result.outputs.find((o) => o.name === "last_hidden_state")!;
+    expect(embedding.shape).toEqual([MAX_BATCH, 384]);
+    expect(hidden.shape).toEqual([MAX_BATCH, tokens.seqLen, 384]);
+    // Row i is text i's own result, as when it is sent alone (order kept, values equal).
+    for (const [i, text] of mixedTexts.entries()) {
+      const alone = await model.run(model.tokenize([text], { truncate: true }));
+      const aloneEmbedding = alone.find((o) => o.name === "sentence_embedding")!;
+      const aloneHidden = alone.find((o) => o.name === "last_hidden_state")!;
+      const row = embedding.data.slice(i * 384, (i + 1) * 384) as Float32Array;
+      let diff = 0;
+      row.forEach((x, k) => (diff = Math.max(diff, Math.abs(x - (aloneEmbedding.data[k] as number)))));
+      expect(diff).toBeLessThan(1e-4);
+      const ownLength = aloneHidden.shape[1]!;
+      const hiddenRow = hidden.data.slice(i * tokens.seqLen * 384, (i * tokens.seqLen + ownLength) * 384) as Float32Array;
+      let hiddenDiff = 0;
+      hiddenRow.forEach((x, k) => (hiddenDiff = Math.max(hiddenDiff, Math.abs(x - (aloneHidden.data[k] as number)))));
+      expect(hiddenDiff).toBeLessThan(1e-4);
+    }
+  });
+
   it("bounds its queue (OVERLOADED), refuses oversize and empty requests, and close() finishes what was queued", async () => {
     const batcher = createBatcher(model, { maxQueueDelayMs: 60_000, maxQueue: 2 });
     const one = () => batcher.infer({ tokens: model.tokenize([texts[1]!], { truncate: true }) });

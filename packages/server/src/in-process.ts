@@ -19,6 +19,9 @@ export interface InProcessServerOptions {
   httpPort?: number;
   metricsPort?: number;
   maxBodyBytes?: number;
+  /** See FrontOptions: header and body timeouts (default 30 s each). */
+  headerTimeoutMs?: number;
+  bodyTimeoutMs?: number;
   serverVersion?: string;
   gpuSampler?: GpuSampler;
   logger?: Logger;
@@ -51,6 +54,8 @@ export async function startInProcessServer(options: InProcessServerOptions): Pro
     logger,
     serverVersion: options.serverVersion ?? "0.1.0",
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(options.headerTimeoutMs === undefined ? {} : { headerTimeoutMs: options.headerTimeoutMs }),
+    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
   });
   const metricsServer: Server = createMetricsServer(async () => metrics.scrape(await workerMetrics()), logger);
   const httpPort = await listen(front.server, host, options.httpPort ?? 0, "inference requests");
@@ -63,6 +68,7 @@ export async function startInProcessServer(options: InProcessServerOptions): Pro
     metricsUrl: `${urlOf(host, metricsPort)}/metrics`,
     front,
     close: async () => {
+      front.stopAccepting();
       await Promise.all([closeServer(front.server), closeServer(metricsServer)]);
     },
   };

@@ -188,7 +188,11 @@ describe("infer", () => {
 
 describe("bad input answers 400 with a JSON error naming the problem", () => {
   const cases: [string, unknown, RegExp][] = [
-    ["wrong datatype for text", { inputs: [{ name: "text", datatype: "INT64", shape: [1], data: [1] }] }, /"text" must be BYTES/],
+    [
+      "wrong datatype for text",
+      { inputs: [{ name: "text", datatype: "INT64", shape: [1], data: [1] }] },
+      /"text" has datatype INT64, but text travels as BYTES/,
+    ],
     ["unsupported datatype", { inputs: [{ name: "text", datatype: "FP32", shape: [1], data: [1.5] }] }, /datatype FP32/],
     [
       "wrong shape for text",

@@ -13,6 +13,8 @@ export function doubleModel(options: {
   kind: "embedding" | "classification";
   maxBatch?: number;
   maxSeq?: number;
+  /** Token ids the double takes (its ids are 101, 102 and 100 + word length); default 1000. */
+  vocabSize?: number;
 }): ServedModel {
   const maxSeq = options.maxSeq ?? 8;
   const evidence: ModelEvidence = {
@@ -45,6 +47,7 @@ export function doubleModel(options: {
         ]
       : [{ name: "sentence_embedding", datatype: "FP32", shape: [-1, 4] }],
     labels: isClassifier ? ["short", "long"] : undefined,
+    vocabSize: options.vocabSize ?? 1000,
     tokenize(texts, { truncate }) {
       const rows = texts.map((text) => {
         const words = text

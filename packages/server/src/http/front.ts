@@ -4,13 +4,19 @@ import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { FrontMetrics } from "../metrics/front-metrics.js";
 import { serverMetadata } from "../protocol/metadata.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
-import { repositoryCall } from "./repository.js";
 import { modelStatistics } from "../protocol/statistics.js";
-import { readBody } from "./read-body.js";
+import { decodeContentEncoding } from "./content-encoding.js";
+import { readBody, type BodyRead } from "./read-body.js";
+import { repositoryCall } from "./repository.js";
 import { ALL_STATS_PATH, errorReply, jsonReply, methodNotAllowed, parseModelPath, type HttpCall, type HttpReply } from "./routes.js";
 
 /** How long the rest of an oversized body may take to arrive (and be dropped) before the connection is cut. */
 const BODY_DISCARD_MS = 30_000;
+
+/** Default time from a connection's first byte to the end of a request's headers (Node's own is 60 s). */
+export const DEFAULT_HEADER_TIMEOUT_MS = 30_000;
+/** Default time a request body may send nothing before it is answered 408 and its connection closed. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** Where model requests go: the endpoints of this process, or the workers behind a supervisor. */
 export interface ModelDispatcher {
@@ -29,29 +35,58 @@ export interface FrontOptions {
   logger: Logger;
   serverVersion: string;
   maxBodyBytes: number;
+  /** Headers not complete this long after a request starts: Node answers 408 and closes. Default 30 s. */
+  headerTimeoutMs?: number;
+  /** A body that sends no byte for this long: 408 with a JSON error, connection closed. Default 30 s. */
+  bodyTimeoutMs?: number;
 }
 
 export interface Front {
   server: Server;
   /** Stops taking new requests; requests that still arrive on open connections get 503. */
   stopAccepting(): void;
-  /** Requests received and not answered yet. */
+  /** Requests whose body is read and whose answer is not sent yet (what a drain waits for). */
   inFlight(): number;
+  /** Requests whose body is still arriving; stopAccepting() answers them 503 at once. */
+  receiving(): number;
 }
 
 export function createFront(options: FrontOptions): Front {
   let accepting = true;
   let inFlight = 0;
-  const server = createServer((request, response) => {
-    inFlight += 1;
-    response.on("close", () => {
-      inFlight -= 1;
-    });
-    handle(request, response).catch((err: unknown) => {
-      options.logger.error({ err }, "request handler failed");
-      if (!response.headersSent) send(response, errorReply(new ProtocolError("internal", `internal error: ${(err as Error).message}`)));
-    });
-  });
+  const receiving = new Set<BodyRead>();
+  const headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const server = createServer(
+    {
+      headersTimeout: headerTimeoutMs,
+      // Node checks header and request deadlines on this period; a finer one keeps short limits close.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headerTimeoutMs / 4))),
+      // The whole request is bounded by the body's idle timeout instead (a large body on a slow link
+      // keeps sending); Node's own total limit must not be below the header one.
+      requestTimeout: 0,
+    },
+    (request, response) => {
+      handle(request, response).catch((err: unknown) => {
+        options.logger.error({ err }, "request handler failed");
+        if (!response.headersSent) send(response, errorReply(new ProtocolError("internal", `internal error: ${(err as Error).message}`)));
+      });
+    },
+  );
+
+  /** Answers an infer or other request that will not be processed, and closes its connection after the answer. */
+  function refuse(
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: ProtocolError,
+    model: string | undefined,
+    isInfer: boolean,
+  ): void {
+    if (isInfer && model !== undefined) options.metrics.requestRejected(model, error.reason);
+    response.setHeader("connection", "close");
+    response.once("finish", () => request.socket.destroySoon());
+    send(response, errorReply(error));
+  }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
@@ -67,8 +102,24 @@ export function createFront(options: FrontOptions): Front {
       send(response, errorReply(error));
       return;
     }
-    const body = await readBody(request, options.maxBodyBytes);
+    const read = readBody(request, options.maxBodyBytes, bodyTimeoutMs);
+    receiving.add(read);
+    const body = await read.result.finally(() => receiving.delete(read));
     if (!body.ok) {
+      if (!body.tooLarge && body.timedOut === true) {
+        // A stalled upload: the client is not sending, so the answer does not race its bytes.
+        const error = new ProtocolError(
+          "request_timeout",
+          `the request body sent nothing for ${bodyTimeoutMs} ms (${body.error.message}); send the whole body without pausing`,
+        );
+        refuse(request, response, error, model, isInfer);
+        return;
+      }
+      if (!body.tooLarge && body.shuttingDown === true) {
+        const error = new ProtocolError("shutting_down", "the server is shutting down; send the request to another instance");
+        refuse(request, response, error, model, isInfer);
+        return;
+      }
       if (!body.tooLarge) return;
       const error = new ProtocolError(
         "payload_too_large",
@@ -85,7 +136,20 @@ export function createFront(options: FrontOptions): Front {
       send(response, errorReply(error));
       return;
     }
-    const call: HttpCall = { method, path, headers: request.headers, body: body.body };
+    inFlight += 1;
+    response.once("close", () => {
+      inFlight -= 1;
+    });
+    let decoded: Buffer;
+    try {
+      decoded = await decodeContentEncoding(request.headers["content-encoding"], body.body, options.maxBodyBytes);
+    } catch (err) {
+      const error = err instanceof ProtocolError ? err : new ProtocolError("bad_request", (err as Error).message);
+      if (isInfer) options.metrics.requestRejected(model, error.reason);
+      send(response, errorReply(error));
+      return;
+    }
+    const call: HttpCall = { method, path, headers: request.headers, body: decoded };
     if (route === undefined) {
       send(response, await serverRoute(call));
       return;
@@ -151,8 +215,11 @@ export function createFront(options: FrontOptions): Front {
     server,
     stopAccepting: () => {
       accepting = false;
+      // An upload still arriving has not started; waiting for it would let one stalled client hold the drain.
+      for (const read of receiving) read.abort();
     },
     inFlight: () => inFlight,
+    receiving: () => receiving.size,
   };
 }
 

@@ -38,6 +38,10 @@ export interface ServeOptions {
   /** Which ONNX the ONNX Runtime fallback serves: auto (CPU-serving, else Q/DQ int8, else fp32), fp32, int8 or cpu. */
   onnxVariant?: OnnxVariant;
   maxBodyBytes?: number;
+  /** Headers not complete this long after a request starts: 408 and the connection closed. Default 30 s. */
+  headerTimeoutMs?: number;
+  /** A request body that sends nothing this long: 408 with a JSON error, connection closed. Default 30 s. */
+  bodyTimeoutMs?: number;
   /** How long close() lets in-flight requests finish before workers are killed. Default 30 s. */
   drainTimeoutMs?: number;
   restartPolicy?: RestartPolicy;
@@ -84,6 +88,16 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       input: formatModelRef(duplicate),
       fix: "serve each agent once",
     });
+  for (const [name, value] of [
+    ["headerTimeoutMs", options.headerTimeoutMs],
+    ["bodyTimeoutMs", options.bodyTimeoutMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1))
+      throw new ForgeError("INVALID_LIMIT", `${name} must be a positive number of milliseconds, got ${value}`, {
+        input: name,
+        fix: "pass 1 or more (the default is 30000)",
+      });
+  }
   const cpuWorkers = options.cpuWorkers ?? 1;
   if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1)
     throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, {
@@ -170,6 +184,8 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     logger,
     serverVersion: options.serverVersion ?? "0.1.0",
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(options.headerTimeoutMs === undefined ? {} : { headerTimeoutMs: options.headerTimeoutMs }),
+    ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
   });
   const metricsServer = createMetricsServer(async () => metrics.scrape(await workerMetrics()), logger);
 

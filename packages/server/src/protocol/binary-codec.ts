@@ -1,5 +1,16 @@
+import { isUtf8 } from "node:buffer";
 import { badRequest } from "./protocol-error.js";
-import { decodeBinaryData, decodeJsonData, parseInferHeader, type DecodedInput, type InferCall } from "./infer-request.js";
+import {
+  decodeBinaryData,
+  decodeJsonData,
+  MAX_JSON_DEPTH,
+  nestsDeeperThan,
+  parseInferHeader,
+  type DecodedInput,
+  type InferCall,
+  type InputHeader,
+  TEXT_INPUT,
+} from "./infer-request.js";
 import type { OutputTensor } from "@trtforge/runtime";
 
 /**
@@ -18,11 +29,24 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
   } catch (err) {
     throw badRequest(`the infer request header is not valid JSON: ${(err as Error).message}`);
   }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    throw badRequest(
+      `the infer request header nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; send "data" flat (row-major) or nested once per dimension of "shape"`,
+    );
+  }
   const header = parseInferHeader(json);
+  const replaceInvalidUtf8 = header.parameters?.replace_invalid_utf8 === true;
+  if (!replaceInvalidUtf8 && !isUtf8(jsonBytes)) {
+    throw badRequest(
+      `the infer request header is not valid UTF-8; send UTF-8 JSON, or set the request parameter "replace_invalid_utf8": true to have invalid bytes replaced by U+FFFD`,
+    );
+  }
   let offset = headerLength ?? body.length;
   const inputs: DecodedInput[] = header.inputs.map((input) => {
+    checkTextDatatype(input);
     const size = input.parameters?.binary_data_size;
-    if (size === undefined) return { name: input.name, datatype: input.datatype, shape: input.shape, data: decodeJsonData(input) };
+    if (size === undefined)
+      return { name: input.name, datatype: input.datatype, shape: input.shape, data: decodeJsonData(input, replaceInvalidUtf8) };
     if (input.data !== undefined) throw badRequest(`input "${input.name}" has both data and binary_data_size; send one`);
     if (headerLength === undefined)
       throw badRequest(`input "${input.name}" has binary_data_size but the request has no Inference-Header-Content-Length header`);
@@ -31,7 +55,7 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
         `input "${input.name}": binary_data_size ${size} reaches past the end of the body (${body.length - offset} binary bytes left)`,
       );
     }
-    const data = decodeBinaryData(input, body.subarray(offset, offset + size));
+    const data = decodeBinaryData(input, body.subarray(offset, offset + size), replaceInvalidUtf8);
     offset += size;
     return { name: input.name, datatype: input.datatype, shape: input.shape, data };
   });
@@ -41,6 +65,7 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
   return {
     id: header.id,
     truncate: header.parameters?.truncate === true,
+    replaceInvalidUtf8,
     inputs,
     outputs: header.outputs?.map((output) => ({
       name: output.name,
@@ -49,6 +74,13 @@ export function decodeInferBody(body: Buffer, headerLength: number | undefined):
     })),
     binaryByDefault: header.parameters?.binary_data_output === true,
   };
+}
+
+function checkTextDatatype(input: InputHeader): void {
+  if (input.name !== TEXT_INPUT || input.datatype === "BYTES") return;
+  throw badRequest(
+    `input "${TEXT_INPUT}" has datatype ${input.datatype}, but text travels as BYTES: JSON strings in "data", or 4-byte little-endian length + UTF-8 bytes per element in binary; token ids go in "input_ids" (INT64 or INT32)`,
+  );
 }
 
 /** Raw little-endian bytes of an output tensor; BYTES elements as 4-byte length + UTF-8. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { z } from "zod";
 import { badRequest } from "./protocol-error.js";
 
@@ -25,12 +26,19 @@ const outputSchema = z.strictObject({
 export const inferRequestSchema = z.strictObject({
   id: z.string().optional(),
   parameters: z
-    .looseObject({ binary_data_output: z.boolean().optional(), truncate: z.boolean().optional() })
+    .looseObject({
+      binary_data_output: z.boolean().optional(),
+      truncate: z.boolean().optional(),
+      replace_invalid_utf8: z.boolean().optional(),
+    })
     .catchall(parameterValue)
     .optional(),
   inputs: z.array(inputSchema),
   outputs: z.array(outputSchema).optional(),
 });
+
+/** The text input's name; it carries UTF-8 strings (BYTES), so any other datatype is a client's mix-up. */
+export const TEXT_INPUT = "text";
 
 export type InferRequestHeader = z.infer<typeof inferRequestSchema>;
 export type InputHeader = InferRequestHeader["inputs"][number];
@@ -56,6 +64,8 @@ export interface RequestedOutput {
 export interface InferCall {
   id: string | undefined;
   truncate: boolean;
+  /** The request's replace_invalid_utf8: text bytes that are not UTF-8 become U+FFFD instead of a 400. */
+  replaceInvalidUtf8: boolean;
   inputs: DecodedInput[];
   /** Undefined: every output of the model. */
   outputs: RequestedOutput[] | undefined;
@@ -85,8 +95,39 @@ export function elementCount(shape: readonly number[]): number {
 
 export const INTEGER_DATATYPES = new Set(["INT64", "INT32"]);
 
+/**
+ * Nesting a request header may have: the header, its inputs, an input, and [rows, tokens] data
+ * nested per dimension need under ten; the cap keeps a 200,000-deep `data` (which JSON.parse takes)
+ * away from recursive code that would overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `max` arrays and objects (never recursing past it). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (max === 0) return true;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  return children.some((child) => nestsDeeperThan(child, max - 1));
+}
+
+// Not in TypeScript's ES2023 lib; Node 20 has both (V8 11.3).
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * A JSON string as text: one with a lone surrogate ("\ud800" escapes) is not Unicode, so it is
+ * refused unless the request asks for replacement (U+FFFD), as for invalid UTF-8 bytes.
+ */
+function wellFormed(input: InputHeader, index: number, value: string, replace: boolean): string {
+  const text = value as WellFormedString;
+  if (text.isWellFormed()) return value;
+  if (replace) return text.toWellFormed();
+  throw badRequest(
+    `input "${input.name}" element ${index} holds a lone UTF-16 surrogate, which is not text; send valid Unicode, or set the request parameter "replace_invalid_utf8": true to have it replaced by U+FFFD`,
+  );
+}
+
 /** Reads JSON `data` (flat or nested, row-major) into the decoded form, checking its element count. */
-export function decodeJsonData(input: InputHeader): InputData {
+export function decodeJsonData(input: InputHeader, replaceInvalidUtf8 = false): InputData {
   if (input.data === undefined) throw badRequest(`input "${input.name}" has no data and no binary_data_size parameter`);
   const flat = Array.isArray(input.data) ? (input.data as unknown[]).flat(Infinity) : [input.data];
   const expected = elementCount(input.shape);
@@ -97,7 +138,7 @@ export function decodeJsonData(input: InputHeader): InputData {
     const values = flat.map((value, index) => {
       if (typeof value !== "string")
         throw badRequest(`input "${input.name}" element ${index} is not a string (BYTES elements are strings in JSON)`);
-      return value;
+      return wellFormed(input, index, value, replaceInvalidUtf8);
     });
     return { kind: "bytes", values };
   }
@@ -115,7 +156,7 @@ export function decodeJsonData(input: InputHeader): InputData {
 }
 
 /** Reads one input's binary bytes (little-endian) into the decoded form. */
-export function decodeBinaryData(input: InputHeader, bytes: Buffer): InputData {
+export function decodeBinaryData(input: InputHeader, bytes: Buffer, replaceInvalidUtf8 = false): InputData {
   const expected = elementCount(input.shape);
   if (input.datatype === "BYTES") {
     const values: string[] = [];
@@ -129,7 +170,13 @@ export function decodeBinaryData(input: InputHeader, bytes: Buffer): InputData {
         throw badRequest(
           `input "${input.name}": BYTES element ${values.length} says ${length} bytes but only ${bytes.length - offset} remain`,
         );
-      values.push(bytes.toString("utf8", offset, offset + length));
+      const element = bytes.subarray(offset, offset + length);
+      if (!replaceInvalidUtf8 && !isUtf8(element)) {
+        throw badRequest(
+          `input "${input.name}": BYTES element ${values.length} is not valid UTF-8; send UTF-8 text, or set the request parameter "replace_invalid_utf8": true to have invalid bytes replaced by U+FFFD`,
+        );
+      }
+      values.push(element.toString("utf8"));
       offset += length;
     }
     if (values.length !== expected) {

@@ -1,6 +1,8 @@
 import { isForgeError } from "@trtforge/core";
 import {
+  boundTextBytes,
   isTokenInput,
+  maxTextBytes,
   TOKEN_INPUTS,
   type InferResult,
   type ModelEvidence,
@@ -10,10 +12,10 @@ import {
 } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import { checkClassCount, classify } from "./classification.js";
-import type { DecodedInput, InferCall } from "./infer-request.js";
+import { TEXT_INPUT, type DecodedInput, type InferCall } from "./infer-request.js";
 import { badRequest, ProtocolError } from "./protocol-error.js";
 
-export const TEXT_INPUT = "text";
+export { TEXT_INPUT };
 
 export interface InferOutcome {
   modelName: string;
@@ -116,12 +118,27 @@ function tokenizeText(model: ServedModel, input: DecodedInput, truncate: boolean
   if (!shapeOk) throw badRequest(`input "${TEXT_INPUT}" must have shape [rows] or [rows, 1], got [${input.shape.join(", ")}]`);
   checkRows(model, input, input.shape[0] ?? 0);
   try {
-    return model.tokenize(input.data.values, { truncate });
+    // Bytes before tokens, whatever the model's tokenize does: a huge text costs O(limit), not O(text).
+    return model.tokenize(boundTextBytes(input.data.values, maxTextBytes(model.limits), truncate), { truncate });
   } catch (err) {
     if (isForgeError(err) && err.code === "TEXT_TOO_LONG") {
       throw badRequest(`${err.message}; set the request parameter "truncate": true to cut texts at ${model.limits.maxSeq} tokens`);
     }
     throw err;
+  }
+}
+
+/** Every value of a token input within [low, high), else a 400 naming the input, the element and the range. */
+function checkRange(model: ServedModel, input: DecodedInput, low: bigint, high: bigint | undefined, what: string): void {
+  if (input.data.kind !== "int") return;
+  const { values } = input.data;
+  const seqLen = input.shape[1] ?? 1;
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index]!;
+    if (value >= low && (high === undefined || value < high)) continue;
+    const where = `element ${index} (row ${Math.floor(index / seqLen)}, token ${index % seqLen})`;
+    const range = high === undefined ? `${low} or more` : `${low} to ${high - 1n}`;
+    throw badRequest(`input "${input.name}" ${where} is ${value}; model "${model.agent}" takes ${what} of ${range}`);
   }
 }
 
@@ -142,6 +159,15 @@ function tokenInputs(model: ServedModel, inputs: DecodedInput[]): TokenRows {
   }
   const [rows = 0, seqLen = 0] = ids.shape;
   checkRows(model, ids, rows);
+  const vocab = model.vocabSize === undefined ? undefined : BigInt(model.vocabSize);
+  checkRange(model, ids, 0n, vocab, "token ids (its vocabulary)");
+  const mask = byName.get("attention_mask");
+  if (mask !== undefined) checkRange(model, mask, 0n, 2n, "attention mask values (1 for a token, 0 for padding)");
+  const types = byName.get("token_type_ids");
+  if (types !== undefined) {
+    const typeVocab = model.typeVocabSize === undefined ? undefined : BigInt(model.typeVocabSize);
+    checkRange(model, types, 0n, typeVocab, "token type ids (segment numbers)");
+  }
   const { minSeq, maxSeq } = model.limits;
   if (seqLen < minSeq || seqLen > maxSeq) {
     throw badRequest(`input "input_ids" has ${seqLen} tokens per row; model "${model.agent}" takes ${minSeq} to ${maxSeq}`);
