@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,20 @@ import {
 } from "./support/serve-engine.js";
 
 const run = promisify(execFile);
+
+/** Sends an infer request's headers and the start of its body, then nothing; resolves with all the server sent back. */
+function stalledUpload(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`POST /v2/models/${AGENT}/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"inp`),
+    );
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
 let published: PublishedStore;
 let texts: string[];
 
@@ -237,10 +252,22 @@ describe("faults under load (2 CPU workers)", () => {
     }
   }, 300_000);
 
-  it("SIGTERM: stops taking requests, finishes those in flight, exits 0", async () => {
+  it("SIGTERM: stops taking requests, finishes those in flight, answers a stalled upload 503 without waiting for it, exits 0", async () => {
     // One article per request and a 3 s batching delay: the six requests wait together in the queue
     // (6 rows < the profile's 16), so the poll below sees them all pending however fast the machine.
-    const server = await startServeEngine(published.store, ["--cpu-workers", "1", "--max-queue-delay-ms", "3000"]);
+    // A drain timeout and body timeout far past this test's own: only a drain that does not wait for
+    // the stalled upload lets the server exit in time.
+    const server = await startServeEngine(published.store, [
+      "--cpu-workers",
+      "1",
+      "--max-queue-delay-ms",
+      "3000",
+      "--drain-timeout-ms",
+      "600000",
+      "--body-timeout-ms",
+      "600000",
+    ]);
+    const stalled = stalledUpload(server.url);
     const inFlight = Array.from({ length: 6 }, (_, i) => inferTexts(server.url, texts.slice(i, i + 1)));
     const pending = /trtforge_inference_pending_request_count\{model="trt-embeddings",version="[^"]+"\} 6/;
     await waitFor("all six requests received", async () => pending.test(await (await fetch(server.metricsUrl)).text()), 10_000);
@@ -248,6 +275,7 @@ describe("faults under load (2 CPU workers)", () => {
     const answers = await Promise.all(inFlight);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect((await stalled).startsWith("HTTP/1.1 503")).toBe(true);
     expect((await inferTexts(server.url, ["late"])).status).toBe(0);
     expect(server.stderr()).not.toMatch(/"level":50/);
   }, 120_000);
