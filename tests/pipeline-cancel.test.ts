@@ -137,6 +137,18 @@ describe("a stop request at each stage's start, middle and end: CANCELLED, nothi
   }, 300_000);
 });
 
+describe("issue 19 item 6: the int8-selection bar ends at its total", () => {
+  it("when the target is reached early, the last progress event is n/n (it was 6/8)", async () => {
+    const events: ProgressEvent[] = [];
+    // Its own seed: a fresh precision stage, so the selection really runs.
+    await pipeline({ seed: 3, cpuServing: "off", onProgress: (e) => e.stage === "int8-select" && events.push(e) }, "absent");
+    expect(events.length).toBeGreaterThan(0);
+    const last = events.at(-1)!;
+    expect(last.current).toBe(last.total);
+    await rm(join(store, AGENT), { recursive: true });
+  }, 300_000);
+});
+
 interface SignalledRun {
   status: number | null;
   stderr: string;

@@ -123,6 +123,8 @@ describe("current is the version the operator chose to serve", () => {
         precision: "fp32",
         trtVersion: "10.16.0.72",
         shapes: { min: [1, 1], opt: [8, 64], max: [16, 128] },
+        // fp32 has no precision form to judge; the CPU-serving int8 form passed its gate.
+        accuracyGate: { verdict: "passed", failed: [] },
       });
     }
     expect(versions.filter((v) => v.isCurrent)).toHaveLength(1);
@@ -132,6 +134,7 @@ describe("current is the version the operator chose to serve", () => {
     expect(show.status, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/\(current\)/);
     expect(show.stdout).toContain("  build: engine fp32 1x1..8x64..16x128 TensorRT 10.16.0.72");
+    expect(show.stdout).toContain("  accuracy: passed every accuracy gate");
   });
 
   it("a finalized version current never named (promotion interrupted) is a legitimate state: show works, a rerun makes it current", async () => {
