@@ -84,6 +84,7 @@ describe("cpuServingStage on all-MiniLM-L6-v2 and held-out AG News articles", ()
       max_abs_diff: 0.1,
       cosine_mean: 0.999,
       cosine_min: 0.99,
+      cosine_p01: 0.99,
       label_agreement: 0.9,
     };
     expect(() => assertCpuServingAccuracy([figure], 0.99, 0.98, "dynamic-int8")).toThrow(/labels agree 90\.0%/);
