@@ -186,6 +186,11 @@ export async function runKillTest(options = {}) {
     }
     if (gcCleaned === 0) violations.push("could not leave a staging folder behind for gc to clean (publisher too fast?)");
     await checkInvariants(root, violations, "after gc");
+    // A run whose publishers all finished before their kill tested nothing: never ok.
+    if (outcomes.killed === 0)
+      violations.push(
+        `no kill landed: all ${kills} publishers finished before their kill (${publishMs} ms each); raise --mb so that publishing takes longer`,
+      );
     const finalVersions = (await listVersions({ root, agent: AGENT })).versions.map((v) => v.version);
 
     return {

@@ -40,7 +40,8 @@ describe("concurrent publishers in separate processes", () => {
     }
     expect(await readdir(join(root, "race", "versions"))).toEqual(["v1"]);
     expect((await lib.verifyVersion({ root, agent: "race" })).ok).toBe(true);
-    expect((await readdir(join(root, "race"))).sort()).toEqual(["current", "versions"]);
+    // current-history.json: the record of current's switches (rollback); no lock, temp or staging debris beside it.
+    expect((await readdir(join(root, "race"))).sort()).toEqual(["current", "current-history.json", "versions"]);
   });
 
   it("of different versions: all succeed and current ends on one complete version", async () => {

@@ -14,4 +14,11 @@ describe("publisher killed with SIGKILL at random moments", () => {
     expect(summary.killed).toBeGreaterThan(0);
     expect(summary.staging_cleaned_by_gc).toBeGreaterThan(0);
   }, 120_000);
+
+  it("is never ok when no kill landed", async () => {
+    const { runKillTest } = await import(join(REPO_ROOT, "scripts", "model-store-kill-test.mjs"));
+    const summary = await runKillTest({ mb: 1, kills: 0, log: () => undefined });
+    expect(summary).toMatchObject({ ok: false, killed: 0 });
+    expect(summary.violations).toEqual(expect.arrayContaining([expect.stringMatching(/^no kill landed: all 0 publishers/)]));
+  }, 120_000);
 });

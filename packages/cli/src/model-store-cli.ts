@@ -146,6 +146,29 @@ function common(command: Command): Command {
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)");
 }
 
+interface PromoteFlags {
+  agent?: string;
+  version?: string;
+  verify: boolean;
+}
+
+/** `promote <agent> <version>`, `promote --agent A <version>` and `promote --agent A --version V` all name the same thing. */
+function promoteTarget(first: string | undefined, second: string | undefined, opts: PromoteFlags): { agent: string; version: string } {
+  const positional = [first, second].filter((p): p is string => p !== undefined);
+  const agent = opts.agent ?? positional.shift();
+  const version = opts.version ?? positional.shift();
+  if (agent === undefined || version === undefined || positional.length > 0) {
+    throw new ForgeError(
+      "USAGE",
+      positional.length > 0
+        ? `promote got more names than it takes: ${positional.map((p) => `"${p}"`).join(", ")}`
+        : `promote needs ${agent === undefined ? "an agent and a version" : "a version"}`,
+      { fix: "model-store promote --agent <agent> --version <version> (or: model-store promote <agent> <version>)" },
+    );
+  }
+  return { agent, version };
+}
+
 function writer(command: Command): Command {
   return common(command).option(
     "--lock-wait <seconds>",
@@ -314,10 +337,13 @@ export function createModelStoreProgram(): Command {
     .description(
       "make a finalized version current (what consumers serve), after verifying it; build-engine publishes without moving current unless --promote",
     )
-    .argument("<agent>", "agent")
-    .argument("<version>", "version to make current")
+    .argument("[agent]", "agent (or --agent)")
+    .argument("[version]", "version to make current (or --version)")
+    .option("--agent <name>", "agent, as the other verbs take it")
+    .option("--version <name>", "version to make current")
     .option("--no-verify", "switch without verifying the version first")
-    .action(async (agent: string, version: string, opts: CommonOptions & { verify: boolean }) => {
+    .action(async (first: string | undefined, second: string | undefined, opts: CommonOptions & PromoteFlags) => {
+      const { agent, version } = promoteTarget(first, second, opts);
       const result = await promoteVersion({ ...storeOptions(opts), agent, version, verify: opts.verify });
       const moved =
         result.change === "unchanged" ? `current is already ${version}` : `current ${result.previous ?? "(none)"} -> ${version}`;

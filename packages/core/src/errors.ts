@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   FILE_UNREADABLE: 23,
   OUTPUT_EXISTS: 24,
   IO_FAILED: 25,
+  /** No space (or quota) left where a file was being written: the work dir, an output folder. */
+  DISK_FULL: 26,
   YAML_MALFORMED: 30,
   JSON_MALFORMED: 31,
   CONFIG_INVALID: 32,
@@ -160,6 +162,8 @@ export function isForgeError(value: unknown): value is ForgeError {
 /** Wraps anything thrown into a ForgeError so the CLI prints one shape and exits with one code. */
 export function toForgeError(value: unknown): ForgeError {
   if (value instanceof ForgeError) return value;
+  const errno = (value as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === "ENOSPC" || errno === "EDQUOT") return diskFullError(value, (value as NodeJS.ErrnoException).path, "writing a file");
   const message = value instanceof Error ? value.message : String(value);
   return new ForgeError("INTERNAL", `internal error: ${message}`, {
     cause: value,
@@ -167,10 +171,23 @@ export function toForgeError(value: unknown): ForgeError {
   });
 }
 
+/** A write that ran out of space: names where, and what frees space. */
+function diskFullError(err: unknown, path: string | undefined, action: string): ForgeError {
+  const where = path === undefined ? "" : ` ${path}`;
+  return new ForgeError("DISK_FULL", `${action}${where}: no space left on the device (or the quota is used up)`, {
+    ...(path === undefined ? {} : { input: path }),
+    fix: "free space there: build-engine gc --max-size <size> removes finished stages from the work dir (or use --work-dir on a larger disk), model-store gc --keep N removes old versions",
+    cause: err,
+  });
+}
+
 /** Maps a Node fs error on `path` to a ForgeError that names the path and the fix. */
 export function fsError(err: unknown, path: string, action: string): ForgeError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return diskFullError(err, path, action);
     case "ENOENT":
       return new ForgeError("FILE_NOT_FOUND", `${action}: ${path} does not exist`, {
         input: path,

@@ -4,4 +4,5 @@ export * from "./hashing.js";
 export * from "./atomic-write.js";
 export * from "./atomic-folder.js";
 export * from "./project-root.js";
+export * from "./printable.js";
 export type { OnProgress, ProgressEvent } from "./progress.js";

@@ -1,4 +1,4 @@
-import { ForgeError } from "@trtforge/core";
+import { ForgeError, printable } from "@trtforge/core";
 import { isPrecision, PRECISIONS, type Precision } from "./precision.js";
 import { TRT_VERSION_PATTERN } from "./trt-version.js";
 import type { PlanLibrary } from "./plan-header.js";
@@ -38,7 +38,7 @@ const MAX_REVISION_NAME = 40;
 
 export function assertTask(task: string, input = "task"): void {
   if (!TASK_PATTERN.test(task)) {
-    throw new ForgeError("INVALID_NAME", `invalid task name "${task}" in ${input}`, {
+    throw new ForgeError("INVALID_NAME", `invalid task name "${printable(task)}" in ${input}`, {
       input,
       fix: "a task is a lower-case identifier: a letter, then letters, digits or _ (no dots, dashes, slashes or ..)",
     });
@@ -51,7 +51,7 @@ export function assertModelId(modelId: string, input = "model id"): void {
   const valid =
     segments.length >= 1 && segments.length <= 2 && segments.every((s) => MODEL_SEGMENT.test(s) && !s.includes("--") && !s.includes(".."));
   if (!valid) {
-    throw new ForgeError("INVALID_NAME", `invalid model id "${modelId}" in ${input}`, {
+    throw new ForgeError("INVALID_NAME", `invalid model id "${printable(modelId)}" in ${input}`, {
       input,
       fix: 'use a Hugging Face id such as "sentence-transformers/all-MiniLM-L6-v2": at most one "/", letters, digits, ".", "_" and "-", no "--" or "..", no leading or trailing separator',
     });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ForgeError } from "@trtforge/core";
+import { ForgeError, printable } from "@trtforge/core";
 
 /** Agent and version names become single path components, so the rules keep them inert there. */
 export const MAX_NAME_LENGTH = 128;
@@ -24,7 +24,7 @@ function nameProblem(name: string): string | undefined {
 export function storeNameSchema(kind: NameKind): z.ZodType<string> {
   return z.string().superRefine((name, ctx) => {
     const problem = nameProblem(name);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `invalid ${kind} name "${name}": ${problem}` });
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `invalid ${kind} name "${printable(name)}": ${problem}` });
   });
 }
 
