@@ -62,6 +62,7 @@ function parseCsv(text) {
 }
 
 async function main() {
+  const loadStart = loadavg();
   const store = values["store-root"];
   const versionPath = join(store, values.agent, "current");
   const { variant, file } = variantFile(versionPath, values.variant);
@@ -181,7 +182,7 @@ async function main() {
         cpus: cpus().length,
         model: cpus()[0]?.model,
         mem_bytes: totalmem(),
-        loadavg_start: loadavg(),
+        loadavg_start: loadStart,
         node: process.version,
         note: "shared machine, loaded by other work while this ran",
       },
