@@ -19,6 +19,7 @@ interface ServeCliOptions {
   maxQueueDelayMs?: string;
   drainTimeoutMs: string;
   requireTensorrt?: boolean;
+  requireGpu?: boolean;
   onnxVariant: OnnxVariant;
   json?: boolean;
 }
@@ -50,10 +51,14 @@ export function createServeEngineProgram(): Command {
     )
     .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
     .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
+    .option(
+      "--require-gpu",
+      "refuse to serve a model on the CPU: where its engine cannot load, ONNX Runtime's CUDA provider must (no CPU fallback)",
+    )
     .addOption(
       new Option(
         "--onnx-variant <v>",
-        "the ONNX the ONNX Runtime fallback serves: auto (model.cpu.onnx, else the Q/DQ int8, else fp32), fp32, int8 (Q/DQ) or cpu",
+        "the ONNX the ONNX Runtime fallback serves: auto (on a GPU worker's CUDA provider model.gpu.onnx, else fp32; on the CPU model.cpu.onnx, else the Q/DQ int8, else fp32), fp32, int8 (Q/DQ), cpu or gpu",
       )
         .choices([...ONNX_VARIANTS])
         .default("auto"),
@@ -80,6 +85,7 @@ export function createServeEngineProgram(): Command {
         ...(opts.maxQueueDelayMs === undefined ? {} : { maxQueueDelayMs: parseInteger(opts.maxQueueDelayMs, "--max-queue-delay-ms") }),
         drainTimeoutMs: parseInteger(opts.drainTimeoutMs, "--drain-timeout-ms"),
         requireTensorrt: opts.requireTensorrt === true,
+        requireGpu: opts.requireGpu === true,
         onnxVariant: opts.onnxVariant,
         serverVersion: CLI_VERSION,
         logger,

@@ -9,3 +9,4 @@ export * from "./model-config.js";
 export * from "./sequence-limit.js";
 export * from "./shape-cases.js";
 export * from "./cpu-serving.js";
+export * from "./gpu-serving.js";

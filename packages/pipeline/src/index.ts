@@ -21,3 +21,4 @@ export * from "./publish-list.js";
 export * from "./build-artifact.js";
 export * from "./marker-matrix.js";
 export * from "./cpu-serving-stage.js";
+export * from "./gpu-serving-stage.js";

@@ -21,6 +21,7 @@ import { buildAgentName } from "./agent-name.js";
 import { findBuild, publishBuild, reuseBuild, type CurrentOutcome } from "./publish-build.js";
 import { buildLockPath, removeStaleStageTemps } from "./work-dir.js";
 import { cpuServingFiles, cpuServingStage } from "./cpu-serving-stage.js";
+import { gpuServingFiles, gpuServingStage } from "./gpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -41,6 +42,7 @@ export interface PipelineResult {
     export: { dir: string; reused: boolean };
     precision: { dir: string; reused: boolean };
     cpuServing?: { dir: string; reused: boolean };
+    gpuServing?: { dir: string; reused: boolean };
   };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
@@ -77,6 +79,7 @@ function buildKeyOf(
   builtFromSha256: string,
   precision: PrecisionStageResult,
   cpuServingSha256: string | undefined,
+  gpuServingSha256?: string,
 ): string {
   return contentKey({
     kind: run.host.kind,
@@ -87,6 +90,8 @@ function buildKeyOf(
     compute_capability: run.host.device?.computeCapability ?? null,
     hardware: run.host.device?.name ?? null,
     cpu_serving: cpuServingSha256 ?? null,
+    // Only when made: builds without it keep the keys they had.
+    ...(gpuServingSha256 === undefined ? {} : { gpu_serving: gpuServingSha256 }),
   });
 }
 
@@ -197,6 +202,12 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     );
   }
   const cpuServing = await cpuServingStage({ ...heldOutInputs, choice: input.cpuServing ?? "int8" });
+  const gpuServing = await gpuServingStage({
+    ...heldOutInputs,
+    choice: input.gpuServing ?? "off",
+    shapes: profileShapeCases(options),
+    maxSeqLen: options.seqLen,
+  });
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom =
@@ -212,7 +223,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       },
     );
   }
-  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256);
+  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256, gpuServing?.record.sha256);
   const common = {
     kind: host.kind,
     buildKey,
@@ -224,6 +235,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       export: { dir: exported.dir, reused: exported.reused },
       precision: { dir: precision.dir, reused: precision.reused },
       ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}),
+      ...(gpuServing ? { gpuServing: { dir: gpuServing.dir, reused: gpuServing.reused } } : {}),
     },
     accuracy: precision.accuracy,
     validation: exported.validation,
@@ -309,6 +321,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
         precision,
       }),
       ...cpuServingFiles(cpuServing),
+      ...gpuServingFiles(gpuServing),
     ],
     metadata: {
       kind: host.kind,

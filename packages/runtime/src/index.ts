@@ -10,3 +10,14 @@ export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-gr
 export { createBatcher, type Batcher, type BatcherOptions, type ModelLease, type ModelProvider } from "./batcher.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
 export { engineFileOf } from "./version-files.js";
+export {
+  classifyCudaError,
+  diagnoseProviderLoad,
+  CUDA_FALLBACK_REASONS,
+  ORT_CUDA_PROVIDER_LIBRARIES,
+  ortBindingDir,
+  probeCudaProvider,
+  type CudaFallbackReason,
+  type ProviderLoad,
+  type ProviderProbe,
+} from "./cuda-provider.js";
