@@ -6,7 +6,7 @@
 //
 //   node benchmarks/gpu-fallback-check.mjs --cli DIR --store-root STORE --agent trt-embeddings [--require-gpu]
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     label: { type: "string", default: "" },
   },
 });
-const runtimeEntry = createRequire(join(values.cli, "package.json")).resolve("@trtforge/runtime");
+const runtimeEntry = createRequire(join(resolve(values.cli), "package.json")).resolve("@trtforge/runtime");
 const runtime = await import(pathToFileURL(runtimeEntry).href);
 try {
   const model = await runtime.openServedModel(

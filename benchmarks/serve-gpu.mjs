@@ -19,7 +19,7 @@ import { writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -208,9 +208,11 @@ async function main() {
       out: { type: "string" },
       "serve-args": { type: "string", default: "" },
       "skip-floor": { type: "boolean", default: false },
+      // A dry run of this script on a host without a GPU (a fake nvidia-smi on PATH): the CPU serves.
+      "cpu-smoke": { type: "boolean", default: false },
     },
   });
-  const cliDir = values.cli;
+  const cliDir = resolve(values.cli);
   const storeRoot = values["store-root"];
   const agentName = values.agent;
   const cliRequire = createRequire(join(cliDir, "package.json"));
@@ -242,9 +244,7 @@ async function main() {
     "--metrics-port",
     "0",
     "--json",
-    "--require-gpu",
-    "--onnx-variant",
-    "gpu",
+    ...(values["cpu-smoke"] ? [] : ["--require-gpu", "--onnx-variant", "gpu"]),
     ...values["serve-args"].split(" ").filter(Boolean),
   ];
   const started = performance.now();
@@ -355,7 +355,10 @@ async function main() {
 
   // ---- the in-process floor: the same version on the CUDA provider, text in ----
   if (!values["skip-floor"]) {
-    const model = await runtime.openServedModel({ storeRoot, agent: agentName }, { onnxCuda: true, requireGpu: true, onnxVariant: "gpu" });
+    const model = await runtime.openServedModel(
+      { storeRoot, agent: agentName },
+      values["cpu-smoke"] ? {} : { onnxCuda: true, requireGpu: true, onnxVariant: "gpu" },
+    );
     result.floor = { evidence: model.evidence, runs: [] };
     const embed = (batch) => model.run(model.tokenize(batch, { truncate: true }));
     for (let i = 0; i < 20; i++) await embed([text128]);
@@ -372,7 +375,7 @@ async function main() {
       tokT.push(performance.now() - t);
     }
     result.floor.single_128 = { p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), tokenize_p50_ms: percentile(tokT, 50) };
-    for (const batch of [32, 64]) {
+    for (const batch of values["cpu-smoke"] ? [32] : [32, 64]) {
       for (let i = 0; i < texts.length; i += batch) await embed(texts.slice(i, i + batch)); // warm-up
       const t = performance.now();
       let tokenizeMs = 0;
