@@ -142,7 +142,9 @@ async function gpuMemory() {
   return { uuid, name, used_mib: Number(used), total_mib: Number(total) };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 async function waitReady(url, timeoutMs) {
   const until = Date.now() + timeoutMs;
@@ -249,6 +251,8 @@ async function main() {
   ];
   const started = performance.now();
   const server = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // A failure below must not leave the server (and its worker on the GPU) running.
+  process.on("exit", () => server.kill("SIGKILL"));
   let stderr = "";
   server.stderr.on("data", (c) => {
     stderr += c;
