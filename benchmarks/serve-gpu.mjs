@@ -291,7 +291,7 @@ async function main() {
     p90_ms: percentile(single, 90),
     p99_ms: percentile(single, 99),
   };
-  const metrics1 = await (await fetch(`${serving.metrics_url}/metrics`)).text();
+  const metrics1 = await (await fetch(serving.metrics_url)).text();
 
   // Accuracy pass: every article once, embeddings kept in order.
   const acc = await load(url, agentName, texts, texts.length, 8, 4, true);
@@ -315,7 +315,7 @@ async function main() {
     );
   }
   result.apps_under_load = await gpuApps();
-  const metrics2 = await (await fetch(`${serving.metrics_url}/metrics`)).text();
+  const metrics2 = await (await fetch(serving.metrics_url)).text();
   const compute = (m) => ({
     sum: metricSum(m, "trtforge_inference_compute_duration_seconds_sum"),
     count: metricSum(m, "trtforge_inference_compute_duration_seconds_count"),
