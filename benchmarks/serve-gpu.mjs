@@ -142,6 +142,16 @@ async function gpuMemory() {
   return { uuid, name, used_mib: Number(used), total_mib: Number(total) };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s on Linux). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -306,9 +316,23 @@ async function main() {
   // Load: concurrency sweep.
   await load(url, agentName, texts, 1000, 16, 4); // warm-up at every batch size the sweep will see
   result.sweep = [];
+  const workerPid0 = serving.workers[0]?.pid;
   for (const c of values.clients.split(",").map(Number)) {
+    // Where the time goes: CPU seconds per wall second of the supervisor (HTTP, JSON, IPC) and of the worker (protocol, tokenizer, ORT).
+    const cpu0 = { supervisor: cpuSeconds(server.pid), worker: cpuSeconds(workerPid0) };
+    const m0 = await (await fetch(serving.metrics_url)).text();
     const r = await load(url, agentName, texts, Math.max(Number(values.requests), c * 50), c, Number(values["client-threads"]));
     delete r.embeddings;
+    const m1 = await (await fetch(serving.metrics_url)).text();
+    const d = (name) => metricSum(m1, name) - metricSum(m0, name);
+    r.cpu_share = { supervisor: (cpuSeconds(server.pid) - cpu0.supervisor) / r.seconds, worker: (cpuSeconds(workerPid0) - cpu0.worker) / r.seconds };
+    r.server = {
+      batches: d("trtforge_inference_exec_count_total"),
+      mean_batch_rows: d("trtforge_inference_count_total") / d("trtforge_inference_exec_count_total"),
+      mean_compute_ms: (1000 * d("trtforge_inference_compute_duration_seconds_sum")) / d("trtforge_inference_compute_duration_seconds_count"),
+      mean_queue_ms: (1000 * d("trtforge_inference_queue_duration_seconds_sum")) / d("trtforge_inference_queue_duration_seconds_count"),
+      mean_request_ms: (1000 * d("trtforge_inference_request_duration_seconds_sum")) / d("trtforge_inference_request_duration_seconds_count"),
+    };
     result.sweep.push(r);
     console.error(
       `clients ${c}: ${r.articles_per_s.toFixed(0)} articles/s, p50 ${r.p50_ms.toFixed(2)} ms, p99 ${r.p99_ms.toFixed(2)} ms, failures ${r.failures}`,

@@ -46,6 +46,7 @@ site="$(python3 -c 'import site; print(site.getsitepackages()[0])')"
 cudalibs="$site/nvidia/cu13/lib:$site/nvidia/cudnn/lib:/usr/local/cuda/lib64"
 ls "$site/nvidia/cu13/lib" | head -30
 
+if [ -z "${QUICK:-}" ]; then
 fallback() { node "$scripts/gpu-fallback-check.mjs" --cli "$cli" --store-root "$store" --agent trt-embeddings "$@" | tee -a "$out/fallback.jsonl"; }
 step "fallback order 1: provider absent"
 LD_LIBRARY_PATH="$cudalibs" fallback --label provider-absent
@@ -72,9 +73,15 @@ curl -s localhost:8002/metrics | grep -E '^trtforge_(model_info|model_fallback|g
 kill -TERM $spid; wait $spid; echo "serve-engine exit $?"
 tail -5 "$work/serve.err"
 
+else  # QUICK: only the provider, then the benchmark
+bash "$scripts/setup-ort-cuda.sh" --ort-root "$ort" --from-dir "$work/libs"
+export LD_LIBRARY_PATH="$cudalibs"
+fi
+
 step "benchmark: serve-engine, restart, drain, floor"
 node "$scripts/serve-gpu.mjs" --cli "$cli" --store-root "$store" --agent trt-embeddings --texts "$k/articles.jsonl" \
   --out "$out/serve-gpu.json" --emb-out "$work/served.f32" --text128-out "$work/text128.txt" 2> >(grep -v '"level":30' >&2)
+[ -n "${QUICK:-}" ] && { step "done (QUICK)"; exit 0; }
 step "benchmark: PyTorch eager fp32/fp16 and the served embeddings' cosine"
 python3 "$scripts/serve_torch_gpu.py" --model "$k/hf-model" --texts "$k/articles.jsonl" \
   --text128 "$work/text128.txt" --served "$work/served.f32" --out "$out/torch-gpu.json" | tail -c 3000
