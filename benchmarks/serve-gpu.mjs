@@ -325,13 +325,18 @@ async function main() {
     delete r.embeddings;
     const m1 = await (await fetch(serving.metrics_url)).text();
     const d = (name) => metricSum(m1, name) - metricSum(m0, name);
-    r.cpu_share = { supervisor: (cpuSeconds(server.pid) - cpu0.supervisor) / r.seconds, worker: (cpuSeconds(workerPid0) - cpu0.worker) / r.seconds };
+    r.cpu_share = {
+      supervisor: (cpuSeconds(server.pid) - cpu0.supervisor) / r.seconds,
+      worker: (cpuSeconds(workerPid0) - cpu0.worker) / r.seconds,
+    };
     r.server = {
       batches: d("trtforge_inference_exec_count_total"),
       mean_batch_rows: d("trtforge_inference_count_total") / d("trtforge_inference_exec_count_total"),
-      mean_compute_ms: (1000 * d("trtforge_inference_compute_duration_seconds_sum")) / d("trtforge_inference_compute_duration_seconds_count"),
+      mean_compute_ms:
+        (1000 * d("trtforge_inference_compute_duration_seconds_sum")) / d("trtforge_inference_compute_duration_seconds_count"),
       mean_queue_ms: (1000 * d("trtforge_inference_queue_duration_seconds_sum")) / d("trtforge_inference_queue_duration_seconds_count"),
-      mean_request_ms: (1000 * d("trtforge_inference_request_duration_seconds_sum")) / d("trtforge_inference_request_duration_seconds_count"),
+      mean_request_ms:
+        (1000 * d("trtforge_inference_request_duration_seconds_sum")) / d("trtforge_inference_request_duration_seconds_count"),
     };
     result.sweep.push(r);
     console.error(
