@@ -60,7 +60,7 @@ step "fallback order 3: everything present"
 export LD_LIBRARY_PATH="$cudalibs"
 fallback --label cuda
 step "build-engine --check-only"
-node "$cli/bin/build-engine.js" --check-only 2>&1 | tee "$out/hostcheck.txt"
+TRTFORGE_ROOT="$scripts/.." node "$cli/bin/build-engine.js" --check-only 2>&1 | tee "$out/hostcheck.txt"
 
 step "serve-engine on the GPU + tritonclient"
 node "$cli/bin/serve-engine.js" --store-root "$store" --model trt-embeddings --http-port 8000 --metrics-port 8002 --require-gpu --onnx-variant gpu --json >"$work/serve.out" 2>"$work/serve.err" &
