@@ -16,6 +16,8 @@ import {
   type WorkBudget,
   TYPINGS,
   type CpuServingChoice,
+  GPU_SERVING_CHOICES,
+  type GpuServingChoice,
   type PipelineResult,
 } from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
@@ -43,6 +45,7 @@ export interface PipelineCliOptions {
   int8TargetCosine?: string;
   typing?: string;
   cpuServing?: CpuServingChoice;
+  gpuServing?: GpuServingChoice;
   maxBatch?: string;
   optBatch?: string;
   minSequenceLength?: string;
@@ -116,6 +119,12 @@ export function addPipelineOptions(program: Command): Command {
         "--cpu-serving <form>",
         "the CPU-serving ONNX published beside the engine (model.cpu.onnx, for the ONNX Runtime fallback): int8 weights, fused fp32, or off (default: int8)",
       ).choices([...CPU_SERVING_CHOICES]),
+    )
+    .addOption(
+      new Option(
+        "--gpu-serving <form>",
+        "the GPU-serving ONNX published beside the engine (model.gpu.onnx, for ONNX Runtime's CUDA provider): fp16 (fused, gated against PyTorch fp32) or off (default: off)",
+      ).choices([...GPU_SERVING_CHOICES]),
     )
     .addOption(
       new Option(
@@ -200,6 +209,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         opset: opts.opset,
         device: opts.device,
         cpuServing: opts.cpuServing,
+        gpuServing: opts.gpuServing,
         marker: opts.marker ?? false,
         promote: opts.promote ?? false,
         acceptAccuracy: opts.acceptAccuracy ?? false,

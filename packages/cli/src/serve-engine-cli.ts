@@ -21,6 +21,7 @@ interface ServeCliOptions {
   headerTimeoutMs: string;
   bodyTimeoutMs: string;
   requireTensorrt?: boolean;
+  requireGpu?: boolean;
   onnxVariant: OnnxVariant;
   json?: boolean;
 }
@@ -54,10 +55,14 @@ export function createServeEngineProgram(): Command {
     .option("--header-timeout-ms <n>", "a request's headers not complete this long after it starts: 408, connection closed", "30000")
     .option("--body-timeout-ms <n>", "a request body that sends nothing this long: 408 with a JSON error, connection closed", "30000")
     .option("--require-tensorrt", "refuse to serve a model whose engine cannot be loaded, instead of falling back to ONNX Runtime")
+    .option(
+      "--require-gpu",
+      "refuse to serve a model on the CPU: where its engine cannot load, ONNX Runtime's CUDA provider must (no CPU fallback)",
+    )
     .addOption(
       new Option(
         "--onnx-variant <v>",
-        "the ONNX the ONNX Runtime fallback serves: auto (model.cpu.onnx, else the Q/DQ int8, else fp32), fp32, int8 (Q/DQ) or cpu",
+        "the ONNX the ONNX Runtime fallback serves: auto (on a GPU worker's CUDA provider model.gpu.onnx, else fp32; on the CPU model.cpu.onnx, else the Q/DQ int8, else fp32), fp32, int8 (Q/DQ), cpu or gpu",
       )
         .choices([...ONNX_VARIANTS])
         .default("auto"),
@@ -86,6 +91,7 @@ export function createServeEngineProgram(): Command {
         headerTimeoutMs: parseInteger(opts.headerTimeoutMs, "--header-timeout-ms"),
         bodyTimeoutMs: parseInteger(opts.bodyTimeoutMs, "--body-timeout-ms"),
         requireTensorrt: opts.requireTensorrt === true,
+        requireGpu: opts.requireGpu === true,
         onnxVariant: opts.onnxVariant,
         serverVersion: CLI_VERSION,
         logger,

@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   CALIBRATION_CACHE_INVALID: 94,
   /** The CPU-serving ONNX (fused, int8) is less accurate against fp32 than its gate allows. */
   CPU_SERVING_ACCURACY_FAILED: 95,
+  /** The GPU-serving fp16 ONNX misses its accuracy gate against PyTorch fp32 (build-engine --gpu-serving). */
+  GPU_SERVING_ACCURACY_FAILED: 117,
   TRT_UNAVAILABLE: 100,
   TRT_PARSE_FAILED: 101,
   TRT_BUILD_FAILED: 102,
@@ -111,6 +113,8 @@ export const ERROR_CODES = {
   WARMUP_FAILED: 115,
   /** The batcher or model slot was closed; nothing more is served through it. */
   MODEL_CLOSED: 116,
+  /** --require-gpu: the model would serve on the CPU on a host with a GPU (the reason is in details). */
+  GPU_REQUIRED: 118,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

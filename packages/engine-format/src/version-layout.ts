@@ -15,3 +15,7 @@ export const CPU_SERVING_RECORD = "cpu-serving.json";
  * tokenizer files and its config.json (id2label, problem_type), as from_pretrained() reads them.
  */
 export const SERVING_FILES_DIR = "tokenizer";
+/** The ONNX made for ONNX Runtime's CUDA provider: fused, fp16 inside, inputs and outputs as the export's. */
+export const GPU_SERVING_ONNX = "model.gpu.onnx";
+/** What was done to make GPU_SERVING_ONNX and how accurate it is against PyTorch fp32. */
+export const GPU_SERVING_RECORD = "gpu-serving.json";

@@ -10,3 +10,4 @@ export * from "./sequence-limit.js";
 export * from "./shape-cases.js";
 export * from "./cpu-serving.js";
 export * from "./python-child.js";
+export * from "./gpu-serving.js";

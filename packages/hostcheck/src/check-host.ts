@@ -6,6 +6,7 @@ import { probeNativeAddon } from "./probes/native-addon.js";
 import { probeNode } from "./probes/node.js";
 import { probeNvidia, type GpuInfo } from "./probes/nvidia.js";
 import { probeOnnxruntimeNode } from "./probes/onnxruntime-node.js";
+import { probeOrtCudaProvider } from "./probes/ort-cuda.js";
 import { probePython } from "./probes/python.js";
 import { PYTHON_PACKAGES, defaultToolchainPath, readToolchain } from "@trtforge/toolchain";
 
@@ -33,14 +34,15 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
   const toolchain = readToolchain(toolchainPath);
   const deps = hostDeps(options.deps);
 
-  const [node, python, onnxruntimeNode, addon, nvidia] = await Promise.all([
+  const [node, python, onnxruntimeNode, ortCuda, addon, nvidia] = await Promise.all([
     guarded(() => [probeNode(deps, toolchain)], ["node"]),
     guarded(() => probePython(deps, toolchain), ["python", ...PYTHON_PACKAGES]),
     guarded(() => [probeOnnxruntimeNode(deps, toolchain)], ["onnxruntime-node"]),
+    guarded(() => [probeOrtCudaProvider(deps)], ["ort-cuda-provider"]),
     guarded(() => [probeNativeAddon(deps, toolchain)], ["native-addon"]),
     probeNvidia(deps, toolchain).catch((err: unknown) => ({ gpus: [], probes: probeCrashed(["gpu", "cuda-driver"], err) })),
   ]);
-  const probes = [...node, ...python, ...onnxruntimeNode, ...addon, ...nvidia.probes];
+  const probes = [...node, ...python, ...onnxruntimeNode, ...ortCuda, ...addon, ...nvidia.probes];
   return { toolchainPath, probes, gpus: nvidia.gpus, modes: evaluateModes(probes) };
 }
 

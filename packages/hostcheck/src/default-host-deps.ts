@@ -1,4 +1,5 @@
 import { loadAddon } from "@trtforge/native";
+import { diagnoseProviderLoad } from "@trtforge/runtime";
 import { execCommand, resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import type { HostDeps } from "./host-deps.js";
 
@@ -10,5 +11,6 @@ export function hostDeps(overrides: Partial<HostDeps> = {}): HostDeps {
     nodeVersion: overrides.nodeVersion ?? process.version,
     loadAddon: overrides.loadAddon ?? loadAddon,
     resolveOnnxruntimeNode: overrides.resolveOnnxruntimeNode ?? resolveOnnxruntimeNodeVersion,
+    loadOrtCudaProvider: overrides.loadOrtCudaProvider ?? (() => diagnoseProviderLoad()),
   };
 }

@@ -10,4 +10,6 @@ export interface HostDeps {
   loadAddon(): AddonStatus;
   /** The installed onnxruntime-node version, or undefined when it is not installed. */
   resolveOnnxruntimeNode(): string | undefined;
+  /** Whether onnxruntime-node's CUDA provider loads here, and if not the reason code and why. */
+  loadOrtCudaProvider(): { ok: true; dir: string } | { ok: false; reason: string; detail: string };
 }

@@ -18,4 +18,5 @@ export { probeNode } from "./probes/node.js";
 export { probePython } from "./probes/python.js";
 export { probeOnnxruntimeNode } from "./probes/onnxruntime-node.js";
 export { probeNativeAddon } from "./probes/native-addon.js";
+export { probeOrtCudaProvider } from "./probes/ort-cuda.js";
 export { GPU_QUERY_ARGS, parseDriverCudaVersion, parseGpuList, probeNvidia, type GpuInfo, type NvidiaProbe } from "./probes/nvidia.js";

@@ -2,7 +2,7 @@ import type { PythonPackage } from "@trtforge/toolchain";
 
 export type ProbeStatus = "ok" | "missing" | "mismatch" | "error";
 
-export type ProbeId = "node" | "python" | PythonPackage | "onnxruntime-node" | "native-addon" | "gpu" | "cuda-driver";
+export type ProbeId = "node" | "python" | PythonPackage | "onnxruntime-node" | "ort-cuda-provider" | "native-addon" | "gpu" | "cuda-driver";
 
 /**
  * What one probe found. `missing`: the thing is not on this host; `mismatch`: it is there but

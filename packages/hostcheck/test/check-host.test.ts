@@ -34,6 +34,7 @@ describe("checkHost with a faked host", () => {
       "onnxruntime",
       "onnxscript",
       "onnxruntime-node",
+      "ort-cuda-provider",
       "native-addon",
       "gpu",
       "cuda-driver",

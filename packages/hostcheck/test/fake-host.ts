@@ -84,6 +84,7 @@ export function readyHost(overrides: Partial<HostDeps> = {}): Partial<HostDeps> 
     nodeVersion: "v20.20.2",
     loadAddon: () => addonLoaded(10, "10.16.0.72"),
     resolveOnnxruntimeNode: () => "1.30.0",
+    loadOrtCudaProvider: () => ({ ok: true, dir: "/fake/onnxruntime-node/bin/napi-v6/linux/x64" }),
     ...overrides,
   };
 }

@@ -26,3 +26,4 @@ export * from "./accuracy-policy.js";
 export * from "./cancel.js";
 export * from "./check-weights.js";
 export * from "./model-identity.js";
+export * from "./gpu-serving-stage.js";

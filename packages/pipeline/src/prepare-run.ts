@@ -8,6 +8,7 @@ import { readCheckedArticles, type ArticlesRecord } from "./check-articles.js";
 import { checkStoreWritable } from "./check-store.js";
 import { resolveModelSource, type ModelSource } from "./model-source.js";
 import type { CpuServingChoice } from "./cpu-serving-stage.js";
+import type { GpuServingChoice } from "./gpu-serving-stage.js";
 import { checkProfileLengths } from "./profile-shapes.js";
 import { checkWeightFiles } from "./check-weights.js";
 import { checkBuildNames } from "./model-identity.js";
@@ -26,6 +27,8 @@ export interface PipelineInput extends BuildRequestInput {
   cpuServing?: CpuServingChoice | undefined;
   /** Publish even when a precision form is below its accuracy gate; recorded in provenance and the version's metadata. */
   acceptAccuracy?: boolean | undefined;
+  /** The GPU-serving ONNX published beside the engine (model.gpu.onnx, for ONNX Runtime's CUDA provider): fp16, or off (default). */
+  gpuServing?: GpuServingChoice | undefined;
   /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
   promote?: boolean | undefined;
   /** Where stage results are kept for reuse. */

@@ -32,6 +32,7 @@ import {
   type GateCheck,
 } from "./accuracy-policy.js";
 import { gatedOutputs } from "./cpu-serving-stage.js";
+import { gpuServingFiles, gpuServingStage } from "./gpu-serving-stage.js";
 
 export interface PipelineResult {
   kind: "engine" | "marker";
@@ -52,6 +53,7 @@ export interface PipelineResult {
     export: { dir: string; reused: boolean };
     precision: { dir: string; reused: boolean };
     cpuServing?: { dir: string; reused: boolean };
+    gpuServing?: { dir: string; reused: boolean };
   };
   accuracy: AccuracyFigure[];
   validation: ValidationResult;
@@ -92,6 +94,7 @@ function buildKeyOf(
   builtFromSha256: string,
   precision: PrecisionStageResult,
   cpuServingSha256: string | undefined,
+  gpuServingSha256?: string,
 ): string {
   return contentKey({
     kind: run.host.kind,
@@ -102,6 +105,8 @@ function buildKeyOf(
     compute_capability: run.host.device?.computeCapability ?? null,
     hardware: run.host.device?.name ?? null,
     cpu_serving: cpuServingSha256 ?? null,
+    // Only when made: builds without it keep the keys they had.
+    ...(gpuServingSha256 === undefined ? {} : { gpu_serving: gpuServingSha256 }),
   });
 }
 
@@ -246,6 +251,15 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     checks.push(...cpuChecks);
   }
   const accuracyGate = accuracyVerdict(checks);
+  // The GPU variant keeps its own, stricter gate (cosine 0.999 against PyTorch fp32): --accept-accuracy does not lower it.
+  const gpuServing = await gpuServingStage({
+    ...heldOutInputs,
+    ...progress,
+    choice: input.gpuServing ?? "off",
+    shapes: profileShapeCases(options),
+    maxSeqLen: options.seqLen,
+  });
+  throwIfCancelled(input.signal, "after the GPU-serving stage");
 
   // Strong typing builds from the ONNX that carries the precision; weak typing (TensorRT 10) from fp32.
   const builtFrom =
@@ -261,7 +275,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       },
     );
   }
-  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256);
+  const buildKey = buildKeyOf(run, options, builtFrom.sha256, precision, cpuServing?.record.sha256, gpuServing?.record.sha256);
   const common = {
     kind: host.kind,
     buildKey,
@@ -273,6 +287,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       export: { dir: exported.dir, reused: exported.reused },
       precision: { dir: precision.dir, reused: precision.reused },
       ...(cpuServing ? { cpuServing: { dir: cpuServing.dir, reused: cpuServing.reused } } : {}),
+      ...(gpuServing ? { gpuServing: { dir: gpuServing.dir, reused: gpuServing.reused } } : {}),
     },
     accuracy: precision.accuracy,
     accuracyGate,
@@ -378,6 +393,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
         precision,
       }),
       ...cpuServingFiles(cpuServing),
+      ...gpuServingFiles(gpuServing),
     ],
     metadata: {
       kind: host.kind,

@@ -42,7 +42,11 @@ export interface ModelEvidence {
   /** The file in the store version that serves (engine or ONNX name). */
   artifact: string;
   fallback_reason?: FallbackReason;
-  /** TensorRT only: the GPU the engine runs on, as nvidia-smi names it, and its compute capability. */
+  /** ONNX Runtime only: the execution provider serving (cuda on a GPU worker whose provider loaded, else cpu). */
+  execution_provider?: "cuda" | "cpu";
+  /** ONNX Runtime on a GPU worker, served on the CPU: why its CUDA provider did not serve (a CudaFallbackReason). */
+  cuda_fallback_reason?: string;
+  /** TensorRT, and ONNX Runtime on CUDA where the worker is pinned by UUID: the GPU the engine runs on, as nvidia-smi names it, and its compute capability. */
   gpu_uuid?: string;
   compute_capability?: string;
 }

@@ -14,3 +14,14 @@ export { openVerifiedVersion, type VerifiedVersion } from "./store-version.js";
 export { findEngine, modelConfigPath, tokenizerDir } from "./version-files.js";
 export { readClassifierHead, type ClassifierHead } from "./classifier-head.js";
 export { boundTextBytes, maxTextBytes, MAX_TEXT_BYTES_PER_TOKEN } from "./text-bytes.js";
+export {
+  classifyCudaError,
+  diagnoseProviderLoad,
+  CUDA_FALLBACK_REASONS,
+  ORT_CUDA_PROVIDER_LIBRARIES,
+  ortBindingDir,
+  probeCudaProvider,
+  type CudaFallbackReason,
+  type ProviderLoad,
+  type ProviderProbe,
+} from "./cuda-provider.js";

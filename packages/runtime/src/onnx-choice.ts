@@ -1,10 +1,13 @@
 import { ForgeError } from "@trtforge/core";
-import { CPU_SERVING_ONNX, CPU_SERVING_RECORD, FP32_ONNX, QDQ_ONNX } from "@trtforge/engine-format";
+import { CPU_SERVING_ONNX, CPU_SERVING_RECORD, FP32_ONNX, GPU_SERVING_ONNX, QDQ_ONNX } from "@trtforge/engine-format";
 import { cpuServingOnnx } from "./version-files.js";
 import type { VerifiedVersion } from "./store-version.js";
 
-/** Which ONNX of a version the fallback runs: auto (CPU-serving, else Q/DQ int8, else fp32), or one named. */
-export const ONNX_VARIANTS = ["auto", "fp32", "int8", "cpu"] as const;
+/**
+ * Which ONNX of a version the fallback runs: auto (on the CPU: CPU-serving, else Q/DQ int8, else fp32;
+ * on ONNX Runtime's CUDA provider: the GPU-serving fp16, else fp32), or one named.
+ */
+export const ONNX_VARIANTS = ["auto", "fp32", "int8", "cpu", "gpu"] as const;
 export type OnnxVariant = (typeof ONNX_VARIANTS)[number];
 
 export interface OnnxChoice {
@@ -27,7 +30,7 @@ export interface OnnxChoice {
  * itself carries, accuracy-gated by the pipeline, and measured faster than fp32 on the CPU), then
  * the fp32 export. Figures: docs/serving.md, benchmarks/onnx-choice.mjs.
  */
-export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant): Promise<OnnxChoice> {
+export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant, device: "cpu" | "cuda" = "cpu"): Promise<OnnxChoice> {
   const missing = (what: string, file: string): ForgeError =>
     new ForgeError(
       "MODEL_UNSERVABLE",
@@ -37,6 +40,15 @@ export async function chooseOnnx(version: VerifiedVersion, variant: OnnxVariant)
         fix: `pass onnxVariant "auto" (or another variant present in the version), or republish the model with build-engine`,
       },
     );
+  if (variant === "gpu" || (variant === "auto" && device === "cuda")) {
+    // fp16 inside, inputs and outputs as the export's; gated against PyTorch fp32 by the pipeline.
+    if (version.files.includes(GPU_SERVING_ONNX))
+      return { variant: "gpu", file: GPU_SERVING_ONNX, precision: "fp16", rowsIndependent: true };
+    if (variant === "gpu") throw missing("GPU-serving ONNX", GPU_SERVING_ONNX);
+    // The CPU forms are made for the CPU's kernels (dynamic int8): on CUDA the fp32 export serves next.
+    if (!version.files.includes(FP32_ONNX)) throw missing("fp32 ONNX", FP32_ONNX);
+    return { variant: "fp32", file: FP32_ONNX, precision: "fp32", rowsIndependent: true };
+  }
   if (variant === "cpu" || variant === "auto") {
     const cpu = await cpuServingOnnx(version);
     if (cpu !== undefined) return { variant: "cpu", ...cpu };

@@ -8,6 +8,8 @@ import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./cont
 export interface OrtOptions {
   /** ONNX Runtime's intra-op threads; default its own (one per core). */
   intraOpNumThreads?: number;
+  /** Run on ONNX Runtime's CUDA provider on this device (as the process sees it) instead of the CPU. */
+  cudaDeviceId?: number;
 }
 
 const ORT_DATATYPES: Partial<Record<string, TensorDatatype>> = { float32: "FP32", int64: "INT64", int32: "INT64" };
@@ -36,7 +38,7 @@ function toOutput(name: string, tensor: Tensor): OutputTensor {
   }
 }
 
-/** The ONNX Runtime (CPU) backend over one ONNX file of the store version. */
+/** The ONNX Runtime backend (CPU, or CUDA with cudaDeviceId) over one ONNX file of the store version. */
 export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}): Promise<BackendRunner> {
   let ort: typeof import("onnxruntime-node");
   try {
@@ -56,7 +58,7 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
   let session: InferenceSession;
   try {
     session = await InferenceSession.create(onnxPath, {
-      executionProviders: ["cpu"],
+      executionProviders: options.cudaDeviceId === undefined ? ["cpu"] : [{ name: "cuda", deviceId: options.cudaDeviceId }],
       graphOptimizationLevel: "all",
       // ONNX Runtime's pool threads spin between runs by default, taking the cores the server's
       // HTTP front and the tokenizer need. Measured with benchmarks/serve.mjs (cpu-int8, 2 cores):
@@ -66,7 +68,8 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
       ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
     });
   } catch (err) {
-    throw new ForgeError("MODEL_UNSERVABLE", `ONNX Runtime cannot load ${onnxPath}: ${(err as Error).message}`, {
+    const where = options.cudaDeviceId === undefined ? "" : ` on CUDA device ${options.cudaDeviceId}`;
+    throw new ForgeError("MODEL_UNSERVABLE", `ONNX Runtime cannot load ${onnxPath}${where}: ${(err as Error).message}`, {
       input: onnxPath,
       fix: "republish the version from build-engine's output, or choose another onnxVariant",
       cause: err,

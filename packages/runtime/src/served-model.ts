@@ -17,8 +17,8 @@ import type {
 } from "./contract.js";
 import { decideEngine, tensorrtRequired } from "./engine-gate.js";
 import { limitsOf } from "./limits.js";
-import { chooseOnnx, type OnnxVariant } from "./onnx-choice.js";
-import { openOrtRunner } from "./ort-backend.js";
+import type { OnnxVariant } from "./onnx-choice.js";
+import { openOnnxFallback } from "./onnx-fallback.js";
 import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
 import { boundTextBytes, maxTextBytes } from "./text-bytes.js";
 import { padRows, runRowsAlone } from "./token-rows.js";
@@ -40,6 +40,14 @@ export interface OpenModelOptions {
   onnxVariant?: OnnxVariant;
   /** ONNX Runtime intra-op threads. */
   intraOpNumThreads?: number;
+  /** Try ONNX Runtime's CUDA provider on deviceId before the CPU (a GPU worker). Default false. */
+  onnxCuda?: boolean;
+  /** Refuse (GPU_REQUIRED) to serve on the CPU. */
+  requireGpu?: boolean;
+  /** The GPU's UUID (GPU-…), for the evidence of a model on ONNX Runtime's CUDA provider. */
+  gpuUuid?: string;
+  /** Where onnxruntime-node's binding and provider libraries live; default the installed one (tests). */
+  ortBindingDir?: string;
 }
 
 /** A served model, with the fallback's full explanation beside the contract's stable reason. */
@@ -190,12 +198,18 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
   } else {
     const reason: FallbackReason = decision.reason;
     if (options.requireTensorRT) throw tensorrtRequired(version.agent, version.version, reason, decision.detail);
-    const onnx = await chooseOnnx(version, options.onnxVariant ?? "auto");
+    const fallback = await openOnnxFallback(version, {
+      variant: options.onnxVariant ?? "auto",
+      cuda: options.onnxCuda ?? false,
+      deviceId: options.deviceId ?? 0,
+      requireGpu: options.requireGpu ?? false,
+      intraOpNumThreads: options.intraOpNumThreads,
+      logger: log,
+      bindingDir: options.ortBindingDir,
+    });
+    const onnx = fallback.onnx;
     rowsIndependent = onnx.rowsIndependent;
-    runner = await openOrtRunner(
-      join(version.path, onnx.file),
-      options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads },
-    );
+    runner = fallback.runner;
     evidence = {
       ...identity,
       backend: "onnxruntime",
@@ -203,10 +217,20 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
       checksum: await fileSha256(version, onnx.file),
       artifact: onnx.file,
       fallback_reason: reason,
+      execution_provider: fallback.provider,
+      ...(fallback.cudaReason === undefined ? {} : { cuda_fallback_reason: fallback.cudaReason }),
+      ...(fallback.provider === "cuda" && options.gpuUuid !== undefined ? { gpu_uuid: options.gpuUuid } : {}),
     };
-    fallbackDetail = decision.detail;
+    fallbackDetail = fallback.cudaDetail === undefined ? decision.detail : `${decision.detail}; CUDA: ${fallback.cudaDetail}`;
     log.warn(
-      { agent: version.agent, version: version.version, fallback_reason: reason, detail: decision.detail, artifact: onnx.file },
+      {
+        agent: version.agent,
+        version: version.version,
+        fallback_reason: reason,
+        detail: decision.detail,
+        artifact: onnx.file,
+        execution_provider: fallback.provider,
+      },
       "serving on the ONNX Runtime fallback",
     );
   }

@@ -79,6 +79,8 @@ describe("openServedModel: which version, and only a verified one", () => {
         checksum: onnxSha,
         artifact: "model.onnx",
         fallback_reason: "ENGINE_IS_MARKER",
+        // A CPU worker (no onnxCuda): the CPU provider, and no CUDA reason.
+        execution_provider: "cpu",
       });
       expect(current.kind).toBe("embedding");
       expect(current.labels).toBeUndefined();

@@ -147,6 +147,10 @@ export class WorkerMetrics {
     if (evidence.fallback_reason !== undefined) {
       this.fallbacks.inc({ model: evidence.agent, version: evidence.version, reason: evidence.fallback_reason });
     }
+    // The second step down: a GPU worker's ONNX Runtime serving on the CPU, counted by its own reason.
+    if (evidence.cuda_fallback_reason !== undefined) {
+      this.fallbacks.inc({ model: evidence.agent, version: evidence.version, reason: evidence.cuda_fallback_reason });
+    }
   }
 }
 

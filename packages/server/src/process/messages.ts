@@ -12,6 +12,10 @@ export interface WorkerConfig {
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;
   onnxVariant: OnnxVariant;
+  /** Refuse to serve a model on the CPU (GPU_REQUIRED). */
+  requireGpu: boolean;
+  /** The worker is pinned to a GPU (CUDA_VISIBLE_DEVICES): ONNX Runtime tries its CUDA provider there first. */
+  gpu: boolean;
   /** Module that opens the models (default: the runtime binding); tests may name another. */
   runtimeModule: string | undefined;
   logLevel: string;

@@ -33,6 +33,12 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
           deviceId: 0,
           requireTensorRT: options.requireTensorrt,
           onnxVariant: options.onnxVariant,
+          onnxCuda: options.gpu ?? false,
+          requireGpu: options.requireGpu ?? false,
+          // The worker is pinned by UUID where NVML gave one (CUDA_VISIBLE_DEVICES=GPU-…).
+          ...(options.gpu === true && process.env.CUDA_VISIBLE_DEVICES?.startsWith("GPU-")
+            ? { gpuUuid: process.env.CUDA_VISIBLE_DEVICES }
+            : {}),
           onSwap: () => {
             if (slot !== undefined) options.metrics.versionServing(slot.current.evidence);
           },

@@ -12,6 +12,10 @@ export interface OpenModelsOptions {
   requireTensorrt: boolean;
   /** Which ONNX the ONNX Runtime fallback serves (the runtime's onnxVariant; default auto). */
   onnxVariant: OnnxVariant;
+  /** Refuse to serve a model on the CPU. Default false. */
+  requireGpu?: boolean;
+  /** The worker is pinned to a GPU: ONNX Runtime tries its CUDA provider (device 0) first. Default false. */
+  gpu?: boolean;
   /** Batches and version changes go here (BatchReport, versionServing). */
   metrics: WorkerMetrics;
   logger: Logger;

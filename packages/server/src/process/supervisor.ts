@@ -37,6 +37,8 @@ export interface ServeOptions {
   requireTensorrt?: boolean;
   /** Which ONNX the ONNX Runtime fallback serves: auto (CPU-serving, else Q/DQ int8, else fp32), fp32, int8 or cpu. */
   onnxVariant?: OnnxVariant;
+  /** Refuse to serve any model on the CPU: on a GPU worker ONNX Runtime's CUDA provider must load; without a GPU nothing serves. */
+  requireGpu?: boolean;
   maxBodyBytes?: number;
   /** Headers not complete this long after a request starts: 408 and the connection closed. Default 30 s. */
   headerTimeoutMs?: number;
@@ -133,6 +135,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     maxQueueDelayMs: options.maxQueueDelayMs,
     requireTensorrt: options.requireTensorrt ?? false,
     onnxVariant: options.onnxVariant ?? "auto",
+    requireGpu: options.requireGpu ?? false,
     runtimeModule: options.runtimeModule,
     logLevel: options.logLevel ?? process.env.LOG_LEVEL ?? "info",
     jsonLogs: options.jsonLogs ?? !process.stderr.isTTY,

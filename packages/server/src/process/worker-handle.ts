@@ -45,7 +45,7 @@ export class WorkerHandle {
 
   constructor(
     readonly plan: WorkerPlan,
-    private readonly config: Omit<WorkerConfig, "name" | "models">,
+    private readonly config: Omit<WorkerConfig, "name" | "models" | "gpu">,
     private readonly logger: Logger,
     private readonly policy: RestartPolicy,
     private readonly onRestart: (worker: string) => void,
@@ -133,7 +133,10 @@ export class WorkerHandle {
       }, 1000).unref();
     });
     child.on("exit", (code, signal) => this.exited(child, code, signal, failure, first));
-    child.send({ type: "init", config: { ...this.config, name: this.name, models: this.plan.models } } satisfies ToWorker);
+    child.send({
+      type: "init",
+      config: { ...this.config, name: this.name, models: this.plan.models, gpu: this.plan.gpu !== undefined },
+    } satisfies ToWorker);
   }
 
   private exited(

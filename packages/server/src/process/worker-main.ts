@@ -54,6 +54,8 @@ async function init(config: WorkerConfig): Promise<void> {
       maxQueueDelayMs: config.maxQueueDelayMs,
       requireTensorrt: config.requireTensorrt,
       onnxVariant: config.onnxVariant,
+      requireGpu: config.requireGpu,
+      gpu: config.gpu,
       metrics,
       logger,
     });
