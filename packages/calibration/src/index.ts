@@ -66,3 +66,13 @@ export {
   type MeasureSensitivityOptions,
   type SiteSensitivity,
 } from "./sensitivity.js";
+export {
+  channelRanges,
+  DEFAULT_SMOOTHING_ALPHA,
+  layerNormMatMulInputs,
+  planW8A8,
+  PROBABILITY_CLIPS,
+  probabilityTensors,
+  type W8A8Plan,
+  type W8A8PlanOptions,
+} from "./w8a8-plan.js";

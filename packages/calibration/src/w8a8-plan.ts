@@ -1,0 +1,192 @@
+import { compareModels, fillShape, type FullShape } from "@trtforge/accuracy";
+import {
+  indexGraph,
+  insertQdq,
+  mainGraph,
+  quantizationSites,
+  serializeOnnxModel,
+  smoothQuant,
+  withExtraOutputs,
+  type OnnxModel,
+  type SmoothedActivation,
+} from "@trtforge/onnx-graph";
+import type { ModelTokenizer } from "@trtforge/tokenizer";
+import { InferenceSession } from "onnxruntime-node";
+import { scaleOfAmax } from "./amax.js";
+import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
+import { chooseFloatSites, MAX_FLOAT_SHARE, measureSensitivity, PROBE_TEXTS, type SiteSensitivity } from "./sensitivity.js";
+
+/** SmoothQuant's default migration strength; on MiniLM's LayerNorm outputs it took FFN1 alone from 0.9958 to 0.9993 at 256 tokens. */
+export const DEFAULT_SMOOTHING_ALPHA = 0.5;
+
+export interface W8A8PlanOptions {
+  model: OnnxModel;
+  /** Where the model came from, named in input errors. */
+  onnxPath: string;
+  /** calibrate()'s per-tensor scales and amax (max calibration keeps the smoothed amax comparable). */
+  scales: ReadonlyMap<string, number>;
+  tokenizer: ModelTokenizer;
+  /** Calibration articles (never the held-out ones). */
+  texts: readonly string[];
+  outputs: readonly string[];
+  /** Where channel ranges and sensitivity are measured: the profile's longest length, a few rows. */
+  shape: FullShape;
+  alpha?: number;
+  /** Share of MatMuls the sensitivity may keep in float (default 10%); 0 measures nothing. */
+  maxFloatShare?: number;
+  /** Search each attention-probability tensor's clip (PROBABILITY_CLIPS) on the calibration rows; default true. */
+  searchProbabilityClips?: boolean;
+  onStep?: (done: number, total: number) => void;
+}
+
+/** Amax factors tried for each attention-probability tensor (1: its calibrated max, at most 1). */
+export const PROBABILITY_CLIPS = [1, 0.5, 0.25] as const;
+
+export interface W8A8Plan {
+  /** The smoothed float model: insertQdq it with `scales` and `floatNodes`. */
+  model: OnnxModel;
+  scales: Map<string, number>;
+  floatNodes: Set<string>;
+  smoothed: SmoothedActivation[];
+  sensitivity: SiteSensitivity[];
+  /** MatMul/Gemm/Conv sites of the model: the denominator of the float share. */
+  totalSites: number;
+  /** Attention-probability tensor → the amax factor chosen for it on the calibration rows. */
+  probabilityClips: Map<string, number>;
+}
+
+/**
+ * The attention probabilities: first inputs of MatMuls of two activations whose calibrated amax is
+ * at most 1 (a Softmax output, possibly through the exporter's NaN guard). Quantized on a [0, 1]
+ * grid of step 1/127, they lose most of their values once a row spreads over hundreds of keys.
+ */
+export function probabilityTensors(model: OnnxModel, scales: ReadonlyMap<string, number>): string[] {
+  return quantizationSites(model)
+    .filter((s) => s.weight === undefined && s.activations.length === 2)
+    .map((s) => s.activations[0]!.tensor)
+    .filter((t) => (scales.get(t) ?? Infinity) * 127 <= 1.0001);
+}
+
+/**
+ * Activations a LayerNormalization writes that feed weight MatMuls as their first input: in a BERT,
+ * the Q/K/V and first FFN inputs, whose outlier channels set a per-tensor int8 scale that wastes
+ * most levels on every other channel. These are the tensors SmoothQuant helps (measured on MiniLM;
+ * on the GELU outputs it hurt, so they are left alone).
+ */
+export function layerNormMatMulInputs(model: OnnxModel): string[] {
+  const graph = mainGraph(model);
+  const index = indexGraph(graph);
+  return graph.node
+    .filter((n) => n.op_type === "LayerNormalization")
+    .map((n) => n.output[0]!)
+    .filter((t) =>
+      (index.consumers.get(t) ?? []).some(
+        (u) => u.node.op_type === "MatMul" && u.inputIndex === 0 && index.initializers.has(u.node.input[1]!),
+      ),
+    );
+}
+
+/** Largest |x| per channel (last axis) of each tensor over the rows of `shape`, filled from `texts`. */
+export async function channelRanges(
+  model: OnnxModel,
+  onnxPath: string,
+  tensors: readonly string[],
+  tokenizer: ModelTokenizer,
+  texts: readonly string[],
+  shape: FullShape,
+): Promise<Map<string, Float32Array>> {
+  const inputs = checkModelInputs(model, tokenizer, onnxPath);
+  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, tensors)), { graphOptimizationLevel: "all" });
+  const ranges = new Map<string, Float32Array>();
+  try {
+    const batch = fillShape(tokenizer, texts, shape);
+    for (let row = 0; row < batch.batchSize; row += 4) {
+      const outputs = await session.run(batchFeeds(rowsOf(batch, row, Math.min(4, batch.batchSize - row)), inputs), [...tensors]);
+      for (const tensor of tensors) {
+        const value = outputs[tensor]!;
+        const data = value.data as Float32Array;
+        const channels = value.dims.at(-1)!;
+        const amax = ranges.get(tensor) ?? new Float32Array(channels);
+        for (let i = 0; i < data.length; i++) {
+          const a = Math.abs(data[i]!);
+          if (a > amax[i % channels]!) amax[i % channels] = a;
+        }
+        ranges.set(tensor, amax);
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return ranges;
+}
+
+/**
+ * W8A8 that holds at long inputs: SmoothQuant on the LayerNorm-fed MatMuls (channel ranges measured
+ * at the longest shape, the smoothed tensor's scale the larger of its smoothed range and nothing
+ * else), then a measured per-site sensitivity at that shape chooses at most `maxFloatShare` of the
+ * MatMuls to keep in float. Activation int8 and the symmetric Q/DQ form are kept everywhere else.
+ */
+export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
+  const tensors = layerNormMatMulInputs(o.model).filter((t) => o.scales.has(t));
+  const ranges = await channelRanges(o.model, o.onnxPath, tensors, o.tokenizer, o.texts, o.shape);
+  const alpha = o.alpha ?? DEFAULT_SMOOTHING_ALPHA;
+  const smoothing = smoothQuant(
+    o.model,
+    tensors.map((tensor) => ({ tensor, channelAmax: ranges.get(tensor)!, alpha })),
+  );
+  const scales = new Map(o.scales);
+  for (const s of smoothing.smoothed) {
+    // Calibration saw the unsmoothed tensor; its scale over all lengths bounds the smoothed one's channels too.
+    const calibrated = o.scales.get(s.source)! * 127;
+    const channelMax = Math.max(...ranges.get(s.source)!);
+    // The smoothed range grows with the calibrated range where calibration saw more than these rows did.
+    scales.set(s.tensor, scaleOfAmax(s.amax * Math.max(1, calibrated / channelMax)));
+  }
+  // Per layer, the probability clip that gives the best output on the calibration rows, one layer at a time.
+  const probabilityClips = new Map<string, number>();
+  const probe = async (candidateScales: ReadonlyMap<string, number>): Promise<number> => {
+    const figures = await compareModels({
+      reference: serializeOnnxModel(o.model),
+      candidate: serializeOnnxModel(insertQdq(smoothing.model, { activationScales: candidateScales }).model),
+      referenceLabel: "fp32",
+      candidateLabel: "int8 probe",
+      tokenizer: o.tokenizer,
+      texts: o.texts.slice(0, PROBE_TEXTS),
+      outputs: o.outputs,
+      shapes: [o.shape],
+      seqLen: o.shape.seqLen,
+      batchSize: PROBE_TEXTS,
+    });
+    return Math.min(...figures.filter((f) => f.shape !== undefined).map((f) => f.cosine_mean));
+  };
+  if (o.searchProbabilityClips ?? true) {
+    let best = await probe(scales);
+    for (const tensor of probabilityTensors(smoothing.model, scales)) {
+      const base = scales.get(tensor)!;
+      let chosen = 1;
+      for (const factor of PROBABILITY_CLIPS.slice(1)) {
+        const trial = new Map(scales).set(tensor, base * factor);
+        const cosine = await probe(trial);
+        if (cosine > best) [best, chosen] = [cosine, factor];
+      }
+      scales.set(tensor, base * chosen);
+      probabilityClips.set(tensor, chosen);
+    }
+  }
+  const totalSites = quantizationSites(smoothing.model).length;
+  const share = o.maxFloatShare ?? MAX_FLOAT_SHARE;
+  let sensitivity: SiteSensitivity[] = [];
+  if (Math.floor(totalSites * share) > 0) {
+    sensitivity = await measureSensitivity({
+      model: smoothing.model,
+      scales,
+      tokenizer: o.tokenizer,
+      texts: o.texts.slice(0, PROBE_TEXTS),
+      outputs: o.outputs,
+      shape: o.shape,
+      ...(o.onStep ? { onSite: o.onStep } : {}),
+    });
+  }
+  const floatNodes = new Set(chooseFloatSites(sensitivity, totalSites, share));
+  return { model: smoothing.model, scales, floatNodes, smoothed: smoothing.smoothed, sensitivity, totalSites, probabilityClips };
+}
