@@ -17,6 +17,7 @@ import { runCli } from "../cli-helpers.js";
 import { AGENT, publishMiniLm, startServeEngine, type PublishedStore, type ServeProcess } from "../support/serve-engine.js";
 import { loadModel, setupTriton, startTriton, type TritonProcess } from "../support/triton-server.js";
 import { publishAs, publishRealEngine } from "../support/triton-store.js";
+import { ask, protocolCases, type Answer } from "./protocol-diff.js";
 
 const STAND_IN = "standin";
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -170,5 +171,70 @@ describe("a real Triton server loads the exported repository", () => {
     let worst = 0;
     for (let i = 0; i < a.data.length; i += 1) worst = Math.max(worst, Math.abs((a.data[i] as number) - (b.data[i] as number)));
     expect(worst).toBeLessThan(1e-4);
+  });
+});
+
+/**
+ * Where serve-engine and Triton deliberately (or knowingly) differ, with the reason. Each entry says
+ * which top-level keys to leave out of the comparison on each side, or which statuses each gives;
+ * everything else must match exactly, so an entry that stops being true fails the test.
+ */
+const DIFFERENCES: Record<
+  string,
+  { reason: string; dropServe?: string[]; dropTriton?: string[]; status?: { serve: number; triton: number } }
+> = {
+  "health ready": {
+    reason:
+      "this Triton was asked (first test) to load models it has no backend for (tensorrt_plan, onnxruntime_onnx); with strict readiness it then reports not ready, where serve-engine serves its one model. On a GPU host with those backends both are ready",
+    status: { serve: 200, triton: 400 },
+  },
+  "model metadata": {
+    reason: "serve-engine adds its provenance under parameters (backend, checksum, fallback reason, limits); Triton has no parameters here",
+    dropServe: ["parameters"],
+  },
+  "JSON inference": {
+    reason: "response parameters are free-form: serve-engine names the version and backend that ran, Triton its sequence fields",
+    dropServe: ["parameters"],
+    dropTriton: ["parameters"],
+  },
+  "binary inference": {
+    reason: "as for JSON inference",
+    dropServe: ["parameters"],
+    dropTriton: ["parameters"],
+  },
+  "malformed JSON": {
+    reason: "Triton answers an unparsable body with 500; serve-engine treats it as the client's error (400). Both carry {error}",
+    status: { serve: 400, triton: 500 },
+  },
+};
+
+function without(structure: unknown, keys: readonly string[] | undefined): unknown {
+  if (keys === undefined || structure === null || typeof structure !== "object" || Array.isArray(structure)) return structure;
+  return Object.fromEntries(Object.entries(structure).filter(([k]) => !keys.includes(k)));
+}
+
+describe("differential protocol check: serve-engine and Triton answer the same requests alike", () => {
+  it("matches status codes and response structure (field names, types, error shape), except the differences listed with their reason", async () => {
+    serve ??= await startServeEngine(fixture.store);
+    const cases = protocolCases();
+    expect(Object.keys(DIFFERENCES).every((name) => cases.some((c) => c.name === name))).toBe(true);
+    for (const c of cases) {
+      const fromServe: Answer = await ask(serve.url, AGENT, c);
+      const fromTriton: Answer = await ask(triton.url, `${STAND_IN}_text`, c);
+      const difference = DIFFERENCES[c.name];
+      const label = `${c.name}: serve-engine ${JSON.stringify(fromServe)} / Triton ${JSON.stringify(fromTriton)}`;
+      if (difference?.status !== undefined) {
+        expect({ serve: fromServe.status, triton: fromTriton.status }, label).toEqual(difference.status);
+      } else {
+        expect(fromServe.status, label).toBe(fromTriton.status);
+      }
+      expect(without(fromServe.structure, difference?.dropServe), label).toEqual(without(fromTriton.structure, difference?.dropTriton));
+      // Every error is a JSON object {"error": string} on both sides (health calls answer by status alone).
+      const health = c.path.includes("/health") || c.path.endsWith("/ready");
+      if (!health && fromServe.status >= 400) expect(fromServe.structure, label).toEqual({ error: "string" });
+      if (!health && fromTriton.status >= 400) expect(fromTriton.structure, label).toEqual({ error: "string" });
+      // A listed difference must still be one, or the list is out of date.
+      if (difference?.dropServe !== undefined) expect(fromServe.structure, label).not.toEqual(fromTriton.structure);
+    }
   });
 });
