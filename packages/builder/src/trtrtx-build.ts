@@ -12,6 +12,9 @@ import type { ShapeProfile } from "@trtforge/native";
  */
 export const TRTRTX_BUILDER = "tensorrt-rtx";
 
+/** The TensorRT-RTX of python/requirements-trtrtx.lock; a plan of another version is refused, so build keys stay true. */
+export const TRTRTX_VERSION = "1.7.1.116";
+
 /** What `--compute-capability` accepts: the targets TensorRT-RTX 1.7 can compile for. */
 export const TRTRTX_COMPUTE_CAPABILITIES = RTX_TARGET_BITS;
 
@@ -144,6 +147,13 @@ export async function buildWithTensorRtRtx(request: RtxBuildRequest): Promise<Rt
   }
   const engineBytes = await readFile(result.plan_file);
   const reading = readPlanHeader(engineBytes);
+  if (reading.ok && reading.header.library === "tensorrt-rtx" && reading.header.version !== TRTRTX_VERSION) {
+    throw new ForgeError(
+      "TRTRTX_UNAVAILABLE",
+      `the installed TensorRT-RTX is ${reading.header.version}, python/requirements-trtrtx.lock pins ${TRTRTX_VERSION}`,
+      { input: request.python, fix: "run bash scripts/setup-python.sh --with-trtrtx" },
+    );
+  }
   if (!reading.ok || reading.header.library !== "tensorrt-rtx") {
     throw new ForgeError("TRT_BUILD_FAILED", `TensorRT-RTX wrote ${result.plan_file}, which is not a TensorRT-RTX plan`, {
       input: result.plan_file,

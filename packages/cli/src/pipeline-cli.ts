@@ -56,6 +56,8 @@ export interface PipelineCliOptions {
   optLevel?: string;
   hardwareCompatibility?: HardwareCompatibilityLevel;
   versionCompatible?: boolean;
+  builder?: string;
+  computeCapability?: string[];
   opset?: string;
   seed?: string;
   marker?: boolean;
@@ -149,6 +151,17 @@ export function addPipelineOptions(program: Command): Command {
       ),
     )
     .option("--version-compatible", "build a version-compatible engine")
+    .addOption(
+      new Option("--builder <name>", `which NVIDIA builder makes the plan (default: ${d.builder}; tensorrt-rtx needs no GPU)`).choices([
+        "tensorrt",
+        "tensorrt-rtx",
+      ]),
+    )
+    .option(
+      "--compute-capability <cc>",
+      "--builder tensorrt-rtx: a target compute capability (86 or 8.6; repeatable or comma-separated; default: the library's portable set)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--opset <n>", `ONNX opset of the export (default: ${d.opset})`)
     .option("--seed <n>", `seed of the article sampling (default: ${d.seed})`)
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
@@ -194,6 +207,8 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         optLevel: opts.optLevel,
         hardwareCompatibility: opts.hardwareCompatibility,
         versionCompatible: opts.versionCompatible,
+        builder: opts.builder,
+        computeCapability: opts.computeCapability,
         articles: opts.calibrate,
         strictArticles: opts.strictArticles,
         calibrationSamples: opts.calibrationSamples,

@@ -1,9 +1,14 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger, OnProgress } from "@trtforge/core";
+import { checkedPython } from "@trtforge/export";
 import {
   buildMarker,
   buildWithAddon,
+  buildWithTensorRtRtx,
   engineArtifact,
+  rtxEngineArtifact,
   shapeProfiles,
   type ArtifactFacts,
   type BuilderInfo,
@@ -40,6 +45,31 @@ export interface BuiltEngine {
 /** The engine TensorRT builds on the settled device (through the store's timing cache), or a marker where TensorRT is absent. */
 export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
   const { host, options: o, precision } = i;
+  if (o.engineBuilder === "tensorrt-rtx") {
+    // The plan is read into memory and published from there; its file is only the child's hand-over.
+    const scratch = await mkdtemp(join(tmpdir(), "trtforge-trtrtx-"));
+    const built = await buildWithTensorRtRtx({
+      python: await checkedPython(),
+      onnxPath: i.onnxPath,
+      planPath: join(scratch, "model.plan"),
+      precision: o.precision,
+      profiles: shapeProfiles(i.target),
+      computeCapabilities: o.computeCapabilities ?? [],
+      logger: i.logger,
+      signal: i.signal,
+      onProgress: i.onProgress,
+    }).finally(() => rm(scratch, { recursive: true, force: true }));
+    i.logger.info(
+      {
+        build_seconds: built.buildSeconds,
+        peak_rss_bytes: built.peakRssBytes,
+        targets: built.computeCapabilities,
+        warnings: built.warnings.length,
+      },
+      "TensorRT-RTX built the plan",
+    );
+    return { artifact: rtxEngineArtifact(i.target, i.builder, i.createdAt, i.facts, built), cudaVersion: null };
+  }
   if (host.kind === "marker" || !host.addon.available || !host.device) {
     return { artifact: buildMarker(i.target, i.builder, i.createdAt, i.facts), cudaVersion: null };
   }

@@ -1,4 +1,4 @@
-import type { HardwareCompatibilityLevel, Precision, ShapeLimits } from "@trtforge/engine-format";
+import type { HardwareCompatibilityLevel, PlanLibrary, Precision, ShapeLimits } from "@trtforge/engine-format";
 
 /** Everything that shapes the TensorRT build; it is part of the build key and of the metadata. */
 export interface TrtBuildOptions extends ShapeLimits {
@@ -10,6 +10,10 @@ export interface TrtBuildOptions extends ShapeLimits {
   builderOptimizationLevel: number;
   hardwareCompatibility: HardwareCompatibilityLevel;
   versionCompatible: boolean;
+  /** Which builder makes the plan; absent: TensorRT through the addon (so older build keys stay). */
+  engineBuilder?: PlanLibrary | undefined;
+  /** TensorRT-RTX: the target compute capabilities (major.minor); empty: the library's default set. */
+  computeCapabilities?: string[] | undefined;
 }
 
 export function metadataBuildOptions(

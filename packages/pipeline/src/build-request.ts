@@ -2,6 +2,7 @@ import { ForgeError } from "@trtforge/core";
 import {
   HF_TASK_CHOICES,
   HardwareCompatibilityLevelSchema,
+  PLAN_LIBRARIES,
   parsePrecision,
   parseTrtVersion,
   PROFILE_LIMITS,
@@ -17,6 +18,7 @@ import {
   type TensorScope,
 } from "@trtforge/calibration";
 import type { ModelSpec } from "@trtforge/config";
+import { checkRtxOptions, TRTRTX_VERSION } from "@trtforge/builder";
 import type { TrtBuildOptions } from "./build-options.js";
 
 export const TYPINGS = ["strong", "weak"] as const;
@@ -63,6 +65,10 @@ export interface BuildRequestInput {
   opset?: number | string | undefined;
   /** The GPU to build on. */
   device?: number | string | undefined;
+  /** "tensorrt" (the addon) or "tensorrt-rtx" (Python, no GPU needed). */
+  builder?: string | undefined;
+  /** TensorRT-RTX targets: "86", "8.6", or a comma-separated list; repeatable. */
+  computeCapability?: string | readonly string[] | undefined;
 }
 
 export type RequestField = Exclude<keyof BuildRequestInput, "modelId">;
@@ -103,6 +109,8 @@ export const REQUEST_FLAGS: Record<RequestField, string> = {
   seed: "--seed",
   opset: "--opset",
   device: "--device",
+  builder: "--builder",
+  computeCapability: "--compute-capability",
 };
 
 /** The built-in defaults, used where neither the caller nor a build matrix entry sets a value. */
@@ -130,6 +138,7 @@ export const BUILD_DEFAULTS = {
   seed: 0,
   opset: 17,
   device: 0,
+  builder: "tensorrt",
 } as const;
 
 export interface CalibrationRequest {
@@ -390,8 +399,26 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   // The matrix lists the precisions a task is built in; a run builds one, the first unless asked.
   const precision: Precision = parsePrecision(String(orDefault("precision", entry?.precisions[0])), REQUEST_FLAGS.precision);
   const typing = choice(String(orDefault("typing")), "typing", TYPINGS);
-  const trtVersion = assertTrtVersionOption(String(orDefault("trtVersion", entry?.trtVersion)));
-  assertTypingPossible(typing, trtVersion, "the requested TensorRT");
+  const engineBuilder = choice(String(orDefault("builder")), "builder", PLAN_LIBRARIES);
+  const ccGiven = input.computeCapability === undefined ? [] : [input.computeCapability].flat().flatMap((v) => v.split(","));
+  if (ccGiven.length > 0) sources.computeCapability = "flag";
+  if (engineBuilder === "tensorrt" && ccGiven.length > 0) {
+    throw new ForgeError("INVALID_OPTION", "--compute-capability applies to --builder tensorrt-rtx only", {
+      input: "--compute-capability",
+      fix: "TensorRT builds for the GPU it runs on (or --hardware-compatibility ampere_plus); pass --builder tensorrt-rtx to choose targets",
+    });
+  }
+  if (engineBuilder === "tensorrt-rtx" && typing === "weak") {
+    throw new ForgeError("INVALID_OPTION", "--builder tensorrt-rtx builds strongly typed networks only, not --typing weak", {
+      input: "--typing",
+      fix: "drop --typing weak (the fp16 ONNX carries the precision)",
+    });
+  }
+  // TensorRT-RTX checks int8 and its targets here, before the export starts.
+  const computeCapabilities = engineBuilder === "tensorrt-rtx" ? checkRtxOptions(precision, ccGiven) : undefined;
+  const trtVersion =
+    engineBuilder === "tensorrt-rtx" ? TRTRTX_VERSION : assertTrtVersionOption(String(orDefault("trtVersion", entry?.trtVersion)));
+  if (engineBuilder === "tensorrt") assertTypingPossible(typing, trtVersion, "the requested TensorRT");
   const profile = normalizeProfile(input, entry);
   Object.assign(sources, profile.sources);
 
@@ -484,6 +511,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
       builderOptimizationLevel: optLevel,
       hardwareCompatibility,
       versionCompatible,
+      ...(engineBuilder === "tensorrt-rtx" ? { engineBuilder, computeCapabilities } : {}),
     },
     calibration: {
       articles,

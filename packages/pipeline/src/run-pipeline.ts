@@ -266,7 +266,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     options.typing === "strong"
       ? { path: precision.strong_onnx_file, sha256: precision.strong_onnx_sha256 }
       : { path: exported.onnx_path, sha256: report.onnx_sha256 };
-  if (!host.addon.available && !input.marker) {
+  if (host.kind === "marker" && !host.addon.available && !input.marker) {
     throw new ForgeError(
       "TRT_UNAVAILABLE",
       `stopping before the TensorRT build: ${host.addon.message}. The export${options.precision === "fp32" ? "" : " and precision"} stages are done and kept for reuse:\n  ${exported.dir}${precision.dir ? `\n  ${precision.dir}` : ""}`,

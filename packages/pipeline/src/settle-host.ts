@@ -25,6 +25,17 @@ export function settleHost(
   options: { marker: boolean; deviceId: number; logger: Logger },
 ): SettledHost {
   const log = options.logger;
+  // TensorRT-RTX compiles ahead of time in Python: no addon, no GPU.
+  if (request.build.engineBuilder === "tensorrt-rtx") {
+    return {
+      kind: "engine",
+      trtVersion: request.build.trtVersion,
+      trtVersionSource: "host",
+      device: undefined,
+      deviceId: options.deviceId,
+      addon,
+    };
+  }
   if (!addon.available) {
     if (!options.marker) log.warn({ reason: addon.message }, "TensorRT is not available: the run will stop before the build stage");
     return {

@@ -277,3 +277,26 @@ describe("readCheckedArticles: articles are counted against the request before e
     });
   });
 });
+
+describe("normalizeBuildRequest --builder tensorrt-rtx", () => {
+  it("keeps TensorRT builds' options (and so their build keys) unchanged by default", () => {
+    const r = normalize({ modelId: "someone/unlisted-model" });
+    expect(r.build.engineBuilder).toBeUndefined();
+    expect(r.build.computeCapabilities).toBeUndefined();
+  });
+
+  it("records the builder, its version and the targets, which the build key includes", () => {
+    const r = normalize({ modelId: "someone/unlisted-model", builder: "tensorrt-rtx", computeCapability: ["86", "8.9,120"] });
+    expect(r.build).toMatchObject({ engineBuilder: "tensorrt-rtx", trtVersion: "1.7.1.116", computeCapabilities: ["8.6", "8.9", "12.0"] });
+    expect(normalize({ modelId: "someone/unlisted-model", builder: "tensorrt-rtx" }).build.computeCapabilities).toEqual([]);
+  });
+
+  it("refuses int8, weak typing, unknown targets and targets for TensorRT before any work", () => {
+    const rtx = { modelId: "someone/unlisted-model", builder: "tensorrt-rtx" };
+    expect(() => normalize({ ...rtx, precision: "int8" })).toThrow(expect.objectContaining({ code: "BUILDER_PRECISION_UNSUPPORTED" }));
+    expect(() => normalize({ ...rtx, typing: "weak" })).toThrow(/strongly typed networks only/);
+    expect(() => normalize({ ...rtx, computeCapability: "90" })).toThrow(/not a TensorRT-RTX target/);
+    expect(() => normalize({ modelId: "someone/unlisted-model", computeCapability: "86" })).toThrow(/--builder tensorrt-rtx only/);
+    expect(() => normalize({ ...rtx, builder: "onnxruntime" })).toThrow(/--builder/);
+  });
+});
