@@ -4,7 +4,6 @@ import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision 
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import {
   calibrate,
-  calibrationLengths,
   saveCalibration,
   trtCacheAlgorithmFor,
   writeTrtCache,
@@ -104,8 +103,6 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       reused: false,
     };
   }
-  // Calibrated at the profile's lengths, so that ranges only long inputs reach get scales too.
-  const lengths = o.shapes.length > 0 ? calibrationLengths(o.shapes.map((s) => s.seqLen)) : undefined;
   const key = contentKey({
     stage: o.precision,
     onnx: o.onnxSha256,
@@ -120,7 +117,6 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
           batch: o.batchSize,
           trt: o.trtVersion,
           target: o.int8TargetCosine,
-          lengths,
         }
       : {}),
     heldOut: o.heldOut,
@@ -151,7 +147,6 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         samples: o.calibrationSamples,
         batchSize: o.batchSize,
         seqLen: o.seqLen,
-        ...(lengths === undefined ? {} : { lengths }),
         seed: o.seed,
         algorithm: o.algorithm,
         ...(o.percentile === undefined ? {} : { percentile: o.percentile }),
