@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -124,6 +125,20 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
     };
     expect(calibration).toMatchObject({ tensor_scope: "quantization-sites", sample_stride: 31 });
     expect(Object.keys(calibration.scales)).toHaveLength(48);
+
+    // NVIDIA's own ONNX parser (TensorRT-RTX, python/requirements-trtrtx.lock) accepts the Q/DQ ONNX we publish.
+    const parse = spawnSync(
+      process.env.TRTFORGE_PYTHON ?? join(ROOT, ".venv", "bin", "python"),
+      ["-m", "trtforge_trtrtx", "parse", "--onnx", join(result.versionPath, "model.qdq.onnx")],
+      { cwd: ROOT, env: { ...process.env, PYTHONPATH: join(ROOT, "python") }, encoding: "utf8", timeout: 300_000 },
+    );
+    expect(parse.status, parse.stdout + parse.stderr).toBe(0);
+    const parsed = parse.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { type: string });
+    expect(parsed.map((m) => m.type)).toContain("result");
+    expect(parsed.map((m) => m.type)).not.toContain("error");
 
     const verify = runCli("verify-engine", [join(result.versionPath, result.engineName), "--json"]);
     expect(verify.status, verify.stdout).toBe(0);
