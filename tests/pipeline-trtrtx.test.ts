@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,6 +76,13 @@ describe("build-engine --builder tensorrt-rtx (a real NVIDIA build with no GPU)"
       plan_header: { library: "tensorrt-rtx", compute_capabilities: ["8.6"] },
       metadata: { library: "tensorrt-rtx", target_compute_capabilities: ["8.6"], trt_version: "1.7.1.116" },
     });
+    // The builder's own report is kept with the version: its warnings (the int64 binding note at least), time and targets.
+    const provenance = JSON.parse(await readFile(join(result.versionPath, "provenance.json"), "utf8")) as {
+      builder_log: { builder: string; warnings: string[]; build_seconds: number; targets: string[] } | null;
+    };
+    expect(provenance.builder_log).toMatchObject({ builder: "tensorrt-rtx", targets: ["8.6"] });
+    expect(provenance.builder_log!.warnings.length).toBeGreaterThan(0);
+    expect(provenance.builder_log!.build_seconds).toBeGreaterThan(0);
     const hopper = runCli("verify-engine", [engine, "--runtime-compute-capability", "9.0", "--json"]);
     expect(hopper.status).toBe(1);
     expect(hopper.stdout).toMatch(/cannot run on compute capability 9\.0/);

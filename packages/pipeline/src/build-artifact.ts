@@ -40,6 +40,16 @@ export interface BuiltEngine {
   artifact: BuiltArtifact;
   /** The CUDA runtime of a real build; null for a marker. */
   cudaVersion: string | null;
+  /** What a builder that reports through a child process said (TensorRT-RTX): kept in provenance. */
+  builderLog?: BuilderLog;
+}
+
+export interface BuilderLog {
+  builder: "tensorrt-rtx";
+  warnings: string[];
+  build_seconds: number;
+  peak_rss_bytes: number;
+  targets: string[];
 }
 
 /** The engine TensorRT builds on the settled device (through the store's timing cache), or a marker where TensorRT is absent. */
@@ -68,7 +78,17 @@ export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
       },
       "TensorRT-RTX built the plan",
     );
-    return { artifact: rtxEngineArtifact(i.target, i.builder, i.createdAt, i.facts, built), cudaVersion: null };
+    return {
+      artifact: rtxEngineArtifact(i.target, i.builder, i.createdAt, i.facts, built),
+      cudaVersion: null,
+      builderLog: {
+        builder: "tensorrt-rtx",
+        warnings: built.warnings,
+        build_seconds: built.buildSeconds,
+        peak_rss_bytes: built.peakRssBytes,
+        targets: built.computeCapabilities,
+      },
+    };
   }
   if (host.kind === "marker" || !host.addon.available || !host.device) {
     return { artifact: buildMarker(i.target, i.builder, i.createdAt, i.facts), cudaVersion: null };

@@ -1,3 +1,4 @@
+import type { BuilderLog } from "./build-artifact.js";
 import type { AccuracyFigure } from "@trtforge/accuracy";
 import type { BuilderInfo } from "@trtforge/builder";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
@@ -34,6 +35,8 @@ export interface Provenance {
   accuracy: AccuracyFigure[];
   /** Every gate check (form, output, shape, measure, value, threshold) and whether failures were accepted. */
   accuracy_gate: AccuracyVerdict;
+  /** The builder's own report where it runs as a child (TensorRT-RTX: its warnings, time, peak memory, targets); null otherwise. */
+  builder_log: BuilderLog | null;
   toolchain: {
     trtforge: BuilderInfo;
     node: string;
@@ -60,6 +63,7 @@ export interface ProvenanceInputs {
   articles: ArticlesRecord;
   accuracy: AccuracyFigure[];
   accuracyGate: AccuracyVerdict;
+  builderLog: BuilderLog | undefined;
   options: TrtBuildOptions;
   request: RequestRecord;
   builder: BuilderInfo;
@@ -88,6 +92,7 @@ export function provenanceRecord(i: ProvenanceInputs): Provenance {
     validation: i.validation,
     accuracy: i.accuracy,
     accuracy_gate: i.accuracyGate,
+    builder_log: i.builderLog ?? null,
     toolchain: {
       trtforge: i.builder,
       node: process.versions.node,

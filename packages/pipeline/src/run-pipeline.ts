@@ -337,7 +337,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     accuracy: precision.accuracy,
     buildOptions: metadataBuildOptions(options),
   };
-  const { artifact, cudaVersion } = await buildArtifact({
+  const { artifact, cudaVersion, builderLog } = await buildArtifact({
     host,
     target,
     options,
@@ -369,6 +369,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     options,
     request: { matrix_entry: request.matrixEntry ?? null, sources: common.sources, accept_accuracy: accept },
     accuracyGate,
+    builderLog,
     builder: run.builder,
     onnxruntimeNode: resolveOnnxruntimeNodeVersion() ?? null,
     cuda: cudaVersion,
