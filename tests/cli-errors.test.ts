@@ -86,8 +86,10 @@ describe("model-store promote takes --agent like the other verbs; the positional
 
 describe("a full disk is DISK_FULL (exit 26) with a fix, not an internal error", () => {
   it("maps ENOSPC and EDQUOT", () => {
-    const error = toForgeError(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "/work/x" }));
-    expect(error).toMatchObject({ code: "DISK_FULL", exitCode: 26, input: "/work/x" });
+    const error = toForgeError(
+      Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "out/model.engine" }),
+    );
+    expect(error).toMatchObject({ code: "DISK_FULL", exitCode: 26, input: "out/model.engine" });
     expect(error.fix).toContain("build-engine gc --max-size");
   });
 
