@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ForgeError, type Logger } from "@trtforge/core";
-import { runPythonChild, type LineReading } from "./python-child.js";
+import { optimizerLineParser } from "./optimizer-messages.js";
+import { runPythonChild } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
 
 /** How the CPU-serving ONNX is made: fused only, or fused with int8 weights (dynamic quantization). */
@@ -26,26 +27,7 @@ export const CpuOptimizeReportSchema = z.looseObject({
 });
 export type CpuOptimizeReport = z.infer<typeof CpuOptimizeReportSchema>;
 
-const MessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("progress"), stage: z.string(), current: z.number(), total: z.number(), message: z.string().optional() }),
-  z.object({ type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]), message: z.string() }),
-  z.object({ type: z.literal("result"), report: CpuOptimizeReportSchema }),
-  z.object({ type: z.literal("error"), code: z.string(), message: z.string(), fix: z.string().optional() }),
-]);
-
-type Message = z.infer<typeof MessageSchema>;
-
-/** A stdout line as a message; what is not one is kept (its first 200 characters) for the error. */
-function parseMessage(line: string): LineReading<Message> {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: line.slice(0, 200) };
-  }
-  const parsed = MessageSchema.safeParse(json);
-  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, reason: line.slice(0, 200) };
-}
+const parseMessage = optimizerLineParser(CpuOptimizeReportSchema);
 
 export interface OptimizeForCpuOptions {
   onnxPath: string;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ForgeError, type Logger } from "@trtforge/core";
-import { runPythonChild, type LineReading } from "./python-child.js";
+import { optimizerLineParser } from "./optimizer-messages.js";
+import { runPythonChild } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
 import type { ShapeCase } from "./shape-cases.js";
 
@@ -44,24 +45,7 @@ export const GpuOptimizeReportSchema = z.looseObject({
 });
 export type GpuOptimizeReport = z.infer<typeof GpuOptimizeReportSchema>;
 
-const MessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("progress"), stage: z.string(), current: z.number(), total: z.number(), message: z.string().optional() }),
-  z.object({ type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]), message: z.string() }),
-  z.object({ type: z.literal("result"), report: GpuOptimizeReportSchema }),
-  z.object({ type: z.literal("error"), code: z.string(), message: z.string(), fix: z.string().optional() }),
-]);
-type Message = z.infer<typeof MessageSchema>;
-
-function parseMessage(line: string): LineReading<Message> {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: line.slice(0, 200) };
-  }
-  const parsed = MessageSchema.safeParse(json);
-  return parsed.success ? { ok: true, message: parsed.data } : { ok: false, reason: line.slice(0, 200) };
-}
+const parseMessage = optimizerLineParser(GpuOptimizeReportSchema);
 
 export interface OptimizeForGpuOptions {
   onnxPath: string;
