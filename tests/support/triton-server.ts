@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -18,15 +18,22 @@ export function setupTriton(): string {
   return run.stdout.trim();
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
+/** Distinct free loopback ports: every listener stays open until all are taken, so none is handed out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
 }
 
 export interface TritonProcess {
@@ -40,7 +47,7 @@ export async function startTriton(tritonDir: string, repositories: string[]): Pr
   const site = join(tritonDir, "venv/lib/python3.11/site-packages");
   const binary = join(site, "pytriton/tritonserver/bin/tritonserver");
   if (!existsSync(binary)) throw new Error(`no tritonserver at ${binary}: run scripts/setup-triton.sh`);
-  const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  const [http, grpc, metrics] = (await freePorts(3)) as [number, number, number];
   // Each server's Python-backend shared memory gets its own name, so parallel runs never share it.
   const shmPrefix = `trtforge-test-${process.pid}-${http}`;
   const args = [
@@ -71,7 +78,10 @@ export async function startTriton(tritonDir: string, repositories: string[]): Pr
   const url = `http://127.0.0.1:${http}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`tritonserver exited ${child.exitCode} while starting:\n${log.slice(-4000)}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `tritonserver exited ${child.exitCode} while starting:\n${log.length > 6000 ? `${log.slice(0, 2000)}\n…\n${log.slice(-4000)}` : log}`,
+      );
     try {
       if ((await fetch(`${url}/v2/health/live`)).status === 200) break;
     } catch {
