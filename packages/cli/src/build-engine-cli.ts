@@ -12,10 +12,7 @@ import { workGcCommand } from "./work-gc-cli.js";
 import { cliLogger, runCli } from "./run.js";
 import { CLI_VERSION } from "./version.js";
 
-interface BuildEngineOptions extends Omit<
-  PipelineCliOptions,
-  "precision" | "maxBatch" | "sequenceLength" | "trtVersion" | "json" | "config"
-> {
+interface BuildEngineOptions extends PipelineCliOptions {
   checkOnly?: boolean;
   for?: HostMode;
   buildMarkers?: boolean;
@@ -118,19 +115,6 @@ export function createBuildEngineProgram(): Command {
     .option("--config <file>", "build matrix: the markers' models, and a model build's defaults (default: conf/models.yaml)")
     .option("--out <dir>", "output folder for --build-markers")
     .option("--store", "with --build-markers: publish into the ModelStore (agent trt-<task>, one version per task)")
-    .option(
-      "--precision <p>",
-      "fp32, fp16 or int8 (default: the build matrix entry's first precision, else fp16; markers: each of the entry's)",
-    )
-    .option("--max-batch <n>", "maximum batch size of the optimization profile, 1-4096 (default: the build matrix entry's, else 32)")
-    .option(
-      "--sequence-length <n>",
-      "maximum sequence length of the optimization profile, 1-8192 (default: the build matrix entry's, else 256)",
-    )
-    .option(
-      "--trt-version <X.Y.Z>",
-      "TensorRT version a marker stands in for (default: the build matrix entry's, else 10.16.0; a real build uses the host's)",
-    )
     .option("--only <tasks>", "comma-separated tasks of the matrix to build")
     .option("--force", "replace existing files in --out")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")

@@ -1,20 +1,24 @@
 import { Command, Option } from "commander";
 import { exportModel } from "@trtforge/export";
-import { defaultSamplesPath, resolveModelSource } from "@trtforge/pipeline";
+import {
+  BUILD_OPTIONS,
+  defaultSamplesPath,
+  normalizeExportRequest,
+  optionHelp,
+  requestFromFlags,
+  resolveModelSource,
+  type BuildOptionRow,
+} from "@trtforge/pipeline";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { parseInteger } from "./parse-options.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
-import { HF_TASK_CHOICES, type HfTaskChoice } from "@trtforge/engine-format";
+import { commanderOptions } from "./pipeline-cli.js";
 
-interface ExportOptions {
+interface ExportOptions extends Record<string, unknown> {
   model: string;
   out: string;
-  task: HfTaskChoice;
-  opset: string;
-  samples: string;
   maxSamples: string;
-  seqLen: string;
   modelId?: string;
   revision?: string;
   externalData: "auto" | "always" | "never";
@@ -25,19 +29,21 @@ interface ExportOptions {
 }
 
 export function exportCommand(): Command {
-  return new Command("export")
+  const command = new Command("export")
     .description("Export a Hugging Face model folder to ONNX and validate it against PyTorch on real articles")
     .requiredOption(
       "--model <folder|store:agent[@version]>",
       "Hugging Face model folder (config.json, weights, tokenizer), or a ModelStore reference",
     )
     .option("--store-root <dir>", "ModelStore root for store: references (default: $MODEL_STORE_ROOT)")
-    .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json")
-    .addOption(new Option("--task <task>", "what the engine computes").choices(HF_TASK_CHOICES).default("auto"))
-    .option("--opset <n>", "ONNX opset (14 or newer)", "17")
-    .option("--samples <articles>", "articles for the reference outputs (JSONL, AG News CSV, folder, file)", defaultSamplesPath())
+    .requiredOption("--out <dir>", "folder to create: model.onnx, report.json, reference.safetensors, samples.jsonl, validation.json");
+  // The build's own rows, so the names, defaults and checks are build-engine's; --samples and --seq-len
+  // stay as aliases. No build matrix applies here, so the help states the built-in default alone.
+  for (const row of [BUILD_OPTIONS.hfTask, BUILD_OPTIONS.opset, BUILD_OPTIONS.articles, BUILD_OPTIONS.sequenceLength] as BuildOptionRow[]) {
+    for (const option of commanderOptions(row, optionHelp(row, { matrix: false }))) command.addOption(option);
+  }
+  return command
     .option("--max-samples <n>", "how many articles to run through PyTorch and ONNX Runtime", "64")
-    .option("--seq-len <n>", "truncation length of the reference inputs", "128")
     .option("--model-id <id>", "Hugging Face id to record (e.g. sentence-transformers/all-MiniLM-L6-v2)")
     .option("--revision <rev>", "Hugging Face revision to record")
     .addOption(new Option("--external-data <mode>", "weights outside model.onnx").choices(["auto", "always", "never"]).default("auto"))
@@ -48,6 +54,7 @@ export function exportCommand(): Command {
       const log = cliLogger("build-engine");
       const progress = createProgress(log);
       try {
+        const request = normalizeExportRequest(requestFromFlags(opts), defaultSamplesPath());
         const source = await resolveModelSource(opts.model, opts.storeRoot);
         const modelId = opts.modelId ?? source.modelId;
         const revision = opts.revision ?? source.revision;
@@ -56,11 +63,11 @@ export function exportCommand(): Command {
             modelDir: source.folder,
             out: opts.out,
             force: opts.force ?? false,
-            task: opts.task,
-            opset: parseInteger(opts.opset, "--opset"),
-            samples: opts.samples,
+            task: request.hfTask,
+            opset: request.opset,
+            samples: request.articles,
             maxSamples: parseInteger(opts.maxSamples, "--max-samples"),
-            seqLen: parseInteger(opts.seqLen, "--seq-len"),
+            seqLen: request.sequenceLength,
             ...(modelId ? { modelId } : {}),
             ...(revision ? { revision } : {}),
             externalData: opts.externalData,

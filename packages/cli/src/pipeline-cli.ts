@@ -1,20 +1,15 @@
 import { Option, type Command } from "commander";
 import {
-  HardwareCompatibilityLevelSchema,
-  HF_TASK_CHOICES,
-  type HardwareCompatibilityLevel,
-  type HfTaskChoice,
-} from "@trtforge/engine-format";
-import { CALIBRATION_ALGORITHMS, TENSOR_SCOPES } from "@trtforge/calibration";
-import {
-  BUILD_DEFAULTS,
+  BUILD_OPTIONS,
   CPU_SERVING_CHOICES,
   applyWorkBudget,
   defaultWorkRoot,
+  optionHelp,
+  requestFromFlags,
   runPipeline,
   workBudgetFromEnv,
+  type BuildOptionRow,
   type WorkBudget,
-  TYPINGS,
   type CpuServingChoice,
   GPU_SERVING_CHOICES,
   type GpuServingChoice,
@@ -24,98 +19,55 @@ import { withSigintAbort } from "./abort-on-sigint.js";
 import { createProgress } from "./progress.js";
 import { cliLogger } from "./run.js";
 
-/** The flags as commander hands them over: text, unset when not given (the library settles defaults). */
-export interface PipelineCliOptions {
+/**
+ * The flags as commander hands them over: the build options of BUILD_OPTIONS (text, unset when not
+ * given: the library settles defaults) under their flags' names, and the run's own flags.
+ */
+export interface PipelineCliOptions extends Record<string, unknown> {
   model?: string;
   modelId?: string;
   revision?: string;
-  task?: HfTaskChoice;
-  taskName?: string;
-  precision?: string;
-  calibrate?: string;
-  strictArticles?: boolean;
-  calibrationSamples?: string;
-  heldOut?: string;
-  calibrationBatch?: string;
-  calibrationAlgorithm?: string;
-  percentile?: string;
-  calibrationSampleStride?: string;
-  calibrationTensors?: string;
-  minCosine?: string;
-  int8TargetCosine?: string;
-  typing?: string;
   cpuServing?: CpuServingChoice;
   gpuServing?: GpuServingChoice;
-  maxBatch?: string;
-  optBatch?: string;
-  minSequenceLength?: string;
-  sequenceLength?: string;
-  optSequenceLength?: string;
-  trtVersion?: string;
-  workspace?: string;
-  optLevel?: string;
-  hardwareCompatibility?: HardwareCompatibilityLevel;
-  versionCompatible?: boolean;
-  builder?: string;
-  computeCapability?: string[];
-  opset?: string;
-  seed?: string;
   marker?: boolean;
   promote?: boolean;
   acceptAccuracy?: boolean;
-  device?: string;
   workDir?: string;
   storeRoot?: string;
   config?: string;
   json?: boolean;
 }
 
-const d = BUILD_DEFAULTS;
-const orMatrix = (value: string | number) => `(default: the build matrix entry's, else ${value})`;
+/**
+ * A commander option for one row of BUILD_OPTIONS. No commander defaults: an unset flag reaches the
+ * library as unset, so the record can say the value was a default.
+ */
+export function commanderOption(row: BuildOptionRow, flag = row.flag, help = optionHelp(row)): Option {
+  const value =
+    row.kind === "switch" ? "" : ` ${row.placeholder ?? (row.kind === "integer" ? "<n>" : row.kind === "decimal" ? "<x>" : "<value>")}`;
+  const option = new Option(`${flag}${value}`, help);
+  if (row.kind === "choice" && row.libraryChecked !== true) option.choices([...row.choices]);
+  if (row.kind === "list") option.argParser((v: string, previous: string[] | undefined) => [...(previous ?? []), v]);
+  return option;
+}
 
 /**
- * The pipeline's options on the root command (`build-engine --model ...`). No commander defaults:
- * an unset flag reaches the library as unset, so the record can say the value was a default.
+ * A row's option and its older names (aliases), hidden from help since the main flag's help names
+ * them; giving both is refused.
  */
+export function commanderOptions(row: BuildOptionRow, help = optionHelp(row)): Option[] {
+  const main = commanderOption(row, row.flag, help);
+  return [main, ...(row.aliases ?? []).map((name) => commanderOption(row, name).hideHelp().conflicts(main.attributeName()))];
+}
+
+/** The pipeline's options on the root command (`build-engine --model ...`): the run's flags, then one per build option. */
 export function addPipelineOptions(program: Command): Command {
-  return program
+  program
     .option("--model <folder|store:agent[@version]>", "run the pipeline on this Hugging Face folder or ModelStore model")
     .option("--model-id <id>", "Hugging Face id to record (default: from the ModelStore)")
-    .option("--revision <rev>", "Hugging Face revision to record (default: from the ModelStore)")
-    .addOption(new Option("--task <task>", `what the engine computes (default: ${d.hfTask})`).choices([...HF_TASK_CHOICES]))
-    .option(
-      "--task-name <name>",
-      "engine task name, e.g. sentiment; a build matrix entry of that name gives the defaults (default: the entry of the model id, else embeddings or classification)",
-    )
-    .option(
-      "--calibrate <articles>",
-      "real articles for int8 calibration and accuracy (JSONL with text, AG News CSV, folder, file; default: conf/samples)",
-    )
-    .option("--strict-articles", "fail on malformed article rows instead of skipping and counting them")
-    .option("--calibration-samples <n>", `articles to calibrate on, 1 or more (default: ${d.calibrationSamples})`)
-    .option("--held-out <n>", `other articles to measure accuracy on, 1 or more (default: ${d.heldOut})`)
-    .option("--calibration-batch <n>", `batch size of calibration and accuracy runs (default: ${d.calibrationBatch})`)
-    .addOption(
-      new Option("--calibration-algorithm <a>", `how ranges are chosen (default: ${d.calibrationAlgorithm})`).choices([
-        ...CALIBRATION_ALGORITHMS,
-      ]),
-    )
-    .option("--percentile <p>", "for --calibration-algorithm percentile, 50 to 100 (default 99.99)")
-    .addOption(
-      new Option(
-        "--calibration-tensors <scope>",
-        "activations to calibrate; auto: quantization-sites (MatMul/Gemm/Conv inputs) for --typing strong, all-float for weak (default: auto)",
-      ).choices(["auto", ...TENSOR_SCOPES]),
-    )
-    .option(
-      "--calibration-sample-stride <n>",
-      `histogram every n-th activation value (maxima stay exact); 1: every value, about 1.5-2x slower (default: ${d.calibrationSampleStride})`,
-    )
-    .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower (-1 to 1)")
-    .option(
-      "--int8-target-cosine <c>",
-      `int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`,
-    )
+    .option("--revision <rev>", "Hugging Face revision to record (default: from the ModelStore)");
+  for (const row of Object.values(BUILD_OPTIONS) as BuildOptionRow[]) for (const o of commanderOptions(row)) program.addOption(o);
+  return program
     .addOption(
       new Option(
         "--cpu-serving <form>",
@@ -128,42 +80,6 @@ export function addPipelineOptions(program: Command): Command {
         "the GPU-serving ONNX published beside the engine (model.gpu.onnx, for ONNX Runtime's CUDA provider): fp16 (fused, gated against PyTorch fp32) or off (default: off)",
       ).choices([...GPU_SERVING_CHOICES]),
     )
-    .addOption(
-      new Option(
-        "--typing <t>",
-        `strong: precision in the ONNX (TensorRT 10 and 11); weak: TensorRT 10 builder flags (default: ${d.typing})`,
-      ).choices([...TYPINGS]),
-    )
-    .option(
-      "--opt-batch <n>",
-      "batch size the profile is tuned for (default: the build matrix entry's with its maximum, else half of --max-batch)",
-    )
-    .option("--min-sequence-length <n>", `shortest sequence of the profile ${orMatrix(d.minSequenceLength)}`)
-    .option(
-      "--opt-sequence-length <n>",
-      `sequence length the profile is tuned for and calibration runs at ${orMatrix(d.optSequenceLength)}`,
-    )
-    .option("--workspace <MiB>", `TensorRT workspace memory pool, 16 MiB to 1 TiB (default: ${d.workspaceMiB})`)
-    .option("--opt-level <0-5>", `TensorRT builder optimization level (default: ${d.optLevel})`)
-    .addOption(
-      new Option("--hardware-compatibility <level>", `which GPUs the engine may run on (default: ${d.hardwareCompatibility})`).choices(
-        HardwareCompatibilityLevelSchema.options,
-      ),
-    )
-    .option("--version-compatible", "build a version-compatible engine")
-    .addOption(
-      new Option("--builder <name>", `which NVIDIA builder makes the plan (default: ${d.builder}; tensorrt-rtx needs no GPU)`).choices([
-        "tensorrt",
-        "tensorrt-rtx",
-      ]),
-    )
-    .option(
-      "--compute-capability <cc>",
-      "--builder tensorrt-rtx: a target compute capability (86 or 8.6; repeatable or comma-separated; default: the library's portable set)",
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option("--opset <n>", `ONNX opset of the export (default: ${d.opset})`)
-    .option("--seed <n>", `seed of the article sampling (default: ${d.seed})`)
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
     .option(
       "--promote",
@@ -173,7 +89,6 @@ export function addPipelineOptions(program: Command): Command {
       "--accept-accuracy",
       "publish even when int8/fp16 or the CPU-serving form is below its accuracy gate (docs/pipeline.md); recorded in provenance and shown by model-store show",
     )
-    .option("--device <n>", `GPU to build on (ids as build-engine --check-only lists them; default: ${d.device})`)
     .option(
       "--work-dir <dir>",
       "where stage results are kept for reuse (default: $TRTFORGE_WORK_DIR, else $XDG_CACHE_HOME/trtforge or ~/.cache/trtforge)",
@@ -190,39 +105,10 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
   try {
     result = await withSigintAbort((signal) =>
       runPipeline({
+        ...requestFromFlags(opts),
         model: opts.model!,
         modelId: opts.modelId,
         revision: opts.revision,
-        hfTask: opts.task,
-        taskName: opts.taskName,
-        precision: opts.precision,
-        typing: opts.typing,
-        trtVersion: opts.trtVersion,
-        maxBatch: opts.maxBatch,
-        optBatch: opts.optBatch,
-        minSequenceLength: opts.minSequenceLength,
-        sequenceLength: opts.sequenceLength,
-        optSequenceLength: opts.optSequenceLength,
-        workspaceMiB: opts.workspace,
-        optLevel: opts.optLevel,
-        hardwareCompatibility: opts.hardwareCompatibility,
-        versionCompatible: opts.versionCompatible,
-        builder: opts.builder,
-        computeCapability: opts.computeCapability,
-        articles: opts.calibrate,
-        strictArticles: opts.strictArticles,
-        calibrationSamples: opts.calibrationSamples,
-        heldOut: opts.heldOut,
-        calibrationBatch: opts.calibrationBatch,
-        calibrationAlgorithm: opts.calibrationAlgorithm,
-        percentile: opts.percentile,
-        calibrationTensors: opts.calibrationTensors,
-        calibrationSampleStride: opts.calibrationSampleStride,
-        minCosine: opts.minCosine,
-        int8TargetCosine: opts.int8TargetCosine,
-        seed: opts.seed,
-        opset: opts.opset,
-        device: opts.device,
         cpuServing: opts.cpuServing,
         gpuServing: opts.gpuServing,
         marker: opts.marker ?? false,

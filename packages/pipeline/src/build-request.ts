@@ -1,145 +1,39 @@
 import { ForgeError } from "@trtforge/core";
 import {
-  HF_TASK_CHOICES,
-  HardwareCompatibilityLevelSchema,
-  PLAN_LIBRARIES,
   parsePrecision,
   parseTrtVersion,
-  PROFILE_LIMITS,
   type HardwareCompatibilityLevel,
   type HfTaskChoice,
+  type PlanLibrary,
   type Precision,
 } from "@trtforge/engine-format";
-import {
-  CALIBRATION_ALGORITHMS,
-  DEFAULT_SAMPLE_STRIDE,
-  TENSOR_SCOPES,
-  type CalibrationAlgorithm,
-  type TensorScope,
-} from "@trtforge/calibration";
+import type { CalibrationAlgorithm, TensorScope } from "@trtforge/calibration";
 import type { ModelSpec } from "@trtforge/config";
 import { checkRtxOptions, TRTRTX_VERSION } from "@trtforge/builder";
 import type { TrtBuildOptions } from "./build-options.js";
+import {
+  BUILD_DEFAULTS,
+  BUILD_OPTIONS,
+  REQUEST_FLAGS,
+  type BuildRequestInput,
+  type ChoiceField,
+  type ChoiceOf,
+  type ChoiceRow,
+  type DecimalField,
+  type DecimalRow,
+  type IntegerField,
+  type IntegerRow,
+  type RequestField,
+  type Typing,
+} from "./option-table.js";
 
-export const TYPINGS = ["strong", "weak"] as const;
-export type Typing = (typeof TYPINGS)[number];
-
-/**
- * What a build asks for, as a caller gives it: every field optional, numbers as numbers or as the
- * text of a command-line flag. normalizeBuildRequest() turns it into a BuildRequest; the CLI and a
- * library caller go through the same function, so they get the same defaults and the same errors.
- */
-export interface BuildRequestInput {
-  /** The Hugging Face id, when known before export (--model-id, or the ModelStore's record). */
-  modelId?: string | undefined;
-  taskName?: string | undefined;
-  hfTask?: string | undefined;
-  precision?: string | undefined;
-  typing?: string | undefined;
-  trtVersion?: string | undefined;
-  maxBatch?: number | string | undefined;
-  optBatch?: number | string | undefined;
-  minSequenceLength?: number | string | undefined;
-  sequenceLength?: number | string | undefined;
-  optSequenceLength?: number | string | undefined;
-  workspaceMiB?: number | string | undefined;
-  optLevel?: number | string | undefined;
-  hardwareCompatibility?: string | undefined;
-  versionCompatible?: boolean | undefined;
-  /** Articles for calibration and accuracy (also the export references). */
-  articles?: string | undefined;
-  /** Malformed article rows fail the run instead of being counted and skipped. */
-  strictArticles?: boolean | undefined;
-  calibrationSamples?: number | string | undefined;
-  heldOut?: number | string | undefined;
-  calibrationBatch?: number | string | undefined;
-  calibrationAlgorithm?: string | undefined;
-  percentile?: number | string | undefined;
-  /** "auto": the Q/DQ sites for strong typing, every float activation for weak typing. */
-  calibrationTensors?: string | undefined;
-  calibrationSampleStride?: number | string | undefined;
-  minCosine?: number | string | undefined;
-  /** 0 disables the int8 float fallback. */
-  int8TargetCosine?: number | string | undefined;
-  seed?: number | string | undefined;
-  opset?: number | string | undefined;
-  /** The GPU to build on. */
-  device?: number | string | undefined;
-  /** "tensorrt" (the addon) or "tensorrt-rtx" (Python, no GPU needed). */
-  builder?: string | undefined;
-  /** TensorRT-RTX targets: "86", "8.6", or a comma-separated list; repeatable. */
-  computeCapability?: string | readonly string[] | undefined;
-}
-
-export type RequestField = Exclude<keyof BuildRequestInput, "modelId">;
+export { TYPINGS, type Typing, type BuildRequestInput, type RequestField } from "./option-table.js";
 
 /**
  * Where a value of the request came from: the caller ("flag"), the build matrix entry that matched
  * the model, the built-in default, or the host (the TensorRT version the addon builds with).
  */
 export type ValueSource = "flag" | "default" | "host" | `models.yaml entry ${string}`;
-
-/** The command-line flag of each field: errors name it, so a library caller and the CLI read the same text. */
-export const REQUEST_FLAGS: Record<RequestField, string> = {
-  taskName: "--task-name",
-  hfTask: "--task",
-  precision: "--precision",
-  typing: "--typing",
-  trtVersion: "--trt-version",
-  maxBatch: "--max-batch",
-  optBatch: "--opt-batch",
-  minSequenceLength: "--min-sequence-length",
-  sequenceLength: "--sequence-length",
-  optSequenceLength: "--opt-sequence-length",
-  workspaceMiB: "--workspace",
-  optLevel: "--opt-level",
-  hardwareCompatibility: "--hardware-compatibility",
-  versionCompatible: "--version-compatible",
-  articles: "--calibrate",
-  strictArticles: "--strict-articles",
-  calibrationSamples: "--calibration-samples",
-  heldOut: "--held-out",
-  calibrationBatch: "--calibration-batch",
-  calibrationAlgorithm: "--calibration-algorithm",
-  percentile: "--percentile",
-  calibrationTensors: "--calibration-tensors",
-  calibrationSampleStride: "--calibration-sample-stride",
-  minCosine: "--min-cosine",
-  int8TargetCosine: "--int8-target-cosine",
-  seed: "--seed",
-  opset: "--opset",
-  device: "--device",
-  builder: "--builder",
-  computeCapability: "--compute-capability",
-};
-
-/** The built-in defaults, used where neither the caller nor a build matrix entry sets a value. */
-export const BUILD_DEFAULTS = {
-  hfTask: "auto",
-  precision: "fp16",
-  typing: "strong",
-  trtVersion: "10.16.0",
-  maxBatch: 32,
-  minSequenceLength: 1,
-  sequenceLength: 256,
-  optSequenceLength: 128,
-  workspaceMiB: 2048,
-  optLevel: 3,
-  hardwareCompatibility: "none",
-  versionCompatible: false,
-  strictArticles: false,
-  calibrationSamples: 512,
-  heldOut: 200,
-  calibrationBatch: 32,
-  calibrationAlgorithm: "max",
-  calibrationTensors: "auto",
-  calibrationSampleStride: DEFAULT_SAMPLE_STRIDE,
-  int8TargetCosine: 0.99,
-  seed: 0,
-  opset: 17,
-  device: 0,
-  builder: "tensorrt",
-} as const;
 
 export interface CalibrationRequest {
   /** Undefined: the caller's default articles (the CLI passes conf/samples). */
@@ -221,8 +115,21 @@ function inRange(value: number, field: RequestField, min: number, max: number, f
   return value;
 }
 
-function choice<T extends string>(value: string, field: RequestField, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
+/** A whole number within its row's range, else INVALID_LIMIT with the row's advice. */
+function settledInteger(field: IntegerField, value: number | string): number {
+  const row: IntegerRow = BUILD_OPTIONS[field];
+  return inRange(wholeNumber(value, field), field, row.range[0], row.range[1], row.fix);
+}
+
+function settledDecimal(field: DecimalField, value: number | string): number {
+  const row: DecimalRow = BUILD_OPTIONS[field];
+  return inRange(decimal(value, field), field, row.range[0], row.range[1], row.fix);
+}
+
+/** One of its row's choices, else INVALID_OPTION listing them. */
+function settledChoice<K extends ChoiceField>(field: K, value: string): ChoiceOf<K> {
+  const allowed: readonly string[] = (BUILD_OPTIONS[field] as ChoiceRow).choices;
+  if (allowed.includes(value)) return value as ChoiceOf<K>;
   const flag = REQUEST_FLAGS[field];
   throw new ForgeError("INVALID_OPTION", `${flag} "${value}" is not one of ${allowed.join(", ")}`, {
     input: flag,
@@ -276,46 +183,31 @@ export function normalizeProfile(
     const value = check(picked.value);
     return { value, source: picked.source, label: describe(field, matrixKey, { ...picked, label: "" }) };
   };
-  const batch = (field: RequestField) => (n: number) =>
-    inRange(
-      n,
-      field,
-      1,
-      PROFILE_LIMITS.maxBatchSize,
-      `pass a batch size from 1 to ${PROFILE_LIMITS.maxBatchSize} (JustNewsAgent engines used 100)`,
-    );
-  const seq = (field: RequestField) => (n: number) =>
-    inRange(
-      n,
-      field,
-      1,
-      PROFILE_LIMITS.seqLen,
-      `pass a sequence length from 1 to ${PROFILE_LIMITS.seqLen}, at most the model's position table (512 for BERT and RoBERTa)`,
-    );
-
-  const maxBatch = pick("maxBatch", "max_batch_size", entry?.maxBatchSize, () => BUILD_DEFAULTS.maxBatch, batch("maxBatch"));
+  const inRow = (field: IntegerField) => (n: number) =>
+    inRange(n, field, BUILD_OPTIONS[field].range[0], BUILD_OPTIONS[field].range[1], BUILD_OPTIONS[field].fix);
+  const maxBatch = pick("maxBatch", "max_batch_size", entry?.maxBatchSize, () => BUILD_DEFAULTS.maxBatch, inRow("maxBatch"));
   // The matrix's optimum was tuned for the matrix's maximum; a maximum from elsewhere gets the built-in rule.
   const optBatch = pick(
     "optBatch",
     "opt_batch_size",
     maxBatch.source === entrySource ? entry?.optBatchSize : undefined,
     () => Math.ceil(maxBatch.value / 2),
-    batch("optBatch"),
+    inRow("optBatch"),
   );
-  const seqLen = pick("sequenceLength", "seq_len", entry?.seqLen, () => BUILD_DEFAULTS.sequenceLength, seq("sequenceLength"));
+  const seqLen = pick("sequenceLength", "seq_len", entry?.seqLen, () => BUILD_DEFAULTS.sequenceLength, inRow("sequenceLength"));
   const optSeq = pick(
     "optSequenceLength",
     "opt_seq_len",
     entry?.optSeqLen,
     () => BUILD_DEFAULTS.optSequenceLength,
-    seq("optSequenceLength"),
+    inRow("optSequenceLength"),
   );
   const minSeq = pick(
     "minSequenceLength",
     "min_seq_len",
     entry?.minSeqLen,
     () => BUILD_DEFAULTS.minSequenceLength,
-    seq("minSequenceLength"),
+    inRow("minSequenceLength"),
   );
   assertOrdered(optBatch, maxBatch, "optBatch");
   assertOrdered(optSeq, seqLen, "optSequenceLength");
@@ -347,6 +239,27 @@ export function assertTrtVersionOption(value: string): string {
     });
   }
   return value;
+}
+
+/** What `build-engine export` takes from the build options: the same rows, defaults and checks as a build. */
+export interface ExportRequest {
+  hfTask: HfTaskChoice;
+  opset: number;
+  /** The reference inputs' length: the profile's maximum, as the pipeline's export stage uses. */
+  sequenceLength: number;
+  articles: string;
+}
+
+export function normalizeExportRequest(
+  input: Pick<BuildRequestInput, "hfTask" | "opset" | "sequenceLength" | "articles">,
+  defaultArticles: string,
+): ExportRequest {
+  return {
+    hfTask: settledChoice("hfTask", input.hfTask ?? BUILD_DEFAULTS.hfTask),
+    opset: settledInteger("opset", input.opset ?? BUILD_DEFAULTS.opset),
+    sequenceLength: settledInteger("sequenceLength", input.sequenceLength ?? BUILD_DEFAULTS.sequenceLength),
+    articles: input.articles ?? defaultArticles,
+  };
 }
 
 /** A TensorRT version such as 10.16.0; weak typing only exists before TensorRT 11. */
@@ -395,11 +308,11 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
 
   if (taskName !== undefined) sources.taskName = "flag";
   else if (entry) sources.taskName = entrySource!;
-  const hfTask = choice(String(orDefault("hfTask", entry?.hfTask)), "hfTask", HF_TASK_CHOICES);
+  const hfTask: HfTaskChoice = settledChoice("hfTask", String(orDefault("hfTask", entry?.hfTask)));
   // The matrix lists the precisions a task is built in; a run builds one, the first unless asked.
   const precision: Precision = parsePrecision(String(orDefault("precision", entry?.precisions[0])), REQUEST_FLAGS.precision);
-  const typing = choice(String(orDefault("typing")), "typing", TYPINGS);
-  const engineBuilder = choice(String(orDefault("builder")), "builder", PLAN_LIBRARIES);
+  const typing: Typing = settledChoice("typing", String(orDefault("typing")));
+  const engineBuilder: PlanLibrary = settledChoice("builder", String(orDefault("builder")));
   const ccGiven = input.computeCapability === undefined ? [] : [input.computeCapability].flat().flatMap((v) => v.split(","));
   if (ccGiven.length > 0) sources.computeCapability = "flag";
   if (engineBuilder === "tensorrt" && ccGiven.length > 0) {
@@ -422,77 +335,29 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   const profile = normalizeProfile(input, entry);
   Object.assign(sources, profile.sources);
 
-  const optLevel = inRange(wholeNumber(orDefault("optLevel"), "optLevel"), "optLevel", 0, 5, "pass --opt-level 3 (TensorRT's default)");
-  const workspaceMiB = inRange(
-    wholeNumber(orDefault("workspaceMiB"), "workspaceMiB"),
-    "workspaceMiB",
-    16,
-    1024 * 1024,
-    "pass --workspace 2048 (JustNewsAgent's 2 GiB)",
-  );
-  const hardwareCompatibility: HardwareCompatibilityLevel = choice(
-    String(orDefault("hardwareCompatibility")),
+  const optLevel = settledInteger("optLevel", orDefault("optLevel"));
+  const workspaceMiB = settledInteger("workspaceMiB", orDefault("workspaceMiB"));
+  const hardwareCompatibility: HardwareCompatibilityLevel = settledChoice(
     "hardwareCompatibility",
-    HardwareCompatibilityLevelSchema.options,
+    String(orDefault("hardwareCompatibility")),
   );
   const versionCompatible = Boolean(orDefault("versionCompatible"));
 
-  const calibrationSamples = inRange(
-    wholeNumber(orDefault("calibrationSamples"), "calibrationSamples"),
-    "calibrationSamples",
-    1,
-    1_000_000,
-    "pass --calibration-samples 512 (at least 1: int8 scales come from these articles)",
-  );
-  // Accuracy against fp32 on held-out articles is what the record and --min-cosine rest on: none is refused.
-  const heldOut = inRange(
-    wholeNumber(orDefault("heldOut"), "heldOut"),
-    "heldOut",
-    1,
-    1_000_000,
-    "pass --held-out 200 (at least 1: the accuracy figures are measured on these articles)",
-  );
-  const calibrationBatch = inRange(
-    wholeNumber(orDefault("calibrationBatch"), "calibrationBatch"),
-    "calibrationBatch",
-    1,
-    PROFILE_LIMITS.maxBatchSize,
-    "pass --calibration-batch 32",
-  );
-  const algorithm = choice(String(orDefault("calibrationAlgorithm")), "calibrationAlgorithm", CALIBRATION_ALGORITHMS);
+  const calibrationSamples = settledInteger("calibrationSamples", orDefault("calibrationSamples"));
+  const heldOut = settledInteger("heldOut", orDefault("heldOut"));
+  const calibrationBatch = settledInteger("calibrationBatch", orDefault("calibrationBatch"));
+  const algorithm: CalibrationAlgorithm = settledChoice("calibrationAlgorithm", String(orDefault("calibrationAlgorithm")));
   const percentileGiven = given("percentile");
-  const percentile =
-    percentileGiven === undefined
-      ? undefined
-      : inRange(decimal(percentileGiven, "percentile"), "percentile", 50, 100, "pass --percentile 99.99");
-  const tensorChoice = choice(String(orDefault("calibrationTensors")), "calibrationTensors", ["auto", ...TENSOR_SCOPES] as const);
+  const percentile = percentileGiven === undefined ? undefined : settledDecimal("percentile", percentileGiven);
+  const tensorChoice = settledChoice("calibrationTensors", String(orDefault("calibrationTensors")));
   const tensors: TensorScope = tensorChoice === "auto" ? (typing === "weak" ? "all-float" : "quantization-sites") : tensorChoice;
-  const sampleStride = inRange(
-    wholeNumber(orDefault("calibrationSampleStride"), "calibrationSampleStride"),
-    "calibrationSampleStride",
-    1,
-    1_000_000,
-    `pass 1 (every value) or ${DEFAULT_SAMPLE_STRIDE} (the default)`,
-  );
+  const sampleStride = settledInteger("calibrationSampleStride", orDefault("calibrationSampleStride"));
   const minCosineGiven = given("minCosine");
-  const minCosine =
-    minCosineGiven === undefined ? undefined : inRange(decimal(minCosineGiven, "minCosine"), "minCosine", -1, 1, "pass --min-cosine 0.99");
-  const target = inRange(
-    decimal(orDefault("int8TargetCosine"), "int8TargetCosine"),
-    "int8TargetCosine",
-    0,
-    1,
-    "pass --int8-target-cosine 0.99 (0 disables)",
-  );
-  const seed = inRange(wholeNumber(orDefault("seed"), "seed"), "seed", 0, 2 ** 32 - 1, "pass --seed 0 (any whole number up to 4294967295)");
-  const opset = inRange(
-    wholeNumber(orDefault("opset"), "opset"),
-    "opset",
-    14,
-    40,
-    "pass --opset 17 (14 or more; the exporter names the highest its onnx supports)",
-  );
-  const deviceId = inRange(wholeNumber(orDefault("device"), "device"), "device", 0, 1023, "pick a GPU id from build-engine --check-only");
+  const minCosine = minCosineGiven === undefined ? undefined : settledDecimal("minCosine", minCosineGiven);
+  const target = settledDecimal("int8TargetCosine", orDefault("int8TargetCosine"));
+  const seed = settledInteger("seed", orDefault("seed"));
+  const opset = settledInteger("opset", orDefault("opset"));
+  const deviceId = settledInteger("device", orDefault("device"));
   const articles = given("articles") ?? options.defaultArticles;
   if (input.articles === undefined) sources.articles = "default";
   const strictArticles = Boolean(orDefault("strictArticles"));

@@ -27,3 +27,4 @@ export * from "./cancel.js";
 export * from "./check-weights.js";
 export * from "./model-identity.js";
 export * from "./gpu-serving-stage.js";
+export * from "./option-table.js";
