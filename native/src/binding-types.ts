@@ -3,6 +3,7 @@
  * fake-addon.ts that stands in for it on hosts without TensorRT. Names, never TensorRT's enum
  * numbers, cross this boundary: severities, data types, I/O modes, error codes.
  */
+import type { Profile } from "@trtforge/core";
 
 /** TensorRT's ILogger severities, most severe first. */
 export type TrtLogSeverity = "internal_error" | "error" | "warning" | "info" | "verbose";
@@ -36,8 +37,14 @@ export interface BuildEngineOptions {
   precision: BuildPrecision;
   /** Default "strong". */
   typing?: NetworkTyping;
-  /** Required for every input with a dynamic dimension; ranks and fixed dimensions must match the ONNX. */
+  /** Required for every input with a dynamic dimension; ranks and fixed dimensions must match the ONNX. Not with `profile`. */
   profiles?: ShapeProfile[];
+  /**
+   * The encoder's profile as one object (the pipeline's Profile, unchanged): every dynamic input
+   * must be [batch, sequence], and gets batch.min/opt/max × sequence.min/opt/max (fixed dimensions
+   * stay as the ONNX fixes them). Not with `profiles`.
+   */
+  profile?: Profile;
   /** Workspace memory pool limit. */
   workspaceBytes?: number;
   /** 0..5; TensorRT's default is 3. */

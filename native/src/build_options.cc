@@ -163,6 +163,37 @@ std::vector<ProfileSpec> readProfiles(Napi::Env env, Napi::Value value)
     return profiles;
 }
 
+ProfileRange readRange(Napi::Env env, Napi::Value value, std::string const& what)
+{
+    if (!value.IsObject())
+    {
+        throw makeTypeError(env, what + " must be an object {min, opt, max}");
+    }
+    Napi::Object object = value.As<Napi::Object>();
+    ProfileRange range;
+    range.min = readInteger(env, object.Get("min"), (what + ".min").c_str(), 1, INT64_MAX);
+    range.opt = readInteger(env, object.Get("opt"), (what + ".opt").c_str(), 1, INT64_MAX);
+    range.max = readInteger(env, object.Get("max"), (what + ".max").c_str(), 1, INT64_MAX);
+    if (!(range.min <= range.opt && range.opt <= range.max))
+    {
+        throw makeTypeError(env, what + " must satisfy min <= opt <= max");
+    }
+    return range;
+}
+
+EncoderProfile readProfile(Napi::Env env, Napi::Value value)
+{
+    if (!value.IsObject())
+    {
+        throw makeTypeError(env, "options.profile must be an object {batch, sequence}");
+    }
+    Napi::Object object = value.As<Napi::Object>();
+    EncoderProfile profile;
+    profile.batch = readRange(env, object.Get("batch"), "options.profile.batch");
+    profile.sequence = readRange(env, object.Get("sequence"), "options.profile.sequence");
+    return profile;
+}
+
 } // namespace
 
 BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
@@ -233,6 +264,15 @@ BuildOptions readBuildOptions(Napi::Env env, Napi::Value value)
     if (isSet(object, "profiles"))
     {
         options.profiles = readProfiles(env, object.Get("profiles"));
+    }
+    if (isSet(object, "profile"))
+    {
+        if (isSet(object, "profiles"))
+        {
+            throw makeTypeError(env, "options.profile and options.profiles cannot both be given; pass one");
+        }
+        options.profile = readProfile(env, object.Get("profile"));
+        options.hasProfile = true;
     }
     if (isSet(object, "workspaceBytes"))
     {

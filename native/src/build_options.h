@@ -36,12 +36,29 @@ struct ProfileSpec
     std::vector<int64_t> max;
 };
 
+//! One axis of options.profile (the pipeline's Profile): smallest, tuned-for and largest size.
+struct ProfileRange
+{
+    int64_t min = 1;
+    int64_t opt = 1;
+    int64_t max = 1;
+};
+
+//! options.profile: every dynamic input is [batch, sequence] (addOptimizationProfile expands it per input).
+struct EncoderProfile
+{
+    ProfileRange batch;
+    ProfileRange sequence;
+};
+
 struct BuildOptions
 {
     std::string onnxPath;
     Precision precision = Precision::kFP32;
     Typing typing = Typing::kSTRONG;
     std::vector<ProfileSpec> profiles;
+    bool hasProfile = false;
+    EncoderProfile profile;
     bool hasWorkspaceBytes = false;
     uint64_t workspaceBytes = 0;
     bool hasOptimizationLevel = false;

@@ -50,11 +50,65 @@ nvinfer1::NetworkDefinitionCreationFlags networkCreationFlags(BuildOptions const
 #endif
 }
 
+namespace
+{
+
+//! options.profile as one ProfileSpec per dynamic input ([batch, sequence]; fixed dimensions stay fixed).
+bool expandEncoderProfile(EncoderProfile const& encoder, nvinfer1::INetworkDefinition const& network, std::vector<ProfileSpec>& specs,
+                          Failure& failure)
+{
+    for (int32_t i = 0; i < network.getNbInputs(); ++i)
+    {
+        nvinfer1::ITensor const* tensor = network.getInput(i);
+        if (tensor == nullptr)
+        {
+            continue;
+        }
+        nvinfer1::Dims const dims = tensor->getDimensions();
+        bool dynamic = false;
+        for (int32_t d = 0; d < dims.nbDims; ++d)
+        {
+            dynamic = dynamic || dims.d[d] < 0;
+        }
+        if (!dynamic)
+        {
+            continue;
+        }
+        std::string const name = tensor->getName();
+        if (dims.nbDims != 2)
+        {
+            failure.set(codes::kBuildFailed, "options.profile gives [batch, sequence] shapes but input " + name + " is " +
+                                                 shapeToString(dims) + "; give options.profiles for such a network");
+            return false;
+        }
+        ProfileRange const* axes[2] = {&encoder.batch, &encoder.sequence};
+        ProfileSpec spec;
+        spec.input = name;
+        for (int32_t d = 0; d < 2; ++d)
+        {
+            bool const fixed = dims.d[d] >= 0;
+            spec.min.push_back(fixed ? dims.d[d] : axes[d]->min);
+            spec.opt.push_back(fixed ? dims.d[d] : axes[d]->opt);
+            spec.max.push_back(fixed ? dims.d[d] : axes[d]->max);
+        }
+        specs.push_back(std::move(spec));
+    }
+    return true;
+}
+
+} // namespace
+
 bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& builder, nvinfer1::INetworkDefinition const& network,
                             nvinfer1::IBuilderConfig& config, Failure& failure)
 {
+    std::vector<ProfileSpec> expanded;
+    if (options.hasProfile && !expandEncoderProfile(options.profile, network, expanded, failure))
+    {
+        return false;
+    }
+    std::vector<ProfileSpec> const& profiles = options.hasProfile ? expanded : options.profiles;
     std::map<std::string, ProfileSpec const*> specs;
-    for (ProfileSpec const& spec : options.profiles)
+    for (ProfileSpec const& spec : profiles)
     {
         specs[spec.input] = &spec;
     }
@@ -112,7 +166,7 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
             }
         }
     }
-    for (ProfileSpec const& spec : options.profiles)
+    for (ProfileSpec const& spec : profiles)
     {
         if (matched.find(spec.input) == matched.end())
         {
@@ -121,7 +175,7 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
             return false;
         }
     }
-    if (options.profiles.empty())
+    if (profiles.empty())
     {
         return true;
     }
@@ -131,7 +185,7 @@ bool addOptimizationProfile(BuildOptions const& options, nvinfer1::IBuilder& bui
         failure.set(codes::kBuildFailed, "TensorRT could not create an optimization profile");
         return false;
     }
-    for (ProfileSpec const& spec : options.profiles)
+    for (ProfileSpec const& spec : profiles)
     {
         using nvinfer1::OptProfileSelector;
         if (!profile->setDimensions(spec.input.c_str(), OptProfileSelector::kMIN, toDims(spec.min)) ||

@@ -265,6 +265,29 @@ describe("createFakeAddon: the AddonBinding contract", () => {
     );
   });
 
+  it("expands options.profile (one object) over every dynamic [batch, sequence] input, as builder_config.cc does", async () => {
+    const profile = { batch: { min: 1, opt: 4, max: 7 }, sequence: { min: 1, opt: 32, max: 64 } };
+    const { profiles: _profiles, ...withoutProfiles } = base;
+    const result = await createFakeAddon().buildEngine({ ...withoutProfiles, profile }).promise;
+    expect(result.ioTensors.filter((t) => t.mode === "input").map((t) => [t.name, t.profile])).toEqual([
+      ["input_ids", { min: [1, 1], opt: [4, 32], max: [7, 64] }],
+      ["attention_mask", { min: [1, 1], opt: [4, 32], max: [7, 64] }],
+    ]);
+    const io = (shape: number[]) =>
+      createFakeAddon({
+        ioTensors: [
+          { name: "input_ids", mode: "input", dtype: "int64", shape: [-1, -1], location: "device" },
+          { name: "pixels", mode: "input", dtype: "fp32", shape, location: "device" },
+          { name: "logits", mode: "output", dtype: "fp32", shape: [-1, 2], location: "device" },
+        ],
+      });
+    expect((await rejection(io([-1, 3, 224]).buildEngine({ ...withoutProfiles, profile }).promise, isNativeError)).message).toBe(
+      "options.profile gives [batch, sequence] shapes but input pixels is [-1,3,224]; give options.profiles for such a network",
+    );
+    // A fixed dimension stays as the ONNX fixes it.
+    await expect(io([-1, 128]).buildEngine({ ...withoutProfiles, profile }).promise).resolves.toBeDefined();
+  });
+
   it("fails like a host without a GPU, or with a wrong device id", async () => {
     expect((await rejection(createFakeAddon({ devices: [] }).buildEngine(base).promise, isNativeError)).code).toBe("TRT_UNAVAILABLE");
     expect((await rejection(createFakeAddon().buildEngine({ ...base, deviceId: 3 }).promise, isNativeError)).code).toBe(

@@ -49,6 +49,22 @@ function readShape(value: unknown, what: string): bigint[] {
   return value.map((d: unknown, i) => readInteger(d, `${what}[${i}]`, 0n, INT64_MAX));
 }
 
+function readRange(value: unknown, what: string): void {
+  if (typeof value !== "object" || value === null) throw typeError(`${what} must be an object {min, opt, max}`);
+  const range = value as Record<string, unknown>;
+  const min = readInteger(range.min, `${what}.min`, 1n, INT64_MAX);
+  const opt = readInteger(range.opt, `${what}.opt`, 1n, INT64_MAX);
+  const max = readInteger(range.max, `${what}.max`, 1n, INT64_MAX);
+  if (!(min <= opt && opt <= max)) throw typeError(`${what} must satisfy min <= opt <= max`);
+}
+
+function readProfile(value: unknown): void {
+  if (typeof value !== "object" || value === null) throw typeError("options.profile must be an object {batch, sequence}");
+  const profile = value as Record<string, unknown>;
+  readRange(profile.batch, "options.profile.batch");
+  readRange(profile.sequence, "options.profile.sequence");
+}
+
 function readProfiles(value: unknown): void {
   if (!Array.isArray(value)) throw typeError("options.profiles must be an array of {input, min, opt, max}");
   const seen = new Set<string>();
@@ -103,6 +119,10 @@ export function checkBuildOptions(options: BuildEngineOptions, major: number, ve
     throw typeError('options.calibrationCache is used only with precision "int8" and typing "weak"');
   }
   if (isSet(o.profiles)) readProfiles(o.profiles);
+  if (isSet(o.profile)) {
+    if (isSet(o.profiles)) throw typeError("options.profile and options.profiles cannot both be given; pass one");
+    readProfile(o.profile);
+  }
   if (isSet(o.workspaceBytes)) readInteger(o.workspaceBytes, "options.workspaceBytes", 1n, INT64_MAX);
   if (isSet(o.builderOptimizationLevel)) readInteger(o.builderOptimizationLevel, "options.builderOptimizationLevel", 0n, 5n);
   if (isSet(o.timingCache)) readBytes(o.timingCache, "options.timingCache");

@@ -1,10 +1,38 @@
-import type { BuildEngineOptions, IoTensor, NativeError, ParseErrorDetail, TrtDataType } from "../binding-types.js";
+import type { BuildEngineOptions, IoTensor, NativeError, ParseErrorDetail, ShapeProfile, TrtDataType } from "../binding-types.js";
 import type { FakeLayer } from "./options.js";
 import { nativeError, shapeString } from "./values.js";
 
+/** The encoder inputs the fake's network has when options.profile (not per-input profiles) is given. */
+const ENCODER_INPUTS = ["input_ids", "attention_mask"];
+
+/**
+ * The per-input shapes of options.profile, as addOptimizationProfile in native/src/builder_config.cc
+ * expands it: every dynamic input is [batch, sequence]; fixed dimensions stay fixed. A Failure for
+ * a dynamic input of another rank.
+ */
+export function expandProfile(options: BuildEngineOptions, inputs: readonly IoTensor[]): ShapeProfile[] | NativeError {
+  const profile = options.profile;
+  if (profile === undefined || profile === null) return options.profiles ?? [];
+  const specs: ShapeProfile[] = [];
+  for (const input of inputs) {
+    if (!input.shape.some((d) => d < 0)) continue;
+    if (input.shape.length !== 2) {
+      return nativeError(
+        "TRT_BUILD_FAILED",
+        `options.profile gives [batch, sequence] shapes but input ${input.name} is ${shapeString(input.shape)}; give options.profiles for such a network`,
+      );
+    }
+    const at = (k: "min" | "opt" | "max") => input.shape.map((d, i) => (d >= 0 ? d : i === 0 ? profile.batch[k] : profile.sequence[k]));
+    specs.push({ input: input.name, min: at("min"), opt: at("opt"), max: at("max") });
+  }
+  return specs;
+}
+
 /** What the fake "parses" from an ONNX it never reads: the I/O tensors and layers of the network. */
 export function defaultIoTensors(options: BuildEngineOptions): IoTensor[] {
-  const inputs: IoTensor[] = (options.profiles ?? []).map((p) => ({
+  const encoder: IoTensor[] = ENCODER_INPUTS.map((name) => ({ name, mode: "input", dtype: "int64", shape: [-1, -1], location: "device" }));
+  const specs = options.profile ? (expandProfile(options, encoder) as ShapeProfile[]) : (options.profiles ?? []);
+  const inputs: IoTensor[] = specs.map((p) => ({
     name: p.input,
     mode: "input",
     dtype: "int64",
@@ -28,8 +56,10 @@ export function defaultLayers(options: BuildEngineOptions): FakeLayer[] {
 
 /** A Failure from the profile checks of native/src/builder_config.cc, or undefined. */
 export function checkProfilesAgainstInputs(options: BuildEngineOptions, io: IoTensor[]): NativeError | undefined {
-  const specs = new Map((options.profiles ?? []).map((p) => [p.input, p]));
   const inputs = io.filter((t) => t.mode === "input");
+  const expanded = expandProfile(options, inputs);
+  if (!Array.isArray(expanded)) return expanded;
+  const specs = new Map(expanded.map((p) => [p.input, p]));
   for (const input of inputs) {
     const spec = specs.get(input.name);
     const dynamic = input.shape.some((d) => d < 0);
@@ -59,7 +89,7 @@ export function checkProfilesAgainstInputs(options: BuildEngineOptions, io: IoTe
     }
   }
   const names = new Set(inputs.map((t) => t.name));
-  for (const spec of options.profiles ?? []) {
+  for (const spec of expanded) {
     if (!names.has(spec.input)) {
       return nativeError(
         "TRT_BUILD_FAILED",

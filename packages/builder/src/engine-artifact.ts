@@ -1,9 +1,17 @@
 import { sha256Hex } from "@trtforge/core";
-import { encodeMarker, encodeModelId, formatEngineName, serializeMetadata, type EngineMetadata } from "@trtforge/engine-format";
+import {
+  encodeMarker,
+  encodeModelId,
+  formatEngineName,
+  profileMetadata,
+  serializeMetadata,
+  type EngineMetadata,
+  type PlanLibrary,
+} from "@trtforge/engine-format";
 import type { ShapeProfile } from "@trtforge/native";
 import type { BuilderInfo } from "./builder-info.js";
 import type { EngineTarget } from "./engine-target.js";
-import { tensorSpec, type ProfileLimits } from "./profile-shapes.js";
+import { tensorSpec } from "./profile-shapes.js";
 
 /** An engine (or marker) file and its v1 metadata, ready to publish. */
 export interface BuiltArtifact {
@@ -32,22 +40,18 @@ export interface RealBuildFacts {
   versionCompatible: boolean;
 }
 
-function profileOf(target: EngineTarget): ProfileLimits {
-  return {
-    minBatch: 1,
-    optBatch: target.optBatchSize,
-    maxBatch: target.maxBatchSize,
-    minSeq: target.minSeqLen,
-    optSeq: target.optSeqLen,
-    maxSeq: target.seqLen,
-  };
+/**
+ * Whether a plan's network is strongly typed, derived here only: TensorRT-RTX networks always are,
+ * TensorRT's when the build asked for strong typing (markers included, so they agree with builds).
+ */
+export function stronglyTyped(typing: "strong" | "weak", library: PlanLibrary = "tensorrt"): boolean {
+  return library === "tensorrt-rtx" || typing === "strong";
 }
 
-/** The builder's optimization profile of every input: the shapes the metadata records, for TensorRT. */
+/** The profile per input, [batch, sequence] each: what TensorRT-RTX's builder and the store's listing take. */
 export function shapeProfiles(target: EngineTarget): ShapeProfile[] {
-  const profile = profileOf(target);
   return target.inputs.map((input) => {
-    const spec = tensorSpec(input, "int64", ["batch", "seq"], profile);
+    const spec = tensorSpec(input, "int64", ["batch", "seq"], target.profile);
     return { input, min: spec.min_shape, opt: spec.opt_shape, max: spec.max_shape };
   });
 }
@@ -76,23 +80,25 @@ function artifact(
   };
 }
 
-function commonMetadata(target: EngineTarget, trtVersion: string, builder: BuilderInfo, createdAt: Date, facts: ArtifactFacts | undefined) {
-  const profile = profileOf(target);
+function commonMetadata(
+  target: EngineTarget,
+  trtVersion: string,
+  builder: BuilderInfo,
+  createdAt: Date,
+  facts: ArtifactFacts | undefined,
+  library: PlanLibrary = "tensorrt",
+) {
+  const profile = target.profile;
+  const written = profileMetadata(profile);
   return {
     schema_version: 1 as const,
     model_name: encodeModelId(target.modelId),
     hf_revision: target.revision,
     trt_version: trtVersion,
     precision: target.precision,
-    build_options: {
-      opt_batch_size: target.optBatchSize,
-      min_seq_len: target.minSeqLen,
-      opt_seq_len: target.optSeqLen,
-      strongly_typed: target.precision !== "fp32",
-      ...facts?.buildOptions,
-    },
-    max_batch_size: target.maxBatchSize,
-    seq_len: target.seqLen,
+    build_options: { ...facts?.buildOptions, ...written.build_options, strongly_typed: stronglyTyped(target.typing, library) },
+    max_batch_size: written.max_batch_size,
+    seq_len: written.seq_len,
     created_at: createdAt.toISOString(),
     task: target.taskName,
     model_id: target.modelId,
@@ -167,11 +173,8 @@ export function rtxEngineArtifact(
   facts: ArtifactFacts,
   rtx: RtxBuildFacts,
 ): BuiltArtifact {
-  const common = commonMetadata(target, rtx.version, builder, createdAt, facts);
   return artifact(target, rtx.version, rtx.engineBytes, {
-    ...common,
-    // TensorRT-RTX networks are always strongly typed: the ONNX's types are the engine's.
-    build_options: { ...common.build_options, strongly_typed: true },
+    ...commonMetadata(target, rtx.version, builder, createdAt, facts, "tensorrt-rtx"),
     kind: "engine",
     gpu: null,
     cuda_version: null,

@@ -1,8 +1,12 @@
-import type { Precision, ShapeLimits } from "@trtforge/engine-format";
+import type { Profile } from "@trtforge/core";
+import type { Precision } from "@trtforge/engine-format";
 import type { SymbolicDim } from "./profile-shapes.js";
 
 /** Everything the builder needs to know about one engine to make: model, limits, I/O, precision. */
-export interface EngineTarget extends ShapeLimits {
+export interface EngineTarget {
+  profile: Profile;
+  /** "strong": the network's types are the ONNX's (the metadata's strongly_typed). */
+  typing: "strong" | "weak";
   taskName: string;
   modelId: string;
   revision: string;

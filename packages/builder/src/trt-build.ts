@@ -1,14 +1,20 @@
 import { readFile } from "node:fs/promises";
-import { ForgeError, type ErrorCode, type Logger, type OnProgress } from "@trtforge/core";
-import type { AddonBinding, BuildResult, NativeProgressEvent, ShapeProfile } from "@trtforge/native";
+import { ForgeError, type ErrorCode, type Logger, type OnProgress, type Profile } from "@trtforge/core";
+import type { AddonBinding, BuildEngineOptions, BuildResult, NativeProgressEvent } from "@trtforge/native";
 import type { HardwareCompatibilityLevel, Precision } from "@trtforge/engine-format";
 import { assertPrecisionApplied, summarizeLayerPrecisions, type LayerPrecisionSummary } from "./layer-precisions.js";
 
-export interface TrtBuildRequest {
-  onnxPath: string;
+/**
+ * One build through the addon: the addon's own options (the Profile among them, unchanged) passed
+ * through as they are, plus what only this side handles (files to read, logging, cancellation).
+ */
+export interface TrtBuildRequest extends Omit<
+  BuildEngineOptions,
+  "profiles" | "calibrationCache" | "timingCache" | "logSeverity" | "excludeLeanRuntime"
+> {
   precision: Precision;
   typing: "strong" | "weak";
-  profiles: ShapeProfile[];
+  profile: Profile;
   workspaceBytes: number;
   builderOptimizationLevel: number;
   hardwareCompatibility: HardwareCompatibilityLevel;
@@ -75,22 +81,15 @@ export async function buildWithAddon(binding: AddonBinding, request: TrtBuildReq
       request.onProgress?.({ stage: event.phase, current: event.step + 1, total: steps.get(event.phase) ?? event.step + 1 });
     }
   };
+  const { calibrationCachePath, timingCache, logger: _logger, signal: _signal, onProgress: _onProgress, ...native } = request;
   let job;
   try {
     job = binding.buildEngine(
       {
-        onnxPath: request.onnxPath,
-        precision: request.precision,
-        typing: request.typing,
-        profiles: request.profiles,
-        workspaceBytes: request.workspaceBytes,
-        builderOptimizationLevel: request.builderOptimizationLevel,
-        hardwareCompatibility: request.hardwareCompatibility,
-        versionCompatible: request.versionCompatible,
-        deviceId: request.deviceId,
+        ...native,
         logSeverity: "info",
-        ...(request.calibrationCachePath ? { calibrationCache: await readFile(request.calibrationCachePath) } : {}),
-        ...(request.timingCache ? { timingCache: request.timingCache } : {}),
+        ...(calibrationCachePath ? { calibrationCache: await readFile(calibrationCachePath) } : {}),
+        ...(timingCache ? { timingCache } : {}),
       },
       { onLog: (entry) => request.logger[LOG_LEVEL[entry.severity]]({ source: "tensorrt" }, entry.message), onProgress },
     );

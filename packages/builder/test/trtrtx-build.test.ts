@@ -24,11 +24,8 @@ const target = (precision: EngineTarget["precision"]): EngineTarget => ({
   revision: "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
   precision,
   trtVersion: "1.7.1.116",
-  maxBatchSize: 8,
-  optBatchSize: 4,
-  seqLen: 128,
-  minSeqLen: 1,
-  optSeqLen: 64,
+  typing: "strong",
+  profile: { batch: { min: 1, opt: 4, max: 8 }, sequence: { min: 1, opt: 64, max: 128 } },
   inputs: ["input_ids", "attention_mask", "token_type_ids"],
   outputs: [
     { name: "last_hidden_state", dims: ["batch", "seq", 384] },

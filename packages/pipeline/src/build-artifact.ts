@@ -99,7 +99,7 @@ export async function buildArtifact(i: ArtifactInputs): Promise<BuiltEngine> {
     onnxPath: i.onnxPath,
     precision: o.precision,
     typing: o.typing,
-    profiles: shapeProfiles(i.target),
+    profile: o.profile,
     workspaceBytes: o.workspaceBytes,
     builderOptimizationLevel: o.builderOptimizationLevel,
     hardwareCompatibility: o.hardwareCompatibility,

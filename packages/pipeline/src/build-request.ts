@@ -1,4 +1,4 @@
-import { ForgeError } from "@trtforge/core";
+import { ForgeError, MIN_BATCH, type Profile } from "@trtforge/core";
 import {
   parsePrecision,
   parseTrtVersion,
@@ -164,7 +164,7 @@ export function normalizeProfile(
   input: Pick<BuildRequestInput, "maxBatch" | "optBatch" | "minSequenceLength" | "sequenceLength" | "optSequenceLength">,
   entry: ModelSpec | undefined,
 ): {
-  limits: Pick<TrtBuildOptions, "maxBatchSize" | "optBatchSize" | "minSeqLen" | "optSeqLen" | "seqLen">;
+  profile: Profile;
   sources: Partial<Record<RequestField, ValueSource>>;
 } {
   const entrySource: ValueSource | undefined = entry ? `models.yaml entry ${entry.taskName}` : undefined;
@@ -213,12 +213,9 @@ export function normalizeProfile(
   assertOrdered(optSeq, seqLen, "optSequenceLength");
   assertOrdered(minSeq, optSeq, "minSequenceLength");
   return {
-    limits: {
-      maxBatchSize: maxBatch.value,
-      optBatchSize: optBatch.value,
-      minSeqLen: minSeq.value,
-      optSeqLen: optSeq.value,
-      seqLen: seqLen.value,
+    profile: {
+      batch: { min: MIN_BATCH, opt: optBatch.value, max: maxBatch.value },
+      sequence: { min: minSeq.value, opt: optSeq.value, max: seqLen.value },
     },
     sources: {
       maxBatch: maxBatch.source,
@@ -371,7 +368,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
       precision,
       typing,
       trtVersion,
-      ...profile.limits,
+      profile: profile.profile,
       workspaceBytes: workspaceMiB * 1024 * 1024,
       builderOptimizationLevel: optLevel,
       hardwareCompatibility,

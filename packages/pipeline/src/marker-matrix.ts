@@ -5,6 +5,7 @@ import { loadModelsConfig, type ModelSpec } from "@trtforge/config";
 import { buildMarker, builderInfo, engineAgentName, type BuiltArtifact, type EngineTarget } from "@trtforge/builder";
 import { publish, type PublishResult } from "@trtforge/model-store";
 import { assertTrtVersionOption, normalizeProfile, type BuildRequestInput } from "./build-request.js";
+import { BUILD_DEFAULTS } from "./option-table.js";
 
 /** Overrides of the matrix, as a caller or the command line gives them. */
 export type MarkerOverrides = Pick<BuildRequestInput, "precision" | "maxBatch" | "sequenceLength" | "trtVersion"> & {
@@ -49,9 +50,11 @@ export function markerTargets(models: readonly ModelSpec[], o: MarkerOverrides, 
   return models
     .filter((m) => !only || only.has(m.taskName))
     .flatMap((m) => {
-      const { limits } = normalizeProfile({ maxBatch: o.maxBatch, sequenceLength: o.sequenceLength }, m);
+      const { profile } = normalizeProfile({ maxBatch: o.maxBatch, sequenceLength: o.sequenceLength }, m);
       return (precision ? [precision] : m.precisions).map((p) => ({
-        ...limits,
+        profile,
+        // The matrix's markers are built as a pipeline build with no --typing would be.
+        typing: BUILD_DEFAULTS.typing,
         taskName: m.taskName,
         modelId: m.modelId,
         revision: m.revision,

@@ -6,7 +6,7 @@ import { withWaitLock } from "@trtforge/model-store";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { buildArtifact } from "./build-artifact.js";
-import { metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
+import { buildKeyOptions, metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
 import type { RequestField, ValueSource } from "./build-request.js";
 import { checkStoreWritable } from "./check-store.js";
 import { contentKey } from "./content-key.js";
@@ -99,7 +99,7 @@ function buildKeyOf(
   return contentKey({
     kind: run.host.kind,
     onnx: builtFromSha256,
-    options,
+    options: buildKeyOptions(options),
     calibration_cache: options.typing === "weak" ? precision.calibration?.cache_sha256 : undefined,
     trt: options.trtVersion,
     compute_capability: run.host.device?.computeCapability ?? null,
@@ -159,7 +159,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     opset: request.opset,
     samples: run.articles.source,
     samplesSha256: run.articles.sha256,
-    seqLen: options.optSeqLen,
+    seqLen: options.profile.sequence.opt,
     shapes: profileShapeCases(options),
     toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
     logger: log,
@@ -183,7 +183,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     calibrationSamples: c.samples,
     heldOut: c.heldOut,
     batchSize: c.batchSize,
-    seqLen: options.optSeqLen,
+    seqLen: options.profile.sequence.opt,
     seed: c.seed,
     outputs,
     ...(await labelOptions(report.task, outputs, run.model.folder)),
@@ -257,7 +257,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     ...progress,
     choice: input.gpuServing ?? "off",
     shapes: profileShapeCases(options),
-    maxSeqLen: options.seqLen,
+    maxSeqLen: options.profile.sequence.max,
   });
   throwIfCancelled(input.signal, "after the GPU-serving stage");
 

@@ -35,11 +35,7 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
       precision: "fp16",
       typing: "strong",
       trtVersion: "10.16.0",
-      maxBatchSize: 32,
-      optBatchSize: 16,
-      minSeqLen: 1,
-      optSeqLen: 128,
-      seqLen: 256,
+      profile: { batch: { min: 1, opt: 16, max: 32 }, sequence: { min: 1, opt: 128, max: 256 } },
       workspaceBytes: 2048 * 1024 * 1024,
     });
     expect(r.calibration).toMatchObject({
@@ -68,11 +64,10 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
     expect(r.taskName).toBe("sentiment");
     expect(r.hfTask).toBe("sequence-classification");
     expect(r.build).toMatchObject({
-      maxBatchSize: 100,
-      optBatchSize: 50,
-      seqLen: sentiment.seqLen,
-      optSeqLen: sentiment.optSeqLen,
-      minSeqLen: sentiment.minSeqLen,
+      profile: {
+        batch: { min: 1, opt: 50, max: 100 },
+        sequence: { min: sentiment.minSeqLen, opt: sentiment.optSeqLen, max: sentiment.seqLen },
+      },
       precision: sentiment.precisions[0],
     });
     expect(r.sources).toMatchObject({
@@ -88,7 +83,7 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
   it("matches an entry by --task-name, and flags override it", () => {
     const r = normalize({ taskName: "bias", maxBatch: "16", precision: "int8" });
     expect(r.matrixEntry).toBe("bias");
-    expect(r.build).toMatchObject({ maxBatchSize: 16, optBatchSize: 8, precision: "int8", seqLen: entry("bias").seqLen });
+    expect(r.build).toMatchObject({ profile: { batch: { max: 16, opt: 8 }, sequence: { max: entry("bias").seqLen } }, precision: "int8" });
     // The entry's optimum was tuned for its own maximum: a flag's maximum gets the built-in rule (half).
     expect(r.sources).toMatchObject({ maxBatch: "flag", optBatch: "default", precision: "flag", sequenceLength: "models.yaml entry bias" });
   });
@@ -152,12 +147,8 @@ describe("the marker matrix uses the same profile normalization", () => {
   it("derives the optimum batch of an overridden maximum exactly as a pipeline build does", () => {
     const [target] = markerTargets(matrix, { maxBatch: "16", only: ["sentiment"], precision: "fp16" }, "conf/models.yaml");
     const request = normalize({ taskName: "sentiment", maxBatch: "16" });
-    expect(target).toMatchObject({
-      maxBatchSize: 16,
-      optBatchSize: request.build.optBatchSize,
-      seqLen: request.build.seqLen,
-      optSeqLen: request.build.optSeqLen,
-    });
+    expect(target!.profile).toEqual(request.build.profile);
+    expect(target!.profile.batch.max).toBe(16);
   });
 
   it("names an unknown --only task with INVALID_OPTION, not USAGE", () => {
