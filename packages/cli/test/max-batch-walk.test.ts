@@ -6,7 +6,7 @@ import { silentLogger, type Profile } from "@trtforge/core";
 import { EngineMetadataSchema, profileOfMetadata } from "@trtforge/engine-format";
 import type { AddonBinding, BuildEngineOptions } from "@trtforge/native";
 import { createFakeAddon } from "@trtforge/native/fake";
-import { normalizeBuildRequest, requestFromFlags, runPipeline } from "@trtforge/pipeline";
+import { BUILD_OPTIONS, normalizeBuildRequest, requestFromFlags, runPipeline, type BuildOptionRow } from "@trtforge/pipeline";
 import { limitsOf } from "@trtforge/runtime";
 import { agNewsCsv } from "../../../tests/support/ag-news.js";
 import { makeTinyClassifier } from "../../../tests/support/tiny-classifier.js";
@@ -80,6 +80,12 @@ describe("--max-batch 7 walks through one Profile", () => {
     expect(metadata.build_options).toMatchObject({ opt_batch_size: 4, min_seq_len: 1, opt_seq_len: 32, strongly_typed: true });
     for (const input of metadata.inputs) expect(input).toMatchObject({ min_shape: [1, 1], opt_shape: [4, 32], max_shape: [7, 64] });
     expect(profileOfMetadata(metadata)).toEqual(expected);
+
+    // Every row of the option table that names a metadata key finds it written (library: TensorRT-RTX only).
+    for (const row of Object.values(BUILD_OPTIONS) as BuildOptionRow[]) {
+      if (row.metadataKey === undefined || row.metadataKey === "library") continue;
+      expect(row.metadataKey in metadata || row.metadataKey in metadata.build_options, row.metadataKey).toBe(true);
+    }
 
     expect(limitsOf(metadata)).toEqual({ minBatch: 1, optBatch: 4, maxBatch: 7, minSeq: 1, optSeq: 32, maxSeq: 64 });
   }, 600_000);

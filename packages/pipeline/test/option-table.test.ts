@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   BUILD_DEFAULTS,
   BUILD_OPTIONS,
+  buildKeyOptions,
   normalizeBuildRequest,
   normalizeExportRequest,
   REQUEST_FLAGS,
@@ -71,5 +72,13 @@ describe("BUILD_OPTIONS: one row per build option, everything else derived", () 
     });
     expect(() => normalizeExportRequest({ opset: "13" }, "x")).toThrow(/--opset must be from 14 to 40, got 13/);
     expect(() => normalizeExportRequest({ hfTask: "translation" }, "x")).toThrow(/--task "translation" is not one of/);
+  });
+});
+
+describe("the build key of a Profile", () => {
+  it("hashes the profile's five bounds under the flat names it always had, so stores keep finding their builds", () => {
+    const key = buildKeyOptions(normalize({ maxBatch: 8, sequenceLength: 64, optSequenceLength: 32 }).build);
+    expect(key).not.toHaveProperty("profile");
+    expect(key).toMatchObject({ maxBatchSize: 8, optBatchSize: 4, minSeqLen: 1, optSeqLen: 32, seqLen: 64, precision: "fp16" });
   });
 });
