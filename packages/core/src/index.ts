@@ -6,3 +6,4 @@ export * from "./atomic-folder.js";
 export * from "./project-root.js";
 export * from "./printable.js";
 export type { OnProgress, ProgressEvent } from "./progress.js";
+export * from "./float16.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ForgeError, type Logger } from "@trtforge/core";
-import { optimizerLineParser } from "./optimizer-messages.js";
+import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
 import { runPythonChild } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
 
@@ -27,7 +27,7 @@ export const CpuOptimizeReportSchema = z.looseObject({
 });
 export type CpuOptimizeReport = z.infer<typeof CpuOptimizeReportSchema>;
 
-const parseMessage = optimizerLineParser(CpuOptimizeReportSchema);
+const parseMessage = protocolLineParser(protocolMessageSchema(CpuOptimizeReportSchema));
 
 export interface OptimizeForCpuOptions {
   onnxPath: string;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ForgeError, type Logger } from "@trtforge/core";
-import { optimizerLineParser } from "./optimizer-messages.js";
+import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
 import { runPythonChild } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
 import type { ShapeCase } from "./shape-cases.js";
@@ -45,7 +45,7 @@ export const GpuOptimizeReportSchema = z.looseObject({
 });
 export type GpuOptimizeReport = z.infer<typeof GpuOptimizeReportSchema>;
 
-const parseMessage = optimizerLineParser(GpuOptimizeReportSchema);
+const parseMessage = protocolLineParser(protocolMessageSchema(GpuOptimizeReportSchema));
 
 export interface OptimizeForGpuOptions {
   onnxPath: string;

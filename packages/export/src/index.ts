@@ -10,4 +10,5 @@ export * from "./sequence-limit.js";
 export * from "./shape-cases.js";
 export * from "./cpu-serving.js";
 export * from "./python-child.js";
+export * from "./protocol-messages.js";
 export * from "./gpu-serving.js";
