@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ForgeError, isForgeError } from "@trtforge/core";
-import { pathKind } from "./fs-util.js";
+import { pathKind } from "@trtforge/fs-kit";
 import { assertModelId } from "@trtforge/engine-format";
 import { hfRepoFolderName, modelIdFromRepoFolder, pickSnapshot, repoFolders } from "./hf-layout.js";
 import { readManifest, storeFields } from "./manifest.js";
