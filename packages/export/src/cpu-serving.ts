@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { ForgeError, type Logger } from "@trtforge/core";
-import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
-import { runPythonChild } from "./python-child.js";
-import { checkedPython } from "./python-env.js";
+import type { Logger } from "@trtforge/core";
+import { runOptimizer } from "./run-optimizer.js";
 
 /** How the CPU-serving ONNX is made: fused only, or fused with int8 weights (dynamic quantization). */
 export const CPU_QUANTIZATIONS = ["none", "dynamic-int8"] as const;
@@ -27,8 +25,6 @@ export const CpuOptimizeReportSchema = z.looseObject({
 });
 export type CpuOptimizeReport = z.infer<typeof CpuOptimizeReportSchema>;
 
-const parseMessage = protocolLineParser(protocolMessageSchema(CpuOptimizeReportSchema));
-
 export interface OptimizeForCpuOptions {
   onnxPath: string;
   /** The Hugging Face folder the ONNX was exported from (its config.json gives heads and hidden size). */
@@ -48,55 +44,15 @@ export interface OptimizeForCpuOptions {
  * killed on timeout or abort, stderr's tail in the error when it crashes.
  */
 export async function optimizeForCpu(o: OptimizeForCpuOptions): Promise<CpuOptimizeReport> {
-  const python = o.python ?? (await checkedPython());
-  const timeoutMs = o.timeoutMs ?? 600_000;
-  let report: CpuOptimizeReport | undefined;
-  let childError: { message: string; fix?: string | undefined } | undefined;
-  const result = await runPythonChild({
-    python,
-    args: [
-      "-m",
-      "trtforge_export.cpu_serving",
-      "--onnx",
-      o.onnxPath,
-      "--model",
-      o.modelDir,
-      "--out",
-      o.out,
-      "--quantization",
-      o.quantization,
-    ],
-    timeoutMs,
+  return runOptimizer({
+    module: "trtforge_export.cpu_serving",
+    args: ["--onnx", o.onnxPath, "--model", o.modelDir, "--out", o.out, "--quantization", o.quantization],
+    report: CpuOptimizeReportSchema,
+    label: "CPU-serving",
+    input: o.onnxPath,
+    timeoutMs: o.timeoutMs ?? 600_000,
+    logger: o.logger,
     signal: o.signal,
-    parseLine: parseMessage,
-    onMessage: (m) => {
-      if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "cpu-serving" }, m.message);
-      else if (m.type === "progress") o.logger.debug({ source: "cpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
-      else if (m.type === "result") report = m.report;
-      else childError = { message: m.message, fix: m.fix };
-    },
+    python: o.python,
   });
-  const unexpected = result.unexpected;
-  if (result.canceled) throw new ForgeError("CANCELLED", "the CPU-serving optimization was cancelled", { fix: "run the command again" });
-  if (result.timedOut) {
-    throw new ForgeError(
-      "EXPORT_TIMEOUT",
-      `the CPU-serving optimization did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
-      { fix: "check the machine's load and run again" },
-    );
-  }
-  if (childError || result.exitCode !== 0 || report === undefined) {
-    const why =
-      childError?.message ??
-      (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
-    throw new ForgeError(
-      unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
-      `CPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${result.stderr || "(empty)"}`,
-      {
-        input: o.onnxPath,
-        fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",
-      },
-    );
-  }
-  return report;
 }

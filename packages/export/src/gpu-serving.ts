@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { ForgeError, type Logger } from "@trtforge/core";
-import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
-import { runPythonChild } from "./python-child.js";
-import { checkedPython } from "./python-env.js";
+import type { Logger } from "@trtforge/core";
+import { runOptimizer } from "./run-optimizer.js";
 import type { ShapeCase } from "./shape-cases.js";
 
 const FigureSchema = z.looseObject({
@@ -45,8 +43,6 @@ export const GpuOptimizeReportSchema = z.looseObject({
 });
 export type GpuOptimizeReport = z.infer<typeof GpuOptimizeReportSchema>;
 
-const parseMessage = protocolLineParser(protocolMessageSchema(GpuOptimizeReportSchema));
-
 export interface OptimizeForGpuOptions {
   onnxPath: string;
   /** The Hugging Face folder the ONNX was exported from: config.json, and the PyTorch reference. */
@@ -71,15 +67,9 @@ export interface OptimizeForGpuOptions {
  * and at the profile's shapes, on every ONNX Runtime provider that Python has (the CPU always).
  */
 export async function optimizeForGpu(o: OptimizeForGpuOptions): Promise<GpuOptimizeReport> {
-  const python = o.python ?? (await checkedPython());
-  const timeoutMs = o.timeoutMs ?? 900_000;
-  let report: GpuOptimizeReport | undefined;
-  let childError: { message: string; fix?: string | undefined } | undefined;
-  const result = await runPythonChild({
-    python,
+  return runOptimizer({
+    module: "trtforge_export.gpu_serving",
     args: [
-      "-m",
-      "trtforge_export.gpu_serving",
       "--onnx",
       o.onnxPath,
       "--model",
@@ -95,39 +85,12 @@ export async function optimizeForGpu(o: OptimizeForGpuOptions): Promise<GpuOptim
       "--batch-size",
       String(o.batchSize),
     ],
-    timeoutMs,
+    report: GpuOptimizeReportSchema,
+    label: "GPU-serving",
+    input: o.onnxPath,
+    timeoutMs: o.timeoutMs ?? 900_000,
+    logger: o.logger,
     signal: o.signal,
-    parseLine: parseMessage,
-    onMessage: (m) => {
-      if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "gpu-serving" }, m.message);
-      else if (m.type === "progress") o.logger.debug({ source: "gpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
-      else if (m.type === "result") report = m.report;
-      else childError = { message: m.message, fix: m.fix };
-    },
+    python: o.python,
   });
-  const unexpected = result.unexpected;
-  if (result.canceled) throw new ForgeError("CANCELLED", "the GPU-serving optimization was cancelled", { fix: "run the command again" });
-  if (result.timedOut) {
-    throw new ForgeError(
-      "EXPORT_TIMEOUT",
-      `the GPU-serving optimization did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
-      {
-        fix: "check the machine's load and run again",
-      },
-    );
-  }
-  if (childError || result.exitCode !== 0 || report === undefined) {
-    const why =
-      childError?.message ??
-      (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
-    throw new ForgeError(
-      unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
-      `GPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${result.stderr || "(empty)"}`,
-      {
-        input: o.onnxPath,
-        fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",
-      },
-    );
-  }
-  return report;
 }
