@@ -1,26 +1,16 @@
 import { z } from "zod";
 import type { Logger } from "@trtforge/core";
-import { runOptimizer } from "./run-optimizer.js";
+import { FUSED_ONNX_REPORT_FIELDS, runOptimizer } from "./run-optimizer.js";
 
 /** How the CPU-serving ONNX is made: fused only, or fused with int8 weights (dynamic quantization). */
 export const CPU_QUANTIZATIONS = ["none", "dynamic-int8"] as const;
 export type CpuQuantization = (typeof CPU_QUANTIZATIONS)[number];
 
 export const CpuOptimizeReportSchema = z.looseObject({
-  file: z.string().min(1),
-  source_onnx: z.string(),
-  model_type: z.string(),
-  num_heads: z.number().int().positive(),
-  hidden_size: z.number().int().positive(),
-  attention_blocks: z.number().int().nonnegative(),
-  attention_fused: z.number().int().nonnegative(),
-  fused_operators: z.record(z.string(), z.number().int()),
-  optimizer: z.string(),
+  ...FUSED_ONNX_REPORT_FIELDS,
   quantization: z
     .looseObject({ method: z.string(), weights: z.string(), activations: z.string(), op_types: z.array(z.string()) })
     .nullable(),
-  onnxruntime: z.string().min(1),
-  onnx: z.string().min(1),
   seconds: z.number(),
 });
 export type CpuOptimizeReport = z.infer<typeof CpuOptimizeReportSchema>;

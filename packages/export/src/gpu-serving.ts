@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Logger } from "@trtforge/core";
-import { runOptimizer } from "./run-optimizer.js";
+import { FUSED_ONNX_REPORT_FIELDS, runOptimizer } from "./run-optimizer.js";
 import type { ShapeCase } from "./shape-cases.js";
 
 const FigureSchema = z.looseObject({
@@ -18,18 +18,8 @@ const FigureSchema = z.looseObject({
 export type GpuServingFigure = z.infer<typeof FigureSchema>;
 
 export const GpuOptimizeReportSchema = z.looseObject({
-  file: z.string().min(1),
-  source_onnx: z.string(),
-  model_type: z.string(),
-  num_heads: z.number().int().positive(),
-  hidden_size: z.number().int().positive(),
-  attention_blocks: z.number().int().nonnegative(),
-  attention_fused: z.number().int().nonnegative(),
-  fused_operators: z.record(z.string(), z.number().int()),
-  optimizer: z.string(),
+  ...FUSED_ONNX_REPORT_FIELDS,
   float16: z.looseObject({ method: z.string() }),
-  onnxruntime: z.string().min(1),
-  onnx: z.string().min(1),
   validation: z.looseObject({
     reference: z.string(),
     articles: z.number().int().positive(),

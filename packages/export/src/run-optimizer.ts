@@ -1,8 +1,23 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { ForgeError, type Logger } from "@trtforge/core";
 import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
 import { runPythonChild, type LineReading } from "./python-child.js";
 import { checkedPython } from "./python-env.js";
+
+/** What both serving optimizers report of the fused ONNX they wrote, and the versions that wrote it. */
+export const FUSED_ONNX_REPORT_FIELDS = {
+  file: z.string().min(1),
+  source_onnx: z.string(),
+  model_type: z.string(),
+  num_heads: z.number().int().positive(),
+  hidden_size: z.number().int().positive(),
+  attention_blocks: z.number().int().nonnegative(),
+  attention_fused: z.number().int().nonnegative(),
+  fused_operators: z.record(z.string(), z.number().int()),
+  optimizer: z.string(),
+  onnxruntime: z.string().min(1),
+  onnx: z.string().min(1),
+};
 
 /** A protocol message with the report still unchecked by type (the parser has checked it against the schema). */
 type ProtocolMessage = z.infer<ReturnType<typeof protocolMessageSchema<z.ZodUnknown>>>;
