@@ -24,7 +24,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.out) throw new Error("--out <file.json> is required");
-const { calibrate, DEFAULT_SAMPLE_STRIDE } = await import("../packages/calibration/dist/index.js");
+const { calibrate, DEFAULT_SAMPLE_STRIDE } = await import("@trtforge/calibration");
 const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
 const stride = Number(values.stride ?? DEFAULT_SAMPLE_STRIDE);
 

@@ -41,7 +41,7 @@ const batchSize = Number(values.batch);
 const seqLen = Number(values.seq);
 
 async function loadInputs() {
-  const { splitArticles } = await import("../packages/articles/dist/index.js");
+  const { splitArticles } = await import("@trtforge/articles");
   const { articles, tokenizer } = await loadArticlesAndTokenizer(values);
   // The sample calibrate() takes: seed 0, the first `samples` of the seeded order.
   const { sample } = splitArticles(articles, { seed: 0, sampleSize: samples });
@@ -51,7 +51,7 @@ async function loadInputs() {
 // ---- children -------------------------------------------------------------------------------
 
 async function childOurs() {
-  const { calibrate } = await import("../packages/calibration/dist/index.js");
+  const { calibrate } = await import("@trtforge/calibration");
   const { articles, tokenizer } = await loadInputs();
   const started = performance.now();
   const result = await calibrate({

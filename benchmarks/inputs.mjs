@@ -14,8 +14,8 @@ export const inputOptions = {
 
 /** The articles and the model's tokenizer named by --articles and --model (packages must be built). */
 export async function loadArticlesAndTokenizer(values) {
-  const { readArticles } = await import("../packages/articles/dist/index.js");
-  const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
+  const { readArticles } = await import("@trtforge/articles");
+  const { loadTokenizer } = await import("@trtforge/tokenizer");
   const [articles, tokenizer] = await Promise.all([readArticles(values.articles), loadTokenizer(values.model)]);
   return { articles, tokenizer };
 }

@@ -74,11 +74,11 @@ const list = (s) =>
 const command = `node benchmarks/int8-accuracy.mjs ${process.argv.slice(2).join(" ")}`.trim();
 process.stdout.write(`$ ${command}\n`);
 
-const { splitArticles } = await import("../packages/articles/dist/index.js");
-const { calibrate } = await import("../packages/calibration/dist/index.js");
-const { selectInt8Activations } = await import("../packages/pipeline/dist/index.js");
-const { insertQdq, loadOnnxModel, mainGraph, saveOnnxModel } = await import("../packages/onnx-graph/dist/index.js");
-const { compareModels } = await import("../packages/accuracy/dist/index.js");
+const { splitArticles } = await import("@trtforge/articles");
+const { calibrate } = await import("@trtforge/calibration");
+const { selectInt8Activations } = await import("@trtforge/pipeline");
+const { insertQdq, loadOnnxModel, mainGraph, saveOnnxModel } = await import("@trtforge/onnx-graph");
+const { compareModels } = await import("@trtforge/accuracy");
 
 const log = (line) => process.stderr.write(`[int8-accuracy ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const seconds = (from) => (performance.now() - from) / 1000;

@@ -33,9 +33,9 @@ const { values } = parseArgs({
   },
 });
 
-const { openServedModel } = await import("../packages/runtime/dist/index.js");
-const { publish } = await import("../packages/model-store/dist/index.js");
-const { readArticles } = await import("../packages/articles/dist/index.js");
+const { openServedModel } = await import("@trtforge/runtime");
+const { publish } = await import("@trtforge/model-store");
+const { readArticles } = await import("@trtforge/articles");
 
 const MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
 const REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";

@@ -72,8 +72,8 @@ async function main() {
     // AG News articles (the end of the test split, away from the demo's calibration sample) that fit
     // 128 tokens: the floor child cuts at 128 and perf_analyzer cannot ask for truncation over HTTP,
     // so both sides run exactly the same tokens.
-    const { readArticles } = await import("../packages/articles/dist/index.js");
-    const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
+    const { readArticles } = await import("@trtforge/articles");
+    const { loadTokenizer } = await import("@trtforge/tokenizer");
     const tokenizer = await loadTokenizer(values.model);
     const maxSeq = 128;
     const texts = (await readArticles(values.articles)).articles

@@ -85,13 +85,13 @@ export function floorSessionOptions(threads, opt = "all", arena = "on") {
 async function floorChild() {
   // The root has no onnxruntime-node of its own: take the runtime package's, the one serve-engine runs.
   const { InferenceSession, Tensor } = createRequire(join(root, "packages/runtime/package.json"))("onnxruntime-node");
-  const { loadTokenizer } = await import("../packages/tokenizer/dist/index.js");
+  const { loadTokenizer } = await import("@trtforge/tokenizer");
   const texts = JSON.parse(await readFile(values.texts, "utf8"));
   const batch = Number(values.batch);
   const tokenizer = await loadTokenizer(values.model);
   const session = await InferenceSession.create(values.onnx, floorSessionOptions(Number(values.threads), values.opt, values.arena));
   // --group: each batch split as serve-engine's batcher splits it for ONNX Runtime (lengthGroups).
-  const { DEFAULT_PAD_WASTE, lengthGroups } = await import("../packages/runtime/dist/index.js");
+  const { DEFAULT_PAD_WASTE, lengthGroups } = await import("@trtforge/runtime");
   const lengthOf = (text) => tokenizer.encodeBatch([text], { maxLength: SEQ, padding: "longest", truncation: true }).seqLen;
   const runGrouped = async (rows) => {
     const sized = rows.map((text, index) => ({ text, index, rows: 1, seqLen: lengthOf(text) }));
@@ -274,7 +274,7 @@ async function peakRss(pid) {
 
 /** A store with one agent per ONNX the server should run: the runtime's "auto" choice decides which. */
 async function benchStore(storeRoot, agent, dir) {
-  const { showVersion, publish } = await import("../packages/model-store/dist/index.js");
+  const { showVersion, publish } = await import("@trtforge/model-store");
   const reserved = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"]; // the store's own keys
   const version = await showVersion({ root: storeRoot, agent });
   const files = (await readdir(version.path, { recursive: true, withFileTypes: true }))
@@ -306,7 +306,7 @@ async function main() {
   const batches = clientCounts;
   const dir = await mkdtemp(join(tmpdir(), "trtforge-serve-bench-"));
   try {
-    const { readArticles, splitArticles } = await import("../packages/articles/dist/index.js");
+    const { readArticles, splitArticles } = await import("@trtforge/articles");
     const articles = await readArticles(values.articles);
     const { heldOut } = splitArticles(articles, {
       seed: Number(values.seed),

@@ -15,8 +15,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "@trtforge/core";
-import { buildWithTensorRtRtx } from "../packages/builder/dist/index.js";
-import { convertToFp16, loadOnnxModel, saveOnnxModel } from "../packages/onnx-graph/dist/index.js";
+import { buildWithTensorRtRtx } from "@trtforge/builder";
+import { convertToFp16, loadOnnxModel, saveOnnxModel } from "@trtforge/onnx-graph";
 
 const root = join(import.meta.dirname, "..");
 const { values } = parseArgs({

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs, promisify } from "node:util";
-import { publish, verifyVersion } from "../packages/model-store/dist/index.js";
+import { publish, verifyVersion } from "@trtforge/model-store";
 
 const run = promisify(execFile);
 const { values } = parseArgs({

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { gc, listVersions, publish, resolveCurrent, verifyVersion } from "../packages/model-store/dist/index.js";
+import { gc, listVersions, publish, resolveCurrent, verifyVersion } from "@trtforge/model-store";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cliBin = join(repoRoot, "packages", "cli", "bin", "model-store.js");

@@ -111,3 +111,20 @@ def test_full_shape_rows_are_real_tokens_only(minilm_dir: Path, ag_news: list[tu
     assert not torch.equal(enc["input_ids"][0], enc["input_ids"][1])
     one = tokenize_full(tokenizer, fill_rows(tokenizer, texts, 1, 1), names, 1)
     assert one["input_ids"].tolist() == [[tokenizer.cls_token_id]]
+
+
+@pytest.mark.parametrize("tool", ["cpu_serving", "gpu_serving"])
+def test_serving_tools_share_one_main_that_refuses_missing_inputs(tool: str, tmp_path: Path) -> None:
+    # Both optimizers end in tool_main.run_tool: a missing input is a BAD_INPUT line and exit 2.
+    import subprocess
+    import sys
+
+    missing = tmp_path / "none.onnx"
+    extra = ["--texts", str(tmp_path / "t.json"), "--shapes", "1x8"] if tool == "gpu_serving" else []
+    proc = subprocess.run([sys.executable, "-m", f"trtforge_export.{tool}", "--onnx", str(missing), "--model", str(tmp_path),
+                           "--out", str(tmp_path / "out.onnx"), *extra],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": "/usr/bin:/bin"},
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
+        "type": "error", "code": "BAD_INPUT", "message": f"the ONNX {missing} does not exist", "fix": "run the export stage first"}

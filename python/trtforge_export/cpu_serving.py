@@ -21,14 +21,12 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import env
-from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from .protocol import Protocol
+from .tool_main import run_tool
 
 QUANTIZATIONS = ("none", "dynamic-int8")
 # Fusions onnxruntime.transformers reports, kept in the record when they occurred.
@@ -117,26 +115,14 @@ def optimize(onnx_path: Path, model_dir: Path, out: Path, quantization: str, pro
 
 
 def main(argv: Sequence[str]) -> int:
-    env.configure()
-    proto = Protocol.take_stdout()
-    try:
-        args = _parse(argv)
-    except SystemExit as e:
-        if e.code in (0, None):
-            raise
-        proto.error("BAD_INPUT", "bad arguments for trtforge_export.cpu_serving (see stderr)", "pass --onnx, --model and --out")
-        return EXIT_BAD_INPUT
-    for path, what in ((args.onnx, "ONNX"), (args.model / "config.json", "model config")):
-        if not path.is_file():
-            proto.error("BAD_INPUT", f"the {what} {path} does not exist", "run the export stage first")
-            return EXIT_BAD_INPUT
-    try:
-        proto.result(optimize(args.onnx, args.model, args.out, args.quantization, proto))
-        return EXIT_OK
-    except BaseException as e:  # noqa: BLE001 - every failure must end the protocol with an error line
-        traceback.print_exc(file=sys.stderr)
-        proto.error("INTERNAL", f"{type(e).__name__}: {e}".strip(), "see the traceback on stderr")
-        return EXIT_FAILED
+    return run_tool(
+        argv,
+        tool="trtforge_export.cpu_serving",
+        parse=_parse,
+        usage_fix="pass --onnx, --model and --out",
+        inputs=lambda args: ((args.onnx, "ONNX"), (args.model / "config.json", "model config")),
+        work=lambda args, proto: optimize(args.onnx, args.model, args.out, args.quantization, proto),
+    )
 
 
 if __name__ == "__main__":

@@ -27,14 +27,13 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import env
-from .errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ExportError
+from .errors import ExportError
 from .protocol import Protocol
+from .tool_main import run_tool
 
 _FUSED_OPS = ("Attention", "SkipLayerNormalization", "BiasGelu", "Gelu", "FastGelu", "LayerNormalization", "EmbedLayerNormalization")
 # Outputs compared per row (cosine of the row vector); last_hidden_state is compared per real token.
@@ -266,29 +265,14 @@ def build(args: argparse.Namespace, proto: Protocol) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str]) -> int:
-    env.configure()
-    proto = Protocol.take_stdout()
-    try:
-        args = _parse(argv)
-    except SystemExit as e:
-        if e.code in (0, None):
-            raise
-        proto.error("BAD_INPUT", "bad arguments for trtforge_export.gpu_serving (see stderr)", "pass --onnx, --model, --out, --texts and --shapes")
-        return EXIT_BAD_INPUT
-    for path, what in ((args.onnx, "ONNX"), (args.model / "config.json", "model config"), (args.texts, "texts file")):
-        if not path.is_file():
-            proto.error("BAD_INPUT", f"the {what} {path} does not exist", "run the export stage first")
-            return EXIT_BAD_INPUT
-    try:
-        proto.result(build(args, proto))
-        return EXIT_OK
-    except ExportError as e:
-        proto.error(e.code, e.message, e.fix)
-        return e.exit_status
-    except BaseException as e:  # noqa: BLE001 - every failure must end the protocol with an error line
-        traceback.print_exc(file=sys.stderr)
-        proto.error("INTERNAL", f"{type(e).__name__}: {e}".strip(), "see the traceback on stderr")
-        return EXIT_FAILED
+    return run_tool(
+        argv,
+        tool="trtforge_export.gpu_serving",
+        parse=_parse,
+        usage_fix="pass --onnx, --model, --out, --texts and --shapes",
+        inputs=lambda args: ((args.onnx, "ONNX"), (args.model / "config.json", "model config"), (args.texts, "texts file")),
+        work=build,
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import { readFile, rm } from "node:fs/promises";
 import { z } from "zod";
 import { ForgeError, type Logger, type OnProgress } from "@trtforge/core";
 import { readPlanHeader, RTX_TARGET_BITS, type Precision } from "@trtforge/engine-format";
-import { runPythonChild, type LineReading } from "@trtforge/export";
+import { protocolLineParser, protocolMessageSchema, runPythonChild } from "@trtforge/export";
 import type { ShapeProfile } from "@trtforge/native";
 
 /**
@@ -53,26 +53,9 @@ const ResultSchema = z.looseObject({
   peak_rss_bytes: z.number(),
 });
 
-const MessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("progress"), stage: z.string(), current: z.number(), total: z.number(), message: z.string().optional() }),
-  z.object({ type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]), message: z.string() }),
-  z.object({ type: z.literal("result"), report: ResultSchema }),
-  z.object({ type: z.literal("error"), code: z.string(), message: z.string(), fix: z.string().optional() }),
-]);
+const MessageSchema = protocolMessageSchema(ResultSchema);
 type Message = z.infer<typeof MessageSchema>;
-
-function parseLine(line: string): LineReading<Message> {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: `not JSON: ${line.slice(0, 200)}` };
-  }
-  const parsed = MessageSchema.safeParse(json);
-  return parsed.success
-    ? { ok: true, message: parsed.data }
-    : { ok: false, reason: `not a protocol message: ${z.prettifyError(parsed.error)}` };
-}
+const parseLine = protocolLineParser(MessageSchema);
 
 /**
  * Checks what only the options decide, before any work: int8 (no measured path through

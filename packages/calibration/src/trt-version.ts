@@ -1,4 +1,5 @@
 import { ForgeError } from "@trtforge/core";
+import { parseTrtVersion } from "@trtforge/engine-format";
 
 /**
  * TensorRT's integer version as its headers encode it (NV_TENSORRT_VERSION): before 10,
@@ -6,17 +7,17 @@ import { ForgeError } from "@trtforge/core";
  * (10.16.0 → 101600). A calibration cache's header carries these digits.
  */
 export function trtVersionDigits(version: string): string {
-  const match = /^(\d+)\.(\d+)(?:\.(\d+))?(?:\.\d+)*$/.exec(version.trim());
+  // engine-format owns what a TensorRT version looks like; this only encodes one.
+  const parsed = parseTrtVersion(version.trim());
   const fix = "give the TensorRT version as major.minor.patch, e.g. 10.16.0 or 8.6.1";
-  if (match === null) {
+  if (parsed === undefined) {
     throw new ForgeError("INVALID_OPTION", `TensorRT version ${JSON.stringify(version)} is not major.minor[.patch]`, {
       input: version,
       fix,
     });
   }
-  const major = Number(match[1]);
-  const minor = Number(match[2]);
-  const patch = Number(match[3] ?? "0");
+  const { major, minor } = parsed;
+  const patch = parsed.patch ?? 0;
   if (major < 1) throw new ForgeError("INVALID_OPTION", `TensorRT version ${version} has major 0`, { input: version, fix });
   if (major < 10) {
     // One digit for the minor and two for the patch: 8.10 or 8.6.100 has no encoding.

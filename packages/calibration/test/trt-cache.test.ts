@@ -34,6 +34,8 @@ describe("TensorRT version digits", () => {
     expect(thrown(() => trtVersionDigits("8.10.1")).code).toBe("INVALID_OPTION");
     expect(thrown(() => trtVersionDigits("ten")).code).toBe("INVALID_OPTION");
     expect(thrown(() => trtVersionDigits("10.100.0")).code).toBe("INVALID_OPTION");
+    // The shape engine-format's parseTrtVersion accepts, no more: at most four components.
+    expect(thrown(() => trtVersionDigits("10.16.0.72.1")).code).toBe("INVALID_OPTION");
   });
 });
 

@@ -7,3 +7,4 @@ export * from "./project-root.js";
 export * from "./printable.js";
 export type { OnProgress, ProgressEvent } from "./progress.js";
 export * from "./profile.js";
+export * from "./float16.js";

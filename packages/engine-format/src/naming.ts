@@ -45,17 +45,22 @@ export function assertTask(task: string, input = "task"): void {
   }
 }
 
-/** Validates a Hugging Face model id (`name` or `org/name`) by the Hub's own naming rules. */
-export function assertModelId(modelId: string, input = "model id"): void {
+/**
+ * Validates a Hugging Face model id (`name` or `org/name`) by the Hub's own naming rules and
+ * returns it. The one copy of the rule: engine names, the store's snapshots and the build's model
+ * identity all use it.
+ */
+export function assertModelId(modelId: string, input = "model id"): string {
   const segments = modelId.split("/");
   const valid =
     segments.length >= 1 && segments.length <= 2 && segments.every((s) => MODEL_SEGMENT.test(s) && !s.includes("--") && !s.includes(".."));
   if (!valid) {
-    throw new ForgeError("INVALID_NAME", `invalid model id "${printable(modelId)}" in ${input}`, {
+    throw new ForgeError("INVALID_NAME", `invalid Hugging Face model id "${printable(modelId)}" in ${input}`, {
       input,
       fix: 'use a Hugging Face id such as "sentence-transformers/all-MiniLM-L6-v2": at most one "/", letters, digits, ".", "_" and "-", no "--" or "..", no leading or trailing separator',
     });
   }
+  return modelId;
 }
 
 export function encodeModelId(modelId: string): string {

@@ -1,8 +1,6 @@
 import { z } from "zod";
-import { ForgeError, type Logger } from "@trtforge/core";
-import { optimizerLineParser } from "./optimizer-messages.js";
-import { runPythonChild } from "./python-child.js";
-import { checkedPython } from "./python-env.js";
+import type { Logger } from "@trtforge/core";
+import { FUSED_ONNX_REPORT_FIELDS, runOptimizer } from "./run-optimizer.js";
 import type { ShapeCase } from "./shape-cases.js";
 
 const FigureSchema = z.looseObject({
@@ -20,18 +18,8 @@ const FigureSchema = z.looseObject({
 export type GpuServingFigure = z.infer<typeof FigureSchema>;
 
 export const GpuOptimizeReportSchema = z.looseObject({
-  file: z.string().min(1),
-  source_onnx: z.string(),
-  model_type: z.string(),
-  num_heads: z.number().int().positive(),
-  hidden_size: z.number().int().positive(),
-  attention_blocks: z.number().int().nonnegative(),
-  attention_fused: z.number().int().nonnegative(),
-  fused_operators: z.record(z.string(), z.number().int()),
-  optimizer: z.string(),
+  ...FUSED_ONNX_REPORT_FIELDS,
   float16: z.looseObject({ method: z.string() }),
-  onnxruntime: z.string().min(1),
-  onnx: z.string().min(1),
   validation: z.looseObject({
     reference: z.string(),
     articles: z.number().int().positive(),
@@ -44,8 +32,6 @@ export const GpuOptimizeReportSchema = z.looseObject({
   seconds: z.number(),
 });
 export type GpuOptimizeReport = z.infer<typeof GpuOptimizeReportSchema>;
-
-const parseMessage = optimizerLineParser(GpuOptimizeReportSchema);
 
 export interface OptimizeForGpuOptions {
   onnxPath: string;
@@ -71,15 +57,9 @@ export interface OptimizeForGpuOptions {
  * and at the profile's shapes, on every ONNX Runtime provider that Python has (the CPU always).
  */
 export async function optimizeForGpu(o: OptimizeForGpuOptions): Promise<GpuOptimizeReport> {
-  const python = o.python ?? (await checkedPython());
-  const timeoutMs = o.timeoutMs ?? 900_000;
-  let report: GpuOptimizeReport | undefined;
-  let childError: { message: string; fix?: string | undefined } | undefined;
-  const result = await runPythonChild({
-    python,
+  return runOptimizer({
+    module: "trtforge_export.gpu_serving",
     args: [
-      "-m",
-      "trtforge_export.gpu_serving",
       "--onnx",
       o.onnxPath,
       "--model",
@@ -95,39 +75,12 @@ export async function optimizeForGpu(o: OptimizeForGpuOptions): Promise<GpuOptim
       "--batch-size",
       String(o.batchSize),
     ],
-    timeoutMs,
+    report: GpuOptimizeReportSchema,
+    label: "GPU-serving",
+    input: o.onnxPath,
+    timeoutMs: o.timeoutMs ?? 900_000,
+    logger: o.logger,
     signal: o.signal,
-    parseLine: parseMessage,
-    onMessage: (m) => {
-      if (m.type === "log") o.logger[m.level === "warning" ? "warn" : m.level]({ source: "gpu-serving" }, m.message);
-      else if (m.type === "progress") o.logger.debug({ source: "gpu-serving", step: m.current, steps: m.total }, m.message ?? m.stage);
-      else if (m.type === "result") report = m.report;
-      else childError = { message: m.message, fix: m.fix };
-    },
+    python: o.python,
   });
-  const unexpected = result.unexpected;
-  if (result.canceled) throw new ForgeError("CANCELLED", "the GPU-serving optimization was cancelled", { fix: "run the command again" });
-  if (result.timedOut) {
-    throw new ForgeError(
-      "EXPORT_TIMEOUT",
-      `the GPU-serving optimization did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped`,
-      {
-        fix: "check the machine's load and run again",
-      },
-    );
-  }
-  if (childError || result.exitCode !== 0 || report === undefined) {
-    const why =
-      childError?.message ??
-      (result.signal ? `was killed by ${result.signal}` : `exited with status ${String(result.exitCode)} without a result`);
-    throw new ForgeError(
-      unexpected.length > 0 && !childError ? "EXPORT_PROTOCOL" : "EXPORT_CHILD_FAILED",
-      `GPU-serving optimization of ${o.onnxPath}: ${why}${unexpected.length > 0 ? `; unexpected output: ${unexpected.slice(0, 3).join(" | ")}` : ""}\n--- stderr ---\n${result.stderr || "(empty)"}`,
-      {
-        input: o.onnxPath,
-        fix: childError?.fix ?? "read the stderr above; `build-engine --check-only --for export` checks the Python environment",
-      },
-    );
-  }
-  return report;
 }

@@ -9,5 +9,7 @@ export * from "./model-config.js";
 export * from "./sequence-limit.js";
 export * from "./shape-cases.js";
 export * from "./cpu-serving.js";
+export * from "./run-optimizer.js";
 export * from "./python-child.js";
+export * from "./protocol-messages.js";
 export * from "./gpu-serving.js";

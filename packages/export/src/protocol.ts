@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { protocolLineParser, protocolMessageSchema } from "./protocol-messages.js";
 import { HF_TASKS } from "@trtforge/engine-format";
 
 /**
@@ -47,31 +48,9 @@ export type ExportReport = z.infer<typeof ExportReportSchema>;
 
 export const EXPORTER_ERROR_CODES = ["NOT_A_MODEL", "TASK_UNSUPPORTED", "NEEDS_HUB", "BAD_INPUT", "INTERNAL"] as const;
 
-export const ExporterMessageSchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("progress"),
-    stage: z.string(),
-    current: z.number(),
-    total: z.number(),
-    message: z.string().optional(),
-  }),
-  z.object({ type: z.literal("log"), level: z.enum(["debug", "info", "warning", "error"]), message: z.string() }),
-  z.object({ type: z.literal("result"), report: ExportReportSchema }),
-  z.object({ type: z.literal("error"), code: z.enum(EXPORTER_ERROR_CODES), message: z.string(), fix: z.string().optional() }),
-]);
+export const ExporterMessageSchema = protocolMessageSchema(ExportReportSchema, z.enum(EXPORTER_ERROR_CODES));
 export type ExporterMessage = z.infer<typeof ExporterMessageSchema>;
 export type ExportProgress = Extract<ExporterMessage, { type: "progress" }>;
 
-/** Parses one stdout line; anything that is not a protocol message is reported, not guessed at. */
-export function parseExporterLine(line: string): { ok: true; message: ExporterMessage } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: `not JSON: ${line.slice(0, 200)}` };
-  }
-  const parsed = ExporterMessageSchema.safeParse(json);
-  return parsed.success
-    ? { ok: true, message: parsed.data }
-    : { ok: false, reason: `not a protocol message: ${z.prettifyError(parsed.error)}` };
-}
+/** Parses one stdout line of the exporter; anything that is not a protocol message is reported, not guessed at. */
+export const parseExporterLine = protocolLineParser(ExporterMessageSchema);

@@ -1,5 +1,5 @@
 import { digestTree } from "./checksum.js";
-import { pathKind } from "./fs-util.js";
+import { pathKind } from "@trtforge/fs-kit";
 import { walkTree } from "./tree-walk.js";
 
 /**

@@ -2,7 +2,7 @@ import { readlink, realpath, rename, rm, symlink } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { ForgeError, fsyncDirectory, type Logger } from "@trtforge/core";
 import { currentHistoryPath, recordCurrentSwitch, type SwitchCause } from "./current-history.js";
-import { isDirectory, pathKind } from "./fs-util.js";
+import { isDirectory, pathKind } from "@trtforge/fs-kit";
 import type { AgentLock } from "./lock.js";
 import { assertStoreName } from "./names.js";
 import { AgentPaths } from "./paths.js";

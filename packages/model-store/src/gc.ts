@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
-import { compareCodePoints } from "./code-point-order.js";
+import { compareCodePoints } from "@trtforge/fs-kit";
 import { agentNotFound, readCurrentState } from "./current.js";
-import { isDirectory } from "./fs-util.js";
+import { isDirectory } from "@trtforge/fs-kit";
 import { readCurrentHistory } from "./current-history.js";
 import { withAgentLock } from "./lock.js";
 import { assertStoreName, isValidStoreName } from "./names.js";

@@ -3,22 +3,8 @@ import { basename, dirname, join } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { isErrno } from "./store-errors.js";
 
-/** Hugging Face repository ids: `name` or `org/name`, the Hub's characters, no "--" (the cache's separator) or "..". */
-const MODEL_ID_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$/;
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const HF_REPO_PREFIX = "models--";
-
-export function assertModelId(modelId: string, input = "--model-id"): string {
-  const segments = modelId.split("/");
-  const ok = segments.length <= 2 && segments.every((s) => MODEL_ID_SEGMENT.test(s) && !s.includes("--") && !s.includes(".."));
-  if (!ok) {
-    throw new ForgeError("INVALID_NAME", `invalid Hugging Face model id "${modelId}"`, {
-      input,
-      fix: 'use an id such as "sentence-transformers/all-MiniLM-L6-v2": at most one "/", letters, digits, ".", "_" and "-", no "--" or ".."',
-    });
-  }
-  return modelId;
-}
 
 /** Revisions become folder names (snapshots/<rev>), so they follow the store's name rules. */
 export function assertRevision(revision: string, input = "--revision"): string {

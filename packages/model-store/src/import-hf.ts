@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ForgeError } from "@trtforge/core";
-import { assertModelId, assertRevision, hfRepoFolderName, locateInHfCache } from "./hf-layout.js";
+import { assertModelId } from "@trtforge/engine-format";
+import { assertRevision, hfRepoFolderName, locateInHfCache } from "./hf-layout.js";
 import { inspectHfModelFolder, type HfModelSummary } from "./hf-model.js";
 import { parseUserMetadata } from "./manifest.js";
 import { assertStoreName, defaultVersionName } from "./names.js";
@@ -57,7 +58,7 @@ export async function importHfModel(options: ImportHfOptions): Promise<ImportHfR
     throw err;
   }
   const located = await locateInHfCache(given);
-  const modelId = options.modelId === undefined ? located.modelId : assertModelId(options.modelId);
+  const modelId = options.modelId === undefined ? located.modelId : assertModelId(options.modelId, "--model-id");
   const revision = options.revision === undefined ? located.revision : assertRevision(options.revision);
   const model = await inspectHfModelFolder(located.folder);
   let plan = await planFromDirectory(located.folder, { skipDirNames: NOT_MODEL_FOLDERS });

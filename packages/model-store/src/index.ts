@@ -10,7 +10,9 @@ export {
 export type { PublishFile } from "./stage-files.js";
 export { importHfModel, type ImportHfOptions, type ImportHfResult, type ModelLayout } from "./import-hf.js";
 export { inspectHfModelFolder, type HfModelSummary } from "./hf-model.js";
-export { assertModelId, assertRevision, hfRepoFolderName, modelIdFromRepoFolder } from "./hf-layout.js";
+// The model-id rule is engine-format's; re-exported where the store's users have always found it.
+export { assertModelId } from "@trtforge/engine-format";
+export { assertRevision, hfRepoFolderName, modelIdFromRepoFolder } from "./hf-layout.js";
 export { resolveCurrent, type CurrentVersion, type ResolveCurrentOptions } from "./current.js";
 export { resolveModelFolder, type ResolvedModel, type ResolveModelOptions } from "./resolve-model.js";
 export { listAgents, listVersions, type AgentListing, type AgentSummary, type ListVersionsOptions, type VersionInfo } from "./versions.js";
@@ -24,10 +26,10 @@ export { gc, type AgentGcReport, type GcOptions, type GcReport } from "./gc.js";
 export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";
 export type { StagingState } from "./staging.js";
 export { computeChecksum } from "./compute-checksum.js";
-export { taggedWriterLiveness, writerTag } from "./process-identity.js";
-export { withWaitLock, type WaitLockOptions } from "./wait-lock.js";
+export { taggedWriterLiveness, writerTag } from "@trtforge/fs-kit";
+export { withWaitLock, type WaitLockOptions } from "@trtforge/fs-kit";
 export { assertStoreName, defaultVersionName, isValidStoreName, MAX_NAME_LENGTH, STAGING_SUFFIX } from "./names.js";
-export { compareCodePoints } from "./code-point-order.js";
+export { compareCodePoints } from "@trtforge/fs-kit";
 export { CURRENT_LINK, MANIFEST_NAME, VERSIONS_DIR } from "./paths.js";
-export { ManifestSchema, storeFields, type Manifest, type StoreFields } from "./manifest.js";
+export { ManifestSchema, readManifest, storeFields, type Manifest, type ManifestRead, type StoreFields } from "./manifest.js";
 export { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STAGING_STALE_MS, resolveStoreRoot, type StoreOptions } from "./settings.js";

@@ -1,9 +1,9 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import lockfile from "proper-lockfile";
 import { ForgeError } from "@trtforge/core";
-import { sleep } from "./fs-util.js";
+import { sleep } from "@trtforge/fs-kit";
 import type { AgentPaths } from "./paths.js";
-import { currentProcessIdentity } from "./process-identity.js";
+import { currentProcessIdentity } from "@trtforge/fs-kit";
 import type { StoreSettings } from "./settings.js";
 import { isErrno, storeWriteError } from "./store-errors.js";
 

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ForgeError, SHA256_HEX, writeFileAtomic } from "@trtforge/core";
-import { applyMode, FILE_MODE } from "./fs-util.js";
+import { applyMode, FILE_MODE } from "@trtforge/fs-kit";
 import { MANIFEST_NAME } from "./paths.js";
 import { isErrno } from "./store-errors.js";
 

@@ -1,6 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import { readCurrentState, swapCurrent, type CurrentState } from "./current.js";
-import { isDirectory } from "./fs-util.js";
+import { isDirectory } from "@trtforge/fs-kit";
 import { withAgentLock } from "./lock.js";
 import { isFinalManifest, requireManifest } from "./manifest.js";
 import { assertStoreName } from "./names.js";

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { ForgeError, isForgeError } from "@trtforge/core";
-import { pathKind } from "./fs-util.js";
-import { assertModelId, hfRepoFolderName, modelIdFromRepoFolder, pickSnapshot, repoFolders } from "./hf-layout.js";
+import { pathKind } from "@trtforge/fs-kit";
+import { assertModelId } from "@trtforge/engine-format";
+import { hfRepoFolderName, modelIdFromRepoFolder, pickSnapshot, repoFolders } from "./hf-layout.js";
 import { readManifest, storeFields } from "./manifest.js";
 import { assertStoreName } from "./names.js";
 import { AgentPaths } from "./paths.js";
@@ -108,7 +109,7 @@ export async function resolveModelFolder(options: ResolveModelOptions): Promise<
   try {
     const agent = assertStoreName("agent", options.agent);
     const version = options.version === undefined ? undefined : assertStoreName("version", options.version);
-    const modelId = options.modelId === undefined ? undefined : assertModelId(options.modelId);
+    const modelId = options.modelId === undefined ? undefined : assertModelId(options.modelId, "--model-id");
     await requireRoot(settings.root);
     const located = await locateVersion(new AgentPaths(settings.root, agent), version);
     return await resolveIn(agent, located.version, located.path, modelId);

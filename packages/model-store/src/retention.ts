@@ -1,6 +1,6 @@
 import { ForgeError } from "@trtforge/core";
 import { readCurrentHistory, rollbackTarget, type CurrentSwitch } from "./current-history.js";
-import { removeViaTrash } from "./fs-util.js";
+import { removeViaTrash } from "@trtforge/fs-kit";
 import type { AgentLock } from "./lock.js";
 import type { AgentPaths } from "./paths.js";
 import type { StoreSettings } from "./settings.js";

@@ -1,7 +1,7 @@
 import { ForgeError } from "@trtforge/core";
 import { currentProblem, readCurrentState, swapCurrent } from "./current.js";
 import { readCurrentHistory, rollbackTarget } from "./current-history.js";
-import { isDirectory } from "./fs-util.js";
+import { isDirectory } from "@trtforge/fs-kit";
 import { withAgentLock } from "./lock.js";
 import { requireManifest } from "./manifest.js";
 import { assertStoreName } from "./names.js";

@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, copyFile, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ForgeError, fsyncDirectory } from "@trtforge/core";
-import { applyMode, directoriesDeepestFirst, FILE_MODE, makeSharedDirs } from "./fs-util.js";
+import { applyMode, directoriesDeepestFirst, FILE_MODE, makeSharedDirs } from "@trtforge/fs-kit";
 import { MANIFEST_NAME } from "./paths.js";
 import { storeReadError } from "./store-errors.js";
 import { walkTree, type TreeFile } from "./tree-walk.js";

@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import { lstat, readdir, rename, rm, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { ForgeError, fsyncDirectory } from "@trtforge/core";
-import { emptyTrash, makeSharedDir, pathKind, removeViaTrash, sleep } from "./fs-util.js";
+import { emptyTrash, makeSharedDir, pathKind, removeViaTrash, sleep } from "@trtforge/fs-kit";
 import { withAgentLock, type AgentLock } from "./lock.js";
 import { readManifest, storeFields, writeManifest, type StagingRecord, type WriterIdentity } from "./manifest.js";
 import { STAGING_SUFFIX } from "./names.js";
 import { CLAIM_PREFIX, MANIFEST_NAME, type AgentPaths } from "./paths.js";
-import { currentProcessIdentity, taggedWriterLiveness, writerLiveness, writerTag, type Liveness } from "./process-identity.js";
+import { currentProcessIdentity, taggedWriterLiveness, writerLiveness, writerTag, type Liveness } from "@trtforge/fs-kit";
 import type { StoreSettings } from "./settings.js";
 import { isErrno, storeWriteError } from "./store-errors.js";
 

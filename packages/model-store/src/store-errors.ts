@@ -1,13 +1,8 @@
 import { ForgeError, fsError, isForgeError } from "@trtforge/core";
+import { errnoCode, isErrno } from "@trtforge/fs-kit";
 
-function errnoCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-export function isErrno(err: unknown, ...codes: string[]): boolean {
-  const code = errnoCode(err);
-  return code !== undefined && codes.includes(code);
-}
+// isErrno is the toolkit's; re-exported for the store's modules, which import it from here.
+export { isErrno };
 
 /**
  * Maps a failure while changing the store. Permission and read-only errors become STORE_READ_ONLY,

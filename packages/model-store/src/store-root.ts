@@ -1,6 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { ForgeError } from "@trtforge/core";
-import { applyMode, DIR_MODE, makeSharedDir } from "./fs-util.js";
+import { applyMode, DIR_MODE, makeSharedDir } from "@trtforge/fs-kit";
 import type { AgentPaths } from "./paths.js";
 import { isErrno, storeWriteError } from "./store-errors.js";
 

@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ForgeError } from "@trtforge/core";
-import { compareCodePoints } from "./code-point-order.js";
+import { compareCodePoints } from "@trtforge/fs-kit";
 import { MANIFEST_NAME } from "./paths.js";
 import { isErrno, storeReadError } from "./store-errors.js";
 

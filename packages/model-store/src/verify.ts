@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { ForgeError } from "@trtforge/core";
 import { digestFiles, digestTree } from "./checksum.js";
 import { agentNotFound, currentProblem, readCurrentState } from "./current.js";
-import { isDirectory } from "./fs-util.js";
+import { isDirectory } from "@trtforge/fs-kit";
 import { isFinalManifest, requireManifest, storeFields, type Manifest } from "./manifest.js";
 import { assertStoreName } from "./names.js";
 import { AgentPaths, MANIFEST_NAME } from "./paths.js";

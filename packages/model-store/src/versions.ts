@@ -1,9 +1,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { buildFacts, type BuildFacts } from "./build-facts.js";
-import { compareCodePoints } from "./code-point-order.js";
+import { compareCodePoints } from "@trtforge/fs-kit";
 import { agentNotFound, readCurrentState, type CurrentVersion } from "./current.js";
-import { isDirectory } from "./fs-util.js";
+import { isDirectory } from "@trtforge/fs-kit";
 import { isFinalManifest, readManifest, storeFields } from "./manifest.js";
 import { assertStoreName, isValidStoreName } from "./names.js";
 import { AgentPaths } from "./paths.js";

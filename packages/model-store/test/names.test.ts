@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assertStoreName, defaultVersionName, isValidStoreName } from "../src/names.js";
-import { compareCodePoints } from "../src/code-point-order.js";
+import { compareCodePoints } from "@trtforge/fs-kit";
 
 describe("store names", () => {
   it.each(["analyst", "v1", "v20250826-120000", "fact_checker", "A.b-c_9", "x".repeat(128)])("accepts %s", (name) => {

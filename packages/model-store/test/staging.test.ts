@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { gc, listVersions, publish, stageVersion } from "../src/index.js";
 import { withAgentLock } from "../src/lock.js";
 import { AgentPaths } from "../src/paths.js";
-import { currentProcessIdentity } from "../src/process-identity.js";
+import { currentProcessIdentity } from "@trtforge/fs-kit";
 import { storeSettings } from "../src/settings.js";
 import { deadPid, storeAndSource, writeTree } from "./helpers.js";
 

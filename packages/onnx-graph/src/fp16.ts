@@ -1,8 +1,7 @@
-import { ForgeError } from "@trtforge/core";
+import { float32ArrayToFloat16, ForgeError } from "@trtforge/core";
 import { findAttribute, hasSubgraph, intAttr, tensorAttr } from "./attributes.js";
 import { constantValue } from "./constant-value.js";
 import { tensorElemTypes } from "./elem-types.js";
-import { float32ArrayToFloat16 } from "./float16.js";
 import { indexGraph, NameAllocator } from "./graph-index.js";
 import { cloneModel, mainGraph, type OnnxModel } from "./model.js";
 import { int64ToNumber } from "./int64.js";

@@ -16,7 +16,8 @@ export {
 } from "./save.js";
 export { onnxSha256 } from "./hash.js";
 export { float32View, readFloat32, tensorDims, tensorFromTypedArray, tensorRawBytes } from "./tensor-data.js";
-export { float16BitsToFloat32, float32ToFloat16Bits, FLOAT16_MAX } from "./float16.js";
+// Half-float conversion is @trtforge/core's (the runtime decodes fp16 outputs with it too); re-exported for the graph edits' users.
+export { float16BitsToFloat32, float32ToFloat16Bits, FLOAT16_MAX } from "@trtforge/core";
 export { tensorElemTypes } from "./elem-types.js";
 export { withExtraOutputs } from "./extra-outputs.js";
 export {

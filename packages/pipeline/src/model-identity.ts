@@ -1,7 +1,8 @@
 import { basename, dirname } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { engineAgentName } from "@trtforge/builder";
-import { assertModelId, assertStoreName, modelIdFromRepoFolder } from "@trtforge/model-store";
+import { assertModelId } from "@trtforge/engine-format";
+import { assertStoreName, modelIdFromRepoFolder } from "@trtforge/model-store";
 
 /**
  * The model id a plain folder stands for when --model-id is not given: only a Hugging Face cache

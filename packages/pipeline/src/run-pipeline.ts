@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { ForgeError, type Logger } from "@trtforge/core";
 import type { AccuracyFigure } from "@trtforge/accuracy";
 import { shapeProfiles, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
-import { withWaitLock } from "@trtforge/model-store";
+import { withWaitLock } from "@trtforge/fs-kit";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { buildArtifact } from "./build-artifact.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import bytes from "bytes";
 import ms from "ms";
 import { ForgeError, type Logger } from "@trtforge/core";
-import { taggedWriterLiveness, writerTag } from "@trtforge/model-store";
+import { taggedWriterLiveness, writerTag } from "@trtforge/fs-kit";
 import { STAGE_FILE } from "./stage-dir.js";
 
 /**

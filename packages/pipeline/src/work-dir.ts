@@ -2,7 +2,7 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { tempFolderPrefix, type Logger } from "@trtforge/core";
-import { taggedWriterLiveness, writerTag } from "@trtforge/model-store";
+import { taggedWriterLiveness, writerTag } from "@trtforge/fs-kit";
 
 /** An untagged temp folder (made before stage folders named their writer) counts as abandoned after this long untouched. */
 export const UNTAGGED_STALE_MS = 60 * 60 * 1000;

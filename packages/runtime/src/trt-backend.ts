@@ -1,4 +1,4 @@
-import { ForgeError } from "@trtforge/core";
+import { float16BitsToFloat32, ForgeError } from "@trtforge/core";
 import type { HostTensor, IoTensor, NativeEngine, TrtDataType } from "@trtforge/native";
 import { isTokenInput, tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
@@ -11,16 +11,6 @@ const SERVED_OUTPUT_TYPES: Partial<Record<TrtDataType, TensorDatatype>> = {
   int64: "INT64",
 };
 
-/** IEEE half-precision bits to a float. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 function toOutput(tensor: IoTensor, host: HostTensor): OutputTensor {
   const shape = [...host.shape];
   const { name } = tensor;
@@ -28,7 +18,7 @@ function toOutput(tensor: IoTensor, host: HostTensor): OutputTensor {
     case "fp32":
       return { name, datatype: "FP32", shape, data: host.data as Float32Array };
     case "fp16":
-      return { name, datatype: "FP32", shape, data: Float32Array.from(host.data as Uint16Array, halfToFloat) };
+      return { name, datatype: "FP32", shape, data: Float32Array.from(host.data as Uint16Array, float16BitsToFloat32) };
     case "bf16": {
       const words = new Uint32Array((host.data as Uint16Array).length);
       (host.data as Uint16Array).forEach((b, i) => (words[i] = b << 16));

@@ -10,19 +10,13 @@ import { readArticles } from "@trtforge/articles";
 import { calibrate } from "@trtforge/calibration";
 import { silentLogger, sha256Hex } from "@trtforge/core";
 import { optimizeForCpu } from "@trtforge/export";
-import {
-  encodeMarker,
-  encodeModelId,
-  formatEngineName,
-  serializeMetadata,
-  type EngineMetadata,
-  type TensorSpec,
-} from "@trtforge/engine-format";
+import { encodeMarker, formatEngineName, serializeMetadata, type EngineMetadata, type TensorSpec } from "@trtforge/engine-format";
 import { publish, type PublishFile } from "@trtforge/model-store";
 import type { HostTensor, IoTensor } from "@trtforge/native";
 import { createFakeAddon, type FakeAddonOptions } from "@trtforge/native/fake";
 import { insertQdq, loadOnnxModel, saveOnnxModel } from "@trtforge/onnx-graph";
 import { loadTokenizer } from "@trtforge/tokenizer";
+import { engineMetadataFixture } from "../../../tests/support/engine-metadata.js";
 import { AG_NEWS_CSV, minilmDir, minilmOnnx, REPO_ROOT } from "../../calibration/test/minilm-onnx.js";
 
 export { AG_NEWS_CSV, minilmDir, minilmOnnx, REPO_ROOT };
@@ -65,31 +59,15 @@ function tensorSpecs(): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
 }
 
 function metadataFor(kind: "engine" | "marker", bytes: Uint8Array, patch: Partial<EngineMetadata> = {}): EngineMetadata {
-  return {
-    schema_version: 1,
-    kind,
-    model_name: encodeModelId(MODEL_ID),
+  const fields = {
+    model_id: MODEL_ID,
     hf_revision: REVISION,
     trt_version: TRT_VERSION,
-    precision: "fp16",
-    build_options: { workspace_bytes: 2 * 1024 ** 3 },
     max_batch_size: MAX_BATCH,
     seq_len: MAX_SEQ,
-    checksum: sha256Hex(bytes),
-    created_at: "2026-12-01T12:00:00.000Z",
-    task: "embeddings",
-    model_id: MODEL_ID,
-    onnx_sha256: null,
     ...tensorSpecs(),
-    gpu: kind === "engine" ? { name: "trtforge fake GPU", compute_capability: "8.6" } : null,
-    cuda_version: kind === "engine" ? "13.0" : null,
-    hardware_compatibility_level: "none",
-    version_compatible: false,
-    calibration: null,
-    accuracy: [],
-    builder: { name: "trtforge", version: "0.1.0", git_commit: null },
-    ...patch,
   };
+  return engineMetadataFixture(kind, bytes, fields, patch);
 }
 
 /** The I/O of a MiniLM engine as TensorRT would report it; int32 token inputs where asked. */

@@ -1,20 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { z } from "zod";
+import { basename, dirname } from "node:path";
 import { sha256Hex } from "@trtforge/core";
-
-/**
- * The part of a ModelStore version's manifest.json (`@trtforge/model-store`) that can settle a
- * checksum dispute: the sha256 of each file as it was published. Read here by shape only, so that
- * verify-engine stays usable on any folder.
- */
-const PublishedFilesSchema = z.object({
-  metadata: z.object({ files: z.record(z.string(), z.object({ sha256: z.string(), size: z.number().optional() })) }),
-});
-/** What build-engine records of the profile in a build's manifest metadata: [batch, sequence] at its largest. */
-const PublishedProfileSchema = z.object({
-  metadata: z.object({ shapes: z.object({ max: z.tuple([z.number().int(), z.number().int()]) }) }),
-});
+import { buildFacts, readManifest, storeFields } from "@trtforge/model-store";
 
 export interface StoreEvidence {
   manifest: string;
@@ -39,25 +26,22 @@ async function fileFacts(path: string): Promise<{ sha256: string; size: number }
 
 /** What the store manifest beside the engine (the version folder's manifest.json) recorded, if there is one. */
 export async function readStoreEvidence(enginePath: string, sidecarPath: string): Promise<StoreEvidence | undefined> {
-  const manifest = join(dirname(enginePath), "manifest.json");
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(manifest, "utf8"));
-  } catch {
-    return undefined;
-  }
-  const parsed = PublishedFilesSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  const files = parsed.data.metadata.files;
+  // The store's own reading of its manifest, lenient field by field, so that verify-engine stays
+  // usable on any folder: no manifest, or one without a files list, is simply no evidence.
+  const read = await readManifest(dirname(enginePath));
+  if (read.state !== "ok") return undefined;
+  const manifest = read.path;
+  const files = storeFields(read.manifest.metadata).files;
+  if (files === undefined) return undefined;
   const engine = files[basename(enginePath)]?.sha256;
   const published = dirname(sidecarPath) === dirname(enginePath) ? files[basename(sidecarPath)] : undefined;
   const sidecar = published === undefined ? undefined : { published, now: await fileFacts(sidecarPath) };
-  const profile = PublishedProfileSchema.safeParse(json);
+  const maxShape = buildFacts(read.manifest.metadata).shapes?.max;
   return {
     manifest,
     ...(engine === undefined ? {} : { engine }),
     ...(sidecar === undefined ? {} : { sidecar, sidecarAsPublished: sidecar.now?.sha256 === sidecar.published.sha256 }),
-    ...(profile.success ? { maxShape: profile.data.metadata.shapes.max } : {}),
+    ...(maxShape === undefined ? {} : { maxShape }),
   };
 }
 

@@ -1,15 +1,9 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { sha256Hex } from "@trtforge/core";
-import {
-  encodeMarker,
-  encodeModelId,
-  formatEngineName,
-  serializeMetadata,
-  type EngineMetadata,
-  type Precision,
-} from "@trtforge/engine-format";
+import { encodeMarker, formatEngineName, serializeMetadata, type EngineMetadata, type Precision } from "@trtforge/engine-format";
+
+import { engineMetadataFixture, type BuildGpu, type MetadataFields } from "../../../tests/support/engine-metadata.js";
 
 export const MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2";
 export const REVISION = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
@@ -28,6 +22,9 @@ export interface Fixture {
   metadata: EngineMetadata;
 }
 
+/** Verify's engines name a real GPU, as a build on one would. */
+const BUILD_GPU: BuildGpu = { gpu: { name: "NVIDIA GeForce RTX 3090", compute_capability: "8.6" }, cuda_version: "12.8" };
+
 function metadataFor(
   kind: "engine" | "marker",
   bytes: Buffer,
@@ -35,32 +32,17 @@ function metadataFor(
   precision: Precision,
   patch: Partial<EngineMetadata>,
 ): EngineMetadata {
-  return {
-    schema_version: 1,
-    kind,
-    model_name: encodeModelId(MODEL_ID),
+  const fields = {
+    model_id: MODEL_ID,
     hf_revision: REVISION,
     trt_version: trtVersion,
-    precision,
-    build_options: { workspace_bytes: 2 * 1024 ** 3 },
     max_batch_size: 128,
     seq_len: 256,
-    checksum: sha256Hex(bytes),
-    created_at: "2026-11-28T12:00:00.000Z",
-    task: "embeddings",
-    model_id: MODEL_ID,
-    onnx_sha256: kind === "engine" ? "e".repeat(64) : null,
     inputs: [{ name: "input_ids", dtype: "int64", min_shape: [1, 1], opt_shape: [32, 128], max_shape: [128, 256] }],
     outputs: [{ name: "sentence_embedding", dtype: "float32", min_shape: [1, 384], opt_shape: [32, 384], max_shape: [128, 384] }],
-    gpu: kind === "engine" ? { name: "NVIDIA GeForce RTX 3090", compute_capability: "8.6" } : null,
-    cuda_version: kind === "engine" ? "12.8" : null,
-    hardware_compatibility_level: "none",
-    version_compatible: false,
-    calibration: null,
-    accuracy: [],
-    builder: { name: "trtforge", version: "0.1.0", git_commit: null },
-    ...patch,
-  };
+  } satisfies MetadataFields;
+  const built = { precision, created_at: "2026-11-28T12:00:00.000Z", onnx_sha256: kind === "engine" ? "e".repeat(64) : null };
+  return engineMetadataFixture(kind, bytes, fields, { ...built, ...patch }, BUILD_GPU);
 }
 
 async function write(dir: string, bytes: Buffer, metadata: EngineMetadata): Promise<Fixture> {

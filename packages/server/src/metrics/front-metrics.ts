@@ -1,5 +1,6 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { AggregatorRegistry, Registry, type Gauge, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { FailureReason } from "../protocol/protocol-error.js";
+import { metricsIn } from "./register.js";
 import { DURATION_BUCKETS, METRIC, TRITON_METRIC, UNKNOWN_MODEL_LABEL } from "./names.js";
 import type { GpuSampler } from "./gpu-sampler.js";
 
@@ -17,80 +18,59 @@ type MetricJson = MetricObjectWithValues<MetricValue<string>>;
  */
 export class FrontMetrics {
   readonly registry = new Registry();
-  private readonly success = new Counter({
-    name: METRIC.requestSuccess,
-    help: "Infer requests answered 200",
-    labelNames: ["model", "version"],
-    registers: [this.registry],
-  });
-  private readonly failure = new Counter({
-    name: METRIC.requestFailure,
-    help: "Infer requests that failed, by reason (bad_request, not_found, payload_too_large, not_ready, overloaded, worker_exited, shutting_down, internal)",
-    labelNames: ["model", "reason"],
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: METRIC.requestDuration,
-    help: "Seconds from the request's last body byte to its response, infer requests",
-    labelNames: ["model", "version"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly pending = new Gauge({
-    name: METRIC.pendingRequests,
-    help: "Infer requests received and not yet answered",
-    labelNames: ["model", "version"],
-    registers: [this.registry],
-  });
-  private readonly lastInference = new Gauge({
-    name: METRIC.lastInference,
-    help: "Unix time of the last infer request answered, seconds (Triton's statistics last_inference)",
-    labelNames: ["model", "version"],
-    registers: [this.registry],
-    aggregator: "max",
-  });
+  private readonly metric = metricsIn(this.registry);
+  private readonly success = this.metric.counter(METRIC.requestSuccess, "Infer requests answered 200", ["model", "version"]);
+  private readonly failure = this.metric.counter(
+    METRIC.requestFailure,
+    "Infer requests that failed, by reason (bad_request, not_found, payload_too_large, not_ready, overloaded, worker_exited, shutting_down, internal)",
+    ["model", "reason"],
+  );
+  private readonly duration = this.metric.histogram(
+    METRIC.requestDuration,
+    "Seconds from the request's last body byte to its response, infer requests",
+    ["model", "version"],
+    DURATION_BUCKETS,
+  );
+  private readonly pending = this.metric.gauge(METRIC.pendingRequests, "Infer requests received and not yet answered", [
+    "model",
+    "version",
+  ]);
+  private readonly lastInference = this.metric.gauge(
+    METRIC.lastInference,
+    "Unix time of the last infer request answered, seconds (Triton's statistics last_inference)",
+    ["model", "version"],
+    "max",
+  );
   private readonly triton = {
-    success: new Counter({
-      name: TRITON_METRIC.requestSuccess,
-      help: "Number of successful inference requests, all batch sizes",
-      labelNames: ["model", "version"],
-      registers: [this.registry],
-    }),
-    failure: new Counter({
-      name: TRITON_METRIC.requestFailure,
-      help: "Number of failed inference requests, all batch sizes, by reason",
-      labelNames: ["model", "version", "reason"],
-      registers: [this.registry],
-    }),
-    duration: new Counter({
-      name: TRITON_METRIC.requestDuration,
-      help: "Cumulative inference request duration in microseconds, successful requests",
-      labelNames: ["model", "version"],
-      registers: [this.registry],
-    }),
-    pending: new Gauge({
-      name: TRITON_METRIC.pendingRequests,
-      help: "Instantaneous number of pending requests awaiting execution per-model",
-      labelNames: ["model", "version"],
-      registers: [this.registry],
-    }),
+    success: this.metric.counter(TRITON_METRIC.requestSuccess, "Number of successful inference requests, all batch sizes", [
+      "model",
+      "version",
+    ]),
+    failure: this.metric.counter(TRITON_METRIC.requestFailure, "Number of failed inference requests, all batch sizes, by reason", [
+      "model",
+      "version",
+      "reason",
+    ]),
+    duration: this.metric.counter(
+      TRITON_METRIC.requestDuration,
+      "Cumulative inference request duration in microseconds, successful requests",
+      ["model", "version"],
+    ),
+    pending: this.metric.gauge(TRITON_METRIC.pendingRequests, "Instantaneous number of pending requests awaiting execution per-model", [
+      "model",
+      "version",
+    ]),
   };
   /** Served models and the version each last answered with: the only `model` label values besides UNKNOWN_MODEL_LABEL. */
   private readonly versions = new Map<string, string>();
   /** Per model, each version's place in the order this server loaded them (1, 2, ...): Triton's integer versions. */
   private readonly versionNumbers = new Map<string, Map<string, number>>();
-  private readonly restarts = new Counter({
-    name: METRIC.workerRestarts,
-    help: "Worker processes restarted after they exited",
-    labelNames: ["worker"],
-    registers: [this.registry],
-  });
-  private readonly workersReady = new Gauge({
-    name: METRIC.workerReady,
-    help: "1 while a worker process has its models loaded and takes requests, 0 while it starts or restarts",
-    labelNames: ["worker"],
-    registers: [this.registry],
-  });
+  private readonly restarts = this.metric.counter(METRIC.workerRestarts, "Worker processes restarted after they exited", ["worker"]);
+  private readonly workersReady = this.metric.gauge(
+    METRIC.workerReady,
+    "1 while a worker process has its models loaded and takes requests, 0 while it starts or restarts",
+    ["worker"],
+  );
   private workerStates: () => { name: string; ready: boolean }[] = () => [];
   private gpuGauges: { used: Gauge; total: Gauge; utilization: Gauge } | undefined;
 
@@ -200,14 +180,13 @@ export class FrontMetrics {
     }
     const labelNames = ["gpu", "gpu_uuid", "name"];
     this.gpuGauges ??= {
-      used: new Gauge({ name: METRIC.gpuMemoryUsed, help: "GPU memory used, bytes (NVML)", labelNames, registers: [this.registry] }),
-      total: new Gauge({ name: METRIC.gpuMemoryTotal, help: "GPU memory total, bytes (NVML)", labelNames, registers: [this.registry] }),
-      utilization: new Gauge({
-        name: METRIC.gpuUtilization,
-        help: "GPU utilization over the driver's last sample period, 0 to 1 (NVML)",
+      used: this.metric.gauge(METRIC.gpuMemoryUsed, "GPU memory used, bytes (NVML)", labelNames),
+      total: this.metric.gauge(METRIC.gpuMemoryTotal, "GPU memory total, bytes (NVML)", labelNames),
+      utilization: this.metric.gauge(
+        METRIC.gpuUtilization,
+        "GPU utilization over the driver's last sample period, 0 to 1 (NVML)",
         labelNames,
-        registers: [this.registry],
-      }),
+      ),
     };
     for (const gauge of Object.values(this.gpuGauges)) gauge.reset();
     for (const sample of samples) {

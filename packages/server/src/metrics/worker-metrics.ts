@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Registry, type Counter } from "prom-client";
 import type { BatchReport, ModelEvidence } from "@trtforge/runtime";
+import { metricsIn } from "./register.js";
 import { BATCH_SIZE_BUCKETS, DURATION_BUCKETS, METRIC, TOKEN_BUCKETS, TRITON_METRIC } from "./names.js";
 
 /** What the protocol routes measured of one infer request that reached a model (request_metrics). */
@@ -25,72 +26,57 @@ const US = 1e6;
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private readonly inferenceCount = new Counter({
-    name: METRIC.inferenceCount,
-    help: "Inferences performed: rows (batch elements), as Triton's nv_inference_count",
-    labelNames: ["model", "version"],
-    registers: [this.registry],
-  });
-  private readonly execCount = new Counter({
-    name: METRIC.execCount,
-    help: "Batches executed, as Triton's nv_inference_exec_count",
-    labelNames: ["model", "version"],
-    registers: [this.registry],
-  });
-  private readonly queueDuration = new Histogram({
-    name: METRIC.queueDuration,
-    help: "Seconds a request waited in the batching queue before its batch started",
-    labelNames: ["model", "version"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly computeDuration = new Histogram({
-    name: METRIC.computeDuration,
-    help: "Seconds one batch ran on its backend",
-    labelNames: ["model", "version", "backend"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly batchSize = new Histogram({
-    name: METRIC.batchSize,
-    help: "Rows per executed batch",
-    labelNames: ["model", "version"],
-    buckets: BATCH_SIZE_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly modelInfo = new Gauge({
-    name: METRIC.modelInfo,
-    help: "1 for the version serving each model, with its backend, precision, fallback reason and (TensorRT) GPU",
-    labelNames: ["model", "version", "backend", "precision", "fallback_reason", "gpu_uuid"],
-    registers: [this.registry],
-    aggregator: "max",
-  });
-  private readonly fallbacks = new Counter({
-    name: METRIC.fallbacks,
-    help: "Versions loaded on ONNX Runtime instead of their engine, by reason",
-    labelNames: ["model", "version", "reason"],
-    registers: [this.registry],
-  });
-  private readonly swapsRefused = new Counter({
-    name: METRIC.swapRefused,
-    help: "New versions that failed to open, verify or warm up and were not served (the old one kept serving)",
-    labelNames: ["model"],
-    registers: [this.registry],
-  });
-  private readonly tokenization = new Histogram({
-    name: METRIC.tokenizationDuration,
-    help: "Seconds spent tokenizing one request's texts (text-embeddings-inference's te_request_tokenization_duration)",
-    labelNames: ["model", "version"],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly inputTokens = new Histogram({
-    name: METRIC.inputTokens,
-    help: "Tokens per input row, padding excluded (text-embeddings-inference's te_request_input_length)",
-    labelNames: ["model", "version"],
-    buckets: TOKEN_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly metric = metricsIn(this.registry);
+  private readonly inferenceCount = this.metric.counter(
+    METRIC.inferenceCount,
+    "Inferences performed: rows (batch elements), as Triton's nv_inference_count",
+    ["model", "version"],
+  );
+  private readonly execCount = this.metric.counter(METRIC.execCount, "Batches executed, as Triton's nv_inference_exec_count", [
+    "model",
+    "version",
+  ]);
+  private readonly queueDuration = this.metric.histogram(
+    METRIC.queueDuration,
+    "Seconds a request waited in the batching queue before its batch started",
+    ["model", "version"],
+    DURATION_BUCKETS,
+  );
+  private readonly computeDuration = this.metric.histogram(
+    METRIC.computeDuration,
+    "Seconds one batch ran on its backend",
+    ["model", "version", "backend"],
+    DURATION_BUCKETS,
+  );
+  private readonly batchSize = this.metric.histogram(METRIC.batchSize, "Rows per executed batch", ["model", "version"], BATCH_SIZE_BUCKETS);
+  private readonly modelInfo = this.metric.gauge(
+    METRIC.modelInfo,
+    "1 for the version serving each model, with its backend, precision, fallback reason and (TensorRT) GPU",
+    ["model", "version", "backend", "precision", "fallback_reason", "gpu_uuid"],
+    "max",
+  );
+  private readonly fallbacks = this.metric.counter(METRIC.fallbacks, "Versions loaded on ONNX Runtime instead of their engine, by reason", [
+    "model",
+    "version",
+    "reason",
+  ]);
+  private readonly swapsRefused = this.metric.counter(
+    METRIC.swapRefused,
+    "New versions that failed to open, verify or warm up and were not served (the old one kept serving)",
+    ["model"],
+  );
+  private readonly tokenization = this.metric.histogram(
+    METRIC.tokenizationDuration,
+    "Seconds spent tokenizing one request's texts (text-embeddings-inference's te_request_tokenization_duration)",
+    ["model", "version"],
+    DURATION_BUCKETS,
+  );
+  private readonly inputTokens = this.metric.histogram(
+    METRIC.inputTokens,
+    "Tokens per input row, padding excluded (text-embeddings-inference's te_request_input_length)",
+    ["model", "version"],
+    TOKEN_BUCKETS,
+  );
   private readonly triton = {
     inferenceCount: this.tritonCounter(TRITON_METRIC.inferenceCount, "Number of inferences performed (batch elements)"),
     execCount: this.tritonCounter(TRITON_METRIC.execCount, "Number of model executions performed (batches)"),
@@ -102,7 +88,7 @@ export class WorkerMetrics {
   private readonly serving = new Map<string, ModelEvidence>();
 
   private tritonCounter(name: string, help: string): Counter {
-    return new Counter({ name, help, labelNames: ["model", "version"], registers: [this.registry] });
+    return this.metric.counter(name, help, ["model", "version"]);
   }
 
   observeBatch(report: BatchReport): void {

@@ -2,7 +2,18 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import type { WriterIdentity } from "./manifest.js";
+
+/**
+ * Who a process is, enough to tell later whether it is still alive: pid and host, with the boot id
+ * and the process start time (clock ticks since boot, /proc/<pid>/stat) so that a reused pid is not
+ * mistaken for it. The store records one as a version's writer.
+ */
+export type WriterIdentity = {
+  pid: number;
+  hostname: string;
+  boot_id?: string | undefined;
+  start_ticks?: number | undefined;
+};
 
 function readBootId(): string | undefined {
   try {

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import lockfile from "proper-lockfile";
 import { ForgeError, type Logger } from "@trtforge/core";
 import { sleep } from "./fs-util.js";
-import { isErrno } from "./store-errors.js";
+import { isErrno } from "./errno.js";
 
 export interface WaitLockOptions {
   /** Said once in the log while waiting, e.g. "an identical build is running in /work". */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fsyncDirectory } from "@trtforge/core";
-import { isErrno } from "./store-errors.js";
+import { isErrno } from "./errno.js";
 
 /** JustNewsAgent's guidelines ask for a group-shared store: setgid folders (group inherited), group-writable files. */
 export const DIR_MODE = 0o2775;
