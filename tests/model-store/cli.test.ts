@@ -125,7 +125,7 @@ describe("model-store CLI", () => {
       const run = await runCli(["publish", "--root", root, "--agent", "a", "--version", version, source]);
       expect(run.code, run.stderr).toBe(0);
     }
-    const promoted = await runCli(["promote", "a", "v1", "--root", root]);
+    const promoted = await runCli(["promote", "a", "v1", "--root", root, "--without-evidence"]);
     expect(promoted.code, promoted.stderr).toBe(0);
     const rolled = await runCli(["rollback", "--root", root, "--agent", "a"]);
     expect(rolled.code, rolled.stderr).toBe(0);

@@ -9,7 +9,8 @@ export interface EvidenceFlags {
 }
 
 export const EVIDENCE_FLAG_HELP = {
-  evidence: "a compare-engines report (.json) of this version against the current one: promote only if it passed, is recent and is for exactly that pair",
+  evidence:
+    "a compare-engines report (.json) of this version against the current one: promote only if it passed, is recent and is for exactly that pair",
   withoutEvidence: "promote with no compare report (recorded in the version's manifest as such)",
   evidenceMaxAge: "how old the --evidence report may be (90m, 36h, 7d; default 7d)",
 } as const;

@@ -162,7 +162,8 @@ export interface PromoteWithEvidenceOptions extends Omit<PromoteOptions, "judge"
  */
 export async function promoteWithEvidence(options: PromoteWithEvidenceOptions): Promise<PromoteResult> {
   const { evidence, ...rest } = options;
-  const read: ReadEvidence | undefined = evidence !== undefined && "report" in evidence ? await readEvidenceReport(evidence.report) : undefined;
+  const read: ReadEvidence | undefined =
+    evidence !== undefined && "report" in evidence ? await readEvidenceReport(evidence.report) : undefined;
   const maxAgeMs = evidence !== undefined && "report" in evidence ? evidence.maxAgeMs : undefined;
   return promoteVersion({
     ...rest,
@@ -170,7 +171,11 @@ export async function promoteWithEvidence(options: PromoteWithEvidenceOptions): 
       if (previous === undefined) return { evidence: "first" } satisfies PromotionBasis;
       if (evidence === undefined) throw evidenceRequired(options.agent, options.version, previous);
       if (read === undefined) return { evidence: "none" };
-      judgeEvidence(read, { agent: options.agent, candidate: options.version, current: previous }, maxAgeMs === undefined ? {} : { maxAgeMs });
+      judgeEvidence(
+        read,
+        { agent: options.agent, candidate: options.version, current: previous },
+        maxAgeMs === undefined ? {} : { maxAgeMs },
+      );
       return {
         evidence: "report",
         report_sha256: read.sha256,

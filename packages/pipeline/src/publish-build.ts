@@ -176,6 +176,12 @@ export async function publishBuild(options: {
     const winner = await showIfPresent(options.root, options.agent, options.version);
     if (winner === undefined) throw err;
     options.logger.info({ agent: options.agent, version: winner.version }, "an identical build finished first: reusing its version");
-    return reuseBuild({ root: options.root, existing: winner, promote: options.promote, evidence: options.evidence, logger: options.logger });
+    return reuseBuild({
+      root: options.root,
+      existing: winner,
+      promote: options.promote,
+      evidence: options.evidence,
+      logger: options.logger,
+    });
   }
 }

@@ -319,7 +319,13 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       { agent, version: existing.version, verified_files: stored.verify.fileCount, verify_seconds: stored.verify.seconds },
       "an identical build is already in the ModelStore and matches its manifest: reusing it",
     );
-    const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, evidence: input.promoteEvidence, logger: log });
+    const reused = await reuseBuild({
+      root: run.storeRoot,
+      existing,
+      promote: input.promote ?? false,
+      evidence: input.promoteEvidence,
+      logger: log,
+    });
     logCurrent(log, agent, reused.current);
     return {
       ...common,
