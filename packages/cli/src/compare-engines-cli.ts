@@ -36,14 +36,18 @@ interface CompareFlags {
 }
 
 /** A value typed on the command line that the library refuses is the user's misuse of a flag: USAGE. */
+function asUsage(err: unknown): unknown {
+  if (isForgeError(err) && err.code === "INVALID_OPTION") {
+    return new ForgeError("USAGE", err.message, { ...(err.input ? { input: err.input } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+  }
+  return err;
+}
+
 function usage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    if (isForgeError(err) && err.code === "INVALID_OPTION") {
-      throw new ForgeError("USAGE", err.message, { ...(err.input ? { input: err.input } : {}), ...(err.fix ? { fix: err.fix } : {}) });
-    }
-    throw err;
+    throw asUsage(err);
   }
 }
 
@@ -104,20 +108,21 @@ export function createCompareEnginesProgram(): Command {
           : { maxConfidenceDelta: fraction(opts.maxConfidenceDelta, "--max-confidence-delta")! }),
       };
       const storeRoot = storeRootFromFlag(opts.storeRoot, "--store-root");
-      const report = await usage(() =>
-        compareVersions({
-          storeRoot,
-          baseline,
-          candidate,
-          articles: opts.articles,
-          ...(opts.exclude === undefined ? {} : { exclude: opts.exclude }),
-          ...(opts.count === undefined ? {} : { count: parseInteger(opts.count, "--count") }),
-          ...(opts.seed === undefined ? {} : { seed: parseInteger(opts.seed, "--seed") }),
-          ...(opts.batch === undefined ? {} : { batchSize: parseInteger(opts.batch, "--batch") }),
-          thresholds,
-          logger: cliLogger("compare-engines"),
-        }),
-      );
+      const report = await compareVersions({
+        storeRoot,
+        baseline,
+        candidate,
+        articles: opts.articles,
+        ...(opts.exclude === undefined ? {} : { exclude: opts.exclude }),
+        ...(opts.count === undefined ? {} : { count: parseInteger(opts.count, "--count") }),
+        ...(opts.seed === undefined ? {} : { seed: parseInteger(opts.seed, "--seed") }),
+        ...(opts.batch === undefined ? {} : { batchSize: parseInteger(opts.batch, "--batch") }),
+        thresholds,
+        logger: cliLogger("compare-engines"),
+      }).catch((err: unknown) => {
+        // Versions that cannot be compared, or too few articles: what the command line named.
+        throw asUsage(err);
+      });
       const written = await writeReport(report, opts.out);
       if (opts.json)
         process.stdout.write(
