@@ -58,7 +58,8 @@ async function selectArticles(options: CompareOptions, count: number, seed: numb
     });
   }
   const order = seededOrder(pool.length, seed).slice(0, Math.min(count, pool.length));
-  return { source: set.source, sha256: set.sha256, available: pool.length, excluded, articles: order.map((i) => pool[i]!) };
+  // As given (a path relative to where the command ran stays relative): the sha256 pins the bytes.
+  return { source: options.articles, sha256: set.sha256, available: pool.length, excluded, articles: order.map((i) => pool[i]!) };
 }
 
 function rowsOf(tensor: Extract<OutputTensor, { datatype: "FP32" }>): Float32Array[] {
