@@ -10,12 +10,14 @@ import {
   describeAccuracyGate,
   formatShapes,
   promoteWithEvidence,
+  promotionsOf,
   publish,
   rollback,
   showVersion,
   verifyVersion,
   type BuildFacts,
   type GcReport,
+  type PromotionRecord,
   type PublishResult,
   type StoreOptions,
   type VerifyReport,
@@ -145,6 +147,16 @@ function common(command: Command): Command {
   return command
     .option("--root <dir>", "model store root (default: $MODEL_STORE_ROOT)")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)");
+}
+
+function describePromotion(p: PromotionRecord): string {
+  const basis =
+    p.evidence === "report"
+      ? `on compare report ${p.report_path ?? "?"} (sha256 ${p.report_sha256 ?? "?"}, ${p.report_created_at ?? "?"})`
+      : p.evidence === "none"
+        ? "WITHOUT evidence (--without-evidence)"
+        : "as the agent's first version";
+  return `${p.at} by ${p.by} over ${p.from ?? "(none)"} ${basis}`;
 }
 
 interface PromoteFlags extends EvidenceFlags {
@@ -292,6 +304,8 @@ export function createModelStoreProgram(): Command {
         `  layout: ${details.layout}`,
         `  checksum: ${details.manifest.checksum}`,
         ...(details.createdAt === undefined ? [] : [`  created: ${details.createdAt}`]),
+        // What was believed when it was made current: rollback leaves these in place.
+        ...promotionsOf(details.manifest.metadata).map((p) => `  promoted: ${describePromotion(p)}`),
         ...(details.model === undefined
           ? []
           : [
