@@ -63,13 +63,13 @@ describe("unknown options and other usage errors get the error[CODE] / fix: form
 
 describe("model-store promote takes --agent like the other verbs; the positional form stays", () => {
   it("--agent with --version, --agent with a positional version, and both positional", () => {
-    const named = runCli("model-store", ["promote", "--agent", "a", "--version", "v1", "--root", store, "--json"]);
+    const named = runCli("model-store", ["promote", "--agent", "a", "--version", "v1", "--root", store, "--without-evidence", "--json"]);
     expect(named.status, named.stderr).toBe(0);
     expect(named.json()).toMatchObject({ ok: true, change: "promoted", current: "v1" });
-    const mixed = runCli("model-store", ["promote", "--agent", "a", "v2", "--root", store, "--json"]);
+    const mixed = runCli("model-store", ["promote", "--agent", "a", "v2", "--root", store, "--without-evidence", "--json"]);
     expect(mixed.status, mixed.stderr).toBe(0);
     expect(mixed.json()).toMatchObject({ current: "v2" });
-    const positional = runCli("model-store", ["promote", "a", "v1", "--root", store]);
+    const positional = runCli("model-store", ["promote", "a", "v1", "--root", store, "--without-evidence"]);
     expect(positional.status, positional.stderr).toBe(0);
     expect(positional.stdout).toContain("a: current v2 -> v1");
   });

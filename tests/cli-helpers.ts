@@ -25,7 +25,11 @@ export interface CliRun {
  * NODE_PATH that `pnpm exec` sets: it makes every installed package resolvable from anywhere, so
  * an undeclared dependency would work here and fail for a user.
  */
-export function runCli(command: "build-engine" | "verify-engine" | "model-store", args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+export function runCli(
+  command: "build-engine" | "verify-engine" | "model-store" | "compare-engines",
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): CliRun {
   const { NODE_PATH: _hoisted, ...parentEnv } = process.env;
   const result = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
     encoding: "utf8",

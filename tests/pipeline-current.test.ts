@@ -92,7 +92,7 @@ describe("current is the version the operator chose to serve", () => {
     expect(b.version).not.toBe(a.version);
     expect(b).toMatchObject({ reused: false, current: { change: "unchanged", version: a.version } });
 
-    const bAgain = await build(store, 2, { promote: true });
+    const bAgain = await build(store, 2, { promote: true, promoteEvidence: { withoutEvidence: true } });
     expect(bAgain).toMatchObject({ reused: true, version: b.version, current: { change: "promoted", version: b.version } });
 
     const stale = tempOfDeadRun(join(work, "export"));
@@ -101,10 +101,10 @@ describe("current is the version the operator chose to serve", () => {
     expect(existsSync(stale)).toBe(false);
     expect(aAgain).toMatchObject({ reused: true, version: a.version, current: { change: "unchanged", version: b.version } });
 
-    const aPromoted = await build(store, 3, { promote: true });
+    const aPromoted = await build(store, 3, { promote: true, promoteEvidence: { withoutEvidence: true } });
     expect(aPromoted).toMatchObject({ reused: true, current: { change: "promoted", version: a.version } });
 
-    const back = runCli("model-store", ["promote", AGENT, b.version, "--root", store, "--json"]);
+    const back = runCli("model-store", ["promote", AGENT, b.version, "--root", store, "--without-evidence", "--json"]);
     expect(back.status, back.stderr).toBe(0);
     expect(back.json()).toMatchObject({ change: "promoted", previous: a.version, current: b.version, verification: { ok: true } });
     const none = runCli("model-store", ["promote", AGENT, "build-nonexistent", "--root", store]);

@@ -125,8 +125,15 @@ describe("model-store CLI", () => {
       const run = await runCli(["publish", "--root", root, "--agent", "a", "--version", version, source]);
       expect(run.code, run.stderr).toBe(0);
     }
-    const promoted = await runCli(["promote", "a", "v1", "--root", root]);
+    const refused = await runCli(["promote", "a", "v1", "--root", root]);
+    expect(refused.code).toBe(97);
+    expect(refused.stderr).toContain("error[PROMOTION_EVIDENCE_REQUIRED]: promoting a@v1 over the current v3 needs evidence");
+    const promoted = await runCli(["promote", "a", "v1", "--root", root, "--without-evidence"]);
     expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stdout).toContain("a: current v3 -> v1 (verified) without evidence (recorded)");
+    // show prints what the promotion rested on (the manifest keeps it through later switches).
+    const show = await runCli(["show", "--agent", "a", "--version", "v1", "--root", root]);
+    expect(show.stdout).toMatch(/^ {2}promoted: \S+ by \S+@\S+ over v3 WITHOUT evidence \(--without-evidence\)$/m);
     const rolled = await runCli(["rollback", "--root", root, "--agent", "a"]);
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(rolled.stdout).toContain("a: current v1 -> v3, undoing the last switch (verified)");

@@ -116,7 +116,7 @@ describe("model-store export-triton", () => {
     const kept = JSON.parse(await readFile(join(out, "trtforge-versions.json"), "utf8")) as typeof mapping;
     expect(Object.fromEntries(Object.entries(kept.agents[AGENT]!).map(([v, e]) => [v, e.number]))).toEqual({ ...numbers, later: 3 });
     await rm(join(fixture.store, AGENT, "versions", "later"), { recursive: true });
-    runCli("model-store", ["promote", AGENT, fixture.version, "--root", fixture.store, "--no-verify", "--json"]);
+    runCli("model-store", ["promote", AGENT, fixture.version, "--root", fixture.store, "--no-verify", "--without-evidence", "--json"]);
   });
 
   it("refuses to replace a folder that is not this store's repository (exit 71) unless --force", async () => {

@@ -9,17 +9,20 @@ import {
   listVersions,
   describeAccuracyGate,
   formatShapes,
-  promoteVersion,
+  promoteWithEvidence,
+  promotionsOf,
   publish,
   rollback,
   showVersion,
   verifyVersion,
   type BuildFacts,
   type GcReport,
+  type PromotionRecord,
   type PublishResult,
   type StoreOptions,
   type VerifyReport,
 } from "@trtforge/model-store";
+import { EVIDENCE_FLAG_HELP, evidenceChoiceOf, type EvidenceFlags } from "./evidence-flags.js";
 import { addExportTritonCommand } from "./export-triton-cli.js";
 import { parseInteger } from "./parse-options.js";
 import { storeRootFromFlag } from "./store-root-flag.js";
@@ -146,7 +149,17 @@ function common(command: Command): Command {
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)");
 }
 
-interface PromoteFlags {
+function describePromotion(p: PromotionRecord): string {
+  const basis =
+    p.evidence === "report"
+      ? `on compare report ${p.report_path ?? "?"} (sha256 ${p.report_sha256 ?? "?"}, ${p.report_created_at ?? "?"})`
+      : p.evidence === "none"
+        ? "WITHOUT evidence (--without-evidence)"
+        : "as the agent's first version";
+  return `${p.at} by ${p.by} over ${p.from ?? "(none)"} ${basis}`;
+}
+
+interface PromoteFlags extends EvidenceFlags {
   agent?: string;
   version?: string;
   verify: boolean;
@@ -291,6 +304,8 @@ export function createModelStoreProgram(): Command {
         `  layout: ${details.layout}`,
         `  checksum: ${details.manifest.checksum}`,
         ...(details.createdAt === undefined ? [] : [`  created: ${details.createdAt}`]),
+        // What was believed when it was made current: rollback leaves these in place.
+        ...promotionsOf(details.manifest.metadata).map((p) => `  promoted: ${describePromotion(p)}`),
         ...(details.model === undefined
           ? []
           : [
@@ -342,12 +357,24 @@ export function createModelStoreProgram(): Command {
     .option("--agent <name>", "agent, as the other verbs take it")
     .option("--version <name>", "version to make current")
     .option("--no-verify", "switch without verifying the version first")
+    .option("--evidence <report>", EVIDENCE_FLAG_HELP.evidence)
+    .option("--without-evidence", EVIDENCE_FLAG_HELP.withoutEvidence)
+    .option("--evidence-max-age <age>", EVIDENCE_FLAG_HELP.evidenceMaxAge)
     .action(async (first: string | undefined, second: string | undefined, opts: CommonOptions & PromoteFlags) => {
       const { agent, version } = promoteTarget(first, second, opts);
-      const result = await promoteVersion({ ...storeOptions(opts), agent, version, verify: opts.verify });
+      const evidence = evidenceChoiceOf(opts);
+      const result = await promoteWithEvidence({ ...storeOptions(opts), agent, version, verify: opts.verify, evidence });
       const moved =
         result.change === "unchanged" ? `current is already ${version}` : `current ${result.previous ?? "(none)"} -> ${version}`;
-      emit(opts, { ...result }, `${agent}: ${moved}${result.verification ? " (verified)" : ""}`);
+      const basis =
+        result.promotion === undefined
+          ? ""
+          : result.promotion.evidence === "report"
+            ? ` on evidence sha256 ${result.promotion.report_sha256}`
+            : result.promotion.evidence === "none"
+              ? " without evidence (recorded)"
+              : "";
+      emit(opts, { ...result }, `${agent}: ${moved}${result.verification ? " (verified)" : ""}${basis}`);
     });
 
   writer(program.command("gc"))

@@ -15,8 +15,11 @@ import {
   type GpuServingChoice,
   type PipelineResult,
 } from "@trtforge/pipeline";
+import { ForgeError } from "@trtforge/core";
+import type { EvidenceChoice } from "@trtforge/model-store";
 import { withSigintAbort } from "./abort-on-sigint.js";
 import { createProgress } from "./progress.js";
+import { EVIDENCE_FLAG_HELP, evidenceChoiceOf } from "./evidence-flags.js";
 import { cliLogger } from "./run.js";
 
 /**
@@ -31,6 +34,9 @@ export interface PipelineCliOptions extends Record<string, unknown> {
   gpuServing?: GpuServingChoice;
   marker?: boolean;
   promote?: boolean;
+  evidence?: string;
+  withoutEvidence?: boolean;
+  evidenceMaxAge?: string;
   acceptAccuracy?: boolean;
   workDir?: string;
   storeRoot?: string;
@@ -83,8 +89,11 @@ export function addPipelineOptions(program: Command): Command {
     .option("--marker", "where TensorRT is absent, run every other stage for real and publish a marker")
     .option(
       "--promote",
-      "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet",
+      "make this build (fresh or reused) its agent's current version; without it current moves only when the agent has none yet; over an existing current it needs --evidence or --without-evidence",
     )
+    .option("--evidence <report>", `with --promote: ${EVIDENCE_FLAG_HELP.evidence}`)
+    .option("--without-evidence", `with --promote: ${EVIDENCE_FLAG_HELP.withoutEvidence}`)
+    .option("--evidence-max-age <age>", `with --evidence: ${EVIDENCE_FLAG_HELP.evidenceMaxAge}`)
     .option(
       "--accept-accuracy",
       "publish even when int8/fp16 or the CPU-serving form is below its accuracy gate (docs/pipeline.md); recorded in provenance and shown by model-store show",
@@ -113,6 +122,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         gpuServing: opts.gpuServing,
         marker: opts.marker ?? false,
         promote: opts.promote ?? false,
+        promoteEvidence: promoteEvidenceOf(opts),
         acceptAccuracy: opts.acceptAccuracy ?? false,
         workRoot: opts.workDir ?? defaultWorkRoot(),
         storeRoot: opts.storeRoot,
@@ -144,4 +154,16 @@ async function applyDefaultWorkBudget(budget: WorkBudget, logger: ReturnType<typ
       "work dir kept to its budget",
     );
   }
+}
+
+/** The evidence flags mean something only with --promote: alone they are a usage error, not ignored. */
+function promoteEvidenceOf(opts: PipelineCliOptions): EvidenceChoice | undefined {
+  const choice = evidenceChoiceOf(opts);
+  if (choice !== undefined && opts.promote !== true) {
+    throw new ForgeError("USAGE", "--evidence and --without-evidence apply to --promote, which was not given", {
+      input: "--promote",
+      fix: "add --promote, or drop the evidence flag",
+    });
+  }
+  return choice;
 }

@@ -115,6 +115,17 @@ export const ERROR_CODES = {
   MODEL_CLOSED: 116,
   /** --require-gpu: the model would serve on the CPU on a host with a GPU (the reason is in details). */
   GPU_REQUIRED: 118,
+  // Comparing versions before rollout (@trtforge/compare) and promoting with its evidence (@trtforge/model-store).
+  /** compare-engines: the candidate is worse than the baseline beyond a threshold (the report is still written). */
+  COMPARE_CANDIDATE_WORSE: 96,
+  /** promote (or build-engine --promote) was given no compare report and no --without-evidence, for an agent that has a current version. */
+  PROMOTION_EVIDENCE_REQUIRED: 97,
+  /** The compare report given as evidence is unreadable, or is not for exactly this candidate against the version now current. */
+  PROMOTION_EVIDENCE_MISMATCH: 98,
+  /** The compare report given as evidence is older than the allowed age. */
+  PROMOTION_EVIDENCE_STALE: 99,
+  /** The compare report given as evidence records a failed verdict. */
+  PROMOTION_EVIDENCE_FAILED: 119,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

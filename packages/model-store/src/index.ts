@@ -21,7 +21,27 @@ export { showVersion, type ShowOptions, type VersionDetails } from "./show.js";
 export { assertVerified, verifyVersion, type VerifyOptions, type VerifyProblem, type VerifyReport } from "./verify.js";
 export { rollback, type RollbackOptions, type RollbackResult } from "./rollback.js";
 export { CURRENT_HISTORY_FILE, readCurrentHistory, type CurrentSwitch, type SwitchCause } from "./current-history.js";
-export { promoteVersion, type CurrentChange, type PromoteOptions, type PromoteResult } from "./promote.js";
+export {
+  promoteVersion,
+  promoteWithEvidence,
+  type CurrentChange,
+  type PromoteOptions,
+  type PromoteResult,
+  type PromoteWithEvidenceOptions,
+} from "./promote.js";
+export {
+  COMPARE_REPORT_FORMAT,
+  DEFAULT_EVIDENCE_MAX_AGE_MS,
+  EvidenceReportSchema,
+  judgeEvidence,
+  parseEvidenceMaxAge,
+  promotionsOf,
+  readEvidenceReport,
+  type EvidenceChoice,
+  type EvidenceReport,
+  type PromotionRecord,
+  type ReadEvidence,
+} from "./evidence.js";
 export { gc, type AgentGcReport, type GcOptions, type GcReport } from "./gc.js";
 export { DEFAULT_KEEP, type RetentionPlan } from "./retention.js";
 export type { StagingState } from "./staging.js";

@@ -1,4 +1,5 @@
-import { projectRoot, type Logger, type OnProgress } from "@trtforge/core";
+import { ForgeError, projectRoot, type Logger, type OnProgress } from "@trtforge/core";
+import { readEvidenceReport, type EvidenceChoice } from "@trtforge/model-store";
 import { builderInfo, engineAgentName, type BuilderInfo } from "@trtforge/builder";
 import { defaultModelsConfigPath, loadModelsConfig } from "@trtforge/config";
 import { loadAddon, type AddonStatus } from "@trtforge/native";
@@ -31,6 +32,12 @@ export interface PipelineInput extends BuildRequestInput {
   gpuServing?: GpuServingChoice | undefined;
   /** Move `<agent>/current` to this build (fresh or reused); without it current moves only when the agent has none. */
   promote?: boolean | undefined;
+  /**
+   * With promote, what justifies moving current over an existing version: a compare-engines report of
+   * this build against it, or withoutEvidence. Without either, promote over an existing current is
+   * refused (PROMOTION_EVIDENCE_REQUIRED) as soon as the agent is known, before calibration and build.
+   */
+  promoteEvidence?: EvidenceChoice | undefined;
   /** Where stage results are kept for reuse. */
   workRoot: string;
   /** ModelStore root; default $MODEL_STORE_ROOT. */
@@ -67,6 +74,7 @@ export function defaultSamplesPath(): string {
  */
 export async function prepareRun(input: PipelineInput): Promise<PreparedRun> {
   const log = input.logger;
+  await checkPromoteEvidence(input);
   let storeRoot = await checkStoreWritable(input.storeRoot, undefined);
   const source = await resolveModelSource(input.model, storeRoot);
   // Names first (they become folder names), then the weights (headers only): all before any stage.
@@ -89,4 +97,17 @@ export async function prepareRun(input: PipelineInput): Promise<PreparedRun> {
   if (request.taskName !== undefined) storeRoot = await checkStoreWritable(storeRoot, engineAgentName(request.taskName));
   const articles = await readCheckedArticles(request, log);
   return { request, model, host, storeRoot, articles: articles.set, articlesRecord: articles.record, builder: await builderInfo() };
+}
+
+/** Evidence without promote means nothing; a report that is not one is refused before any work. */
+async function checkPromoteEvidence(input: PipelineInput): Promise<void> {
+  const evidence = input.promoteEvidence;
+  if (evidence === undefined) return;
+  if (input.promote !== true) {
+    throw new ForgeError("INVALID_OPTION", "promotion evidence was given without promote", {
+      input: "promote",
+      fix: "add --promote, or drop --evidence / --without-evidence",
+    });
+  }
+  if ("report" in evidence) await readEvidenceReport(evidence.report);
 }

@@ -1,10 +1,12 @@
 import { isForgeError, type Logger } from "@trtforge/core";
 import {
   promoteVersion,
+  promoteWithEvidence,
   publish,
   showVersion,
   verifyVersion,
   type CurrentChange,
+  type EvidenceChoice,
   type PublishFile,
   type VerifyReport,
   type VersionDetails,
@@ -96,15 +98,13 @@ async function settleReusedCurrent(options: {
   agent: string;
   version: string;
   promote: boolean;
+  evidence: EvidenceChoice | undefined;
   logger: Logger;
 }): Promise<CurrentOutcome> {
-  const result = await promoteVersion({
-    ...(options.root ? { root: options.root } : {}),
-    agent: options.agent,
-    version: options.version,
-    onlyIfNoCurrent: !options.promote,
-    logger: options.logger,
-  });
+  const where = { ...(options.root ? { root: options.root } : {}), agent: options.agent, version: options.version, logger: options.logger };
+  const result = options.promote
+    ? await promoteWithEvidence({ ...where, evidence: options.evidence })
+    : await promoteVersion({ ...where, onlyIfNoCurrent: true });
   return { change: result.change, version: result.current ?? null };
 }
 
@@ -113,6 +113,7 @@ export async function reuseBuild(options: {
   root: string | undefined;
   existing: VersionDetails;
   promote: boolean;
+  evidence: EvidenceChoice | undefined;
   logger: Logger;
 }): Promise<PublishedBuild> {
   const { existing } = options;
@@ -121,6 +122,7 @@ export async function reuseBuild(options: {
     agent: existing.agent,
     version: existing.version,
     promote: options.promote,
+    evidence: options.evidence,
     logger: options.logger,
   });
   return { version: existing.version, path: existing.path, reused: true, engineName: engineNameOf(existing), current };
@@ -140,28 +142,46 @@ export async function publishBuild(options: {
   files: PublishFile[];
   metadata: Record<string, unknown>;
   promote: boolean;
+  evidence: EvidenceChoice | undefined;
   logger: Logger;
 }): Promise<PublishedBuild> {
   try {
+    // current moves with the publish only where the agent has none; promote over one is judged on its evidence next.
     const published = await publish({
       ...(options.root ? { root: options.root } : {}),
       agent: options.agent,
       version: options.version,
       files: options.files,
       metadata: options.metadata,
-      setCurrent: options.promote ? true : "if-no-current",
+      setCurrent: "if-no-current",
       logger: options.logger,
     });
-    const current = {
+    let current: CurrentOutcome = {
       change: published.currentChange,
       version: published.current ? published.version : (published.previousCurrent ?? null),
     };
+    if (options.promote && published.currentChange !== "first") {
+      current = await settleReusedCurrent({
+        root: options.root,
+        agent: options.agent,
+        version: published.version,
+        promote: true,
+        evidence: options.evidence,
+        logger: options.logger,
+      });
+    }
     return { version: published.version, path: published.path, reused: false, engineName: options.engineName, current };
   } catch (err) {
     if (!isForgeError(err) || err.code !== "STORE_VERSION_EXISTS") throw err;
     const winner = await showIfPresent(options.root, options.agent, options.version);
     if (winner === undefined) throw err;
     options.logger.info({ agent: options.agent, version: winner.version }, "an identical build finished first: reusing its version");
-    return reuseBuild({ root: options.root, existing: winner, promote: options.promote, logger: options.logger });
+    return reuseBuild({
+      root: options.root,
+      existing: winner,
+      promote: options.promote,
+      evidence: options.evidence,
+      logger: options.logger,
+    });
   }
 }

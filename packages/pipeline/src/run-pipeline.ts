@@ -3,6 +3,7 @@ import { ForgeError, type Logger } from "@trtforge/core";
 import type { AccuracyFigure } from "@trtforge/accuracy";
 import { shapeProfiles, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import { withWaitLock } from "@trtforge/fs-kit";
+import { resolveCurrent } from "@trtforge/model-store";
 import type { ExportReport, ValidationResult } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { buildArtifact } from "./build-artifact.js";
@@ -134,11 +135,26 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineResult>
   const run = await prepareRun(input);
   await removeStaleStageTemps(input.workRoot, input.logger);
   // Identical runs sharing a work dir take turns: the second then reuses the first's stages and version.
-  const { logger, signal, onProgress: _onProgress, addon: _addon, promote: _promote, ...request } = input;
+  const { logger, signal, onProgress: _onProgress, addon: _addon, promote: _promote, promoteEvidence: _evidence, ...request } = input;
   return withWaitLock(
     buildLockPath(input.workRoot, contentKey(request)),
     { waitingFor: `an identical build is running with the work dir ${input.workRoot}`, logger, signal },
     () => runStages(input, run),
+  );
+}
+
+/** promote over an existing current needs a report or an explicit withoutEvidence (judged against the version when it is known). */
+async function assertPromotable(root: string, agent: string, input: PipelineInput): Promise<void> {
+  if (input.promote !== true || input.promoteEvidence !== undefined) return;
+  const current = await resolveCurrent({ root, agent, strict: false, logger: input.logger });
+  if (current === undefined) return;
+  throw new ForgeError(
+    "PROMOTION_EVIDENCE_REQUIRED",
+    `--promote over the current ${agent}@${current.version} needs evidence: a passed compare-engines report of the new build against it`,
+    {
+      input: "--promote",
+      fix: `build without --promote, run compare-engines ${agent}@${current.version} ${agent}@<new version> --articles <held-out articles>, then model-store promote ${agent} <new version> --evidence <report.json>; or pass --without-evidence (recorded in the manifest)`,
+    },
   );
 }
 
@@ -171,6 +187,8 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
   const target = engineTarget(run, report, options);
   const agent = buildAgentName(request.taskName, report.task, target.modelId);
   await checkStoreWritable(run.storeRoot, agent);
+  // Known only now (the agent comes from the export's task): refused before calibration and the build.
+  await assertPromotable(run.storeRoot, agent, input);
   const outputs = report.outputs.map((o) => o.name);
   const c = request.calibration;
   // What the precision and CPU-serving stages share: the exported ONNX and the held-out articles.
@@ -302,7 +320,13 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       { agent, version: existing.version, verified_files: stored.verify.fileCount, verify_seconds: stored.verify.seconds },
       "an identical build is already in the ModelStore and matches its manifest: reusing it",
     );
-    const reused = await reuseBuild({ root: run.storeRoot, existing, promote: input.promote ?? false, logger: log });
+    const reused = await reuseBuild({
+      root: run.storeRoot,
+      existing,
+      promote: input.promote ?? false,
+      evidence: input.promoteEvidence,
+      logger: log,
+    });
     logCurrent(log, agent, reused.current);
     return {
       ...common,
@@ -408,6 +432,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
       accuracy_gate: { verdict: accuracyGate.verdict, failed: accuracyGate.failed },
     },
     promote: input.promote ?? false,
+    evidence: input.promoteEvidence,
     logger: log,
   });
   logCurrent(log, agent, published.current);

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runCompareEnginesCli } from "../dist/compare-engines-cli.js";
+
+await runCompareEnginesCli();
