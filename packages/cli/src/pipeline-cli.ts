@@ -43,6 +43,7 @@ export interface PipelineCliOptions {
   calibrationTensors?: string;
   minCosine?: string;
   int8TargetCosine?: string;
+  int8FloatShare?: string;
   typing?: string;
   cpuServing?: CpuServingChoice;
   gpuServing?: GpuServingChoice;
@@ -114,7 +115,11 @@ export function addPipelineOptions(program: Command): Command {
     .option("--min-cosine <c>", "fail when int8/fp16 outputs' mean cosine against fp32 on held-out articles is lower (-1 to 1)")
     .option(
       "--int8-target-cosine <c>",
-      `int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`,
+      `int8, --typing weak: keep the activations with the largest int8 error in the calibration cache's float until this cosine is reached on calibration articles (0 to 1, 0 disables; default: ${d.int8TargetCosine})`,
+    )
+    .option(
+      "--int8-float-share <s>",
+      `int8 Q/DQ: the largest share of MatMuls kept in float, the most sensitive ones as measured on calibration articles at the longest length (0 to 1, 0: every MatMul in int8; default: ${d.int8FloatShare})`,
     )
     .addOption(
       new Option(
@@ -220,6 +225,7 @@ export async function runPipelineCli(opts: PipelineCliOptions): Promise<Pipeline
         calibrationSampleStride: opts.calibrationSampleStride,
         minCosine: opts.minCosine,
         int8TargetCosine: opts.int8TargetCosine,
+        int8FloatShare: opts.int8FloatShare,
         seed: opts.seed,
         opset: opts.opset,
         device: opts.device,

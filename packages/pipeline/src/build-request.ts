@@ -61,6 +61,8 @@ export interface BuildRequestInput {
   minCosine?: number | string | undefined;
   /** 0 disables the int8 float fallback. */
   int8TargetCosine?: number | string | undefined;
+  /** int8 Q/DQ: the largest share of MatMuls the measured sensitivity may keep in float (0 to 1; 0 keeps every MatMul in int8). */
+  int8FloatShare?: number | string | undefined;
   seed?: number | string | undefined;
   opset?: number | string | undefined;
   /** The GPU to build on. */
@@ -106,6 +108,7 @@ export const REQUEST_FLAGS: Record<RequestField, string> = {
   calibrationSampleStride: "--calibration-sample-stride",
   minCosine: "--min-cosine",
   int8TargetCosine: "--int8-target-cosine",
+  int8FloatShare: "--int8-float-share",
   seed: "--seed",
   opset: "--opset",
   device: "--device",
@@ -135,6 +138,7 @@ export const BUILD_DEFAULTS = {
   calibrationTensors: "auto",
   calibrationSampleStride: DEFAULT_SAMPLE_STRIDE,
   int8TargetCosine: 0.99,
+  int8FloatShare: 0.1,
   seed: 0,
   opset: 17,
   device: 0,
@@ -154,6 +158,8 @@ export interface CalibrationRequest {
   sampleStride: number;
   minCosine: number | undefined;
   int8TargetCosine: number | undefined;
+  /** Share of MatMuls the int8 Q/DQ model's measured sensitivity may keep in float. */
+  int8FloatShare: number;
   seed: number;
 }
 
@@ -484,6 +490,13 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
     1,
     "pass --int8-target-cosine 0.99 (0 disables)",
   );
+  const int8FloatShare = inRange(
+    decimal(orDefault("int8FloatShare"), "int8FloatShare"),
+    "int8FloatShare",
+    0,
+    1,
+    "pass --int8-float-share 0.1 (at most 10% of MatMuls in float; 0 keeps them all in int8)",
+  );
   const seed = inRange(wholeNumber(orDefault("seed"), "seed"), "seed", 0, 2 ** 32 - 1, "pass --seed 0 (any whole number up to 4294967295)");
   const opset = inRange(
     wholeNumber(orDefault("opset"), "opset"),
@@ -525,6 +538,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
       sampleStride,
       minCosine,
       int8TargetCosine: target === 0 ? undefined : target,
+      int8FloatShare,
       seed,
     },
     opset,
