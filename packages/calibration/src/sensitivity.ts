@@ -28,6 +28,8 @@ export interface MeasureSensitivityOptions {
   /** Only these sites (node names); default every site with scales. */
   nodes?: readonly string[];
   onSite?: (done: number, total: number) => void;
+  /** Checked before each site: an aborted run stops with CANCELLED. */
+  signal?: AbortSignal | undefined;
   /** The shape with fp32 outputs already computed (planW8A8 shares one); default: made here from texts and shape. */
   probe?: ShapeProbe;
 }
@@ -58,6 +60,7 @@ export async function measureSensitivity(o: MeasureSensitivityOptions): Promise<
     }));
   const result: SiteSensitivity[] = [];
   for (const [i, site] of wanted.entries()) {
+    throwIfCancelled(o.signal, `measuring int8 sensitivity (site ${i + 1} of ${wanted.length})`);
     const floatNodes = new Set([...names].filter((n) => n !== site.nodeName));
     const candidate = serializeOnnxModel(insertQdq(o.model, { activationScales: o.scales, floatNodes }).model);
     const cosine = await probe.cosine(candidate);
@@ -65,6 +68,10 @@ export async function measureSensitivity(o: MeasureSensitivityOptions): Promise<
     o.onSite?.(i + 1, wanted.length);
   }
   return result.sort((a, b) => b.loss - a.loss);
+}
+
+export function throwIfCancelled(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted === true) throw new ForgeError("CANCELLED", `cancelled while ${where}`, { fix: "run the command again" });
 }
 
 /** The share of MatMuls that may stay in float (issue 24: at most 10%). */

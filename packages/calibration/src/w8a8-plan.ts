@@ -15,7 +15,14 @@ import { InferenceSession } from "onnxruntime-node";
 import { scaleOfAmax } from "./amax.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
 import { ShapeProbe } from "./shape-probe.js";
-import { chooseFloatSites, MAX_FLOAT_SHARE, measureSensitivity, PROBE_TEXTS, type SiteSensitivity } from "./sensitivity.js";
+import {
+  chooseFloatSites,
+  MAX_FLOAT_SHARE,
+  measureSensitivity,
+  PROBE_TEXTS,
+  throwIfCancelled,
+  type SiteSensitivity,
+} from "./sensitivity.js";
 
 /** SmoothQuant's default migration strength; on MiniLM's LayerNorm outputs it took FFN1 alone from 0.9958 to 0.9993 at 256 tokens. */
 export const DEFAULT_SMOOTHING_ALPHA = 0.5;
@@ -44,6 +51,8 @@ export interface W8A8PlanOptions {
   /** Search each attention-probability tensor's clip (PROBABILITY_CLIPS) on the calibration rows; default true. */
   searchProbabilityClips?: boolean;
   onStep?: (done: number, total: number) => void;
+  /** Checked before each probe: an aborted run stops with CANCELLED. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Amax factors tried for each attention-probability tensor (1: its calibrated max, at most 1). */
@@ -160,8 +169,10 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     outputs: o.outputs,
     shapes: [o.shape, ...(o.guardShapes ?? [])],
   });
-  const probe = (candidateScales: ReadonlyMap<string, number>): Promise<number> =>
-    shapeProbe.cosine(serializeOnnxModel(insertQdq(smoothing.model, { activationScales: candidateScales }).model));
+  const probe = (candidateScales: ReadonlyMap<string, number>): Promise<number> => {
+    throwIfCancelled(o.signal, "searching the attention-probability clips");
+    return shapeProbe.cosine(serializeOnnxModel(insertQdq(smoothing.model, { activationScales: candidateScales }).model));
+  };
   if (o.searchProbabilityClips ?? true) {
     let best = await probe(scales);
     for (const tensor of probabilityTensors(smoothing.model, scales)) {
@@ -188,6 +199,7 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
       outputs: o.outputs,
       shape: o.shape,
       probe: shapeProbe,
+      signal: o.signal,
       ...(o.onStep ? { onSite: o.onStep } : {}),
     });
   }

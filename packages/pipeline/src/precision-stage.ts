@@ -243,6 +243,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         shape: probeShape,
         guardShapes,
         maxFloatShare: o.int8FloatShare,
+        signal: o.signal,
         onStep: (done, total) => o.onProgress?.({ stage: "int8-sensitivity", current: done, total }),
       });
       throwIfCancelled(o.signal, "after the W8A8 plan");
