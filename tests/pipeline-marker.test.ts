@@ -122,9 +122,28 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
       tensor_scope: string;
       sample_stride: number;
       scales: Record<string, number>;
+      lengths: number[];
+      length_bands: { seq_len: number; rows: number }[];
     };
     expect(calibration).toMatchObject({ tensor_scope: "quantization-sites", sample_stride: 31 });
     expect(Object.keys(calibration.scales)).toHaveLength(48);
+    // Calibrated at the profile's lengths (1 and 128: bands from 32, and their midpoint), each band's ranges reported.
+    expect(calibration.lengths).toEqual([32, 80, 128]);
+    expect(calibration.length_bands.map((b) => b.seq_len)).toEqual([32, 80, 128]);
+    // The Q/DQ model is the W8A8 plan's: SmoothQuant on the 12 LayerNorm-fed inputs, at most 10% of the 48 MatMuls in float.
+    const int8Stages = join(work, "int8");
+    for (const key of await readdir(int8Stages)) {
+      if (!existsSync(join(int8Stages, key, "stage.json"))) continue;
+      const stage = JSON.parse(await readFile(join(int8Stages, key, "stage.json"), "utf8")) as {
+        calibration: { lengths: number[]; w8a8: { matmul_sites: number; float_matmuls: string[]; smoothed_activations: string[] } };
+      };
+      expect(stage.calibration.lengths).toEqual([32, 80, 128]);
+      expect(stage.calibration.w8a8.matmul_sites).toBe(48);
+      expect(stage.calibration.w8a8.smoothed_activations).toHaveLength(12);
+      expect(stage.calibration.w8a8.float_matmuls.length).toBeLessThanOrEqual(4);
+    }
+    const qdq = await readFile(join(result.versionPath, "model.qdq.onnx"));
+    expect(qdq.includes("smooth")).toBe(true);
 
     // NVIDIA's own ONNX parser (TensorRT-RTX, python/requirements-trtrtx.lock) accepts the Q/DQ ONNX we publish.
     const parse = spawnSync(

@@ -76,3 +76,4 @@ export {
   type W8A8Plan,
   type W8A8PlanOptions,
 } from "./w8a8-plan.js";
+export { ShapeProbe, type ShapeProbeOptions } from "./shape-probe.js";

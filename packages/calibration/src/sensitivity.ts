@@ -1,12 +1,10 @@
 import { ForgeError } from "@trtforge/core";
-import { compareModels, type FullShape } from "@trtforge/accuracy";
+import type { FullShape } from "@trtforge/accuracy";
 import { insertQdq, quantizationSites, serializeOnnxModel, type OnnxModel } from "@trtforge/onnx-graph";
 import type { ModelTokenizer } from "@trtforge/tokenizer";
+import { ShapeProbe } from "./shape-probe.js";
 
-/**
- * Articles a probe passes to compareModels: the shape's rows are joined from them (cycling), and
- * compareModels also runs them once as one padded batch, which only costs time here.
- */
+/** Articles a probe's shape is filled from (its rows join them, cycling). */
 export const PROBE_TEXTS = 8;
 
 /** One MatMul's int8 error alone: every other site in float. */
@@ -30,12 +28,16 @@ export interface MeasureSensitivityOptions {
   /** Only these sites (node names); default every site with scales. */
   nodes?: readonly string[];
   onSite?: (done: number, total: number) => void;
+  /** Checked before each site: an aborted run stops with CANCELLED. */
+  signal?: AbortSignal | undefined;
+  /** The shape with fp32 outputs already computed (planW8A8 shares one); default: made here from texts and shape. */
+  probe?: ShapeProbe;
 }
 
 /**
  * Measured per-layer sensitivity: for each quantization site with scales, the model with only that
- * site in int8 runs once at `shape` against fp32, and its cosine loss is recorded, worst first.
- * One ONNX Runtime run per site: keep the shape's batch small.
+ * site in int8 runs once at `shape` against fp32 (computed once), and its cosine loss is recorded,
+ * worst first. One ONNX Runtime run per site: keep the shape's batch small.
  */
 export async function measureSensitivity(o: MeasureSensitivityOptions): Promise<SiteSensitivity[]> {
   const sites = quantizationSites(o.model).filter((s) => s.activations.every((a) => o.scales.has(a.tensor)));
@@ -46,29 +48,30 @@ export async function measureSensitivity(o: MeasureSensitivityOptions): Promise<
       fix: "export the model with the trtforge exporter, which names every node",
     });
   }
-  const reference = serializeOnnxModel(o.model);
-  const result: SiteSensitivity[] = [];
-  for (const [i, site] of wanted.entries()) {
-    const floatNodes = new Set([...names].filter((n) => n !== site.nodeName));
-    const candidate = serializeOnnxModel(insertQdq(o.model, { activationScales: o.scales, floatNodes }).model);
-    const figures = await compareModels({
-      reference,
-      candidate,
-      referenceLabel: "fp32",
-      candidateLabel: `only ${site.nodeName} in int8`,
+  const probe =
+    o.probe ??
+    (await ShapeProbe.create({
+      reference: o.model,
+      onnxPath: "the model measured for sensitivity",
       tokenizer: o.tokenizer,
-      // The shape's rows are filled from these articles; the articles themselves run once as well (one short batch).
       texts: o.texts.slice(0, PROBE_TEXTS),
       outputs: o.outputs,
       shapes: [o.shape],
-      seqLen: o.shape.seqLen,
-      batchSize: PROBE_TEXTS,
-    });
-    const cosine = Math.min(...figures.filter((f) => f.shape !== undefined).map((f) => f.cosine_mean));
+    }));
+  const result: SiteSensitivity[] = [];
+  for (const [i, site] of wanted.entries()) {
+    throwIfCancelled(o.signal, `measuring int8 sensitivity (site ${i + 1} of ${wanted.length})`);
+    const floatNodes = new Set([...names].filter((n) => n !== site.nodeName));
+    const candidate = serializeOnnxModel(insertQdq(o.model, { activationScales: o.scales, floatNodes }).model);
+    const cosine = await probe.cosine(candidate);
     result.push({ node: site.nodeName, cosine, loss: 1 - cosine });
     o.onSite?.(i + 1, wanted.length);
   }
   return result.sort((a, b) => b.loss - a.loss);
+}
+
+export function throwIfCancelled(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted === true) throw new ForgeError("CANCELLED", `cancelled while ${where}`, { fix: "run the command again" });
 }
 
 /** The share of MatMuls that may stay in float (issue 24: at most 10%). */

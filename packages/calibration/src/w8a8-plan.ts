@@ -1,4 +1,4 @@
-import { compareModels, fillShape, type FullShape } from "@trtforge/accuracy";
+import { fillShape, type FullShape } from "@trtforge/accuracy";
 import {
   indexGraph,
   insertQdq,
@@ -14,7 +14,15 @@ import type { ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession } from "onnxruntime-node";
 import { scaleOfAmax } from "./amax.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
-import { chooseFloatSites, MAX_FLOAT_SHARE, measureSensitivity, PROBE_TEXTS, type SiteSensitivity } from "./sensitivity.js";
+import { ShapeProbe } from "./shape-probe.js";
+import {
+  chooseFloatSites,
+  MAX_FLOAT_SHARE,
+  measureSensitivity,
+  PROBE_TEXTS,
+  throwIfCancelled,
+  type SiteSensitivity,
+} from "./sensitivity.js";
 
 /** SmoothQuant's default migration strength; on MiniLM's LayerNorm outputs it took FFN1 alone from 0.9958 to 0.9993 at 256 tokens. */
 export const DEFAULT_SMOOTHING_ALPHA = 0.5;
@@ -31,12 +39,20 @@ export interface W8A8PlanOptions {
   outputs: readonly string[];
   /** Where channel ranges and sensitivity are measured: the profile's longest length, a few rows. */
   shape: FullShape;
+  /**
+   * Shapes every probe (probability clips, sensitivity) runs at besides `shape`, its cosine the
+   * lowest over all: a clip that helps long rows cuts the probability 1 a one-token row has, so
+   * the profile's shortest shape must be able to veto it.
+   */
+  guardShapes?: readonly FullShape[];
   alpha?: number;
   /** Share of MatMuls the sensitivity may keep in float (default 10%); 0 measures nothing. */
   maxFloatShare?: number;
   /** Search each attention-probability tensor's clip (PROBABILITY_CLIPS) on the calibration rows; default true. */
   searchProbabilityClips?: boolean;
   onStep?: (done: number, total: number) => void;
+  /** Checked before each probe: an aborted run stops with CANCELLED. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Amax factors tried for each attention-probability tensor (1: its calibrated max, at most 1). */
@@ -144,20 +160,18 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
   }
   // Per layer, the probability clip that gives the best output on the calibration rows, one layer at a time.
   const probabilityClips = new Map<string, number>();
-  const probe = async (candidateScales: ReadonlyMap<string, number>): Promise<number> => {
-    const figures = await compareModels({
-      reference: serializeOnnxModel(o.model),
-      candidate: serializeOnnxModel(insertQdq(smoothing.model, { activationScales: candidateScales }).model),
-      referenceLabel: "fp32",
-      candidateLabel: "int8 probe",
-      tokenizer: o.tokenizer,
-      texts: o.texts.slice(0, PROBE_TEXTS),
-      outputs: o.outputs,
-      shapes: [o.shape],
-      seqLen: o.shape.seqLen,
-      batchSize: PROBE_TEXTS,
-    });
-    return Math.min(...figures.filter((f) => f.shape !== undefined).map((f) => f.cosine_mean));
+  // The smoothed model computes what the fp32 one does, so one set of fp32 outputs serves every probe.
+  const shapeProbe = await ShapeProbe.create({
+    reference: o.model,
+    onnxPath: o.onnxPath,
+    tokenizer: o.tokenizer,
+    texts: o.texts.slice(0, PROBE_TEXTS),
+    outputs: o.outputs,
+    shapes: [o.shape, ...(o.guardShapes ?? [])],
+  });
+  const probe = (candidateScales: ReadonlyMap<string, number>): Promise<number> => {
+    throwIfCancelled(o.signal, "searching the attention-probability clips");
+    return shapeProbe.cosine(serializeOnnxModel(insertQdq(smoothing.model, { activationScales: candidateScales }).model));
   };
   if (o.searchProbabilityClips ?? true) {
     let best = await probe(scales);
@@ -184,6 +198,8 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
       texts: o.texts.slice(0, PROBE_TEXTS),
       outputs: o.outputs,
       shape: o.shape,
+      probe: shapeProbe,
+      signal: o.signal,
       ...(o.onStep ? { onSite: o.onStep } : {}),
     });
   }

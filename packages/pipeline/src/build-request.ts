@@ -48,6 +48,8 @@ export interface CalibrationRequest {
   sampleStride: number;
   minCosine: number | undefined;
   int8TargetCosine: number | undefined;
+  /** Share of MatMuls the int8 Q/DQ model's measured sensitivity may keep in float. */
+  int8FloatShare: number;
   seed: number;
 }
 
@@ -352,6 +354,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
   const minCosineGiven = given("minCosine");
   const minCosine = minCosineGiven === undefined ? undefined : settledDecimal("minCosine", minCosineGiven);
   const target = settledDecimal("int8TargetCosine", orDefault("int8TargetCosine"));
+  const int8FloatShare = settledDecimal("int8FloatShare", orDefault("int8FloatShare"));
   const seed = settledInteger("seed", orDefault("seed"));
   const opset = settledInteger("opset", orDefault("opset"));
   const deviceId = settledInteger("device", orDefault("device"));
@@ -387,6 +390,7 @@ export function normalizeBuildRequest(input: BuildRequestInput, options: Normali
       sampleStride,
       minCosine,
       int8TargetCosine: target === 0 ? undefined : target,
+      int8FloatShare,
       seed,
     },
     opset,

@@ -277,7 +277,14 @@ export const BUILD_OPTIONS = {
     range: [0, 1],
     fix: "pass --int8-target-cosine 0.99 (0 disables)",
     default: 0.99,
-    help: "int8: keep the activations with the largest int8 error in float until this cosine is reached on calibration articles (0 to 1, 0 disables)",
+    help: "int8, --typing weak: keep the activations with the largest int8 error in the calibration cache's float until this cosine is reached on calibration articles (0 to 1, 0 disables)",
+  }),
+  int8FloatShare: decimal({
+    flag: "--int8-float-share",
+    range: [0, 1],
+    fix: "pass --int8-float-share 0.1 (at most 10% of MatMuls in float; 0 keeps them all in int8)",
+    default: 0.1,
+    help: "int8 Q/DQ: the largest share of MatMuls kept in float, the most sensitive ones as measured on calibration articles at the profile's lengths (0 to 1, 0: every MatMul in int8)",
   }),
   seed: integer({
     flag: "--seed",

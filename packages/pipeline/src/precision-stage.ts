@@ -4,6 +4,9 @@ import { compareModels, type AccuracyFigure, type FullShape, type LabelDecision 
 import { splitArticles, type ArticleSet } from "@trtforge/articles";
 import {
   calibrate,
+  calibrationLengths,
+  MIN_BAND_LENGTH,
+  planW8A8,
   saveCalibration,
   trtCacheAlgorithmFor,
   writeTrtCache,
@@ -49,6 +52,8 @@ export interface PrecisionStageOptions {
   minCosine: number | undefined;
   /** int8: the cosine on calibration articles below which the worst activations go back to float. */
   int8TargetCosine: number | undefined;
+  /** int8 Q/DQ: the largest share of MatMuls the measured sensitivity may keep in float. */
+  int8FloatShare: number;
   toolVersion: string;
   logger: Logger;
   signal?: AbortSignal | undefined;
@@ -69,8 +74,30 @@ export interface CalibrationSummary {
   float_activations: string[];
   int8_activations: number;
   selection_cosine: number | null;
+  /** Sequence lengths calibrated at (the record reports each one's activation ranges). */
+  lengths: number[];
+  /** The Q/DQ model's W8A8 plan: SmoothQuant, attention-probability clips, the MatMuls kept in float. */
+  w8a8: W8A8Summary;
+  /** Calibration alone (the W8A8 plan's time is its own). */
   seconds: number;
   peak_rss_bytes: number;
+}
+
+export interface W8A8Summary {
+  /** MatMul/Gemm/Conv sites of the model. */
+  matmul_sites: number;
+  /** MatMuls kept in float, the most sensitive first (at most float_share of matmul_sites). */
+  float_matmuls: string[];
+  float_share: number;
+  /** Activations SmoothQuant migrated outlier channels out of (LayerNorm outputs feeding weight MatMuls). */
+  smoothed_activations: string[];
+  /** Attention-probability tensor → the amax factor chosen for it on calibration rows. */
+  probability_clips: Record<string, number>;
+  /** The shape sensitivity and clips were measured at: a few rows at the profile's longest length. */
+  probe_shape: { batch: number; seq_len: number };
+  /** Shorter shapes every probe also ran at (its cosine the lowest over all). */
+  guard_shapes: { batch: number; seq_len: number }[];
+  seconds: number;
 }
 
 export interface PrecisionSummary {
@@ -88,6 +115,11 @@ export interface PrecisionSummary {
  * int8 → calibration on real articles, a TensorRT calibration cache and a Q/DQ model; fp16 → an
  * fp16 ONNX. Then both are measured against fp32 on held-out articles and gated by --min-cosine.
  */
+/** Rows of the W8A8 plan's probes (sensitivity, clips): one ONNX Runtime run per MatMul at the longest length. */
+const PROBE_ROWS = 2;
+/** Part of the stage key: a change to how the plan is made must not reuse an older plan's result. */
+const W8A8_VERSION = 2;
+
 export type PrecisionStageResult = PrecisionSummary & { dir: string; reused: boolean };
 
 export async function precisionStage(o: PrecisionStageOptions): Promise<PrecisionStageResult> {
@@ -103,6 +135,18 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       reused: false,
     };
   }
+  // Calibrated at the profile's lengths, so that ranges only long inputs reach get scales too.
+  const lengths = calibrationLengths([o.seqLen, ...o.shapes.map((s) => s.seqLen)]);
+  const probeShape: FullShape = { name: "w8a8-probe", batch: PROBE_ROWS, seqLen: Math.max(...lengths) };
+  // The plan's choices must hold at short rows too (a one-token row's attention probability is exactly 1).
+  const guardShapes: FullShape[] = [...new Set([MIN_BAND_LENGTH, ...o.shapes.map((s) => s.seqLen)])]
+    .filter((seqLen) => seqLen < probeShape.seqLen)
+    .sort((a, b) => a - b)
+    .map((seqLen) => ({
+      name: `w8a8-guard-${seqLen}`,
+      batch: Math.min(PROBE_ROWS, ...o.shapes.filter((s) => s.seqLen === seqLen).map((s) => s.batch)),
+      seqLen,
+    }));
   const key = contentKey({
     stage: o.precision,
     onnx: o.onnxSha256,
@@ -117,6 +161,9 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
           batch: o.batchSize,
           trt: o.trtVersion,
           target: o.int8TargetCosine,
+          lengths,
+          floatShare: o.int8FloatShare,
+          w8a8: W8A8_VERSION,
         }
       : {}),
     heldOut: o.heldOut,
@@ -147,6 +194,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         samples: o.calibrationSamples,
         batchSize: o.batchSize,
         seqLen: o.seqLen,
+        lengths,
         seed: o.seed,
         algorithm: o.algorithm,
         ...(o.percentile === undefined ? {} : { percentile: o.percentile }),
@@ -161,14 +209,16 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
       for (const note of calibrated.notes) o.logger.info({ stage: "calibrate" }, note);
       await saveCalibration(join(temp, "calibration.json"), calibrated.record);
       const fp32 = await loadOnnxModel(o.onnxPath);
+      const calibrationTexts = sample.slice(0, 64).map((a) => a.text);
+      // Only TensorRT 10's implicit int8 reads the cache: its float activations come from the error-ranked fallback.
       const selection = await selectInt8Activations({
         model: fp32,
         scales: calibrated.scales,
         quantError: calibrated.quantError,
         tokenizer,
-        texts: sample.slice(0, 64).map((a) => a.text),
+        texts: calibrationTexts,
         outputs: o.outputs,
-        target: o.int8TargetCosine,
+        target: o.tensorScope === "all-float" ? o.int8TargetCosine : undefined,
         maxFallbackShare: 0.25,
         seqLen: o.seqLen,
         batchSize: o.batchSize,
@@ -181,11 +231,41 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         join(temp, "calibration.cache"),
         writeTrtCache(selection.scales, { trtVersion: o.trtVersion, algorithm: trtCacheAlgorithmFor(o.algorithm) }),
       );
-      const qdq = insertQdq(fp32, { activationScales: selection.scales });
+      throwIfCancelled(o.signal, "before the W8A8 plan");
+      const planStarted = performance.now();
+      const plan = await planW8A8({
+        model: fp32,
+        onnxPath: o.onnxPath,
+        scales: calibrated.scales,
+        tokenizer,
+        texts: calibrationTexts,
+        outputs: o.outputs,
+        shape: probeShape,
+        guardShapes,
+        maxFloatShare: o.int8FloatShare,
+        signal: o.signal,
+        onStep: (done, total) => o.onProgress?.({ stage: "int8-sensitivity", current: done, total }),
+      });
+      throwIfCancelled(o.signal, "after the W8A8 plan");
+      const w8a8: W8A8Summary = {
+        matmul_sites: plan.totalSites,
+        float_matmuls: [...plan.floatNodes],
+        float_share: o.int8FloatShare,
+        smoothed_activations: plan.smoothed.map((x) => x.source),
+        probability_clips: Object.fromEntries(plan.probabilityClips),
+        probe_shape: { batch: probeShape.batch, seq_len: probeShape.seqLen },
+        guard_shapes: guardShapes.map((g) => ({ batch: g.batch, seq_len: g.seqLen })),
+        seconds: (performance.now() - planStarted) / 1000,
+      };
+      o.logger.info(
+        { float_matmuls: w8a8.float_matmuls.length, matmul_sites: w8a8.matmul_sites, smoothed: w8a8.smoothed_activations.length },
+        "int8 W8A8 plan: SmoothQuant, probability clips and the most sensitive MatMuls in float",
+      );
+      const qdq = insertQdq(plan.model, { activationScales: plan.scales, floatNodes: plan.floatNodes });
       if (qdq.unquantizedSites.length > 0)
         o.logger.info(
           { sites: qdq.unquantizedSites.length, missing: qdq.missingScales.slice(0, 5) },
-          "MatMul/Gemm sites kept in float (by the int8 fallback or for want of a scale)",
+          "MatMul/Gemm sites kept in float (by the W8A8 plan or for want of a scale)",
         );
       await saveOnnxModel(qdq.model, join(temp, QDQ_ONNX));
       strongFile = QDQ_ONNX;
@@ -203,6 +283,8 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         float_activations: selection.float,
         int8_activations: selection.quantizedActivations,
         selection_cosine: selection.cosine,
+        lengths,
+        w8a8,
         seconds: calibrated.record.seconds,
         peak_rss_bytes: calibrated.record.peak_rss_bytes,
       };

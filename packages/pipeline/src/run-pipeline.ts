@@ -220,6 +220,7 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     shapes: profileShapeCases(options),
     minCosine: c.minCosine,
     int8TargetCosine: c.int8TargetCosine,
+    int8FloatShare: c.int8FloatShare,
     ...progress,
   });
   throwIfCancelled(input.signal, "after the precision stage");

@@ -46,6 +46,7 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
       tensors: "quantization-sites",
       seed: 0,
       int8TargetCosine: 0.99,
+      int8FloatShare: 0.1,
     });
     expect(r.sources).toMatchObject({
       precision: "default",
@@ -115,6 +116,8 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
     ["--percentile out of range", { percentile: "10" }, "INVALID_LIMIT", /--percentile must be from 50 to 100, got 10/],
     ["--min-cosine out of range", { minCosine: 2 }, "INVALID_LIMIT", /--min-cosine must be from -1 to 1/],
     ["--int8-target-cosine out of range", { int8TargetCosine: "1.5" }, "INVALID_LIMIT", /--int8-target-cosine/],
+    ["--int8-float-share out of range", { int8FloatShare: "0.5x" }, "INVALID_LIMIT", /--int8-float-share must be a number/],
+    ["--int8-float-share above 1", { int8FloatShare: 1.5 }, "INVALID_LIMIT", /--int8-float-share must be from 0 to 1, got 1.5/],
     ["--held-out 0", { heldOut: "0" }, "INVALID_LIMIT", /--held-out must be from 1/],
     ["--calibration-samples 0", { calibrationSamples: 0 }, "INVALID_LIMIT", /--calibration-samples must be from 1/],
     ["--opt-level 9", { optLevel: "9" }, "INVALID_LIMIT", /--opt-level must be from 0 to 5, got 9/],
@@ -134,6 +137,10 @@ describe("normalizeBuildRequest: one set of defaults and checks for the CLI and 
     const r = normalize({ int8TargetCosine: "0", typing: "weak" });
     expect(r.calibration.int8TargetCosine).toBeUndefined();
     expect(r.calibration.tensors).toBe("all-float");
+  });
+
+  it("--int8-float-share 0 keeps every MatMul in int8", () => {
+    expect(normalize({ int8FloatShare: "0" }).calibration.int8FloatShare).toBe(0);
   });
 });
 
