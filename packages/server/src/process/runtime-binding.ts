@@ -46,7 +46,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
         },
       );
       options.metrics.versionServing(slot.current.evidence);
-      const batcher = createBatcher(slot, {
+      const batcher = createBatcher({
         maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
         maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
         onBatch: (report) => options.metrics.observeBatch(report),
@@ -66,6 +66,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
     agent: slot.current.agent,
     batching,
     current: () => slot.current,
+    acquire: () => slot.acquire(),
     infer: (request) => batcher.infer(request),
   }));
   return { endpoints, close: closeAll };
