@@ -1,4 +1,5 @@
 import type { AdmittedBatch, InferResult, ModelLease, ServedModel } from "@trtforge/runtime";
+import type { Rollout } from "./rollout/rollout.js";
 
 /**
  * What the protocol layer serves under one agent name: the version serving now (it changes on a
@@ -22,6 +23,8 @@ export interface ModelEndpoint {
   acquire(): ModelLease;
   /** Runs a request admitted (runtime's admit) with a lease from acquire(), on the version that admitted it. */
   infer(request: AdmittedBatch): Promise<InferResult>;
+  /** A canary or shadow version beside this one (serve-engine --canary, --shadow). */
+  readonly rollout?: Rollout;
 }
 
 /** The endpoints one process serves, by agent name. */

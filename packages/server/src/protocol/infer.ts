@@ -27,6 +27,13 @@ export interface InferOutcome {
   outputs: { tensor: OutputTensor; binary: boolean }[];
   /** Seconds spent tokenizing text (undefined for token inputs), and each row's tokens without padding. */
   input: { tokenizeSeconds: number | undefined; rowTokens: number[] };
+  /** Every output the run returned, before any classification extension (all the model's with allOutputs). */
+  all: OutputTensor[];
+}
+
+export interface RunInferOptions {
+  /** Run every output of the model whatever the call asks for (a shadow compares them); the reply still carries only those asked. */
+  allOutputs?: boolean;
 }
 
 /**
@@ -35,7 +42,12 @@ export interface InferOutcome {
  * outputs) and runs it there; the version is released once the outputs are back, so a hot swap
  * never runs one version's tokens on another.
  */
-export async function runInfer(endpoint: ModelEndpoint, call: InferCall, requestedVersion: string | undefined): Promise<InferOutcome> {
+export async function runInfer(
+  endpoint: ModelEndpoint,
+  call: InferCall,
+  requestedVersion: string | undefined,
+  options: RunInferOptions = {},
+): Promise<InferOutcome> {
   const lease = endpoint.acquire();
   try {
     const { model } = lease;
@@ -47,7 +59,7 @@ export async function runInfer(endpoint: ModelEndpoint, call: InferCall, request
     }
     const wanted = selectOutputs(model, call);
     const tokenizeStarted = process.hrtime.bigint();
-    const admitted = admitCall(lease, call, { outputs: wanted.map((output) => output.name) });
+    const admitted = admitCall(lease, call, options.allOutputs === true ? {} : { outputs: wanted.map((output) => output.name) });
     const isText = call.inputs.some((input) => input.name === TEXT_INPUT);
     const tokenizeSeconds = isText ? Number(process.hrtime.bigint() - tokenizeStarted) / 1e9 : undefined;
     let result: InferResult;
@@ -63,7 +75,7 @@ export async function runInfer(endpoint: ModelEndpoint, call: InferCall, request
       return { tensor: classCount === undefined ? tensor : classify(tensor, classCount, model.labels), binary };
     });
     const input = { tokenizeSeconds, rowTokens: rowLengths(admitted.tokens) };
-    return { modelName: endpoint.agent, id: call.id, evidence: result.evidence, outputs, input };
+    return { modelName: endpoint.agent, id: call.id, evidence: result.evidence, outputs, input, all: result.outputs };
   } finally {
     // The batcher released it with its answer; this covers a call refused before it got there.
     lease.release();
@@ -93,7 +105,7 @@ function selectOutputs(model: ServedModel, call: InferCall): { name: string; bin
 }
 
 /** The call's inputs in protocol form checked, then admitted by the runtime against the leased version. */
-function admitCall(lease: ModelLease, call: InferCall, wanted: { outputs: readonly string[] }): AdmittedBatch {
+function admitCall(lease: ModelLease, call: InferCall, wanted: { outputs?: readonly string[] }): AdmittedBatch {
   const input = admissionInput(lease.model, call);
   try {
     return admit(lease, { ...input, ...wanted });
