@@ -28,6 +28,8 @@ export interface Batcher {
   infer(request: AdmittedBatch): Promise<InferResult>;
   /** Requests queued and not yet executing. */
   readonly pending: number;
+  /** Whether a batch is executing or requests are queued. */
+  readonly busy: boolean;
   /** Refuses new requests (MODEL_CLOSED), finishes every queued and executing one, then resolves. */
   close(): Promise<void>;
 }
@@ -275,6 +277,9 @@ export function createBatcher(options: BatcherOptions): Batcher {
     },
     get pending() {
       return queue.length;
+    },
+    get busy() {
+      return executing !== undefined || queue.length > 0;
     },
     async close(): Promise<void> {
       closed = true;

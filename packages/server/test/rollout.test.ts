@@ -266,7 +266,7 @@ describe("served shadow", () => {
     // The primary has requests waiting: shed, not queued.
     busy = true;
     expect((await infer(server, "embed", textBody(["busy"]))).status).toBe(200);
-    expect(await shadowRuns("shed")).toBe(4);
+    await expect.poll(() => shadowRuns("shed")).toBe(4);
     busy = false;
     expect((await infer(server, "embed", textBody(["idle again"]))).status).toBe(200);
     await expect.poll(() => shadowRuns("compared")).toBe(2);

@@ -13,6 +13,9 @@ export const DEFAULT_MAX_QUEUE = 128;
  */
 export const DEFAULT_MAX_QUEUE_DELAY_MS = 0;
 
+/** ONNX Runtime threads of a shadow candidate's session (see openModels). */
+export const SHADOW_INTRA_OP_THREADS = 1;
+
 /**
  * The worker's default runtime module: each model is a ModelSlot (verified open, warm-up, hot swap
  * on `current`) behind a dynamic batcher. The worker process is pinned to one GPU by
@@ -70,7 +73,11 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
   for (const ref of options.candidates ?? []) {
     if (!opened.some(({ slot }) => slot.current.agent === ref.agent)) continue;
     try {
-      const slot = await openModelSlot({ storeRoot: options.storeRoot, agent: ref.agent, version: ref.version }, slotOptions);
+      // A shadow's ONNX Runtime session gets one thread: the primary keeps the rest of the host.
+      const slot = await openModelSlot(
+        { storeRoot: options.storeRoot, agent: ref.agent, version: ref.version },
+        ref.role === "shadow" ? { ...slotOptions, intraOpNumThreads: SHADOW_INTRA_OP_THREADS } : slotOptions,
+      );
       candidates.set(ref.agent, { ref, slot, batcher: newBatcher() });
       rolloutMetrics.candidateServing(ref.agent, ref.version, ref.role);
       logger.info(
@@ -103,7 +110,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
       ...(candidate.ref.role === "canary"
         ? { canary: { endpoint: candidateEndpoint, percent: candidate.ref.percent } }
         : { shadow: { endpoint: candidateEndpoint } }),
-      primaryBusy: () => batcher.pending > 0,
+      primaryBusy: () => batcher.busy,
       metrics: rolloutMetrics,
       logger,
       onDrop: () => {

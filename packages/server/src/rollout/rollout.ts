@@ -18,7 +18,7 @@ export interface RolloutOptions {
   agent: string;
   canary?: { endpoint: ModelEndpoint; percent: number };
   shadow?: { endpoint: ModelEndpoint; maxInFlight?: number; disagreementSample?: number };
-  /** Whether the primary has requests waiting: the host is busy, and the shadow sheds instead of adding work. */
+  /** Whether the primary is running or has requests waiting: the host is busy, and the shadow sheds instead of adding work. */
   primaryBusy?: () => boolean;
   metrics: RolloutMetrics;
   logger: Logger;
@@ -149,13 +149,19 @@ export function createRollout(options: RolloutOptions): Rollout {
       if (target === undefined) return;
       const version = target.endpoint.current().version;
       try {
-        if (inFlight >= (target.maxInFlight ?? 1) || options.primaryBusy?.() === true) {
+        if (inFlight >= (target.maxInFlight ?? 1)) {
           metrics.shadow(agent, version, "shed");
           return;
         }
         inFlight += 1;
-        // After the primary's reply has gone: setImmediate runs once the caller has returned it.
+        // After the primary's reply has gone (setImmediate runs once the caller has returned it and
+        // the primary's batch has wound up); a primary still busy then keeps the host.
         setImmediate(() => {
+          if (options.primaryBusy?.() === true) {
+            inFlight -= 1;
+            metrics.shadow(agent, version, "shed");
+            return;
+          }
           void runShadow(target, call, outcome).finally(() => {
             inFlight -= 1;
           });
