@@ -68,6 +68,12 @@ async function many(count: number, concurrency: number, send: (i: number) => Pro
   return answers;
 }
 
+/** One part of a histogram (its `_count` or `_sum` series) from prom-client's JSON. */
+async function histogramPart(registry: Registry, name: string, part: "count" | "sum"): Promise<number | undefined> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return metric?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_${part}`)?.value;
+}
+
 async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
@@ -230,8 +236,7 @@ describe("served shadow", () => {
     await expect.poll(() => metricValue(registry, "trtforge_shadow_requests_total", { outcome: "compared" })).toBe(5);
     expect(await metricValue(registry, "trtforge_shadow_agreement_total", { agree: "true" })).toBe(3);
     expect(await metricValue(registry, "trtforge_shadow_agreement_total", { agree: "false" })).toBe(2);
-    const deltas = (await registry.getMetricsAsJSON()).find((m) => m.name === "trtforge_shadow_confidence_delta")!;
-    expect(deltas.values.find((v) => v.metricName === "trtforge_shadow_confidence_delta_count")?.value).toBe(5);
+    expect(await histogramPart(registry, "trtforge_shadow_confidence_delta", "count")).toBe(5);
     // Two disagreements counted, one logged: the sample is bounded.
     expect(warnings.map((w) => [w.id, w.primaryLabel, w.candidateLabel, w.text])).toEqual([["id-2", "short", "long", "a b c"]]);
   });
@@ -270,9 +275,8 @@ describe("served shadow", () => {
     busy = false;
     expect((await infer(server, "embed", textBody(["idle again"]))).status).toBe(200);
     await expect.poll(() => shadowRuns("compared")).toBe(2);
-    const cosine = (await registry.getMetricsAsJSON()).find((m) => m.name === "trtforge_shadow_cosine")!;
-    const count = cosine.values.find((v) => v.metricName === "trtforge_shadow_cosine_count")?.value;
-    const sum = cosine.values.find((v) => v.metricName === "trtforge_shadow_cosine_sum")?.value;
+    const count = await histogramPart(registry, "trtforge_shadow_cosine", "count");
+    const sum = await histogramPart(registry, "trtforge_shadow_cosine", "sum");
     // The two doubles compute the same embedding: cosine 1 for both rows compared.
     expect(count).toBe(2);
     expect(sum).toBeCloseTo(2, 6);

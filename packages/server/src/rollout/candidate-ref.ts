@@ -1,8 +1,18 @@
 import { ForgeError } from "@trtforge/core";
 
 /** A version served beside an agent's primary: a canary taking a share of its requests, or a shadow. */
-export type CandidateRef =
-  { role: "canary"; agent: string; version: string; percent: number } | { role: "shadow"; agent: string; version: string };
+export interface CanaryRef {
+  role: "canary";
+  agent: string;
+  version: string;
+  percent: number;
+}
+export interface ShadowRef {
+  role: "shadow";
+  agent: string;
+  version: string;
+}
+export type CandidateRef = CanaryRef | ShadowRef;
 
 const REF = /^([^@=\s]+)@([^@=\s]+)$/;
 
@@ -18,7 +28,7 @@ function agentAndVersion(text: string, flag: string, example: string): { agent: 
 }
 
 /** Parses `--canary <agent>@<version>=<percent>`: a share of 0 < percent ≤ 100, decimals allowed. */
-export function parseCanaryRef(text: string): CandidateRef {
+export function parseCanaryRef(text: string): CanaryRef {
   const at = text.lastIndexOf("=");
   const percentText = at === -1 ? "" : text.slice(at + 1);
   const percent = Number(percentText);
@@ -32,7 +42,7 @@ export function parseCanaryRef(text: string): CandidateRef {
 }
 
 /** Parses `--shadow <agent>@<version>`. */
-export function parseShadowRef(text: string): CandidateRef {
+export function parseShadowRef(text: string): ShadowRef {
   return { role: "shadow", ...agentAndVersion(text, "--shadow", "trt-embeddings@v2") };
 }
 
