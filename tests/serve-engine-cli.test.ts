@@ -25,6 +25,8 @@ describe("serve-engine command line", () => {
     for (const flag of [
       "--store-root",
       "--model",
+      "--canary",
+      "--shadow",
       "--device-map",
       "--host",
       "--http-port",
@@ -53,6 +55,36 @@ describe("serve-engine command line", () => {
     const badVariant = serve(["--store-root", store, "--model", "a", "--onnx-variant", "fp16"]);
     expect(badVariant.status).toBe(2);
     expect(badVariant.stderr).toMatch(/--onnx-variant.*fp16.*auto, fp32, int8, cpu/s);
+  });
+
+  it("refuses a malformed --canary or --shadow, or one for an agent not served, before starting any worker", () => {
+    const noShare = serve(["--store-root", store, "--model", "news", "--canary", "news@v2", "--json"]);
+    expect(noShare.status).toBe(11);
+    expect(JSON.parse(noShare.stdout).error).toMatchObject({
+      code: "INVALID_LIMIT",
+      message: expect.stringMatching(/--canary "news@v2" needs a share/),
+    });
+    const noVersion = serve(["--store-root", store, "--model", "news", "--shadow", "news", "--json"]);
+    expect(noVersion.status).toBe(12);
+    expect(JSON.parse(noVersion.stdout).error).toMatchObject({ code: "INVALID_NAME" });
+    const notServed = serve([
+      "--store-root",
+      store,
+      "--model",
+      "news",
+      "--shadow",
+      "sports@v2",
+      "--http-port",
+      "0",
+      "--metrics-port",
+      "0",
+      "--json",
+    ]);
+    expect(notServed.status).toBe(14);
+    expect(JSON.parse(notServed.stdout).error).toMatchObject({
+      code: "INVALID_OPTION",
+      message: expect.stringMatching(/"sports", which is not served/),
+    });
   });
 
   it("an agent the store lacks fails the start with SERVER_WORKER_FAILED naming it", () => {

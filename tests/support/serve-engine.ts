@@ -118,8 +118,8 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the serve-engine CLI on free ports; resolves once it printed that it is serving. */
-export async function startServeEngine(store: string, extraArgs: string[] = []): Promise<ServeProcess> {
+/** Starts the serve-engine CLI on free ports serving `model` (default the agent's current); resolves once it printed that it is serving. */
+export async function startServeEngine(store: string, extraArgs: string[] = [], model: string = AGENT): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -127,7 +127,7 @@ export async function startServeEngine(store: string, extraArgs: string[] = []):
       "--store-root",
       store,
       "--model",
-      AGENT,
+      model,
       "--http-port",
       "0",
       "--metrics-port",

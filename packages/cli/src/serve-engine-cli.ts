@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { createLogger, ForgeError } from "@trtforge/core";
 import { ONNX_VARIANTS, type OnnxVariant } from "@trtforge/runtime";
-import { startServer } from "@trtforge/server";
+import { parseCanaryRef, parseShadowRef, startServer } from "@trtforge/server";
 import { parseInteger } from "./parse-options.js";
 import { storeRootFromFlag } from "./store-root-flag.js";
 import { runCli } from "./run.js";
@@ -10,6 +10,8 @@ import { CLI_VERSION } from "./version.js";
 interface ServeCliOptions {
   storeRoot?: string;
   model: string[];
+  canary: string[];
+  shadow: string[];
   deviceMap?: string;
   host: string;
   httpPort: string;
@@ -38,6 +40,18 @@ export function createServeEngineProgram(): Command {
     .option(
       "--model <agent[@version]>",
       "agent to serve: its current version (followed across publishes and rollbacks), or a pinned version; repeat for more",
+      collect,
+      [],
+    )
+    .option(
+      "--canary <agent@version=percent>",
+      "send that share of the agent's requests to a candidate version (by request id when the request has one, else at random); responses name the version that served them; repeat for other agents",
+      collect,
+      [],
+    )
+    .option(
+      "--shadow <agent@version>",
+      "run a candidate version on every request of the agent after the primary has answered, recording agreement, cosine and |Δ confidence| as metrics; it sheds its work when the host is busy",
       collect,
       [],
     )
@@ -76,10 +90,12 @@ export function createServeEngineProgram(): Command {
           fix: "e.g. --model trt-embeddings",
         });
       }
+      const candidates = [...opts.canary.map(parseCanaryRef), ...opts.shadow.map(parseShadowRef)];
       const logger = createLogger({ name: "serve-engine", ...(opts.json ? { json: true } : {}) });
       const server = await startServer({
         storeRoot,
         models: opts.model,
+        candidates,
         ...(opts.deviceMap === undefined ? {} : { deviceMap: opts.deviceMap }),
         host: opts.host,
         httpPort: parseInteger(opts.httpPort, "--http-port"),

@@ -1,21 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
-import type { BatchReport, InferRequest, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
+import type { AdmittedBatch } from "./admission.js";
+import type { BatchReport, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
 import { DEFAULT_PAD_WASTE, lengthGroups } from "./length-groups.js";
 import { mergeRows, rowAlone, sliceRows, stackRows } from "./token-rows.js";
-
-/** A model borrowed for one batch; release() once the batch is done (hot swap drains on it). */
-export interface ModelLease {
-  readonly model: ServedModel;
-  release(): void;
-}
-
-/** Where the batcher gets the model for each batch: a fixed one, or a ModelSlot that swaps versions. */
-export interface ModelProvider {
-  /** The model serving now, to read (limits); a batch borrows it with acquire(). */
-  readonly current: ServedModel;
-  acquire(): ModelLease;
-}
 
 export interface BatcherOptions {
   /** How long the oldest queued request may wait for others to join its batch. */
@@ -33,15 +21,21 @@ export interface BatcherOptions {
 }
 
 export interface Batcher {
-  infer(request: InferRequest): Promise<InferResult>;
+  /**
+   * Runs an admitted request on the version that admitted it, merged with others admitted by the
+   * same version, and releases its lease once it is answered (or refused).
+   */
+  infer(request: AdmittedBatch): Promise<InferResult>;
   /** Requests queued and not yet executing. */
   readonly pending: number;
+  /** Whether a batch is executing or requests are queued. */
+  readonly busy: boolean;
   /** Refuses new requests (MODEL_CLOSED), finishes every queued and executing one, then resolves. */
   close(): Promise<void>;
 }
 
 interface Queued {
-  request: InferRequest;
+  request: AdmittedBatch;
   enqueuedAt: number;
   resolve(result: InferResult): void;
   reject(error: unknown): void;
@@ -70,14 +64,6 @@ interface Collecting {
   failed: boolean;
 }
 
-function fixedProvider(model: ServedModel): ModelProvider {
-  return { current: model, acquire: () => ({ model, release: () => {} }) };
-}
-
-function isProvider(target: ServedModel | ModelProvider): target is ModelProvider {
-  return typeof (target as ModelProvider).acquire === "function";
-}
-
 /** The pad id the tokenizer used: any input id under a zero attention mask (0 when nothing is padded). */
 function padIdOf(parts: readonly TokenRows[]): bigint {
   for (const part of parts) {
@@ -87,29 +73,22 @@ function padIdOf(parts: readonly TokenRows[]): bigint {
   return 0n;
 }
 
+/** The outputs asked for (admission checked that the model has them), in the order asked. */
 function pick(outputs: readonly OutputTensor[], names: readonly string[] | undefined): OutputTensor[] {
   if (names === undefined) return [...outputs];
-  return names.map((name) => {
-    const found = outputs.find((o) => o.name === name);
-    if (found === undefined) {
-      throw new ForgeError("INPUT_MISMATCH", `the model has no output named ${name}; it has ${outputs.map((o) => o.name).join(", ")}`, {
-        input: name,
-        fix: "ask for outputs listed in the model metadata, or for none to get them all",
-      });
-    }
-    return found;
-  });
+  return names.map((name) => outputs.find((o) => o.name === name)!);
 }
 
 /**
- * Dynamic batching for one model: while the model is busy, or for up to maxQueueDelayMs, requests
- * queue; then up to the model's maximum batch of them are taken, split by length where the backend
+ * Dynamic batching for one agent: while the model is busy, or for up to maxQueueDelayMs, admitted
+ * requests queue; then up to the model's maximum batch of those admitted by the oldest one's
+ * version are taken (a batch never mixes versions: across a hot swap, tokens of version N run on
+ * version N only), split by length where the backend
  * pays for padding (lengthGroups), each group merged at its longest sequence, and each request gets
  * back exactly its rows (and its own sequence length for per-token outputs). One execution runs at a
  * time; the queue is bounded.
  */
-export function createBatcher(target: ServedModel | ModelProvider, options: BatcherOptions): Batcher {
-  const provider = isProvider(target) ? target : fixedProvider(target);
+export function createBatcher(options: BatcherOptions): Batcher {
   const log = options.logger ?? silentLogger();
   const queue: Queued[] = [];
   let executing: Promise<void> | undefined;
@@ -118,10 +97,10 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
 
   function schedule(): void {
     if (executing !== undefined || queue.length === 0) return;
-    const maxBatch = provider.current.limits.maxBatch;
-    const queuedRows = queue.reduce((n, q) => n + q.request.tokens.rows, 0);
+    const { model } = queue[0]!.request;
+    const queuedRows = queue.reduce((n, q) => n + (q.request.model === model ? q.request.tokens.rows : 0), 0);
     const waited = performance.now() - queue[0]!.enqueuedAt;
-    if (queuedRows >= maxBatch || waited >= options.maxQueueDelayMs || closed) {
+    if (queuedRows >= model.limits.maxBatch || waited >= options.maxQueueDelayMs || closed) {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       executing = execute().finally(() => {
@@ -139,35 +118,39 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
     );
   }
 
-  /** Takes queued requests in arrival order up to the model's maximum batch. */
-  function dequeue(maxBatch: number): Queued[] {
+  /**
+   * Takes the oldest request and, in arrival order, those admitted by the same version up to its
+   * maximum batch; requests of another version keep their places for a later batch.
+   */
+  function dequeue(): { model: ServedModel; taken: Queued[] } {
+    const { model } = queue[0]!.request;
     const taken: Queued[] = [];
     let rows = 0;
-    while (queue.length > 0 && (taken.length === 0 || rows + queue[0]!.request.tokens.rows <= maxBatch)) {
-      const next = queue.shift()!;
+    for (let at = 0; at < queue.length;) {
+      const next = queue[at]!;
+      if (next.request.model !== model) {
+        at += 1;
+        continue;
+      }
+      if (taken.length > 0 && rows + next.request.tokens.rows > model.limits.maxBatch) break;
+      queue.splice(at, 1);
       taken.push(next);
       rows += next.request.tokens.rows;
     }
-    return taken;
+    return { model, taken };
   }
 
   async function execute(): Promise<void> {
-    const lease = provider.acquire();
-    try {
-      const { model } = lease;
-      const taken = dequeue(model.limits.maxBatch);
-      const padId = padIdOf(taken.map((q) => q.request.tokens));
-      const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
-      // A model that runs its rows alone anyway gains nothing from a merged, padded batch; where
-      // padding is free (TensorRT's default) requests stay whole; otherwise rows are grouped by length.
-      const splitRows = model.rowsIndependent !== false && maxWaste !== Number.POSITIVE_INFINITY;
-      const pieces = taken.flatMap((q) => piecesOf(q, splitRows));
-      const groups =
-        model.rowsIndependent === false ? pieces.map((piece) => [piece]) : lengthGroups(pieces, (piece) => piece.tokens, maxWaste);
-      for (const group of groups) await runGroup(model, group, padId);
-    } finally {
-      lease.release();
-    }
+    const { model, taken } = dequeue();
+    const padId = padIdOf(taken.map((q) => q.request.tokens));
+    const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
+    // A model that runs its rows alone anyway gains nothing from a merged, padded batch; where
+    // padding is free (TensorRT's default) requests stay whole; otherwise rows are grouped by length.
+    const splitRows = model.rowsIndependent !== false && maxWaste !== Number.POSITIVE_INFINITY;
+    const pieces = taken.flatMap((q) => piecesOf(q, splitRows));
+    const groups =
+      model.rowsIndependent === false ? pieces.map((piece) => [piece]) : lengthGroups(pieces, (piece) => piece.tokens, maxWaste);
+    for (const group of groups) await runGroup(model, group, padId);
   }
 
   /** A request as one piece, or, when it has rows of different lengths and may be split, one piece per row. */
@@ -262,33 +245,17 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
   }
 
   return {
-    infer(request: InferRequest): Promise<InferResult> {
-      if (closed)
+    infer(request: AdmittedBatch): Promise<InferResult> {
+      if (closed) {
+        request.release();
         return Promise.reject(
           new ForgeError("MODEL_CLOSED", "the model is shutting down and takes no new requests", {
             fix: "retry on another server or after restart",
           }),
         );
-      const { rows } = request.tokens;
-      const maxBatch = provider.current.limits.maxBatch;
-      if (rows < 1) {
-        return Promise.reject(
-          new ForgeError("INPUT_MISMATCH", "the request has no rows: a batch needs at least one", {
-            input: "batch",
-            fix: "send at least one row",
-          }),
-        );
-      }
-      if (rows > maxBatch) {
-        return Promise.reject(
-          new ForgeError("BATCH_TOO_LARGE", `the request has ${rows} rows, more than the model's maximum batch ${maxBatch}`, {
-            input: "batch",
-            fix: `split it into requests of at most ${maxBatch} rows`,
-            details: { rows, maxBatch },
-          }),
-        );
       }
       if (queue.length >= options.maxQueue) {
+        request.release();
         return Promise.reject(
           new ForgeError("OVERLOADED", `${queue.length} requests are already waiting (the queue holds at most ${options.maxQueue})`, {
             fix: "retry after a short wait, or raise the queue bound",
@@ -297,12 +264,22 @@ export function createBatcher(target: ServedModel | ModelProvider, options: Batc
         );
       }
       return new Promise<InferResult>((resolve, reject) => {
-        queue.push({ request, enqueuedAt: performance.now(), resolve, reject });
+        // The lease on the request's version ends with its answer, whichever it is.
+        const settle =
+          <T>(to: (value: T) => void) =>
+          (value: T) => {
+            request.release();
+            to(value);
+          };
+        queue.push({ request, enqueuedAt: performance.now(), resolve: settle(resolve), reject: settle(reject) });
         schedule();
       });
     },
     get pending() {
       return queue.length;
+    },
+    get busy() {
+      return executing !== undefined || queue.length > 0;
     },
     async close(): Promise<void> {
       closed = true;

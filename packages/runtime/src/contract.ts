@@ -78,8 +78,9 @@ export interface ModelLimits {
 export type ModelKind = "embedding" | "classification";
 
 /**
- * One loaded store version on one backend. `run` takes at most limits.maxBatch rows whose seqLen
- * lies in [minSeq, maxSeq] and returns every output (classifiers: also `label` BYTES [rows] from
+ * One loaded store version on one backend. `run` takes rows admitted for this version (admit():
+ * at most limits.maxBatch rows whose seqLen lies in [minSeq, maxSeq], from its own tokenizer or
+ * checked against its vocabularies; the batcher's merges of them) and, trusting that, returns every output (classifiers: also `label` BYTES [rows] from
  * id2label and `probabilities` FP32 [rows, classes], softmax or sigmoid as the head is single- or
  * multi-label).
  */
@@ -130,13 +131,6 @@ export interface BatchReport {
   queueSeconds: number[];
   computeSeconds: number;
   ok: boolean;
-}
-
-/** One inference request as the batcher takes it: already tokenized rows, and the outputs wanted. */
-export interface InferRequest {
-  tokens: TokenRows;
-  /** Output names; undefined for all. */
-  outputs?: readonly string[];
 }
 
 export interface InferResult {

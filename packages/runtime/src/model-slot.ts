@@ -1,6 +1,6 @@
 import { ForgeError, silentLogger, toForgeError } from "@trtforge/core";
 import { resolveCurrent } from "@trtforge/model-store";
-import type { ModelLease, ModelProvider } from "./batcher.js";
+import type { ModelLease, ModelProvider } from "./admission.js";
 import { openServedModel, warmUp, type OpenedModel, type OpenModelOptions } from "./served-model.js";
 import type { ModelSource } from "./store-version.js";
 

@@ -117,34 +117,6 @@ function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: rea
   return tokens.seqLen < limits.minSeq ? padRows(tokens, limits.minSeq, BigInt(tokenizer.padTokenId ?? 0)) : tokens;
 }
 
-function checkBatch(batch: TokenRows, limits: ModelLimits): void {
-  if (batch.rows < 1 || batch.rows > limits.maxBatch) {
-    throw new ForgeError("BATCH_TOO_LARGE", `a batch of ${batch.rows} rows is outside the model's 1..${limits.maxBatch}`, {
-      input: "batch",
-      fix: `send at most ${limits.maxBatch} rows per request`,
-      details: { rows: batch.rows, maxBatch: limits.maxBatch },
-    });
-  }
-  if (batch.seqLen < limits.minSeq || batch.seqLen > limits.maxSeq) {
-    throw new ForgeError("TEXT_TOO_LONG", `sequence length ${batch.seqLen} is outside the model's ${limits.minSeq}..${limits.maxSeq}`, {
-      input: "batch",
-      fix: `send rows of ${limits.minSeq} to ${limits.maxSeq} tokens, or ask for truncation`,
-    });
-  }
-  const size = batch.rows * batch.seqLen;
-  const sizes = [batch.inputIds.length, batch.attentionMask.length, ...(batch.tokenTypeIds ? [batch.tokenTypeIds.length] : [])];
-  if (sizes.some((n) => n !== size)) {
-    throw new ForgeError(
-      "INPUT_MISMATCH",
-      `token arrays of ${sizes.join("/")} elements do not match ${batch.rows} rows × ${batch.seqLen}`,
-      {
-        input: "batch",
-        fix: "send input_ids, attention_mask (and token_type_ids) of the same [rows, seqLen] shape",
-      },
-    );
-  }
-}
-
 function classifierOutputs(head: ClassifierHead): TensorSpec[] {
   return [
     { name: "label", datatype: "BYTES", shape: [-1] },
@@ -276,11 +248,6 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
             fix: "run on the version that replaced it",
           }),
         );
-      }
-      try {
-        checkBatch(batch, limits);
-      } catch (err) {
-        return Promise.reject(err);
       }
       const raw = rowsIndependent ? runner.run(batch) : runRowsAlone(batch, (row) => runner.run(row));
       const running = raw.then((raw) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatcher, openServedModel, type OutputTensor } from "../src/index.js";
+import { admit, createBatcher, openServedModel, type OutputTensor } from "../src/index.js";
 import { agNewsTexts, MAX_BATCH, MAX_SEQ, minilmDir, publishVersion, REPO_ROOT } from "./fixtures.js";
 
 /**
@@ -106,8 +106,8 @@ describe("classifier serving: id2label and problem_type from config.json", () =>
         "probabilities:FP32:-1x3",
       ]);
       // Through the batcher, one request per article: merged, padded and split back.
-      const batcher = createBatcher(model, { maxQueueDelayMs: 50, maxQueue: 32 });
-      const results = await Promise.all(texts.map((t) => batcher.infer({ tokens: model.tokenize([t], { truncate: true }) })));
+      const batcher = createBatcher({ maxQueueDelayMs: 50, maxQueue: 32 });
+      const results = await Promise.all(texts.map((t) => batcher.infer(admit(model, { texts: [t], truncate: true }))));
       await batcher.close();
       results.forEach(({ outputs }, r) => {
         const row = Array.from(logits.subarray(r * 3, r * 3 + 3));

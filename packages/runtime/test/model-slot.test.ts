@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ForgeError } from "@trtforge/core";
 import { rollback } from "@trtforge/model-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatcher, openModelSlot } from "../src/index.js";
+import { admit, createBatcher, openModelSlot } from "../src/index.js";
 import { agNewsTexts, publishVersion } from "./fixtures.js";
 
 let dir: string;
@@ -43,7 +43,7 @@ describe("ModelSlot: hot swap under continuous load", () => {
         onSwapRefused: (e) => refused.push({ version: e.version, error: e.error }),
       },
     );
-    const batcher = createBatcher(slot, { maxQueueDelayMs: 5, maxQueue: 64 });
+    const batcher = createBatcher({ maxQueueDelayMs: 5, maxQueue: 64 });
     const first = slot.current;
 
     const served: string[] = [];
@@ -52,10 +52,9 @@ describe("ModelSlot: hot swap under continuous load", () => {
     const client = async (offset: number) => {
       for (let i = offset; !stop; i++) {
         try {
-          const result = await batcher.infer({
-            tokens: slot.current.tokenize([texts[i % texts.length]!], { truncate: true }),
-            outputs: ["sentence_embedding"],
-          });
+          const result = await batcher.infer(
+            admit(slot, { texts: [texts[i % texts.length]!], truncate: true, outputs: ["sentence_embedding"] }),
+          );
           expect(result.outputs[0]!.shape).toEqual([1, 384]);
           served.push(result.evidence.version);
         } catch (err) {

@@ -8,7 +8,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rejection, thrown } from "../../../tests/support/errors.js";
-import { openServedModel, tokenInput, type FallbackReason, type OutputTensor } from "../src/index.js";
+import { admit, openServedModel, tokenInput, type FallbackReason, type OutputTensor } from "../src/index.js";
 import {
   agNewsTexts,
   fakeAddon,
@@ -296,9 +296,8 @@ describe("the fallback computes what the ONNX computes", () => {
       expect(err.code).toBe("TEXT_TOO_LONG");
       expect(err.message).toMatch(/^text 1 has 402 tokens, more than .* 128/);
       expect(model.tokenize(["fine", long], { truncate: true }).seqLen).toBe(MAX_SEQ);
-      expect((await rejection(model.run(model.tokenize(Array(MAX_BATCH + 1).fill("x"), { truncate: false })))).code).toBe(
-        "BATCH_TOO_LARGE",
-      );
+      // Rows over the profile are admission's to refuse (admission.test.ts), before any tokenizing.
+      expect(thrown(() => admit(model, { texts: Array<string>(MAX_BATCH + 1).fill("x"), truncate: false })).code).toBe("BATCH_TOO_LARGE");
     } finally {
       await model.dispose();
     }

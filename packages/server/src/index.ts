@@ -17,3 +17,8 @@ export { DEFAULT_RESTART_POLICY, restartDelay, type RestartPolicy } from "./proc
 export { DEFAULT_MAX_QUEUE, DEFAULT_MAX_QUEUE_DELAY_MS } from "./process/runtime-binding.js";
 export type { OpenModels, OpenModelsOptions, OpenedModels } from "./process/runtime-module.js";
 export { countGpus, hostGpus, type HostGpus } from "./process/gpu-count.js";
+export { checkCandidates, formatCandidateRef, parseCanaryRef, parseShadowRef, type CandidateRef } from "./rollout/candidate-ref.js";
+export { goesToCanary, idPercentile } from "./rollout/canary.js";
+export { compareOutputs, type RowComparison } from "./rollout/compare.js";
+export { RolloutMetrics } from "./rollout/rollout-metrics.js";
+export { createRollout, SHADOW_DISAGREE_COSINE, type Rollout, type RolloutOptions } from "./rollout/rollout.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBatcher } from "@trtforge/runtime";
+import { createBatcher, fixedProvider } from "@trtforge/runtime";
 import { createFakeAddon } from "@trtforge/native/fake";
 import {
   countGpus,
@@ -104,8 +104,13 @@ describe("a full queue answers 503 (the runtime's batcher, bounded by maxQueue)"
         return model.run(batch);
       },
     };
-    const batcher = createBatcher(slowModel, { maxQueue: 1, maxQueueDelayMs: 0 });
-    const endpoint: ModelEndpoint = { agent: "slow", current: () => slowModel, infer: (request) => batcher.infer(request) };
+    const batcher = createBatcher({ maxQueue: 1, maxQueueDelayMs: 0 });
+    const endpoint: ModelEndpoint = {
+      agent: "slow",
+      current: () => slowModel,
+      acquire: () => fixedProvider(slowModel).acquire(),
+      infer: (request) => batcher.infer(request),
+    };
     const server = await startInProcessServer({ endpoints: endpointSet([endpoint]) });
     try {
       const body = JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["a b"] }] });

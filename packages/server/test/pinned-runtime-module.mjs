@@ -48,7 +48,8 @@ export async function openModels(options) {
     return {
       agent: ref.agent,
       current: () => model,
-      infer: async (request) => ({ outputs: await model.run(request.tokens), evidence: model.evidence }),
+      acquire: () => ({ model, release: () => {} }),
+      infer: async (request) => ({ outputs: await request.model.run(request.tokens), evidence: request.model.evidence }),
     };
   });
   return { endpoints, close: async () => {} };

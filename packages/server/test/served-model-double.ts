@@ -1,5 +1,13 @@
 import { ForgeError } from "@trtforge/core";
-import type { InferRequest, InferResult, ModelEvidence, OutputTensor, ServedModel, TokenRows } from "@trtforge/runtime";
+import {
+  fixedProvider,
+  type AdmittedBatch,
+  type InferResult,
+  type ModelEvidence,
+  type OutputTensor,
+  type ServedModel,
+  type TokenRows,
+} from "@trtforge/runtime";
 import type { ModelEndpoint } from "../src/index.js";
 
 /**
@@ -106,17 +114,23 @@ export function rowFeatures(batch: TokenRows): number[][] {
 
 /** An endpoint that runs each request as its own batch (no batching: the protocol is under test). */
 export function directEndpoint(model: ServedModel, hooks: { onInfer?: () => Promise<void> } = {}): ModelEndpoint {
+  const provider = fixedProvider(model);
   return {
     agent: model.agent,
     current: () => model,
-    async infer(request: InferRequest): Promise<InferResult> {
-      await hooks.onInfer?.();
-      const outputs = await model.run(request.tokens);
-      const wanted = request.outputs;
-      return {
-        outputs: wanted === undefined ? outputs : outputs.filter((tensor) => wanted.includes(tensor.name)),
-        evidence: model.evidence,
-      };
+    acquire: () => provider.acquire(),
+    async infer(request: AdmittedBatch): Promise<InferResult> {
+      try {
+        await hooks.onInfer?.();
+        const outputs = await request.model.run(request.tokens);
+        const wanted = request.outputs;
+        return {
+          outputs: wanted === undefined ? outputs : outputs.filter((tensor) => wanted.includes(tensor.name)),
+          evidence: request.model.evidence,
+        };
+      } finally {
+        request.release();
+      }
     },
   };
 }

@@ -19,6 +19,7 @@ function measured(model: typeof embed): ModelEndpoint {
     agent: direct.agent,
     batching: { maxQueue: 64, maxQueueDelayMs: 2 },
     current: direct.current,
+    acquire: direct.acquire,
     async infer(request) {
       const started = process.hrtime.bigint();
       const result = await direct.infer(request);

@@ -1,7 +1,9 @@
 import type { EndpointSet, ModelEndpoint } from "../endpoint.js";
 import { decodeInferBody, tensorBytes, tensorJsonData } from "../protocol/binary-codec.js";
 import type { RequestTiming } from "../metrics/worker-metrics.js";
+import type { InferCall } from "../protocol/infer-request.js";
 import { runInfer, type InferOutcome } from "../protocol/infer.js";
+import type { Rollout } from "../rollout/rollout.js";
 import { evidenceParameters, modelMetadata } from "../protocol/metadata.js";
 import { modelConfig } from "../protocol/model-config.js";
 import { ProtocolError, type FailureReason } from "../protocol/protocol-error.js";
@@ -124,9 +126,11 @@ async function infer(
     const headerLength = parseHeaderLength(call.headers[HEADER_LENGTH]);
     const decoded = decodeInferBody(call.body, headerLength);
     const decodeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const outcome = await runInfer(endpoint, decoded, version);
+    const { rollout } = endpoint;
+    const outcome: InferOutcome & { role?: "primary" | "canary" } =
+      rollout === undefined ? await runInfer(endpoint, decoded, version) : await runRollout(endpoint, rollout, decoded, version);
     const replyStarted = process.hrtime.bigint();
-    const reply = inferReply(outcome);
+    const reply = inferReply(outcome, outcome.role);
     observer?.observeRequest({
       agent: endpoint.agent,
       version: outcome.evidence.version,
@@ -154,7 +158,34 @@ function parseHeaderLength(value: string | string[] | undefined): number | undef
   return Number(text);
 }
 
-function inferReply(outcome: InferOutcome): HttpReply {
+/**
+ * An infer call to an agent with a canary or shadow: the canary answers its share (a canary that
+ * fails on its own account is dropped and the primary answers instead); the shadow gets the call
+ * once the primary's answer is made.
+ */
+async function runRollout(
+  endpoint: ModelEndpoint,
+  rollout: Rollout,
+  call: InferCall,
+  version: string | undefined,
+): Promise<InferOutcome & { role: "primary" | "canary" }> {
+  const canary = rollout.canaryFor(call.id, version);
+  if (canary !== undefined) {
+    try {
+      const outcome = await runInfer(canary, call, version);
+      rollout.answered(outcome.evidence.version, "canary");
+      return { ...outcome, role: "canary" };
+    } catch (err) {
+      if (!(err instanceof ProtocolError) || !rollout.canaryFailed(err)) throw err;
+    }
+  }
+  const outcome = await runInfer(endpoint, call, version, { allOutputs: rollout.wantsAllOutputs });
+  rollout.answered(outcome.evidence.version, "primary");
+  rollout.afterPrimary(call, outcome);
+  return { ...outcome, role: "primary" };
+}
+
+function inferReply(outcome: InferOutcome, role: "primary" | "canary" | undefined): HttpReply {
   const binaryParts: Buffer[] = [];
   const outputs = outcome.outputs.map(({ tensor, binary }) => {
     const base = { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape };
@@ -168,7 +199,11 @@ function inferReply(outcome: InferOutcome): HttpReply {
       model_name: outcome.modelName,
       model_version: outcome.evidence.version,
       ...(outcome.id === undefined ? {} : { id: outcome.id }),
-      parameters: evidenceParameters(outcome.evidence),
+      // With a canary or shadow, the answer says which version and side served it.
+      parameters: {
+        ...evidenceParameters(outcome.evidence),
+        ...(role === undefined ? {} : { served_version: outcome.evidence.version, served_role: role }),
+      },
       outputs,
     }),
   );

@@ -24,6 +24,12 @@ export const METRIC = {
   tokenizationDuration: "trtforge_inference_tokenization_duration_seconds",
   inputTokens: "trtforge_inference_input_tokens",
   lastInference: "trtforge_inference_last_timestamp_seconds",
+  rolloutRequests: "trtforge_rollout_requests_total",
+  rolloutCandidateDropped: "trtforge_rollout_candidate_dropped_total",
+  shadowRequests: "trtforge_shadow_requests_total",
+  shadowAgreement: "trtforge_shadow_agreement_total",
+  shadowCosine: "trtforge_shadow_cosine",
+  shadowConfidenceDelta: "trtforge_shadow_confidence_delta",
 } as const;
 
 /**
@@ -56,4 +62,8 @@ export const TOKEN_BUCKETS = [8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** Seconds: from 0.5 ms (a warm GPU batch) to 10 s (a CPU batch under load). */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Cosine of a shadow's embedding to the primary's: fine steps near 1, where int8 against fp32 lands. */
+export const COSINE_BUCKETS = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999, 1];
+/** |Δ| of a classifier's winning-class probability between shadow and primary. */
+export const CONFIDENCE_DELTA_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { HttpCall, HttpReply } from "../http/routes.js";
+import type { CandidateRef } from "../rollout/candidate-ref.js";
 import type { ModelRef } from "./model-ref.js";
 import type { OnnxVariant } from "@trtforge/runtime";
 
@@ -8,6 +9,8 @@ export interface WorkerConfig {
   name: string;
   storeRoot: string;
   models: ModelRef[];
+  /** Canaries and shadows; a worker opens those of the agents it serves. */
+  candidates: CandidateRef[];
   maxQueue: number | undefined;
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;

@@ -1,7 +1,10 @@
-import { createBatcher, openModelSlot, type Batcher, type ModelSlot } from "@trtforge/runtime";
+import { toForgeError } from "@trtforge/core";
+import { createBatcher, openModelSlot, type Batcher, type ModelSlot, type ModelSlotOptions } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
+import type { CandidateRef } from "../rollout/candidate-ref.js";
+import { RolloutMetrics } from "../rollout/rollout-metrics.js";
+import { createRollout } from "../rollout/rollout.js";
 import type { OpenedModels, OpenModelsOptions } from "./runtime-module.js";
-
 export const DEFAULT_MAX_QUEUE = 128;
 /**
  * 0, as in Triton: a request waits only while its model is busy, then runs with whatever queued
@@ -10,35 +13,47 @@ export const DEFAULT_MAX_QUEUE = 128;
  */
 export const DEFAULT_MAX_QUEUE_DELAY_MS = 0;
 
+/** ONNX Runtime threads of a shadow candidate's session (see openModels). */
+export const SHADOW_INTRA_OP_THREADS = 1;
+
 /**
  * The worker's default runtime module: each model is a ModelSlot (verified open, warm-up, hot swap
  * on `current`) behind a dynamic batcher. The worker process is pinned to one GPU by
  * CUDA_VISIBLE_DEVICES, so the engine always loads on device 0 as the process sees it.
  */
 export async function openModels(options: OpenModelsOptions): Promise<OpenedModels> {
+  const { logger } = options;
   const opened: { slot: ModelSlot; batcher: Batcher }[] = [];
+  const candidates = new Map<string, { ref: CandidateRef; slot: ModelSlot; batcher: Batcher }>();
+  const closing = new Set<Promise<void>>();
   const closeAll = async (): Promise<void> => {
-    for (const { slot, batcher } of opened) {
+    for (const { slot, batcher } of [...opened, ...candidates.values()]) {
       await batcher.close();
       await slot.close();
     }
+    await Promise.all([...closing]);
   };
+  const batching = {
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+  };
+  const slotOptions: ModelSlotOptions = {
+    logger,
+    deviceId: 0,
+    requireTensorRT: options.requireTensorrt,
+    onnxVariant: options.onnxVariant,
+    onnxCuda: options.gpu ?? false,
+    requireGpu: options.requireGpu ?? false,
+    // The worker is pinned by UUID where NVML gave one (CUDA_VISIBLE_DEVICES=GPU-…).
+    ...(options.gpu === true && process.env.CUDA_VISIBLE_DEVICES?.startsWith("GPU-") ? { gpuUuid: process.env.CUDA_VISIBLE_DEVICES } : {}),
+  };
+  const newBatcher = (): Batcher => createBatcher({ ...batching, onBatch: (report) => options.metrics.observeBatch(report), logger });
   try {
     for (const ref of options.models) {
-      const { logger } = options;
       const slot: ModelSlot = await openModelSlot(
         { storeRoot: options.storeRoot, agent: ref.agent, ...(ref.version === undefined ? {} : { version: ref.version }) },
         {
-          logger,
-          deviceId: 0,
-          requireTensorRT: options.requireTensorrt,
-          onnxVariant: options.onnxVariant,
-          onnxCuda: options.gpu ?? false,
-          requireGpu: options.requireGpu ?? false,
-          // The worker is pinned by UUID where NVML gave one (CUDA_VISIBLE_DEVICES=GPU-…).
-          ...(options.gpu === true && process.env.CUDA_VISIBLE_DEVICES?.startsWith("GPU-")
-            ? { gpuUuid: process.env.CUDA_VISIBLE_DEVICES }
-            : {}),
+          ...slotOptions,
           onSwap: () => {
             if (slot !== undefined) options.metrics.versionServing(slot.current.evidence);
           },
@@ -46,27 +61,66 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
         },
       );
       options.metrics.versionServing(slot.current.evidence);
-      const batcher = createBatcher(slot, {
-        maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
-        maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
-        onBatch: (report) => options.metrics.observeBatch(report),
-        logger,
-      });
-      opened.push({ slot, batcher });
+      opened.push({ slot, batcher: newBatcher() });
     }
   } catch (err) {
     await closeAll();
     throw err;
   }
-  const batching = {
-    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
-    maxQueueDelayMs: options.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
-  };
-  const endpoints: ModelEndpoint[] = opened.map(({ slot, batcher }) => ({
+  const rolloutMetrics = new RolloutMetrics(options.metrics.registry);
+  // A candidate is opened like a primary (verified, warmed up), pinned to its version; one that
+  // fails is reported and left out, and the primary serves alone.
+  for (const ref of options.candidates ?? []) {
+    if (!opened.some(({ slot }) => slot.current.agent === ref.agent)) continue;
+    try {
+      // A shadow's ONNX Runtime session gets one thread: the primary keeps the rest of the host.
+      const slot = await openModelSlot(
+        { storeRoot: options.storeRoot, agent: ref.agent, version: ref.version },
+        ref.role === "shadow" ? { ...slotOptions, intraOpNumThreads: SHADOW_INTRA_OP_THREADS } : slotOptions,
+      );
+      candidates.set(ref.agent, { ref, slot, batcher: newBatcher() });
+      rolloutMetrics.candidateServing(ref.agent, ref.version, ref.role);
+      logger.info(
+        { agent: ref.agent, version: ref.version, role: ref.role, backend: slot.current.evidence.backend },
+        `${ref.role} candidate serving`,
+      );
+    } catch (err) {
+      const error = toForgeError(err);
+      rolloutMetrics.candidateDropped(ref.agent, ref.version, ref.role, "load");
+      logger.error(
+        { agent: ref.agent, version: ref.version, role: ref.role, code: error.code, err: error.message },
+        `${ref.role} candidate could not be opened; the primary serves alone`,
+      );
+    }
+  }
+  const endpointOf = (slot: ModelSlot, batcher: Batcher): ModelEndpoint => ({
     agent: slot.current.agent,
     batching,
     current: () => slot.current,
+    acquire: () => slot.acquire(),
     infer: (request) => batcher.infer(request),
-  }));
+  });
+  const endpoints: ModelEndpoint[] = opened.map(({ slot, batcher }) => {
+    const primary = endpointOf(slot, batcher);
+    const candidate = candidates.get(primary.agent);
+    if (candidate === undefined) return primary;
+    const candidateEndpoint = endpointOf(candidate.slot, candidate.batcher);
+    const rollout = createRollout({
+      agent: primary.agent,
+      ...(candidate.ref.role === "canary"
+        ? { canary: { endpoint: candidateEndpoint, percent: candidate.ref.percent } }
+        : { shadow: { endpoint: candidateEndpoint } }),
+      primaryBusy: () => batcher.busy,
+      metrics: rolloutMetrics,
+      logger,
+      onDrop: () => {
+        candidates.delete(primary.agent);
+        const closed = candidate.batcher.close().then(() => candidate.slot.close());
+        closing.add(closed);
+        void closed.catch((err: unknown) => logger.error({ agent: primary.agent, err }, "closing a dropped candidate failed"));
+      },
+    });
+    return { ...primary, rollout };
+  });
   return { endpoints, close: closeAll };
 }

@@ -2,11 +2,14 @@ import type { Logger } from "@trtforge/core";
 import type { OnnxVariant } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
+import type { CandidateRef } from "../rollout/candidate-ref.js";
 import type { ModelRef } from "./model-ref.js";
 
 export interface OpenModelsOptions {
   storeRoot: string;
   models: readonly ModelRef[];
+  /** Canary and shadow versions beside the served agents (serve-engine --canary, --shadow). */
+  candidates?: readonly CandidateRef[];
   maxQueue: number | undefined;
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;

@@ -13,6 +13,7 @@ import type { GpuSampler } from "../metrics/gpu-sampler.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
 import { hostGpus } from "./gpu-count.js";
+import { checkCandidates, type CandidateRef } from "../rollout/candidate-ref.js";
 import { formatModelRef, parseModelRef, type ModelRef } from "./model-ref.js";
 import { planWorkers } from "./plan.js";
 import { DEFAULT_RESTART_POLICY, WorkerHandle, type RestartPolicy } from "./worker-handle.js";
@@ -21,6 +22,11 @@ export interface ServeOptions {
   storeRoot: string;
   /** `agent` (follows current, hot swaps) or `agent@version` (pinned). */
   models: readonly (string | ModelRef)[];
+  /**
+   * Canary (a share of an agent's requests) and shadow (every request, after the primary's answer)
+   * versions (parseCanaryRef / parseShadowRef); each opened pinned and verified like the primary.
+   */
+  candidates?: readonly CandidateRef[];
   /** Engine-to-GPU map; default conf/engine_device_map.yaml where it exists. Used only with GPUs. */
   deviceMap?: string;
   host?: string;
@@ -100,6 +106,11 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         fix: "pass 1 or more (the default is 30000)",
       });
   }
+  const candidates = [...(options.candidates ?? [])];
+  checkCandidates(
+    candidates,
+    models.map((model) => model.agent),
+  );
   const cpuWorkers = options.cpuWorkers ?? 1;
   if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1)
     throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, {
@@ -131,6 +142,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
+    candidates,
     maxQueue: options.maxQueue,
     maxQueueDelayMs: options.maxQueueDelayMs,
     requireTensorrt: options.requireTensorrt ?? false,

@@ -50,6 +50,7 @@ async function init(config: WorkerConfig): Promise<void> {
     opened = await module.openModels({
       storeRoot: config.storeRoot,
       models: config.models,
+      candidates: config.candidates,
       maxQueue: config.maxQueue,
       maxQueueDelayMs: config.maxQueueDelayMs,
       requireTensorrt: config.requireTensorrt,

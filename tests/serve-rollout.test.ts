@@ -1,0 +1,114 @@
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readArticles } from "@trtforge/articles";
+import { agNewsCsv } from "./support/ag-news.js";
+import { AGENT, publishMiniLm, republish, startServeEngine, waitFor, type PublishedStore } from "./support/serve-engine.js";
+
+// Response bodies are read field by field with expect(); their shape is what the tests check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type JsonObject = Record<string, any>;
+
+let published: PublishedStore;
+let texts: string[];
+
+beforeAll(async () => {
+  published = await publishMiniLm();
+  // Two more versions of the same model: a healthy candidate, and one damaged after publishing.
+  await republish(published.dir, published.store, published.versionPath, "cand");
+  const broken = await republish(published.dir, published.store, published.versionPath, "broken");
+  await appendFile(join(broken.path, "tokenizer", "vocab.txt"), "damaged\n");
+  texts = (await readArticles(agNewsCsv())).articles.slice(0, 40).map((article) => article.text);
+}, 900_000);
+afterAll(async () => published?.cleanup());
+
+/** The version build-engine published, pinned: current moved to the republished copies. */
+const pinned = (): string => `${AGENT}@${published.version}`;
+
+async function infer(url: string, text: string, id: string): Promise<{ status: number; json: JsonObject }> {
+  const response = await fetch(`${url}/v2/models/${AGENT}/infer`, {
+    method: "POST",
+    body: JSON.stringify({
+      id,
+      parameters: { truncate: true },
+      inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [text] }],
+      outputs: [{ name: "sentence_embedding" }],
+    }),
+  });
+  return { status: response.status, json: (await response.json()) as JsonObject };
+}
+
+/** The value of one series in a Prometheus text scrape (0 when absent). */
+function series(scrape: string, name: string, labels: Record<string, string>): number {
+  const line = scrape
+    .split("\n")
+    .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? 0 : Number(line.split(" ").at(-1));
+}
+
+describe("serve-engine with a canary or a shadow (real workers, MiniLM on the ONNX Runtime fallback)", () => {
+  it("--canary sends requests by id to the candidate version, which each response names; the same id keeps its side", async () => {
+    const server = await startServeEngine(published.store, ["--canary", `${AGENT}@cand=50`], pinned());
+    try {
+      const first = await Promise.all(texts.map((text, i) => infer(server.url, text, `article-${i}`)));
+      const again = await Promise.all(texts.map((text, i) => infer(server.url, text, `article-${i}`)));
+      expect([...first, ...again].every((a) => a.status === 200)).toBe(true);
+      const versions = first.map((a) => a.json.model_version as string);
+      expect(new Set(versions)).toEqual(new Set([published.version, "cand"]));
+      expect(again.map((a) => a.json.model_version)).toEqual(versions);
+      for (const { json } of first) {
+        expect(json.parameters).toMatchObject({
+          served_version: json.model_version,
+          served_role: json.model_version === "cand" ? "canary" : "primary",
+        });
+      }
+      const scrape = await (await fetch(server.metricsUrl)).text();
+      expect(series(scrape, "trtforge_rollout_requests_total", { version: "cand", role: "canary" })).toBe(
+        2 * versions.filter((v) => v === "cand").length,
+      );
+    } finally {
+      await server.stop();
+    }
+  }, 300_000);
+
+  it("--shadow compares every answered request (cosine 1 for the same model); a candidate that fails verification is reported and the primary serves alone", async () => {
+    const server = await startServeEngine(published.store, ["--shadow", `${AGENT}@cand`], pinned());
+    try {
+      for (const [i, text] of texts.slice(0, 8).entries()) {
+        const { status, json } = await infer(server.url, text, `s-${i}`);
+        expect(status).toBe(200);
+        expect(json.parameters).toMatchObject({ served_role: "primary" });
+        // Sequential requests: the shadow of one has time to finish before the next arrives most of the time.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      let scrape = "";
+      await waitFor("shadow comparisons", async () => {
+        scrape = await (await fetch(server.metricsUrl)).text();
+        const compared = series(scrape, "trtforge_shadow_requests_total", { version: "cand", outcome: "compared" });
+        const shed = series(scrape, "trtforge_shadow_requests_total", { version: "cand", outcome: "shed" });
+        return compared >= 1 && compared + shed === 8;
+      });
+      const count = series(scrape, "trtforge_shadow_cosine_count", { version: "cand" });
+      const sum = series(scrape, "trtforge_shadow_cosine_sum", { version: "cand" });
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(sum / count).toBeGreaterThan(0.9999);
+    } finally {
+      await server.stop();
+    }
+
+    const damaged = await startServeEngine(published.store, ["--shadow", `${AGENT}@broken`], pinned());
+    try {
+      const { status, json } = await infer(damaged.url, texts[0]!, "after-drop");
+      expect(status).toBe(200);
+      // No candidate serves beside it: a plain answer from the primary.
+      expect(json.model_version).toBe(published.version);
+      expect(json.parameters.served_role).toBeUndefined();
+      const scrape = await (await fetch(damaged.metricsUrl)).text();
+      expect(series(scrape, "trtforge_rollout_candidate_dropped_total", { version: "broken", role: "shadow", stage: "load" })).toBe(1);
+      expect(damaged.stderr()).toMatch(/shadow candidate could not be opened/);
+      expect(damaged.stderr()).toMatch(/STORE_CHECKSUM_MISMATCH/);
+    } finally {
+      await damaged.stop();
+    }
+  }, 300_000);
+});
