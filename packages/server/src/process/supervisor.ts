@@ -128,6 +128,8 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   });
 
   const metrics = new FrontMetrics(gpuSampler);
+  /** Each agent's text byte limit as its workers last reported it (the largest, should two differ). */
+  const textLimits = new Map<string, number>();
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
@@ -149,7 +151,12 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         options.restartPolicy ?? DEFAULT_RESTART_POLICY,
         (worker) => metrics.workerRestarted(worker),
         (served) => {
-          for (const { agent, version } of served) metrics.modelLoaded(agent, version);
+          for (const { agent, version, maxTextBytes } of served) {
+            metrics.modelLoaded(agent, version);
+            // A worker of a runtime module that reports none leaves the default bound in place.
+            if (Number.isInteger(maxTextBytes) && maxTextBytes > 0)
+              textLimits.set(agent, Math.max(maxTextBytes, textLimits.get(agent) ?? 0));
+          }
         },
       ),
   );
@@ -162,6 +169,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         name: model.agent,
         ready: handles.some((handle) => handle.holds(model.agent) && handle.isReady()),
       })),
+    textLimitBytes: (agent) => textLimits.get(agent),
     handleModelCall: (call: HttpCall): Promise<HttpReply> => {
       const agent = modelOfPath(call.path) ?? "";
       const holders = handles.filter((handle) => handle.holds(agent));
