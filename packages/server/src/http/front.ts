@@ -200,7 +200,13 @@ export function createFront(options: FrontOptions): Front {
     });
     const headerLength = inferBody?.headerLength();
     const headers = headerLength === undefined ? request.headers : { ...request.headers, [HEADER_LENGTH]: String(headerLength) };
-    const call: HttpCall = { method, path, headers, body: body.body };
+    // Triton's integer versions (the repository index's and the statistics') name store versions here too.
+    const storeVersion = route?.version === undefined ? undefined : options.metrics.storeVersionOf(route.model, route.version);
+    const modelPath =
+      route?.version === undefined || storeVersion === route.version
+        ? path
+        : path.replace(`/versions/${encodeURIComponent(route.version)}`, `/versions/${encodeURIComponent(storeVersion ?? "")}`);
+    const call: HttpCall = { method, path: modelPath, headers, body: body.body };
     if (route === undefined) {
       send(response, await serverRoute(call));
       return;
@@ -245,7 +251,11 @@ export function createFront(options: FrontOptions): Front {
   async function serverRoute(call: HttpCall): Promise<HttpReply> {
     if (call.path === ALL_STATS_PATH) return statistics(call, undefined, undefined);
     if (call.path.startsWith("/v2/repository/")) {
-      return repositoryCall(call, options.dispatcher.models(), (name) => options.metrics.labelsFor(name).version);
+      // The same integer versions as the statistics (Triton's are integers; the store name is in the metadata).
+      return repositoryCall(call, options.dispatcher.models(), (name) => {
+        const storeVersion = options.metrics.labelsFor(name).version;
+        return String(options.metrics.versionNumber(name, storeVersion) ?? storeVersion);
+      });
     }
     const allowed = SERVER_ROUTES[call.path];
     if (allowed === undefined) return errorReply(new ProtocolError("not_found", `no route ${call.method} ${call.path}`));

@@ -24,6 +24,10 @@ export const METRIC = {
   tokenizationDuration: "trtforge_inference_tokenization_duration_seconds",
   inputTokens: "trtforge_inference_input_tokens",
   lastInference: "trtforge_inference_last_timestamp_seconds",
+  /** Batches executed, by their size (label batch_size): the statistics extension's batch_stats. */
+  batchExecutions: "trtforge_inference_batch_executions_total",
+  /** Seconds batches of each size ran on their backend (label batch_size). */
+  batchComputeSeconds: "trtforge_inference_batch_compute_seconds_total",
 } as const;
 
 /**

@@ -4,12 +4,13 @@ import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
 import { createFront, type ModelDispatcher } from "../http/front.js";
 import { closeServer, listen, urlOf } from "../http/listen.js";
 import { createMetricsServer } from "../http/metrics-server.js";
-import { errorReply, modelOfPath, type HttpCall, type HttpReply } from "../http/routes.js";
+import { errorReply, modelOfPath, parseModelPath, type HttpCall, type HttpReply } from "../http/routes.js";
 import { DEFAULT_MAX_BODY_BYTES, type RunningServer } from "../in-process.js";
 import { FrontMetrics } from "../metrics/front-metrics.js";
 import { createNvmlSampler } from "@trtforge/gpu-metrics";
 import type { OnnxVariant } from "@trtforge/runtime";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
+import { withInstances } from "../protocol/model-config.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
 import { hostGpus } from "./gpu-count.js";
@@ -183,7 +184,21 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       }
       const ready = holders.filter((handle) => handle.isReady());
       const chosen = ready.length === 0 ? holders[0] : ready[turn++ % ready.length];
-      return (chosen ?? holders[0]!).call(call);
+      const reply = (chosen ?? holders[0]!).call(call);
+      if (parseModelPath(call.path)?.action !== "config") return reply;
+      // A worker knows only itself: the configuration's instance_group counts every worker holding the model.
+      return reply.then((answer) =>
+        answer.status === 200
+          ? {
+              ...answer,
+              body: withInstances(
+                answer.body,
+                agent,
+                holders.map((handle) => handle.plan),
+              ),
+            }
+          : answer,
+      );
     },
   };
 
