@@ -118,7 +118,9 @@ describe("tritonclient.http, every call the server advertises", () => {
     });
     expect(summary.statistics.version).toBe("1");
     expect(summary.statistics.success).toBeGreaterThanOrEqual(1);
-    expect(summary.repository.index).toEqual([{ name: AGENT, version: published.version, state: "READY", reason: "" }]);
+    // The index names the version as the statistics do (Triton's integer); the store name is in the metadata.
+    expect(summary.repository.index).toEqual([{ name: AGENT, version: "1", state: "READY", reason: "" }]);
+    expect(summary.statistics.batch_sizes).toContain(1);
     expect(summary.repository.refused).toEqual({ load_other: "400", unload: "400" });
     expect(summary.classification.status).toBe("400");
   }, 180_000);

@@ -61,8 +61,21 @@ def main() -> None:
     version_stats = client.get_inference_statistics(args.model, stats["version"])["model_stats"]
     if version_stats[0]["version"] != stats["version"]:
         fail(f"statistics of version {stats['version']}: {version_stats}")
+    # batch_stats: one entry per executed batch size, each in Triton's InferBatchStatistics shape.
+    batches = stats["batch_stats"]
+    if not batches or any(
+        entry["batch_size"] < 1 or entry["compute_infer"]["count"] < 1 or entry["compute_input"]["count"] != entry["compute_infer"]["count"]
+        for entry in batches
+    ):
+        fail(f"batch_stats do not count the executed batches: {batches}")
+    if sum(entry["compute_infer"]["count"] for entry in batches) != stats["execution_count"]:
+        fail(f"batch_stats ({batches}) disagree with execution_count {stats['execution_count']}")
+    # model_configuration again: one instance per worker (this server runs one CPU worker).
+    if config["instance_group"] != [{"name": f"{args.model}_0", "kind": "KIND_CPU", "count": 1, "gpus": []}]:
+        fail(f"instance_group: {config['instance_group']}")
     summary["statistics"] = {
         "version": stats["version"],
+        "batch_sizes": [entry["batch_size"] for entry in batches],
         "success": stats["inference_stats"]["success"]["count"],
         "fail": stats["inference_stats"]["fail"]["count"],
     }
@@ -71,6 +84,10 @@ def main() -> None:
     index = client.get_model_repository_index()
     if [entry["name"] for entry in index] != [args.model] or index[0]["state"] != "READY":
         fail(f"repository index: {index}")
+    if index[0]["version"] != stats["version"]:
+        fail(f"the repository index names version {index[0]['version']}, the statistics {stats['version']}")
+    if not client.is_model_ready(args.model, index[0]["version"]):
+        fail(f"version {index[0]['version']} from the repository index is not ready")
     client.load_model(args.model)
     refused = {}
     for name, call in (

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { silentLogger, type Logger } from "@trtforge/core";
+import { maxTextBytes } from "@trtforge/runtime";
 import type { EndpointSet } from "./endpoint.js";
 import { createFront, type Front } from "./http/front.js";
 import { closeServer, listen, urlOf } from "./http/listen.js";
@@ -48,6 +49,10 @@ export async function startInProcessServer(options: InProcessServerOptions): Pro
       ready: () => true,
       models: () => options.endpoints.list().map((endpoint) => ({ name: endpoint.agent, ready: true })),
       handleModelCall: (call) => handleModelCall(options.endpoints, call, options.workerMetrics),
+      textLimitBytes: (model) => {
+        const endpoint = options.endpoints.get(model);
+        return endpoint === undefined ? undefined : maxTextBytes(endpoint.current().limits);
+      },
     },
     metrics,
     workerMetrics,

@@ -112,4 +112,14 @@ describe("serve-engine's supervisor on two GPUs (NVML figures and workers pinned
     expect(back.pid).not.toBe(victim.pid);
     expect(await infer("second")).toMatchObject({ status: 200, gpu: UUIDS[1], pid: back.pid });
   }, 60_000);
+  it("states in each model's configuration the worker instances that hold it, of their kind, on their GPUs", async () => {
+    const groups = async (agent: string) => {
+      const response = await fetch(`${server.url}/v2/models/${agent}/config`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { instance_group: unknown[] }).instance_group;
+    };
+    expect(await groups("first")).toEqual([{ name: "first_0", kind: "KIND_GPU", count: 1, gpus: [0] }]);
+    expect(await groups("second")).toEqual([{ name: "second_0", kind: "KIND_GPU", count: 1, gpus: [1] }]);
+    expect(await groups("both")).toEqual([{ name: "both_0", kind: "KIND_GPU", count: 2, gpus: [0, 1] }]);
+  });
 });

@@ -121,6 +121,23 @@ describe("Triton's extensions", () => {
     expect(after.inference_stats.queue.ns - start.inference_stats.queue.ns).toBeGreaterThanOrEqual(2_000_000 - 1);
     expect(after.inference_stats.compute_input.ns).toBeGreaterThan(start.inference_stats.compute_input.ns);
     expect(after.last_inference).toBeGreaterThan(Date.now() - 600_000);
+    // One execution of each batch size that ran (2 rows, then 1), in Triton's InferBatchStatistics shape.
+    const executions = (stats: JsonObject, size: number) =>
+      (stats.batch_stats as JsonObject[]).find((entry) => entry.batch_size === size)?.compute_infer.count ?? 0;
+    expect(executions(after, 2) - executions(start, 2)).toBe(1);
+    expect(executions(after, 1) - executions(start, 1)).toBe(1);
+    expect((after.batch_stats as JsonObject[]).map((entry) => entry.batch_size)).toEqual(
+      [...(after.batch_stats as JsonObject[]).map((entry) => entry.batch_size as number)].sort((a, b) => a - b),
+    );
+    for (const entry of after.batch_stats as JsonObject[]) {
+      expect(entry).toEqual({
+        batch_size: expect.any(Number),
+        compute_input: { count: entry.compute_infer.count, ns: 0 },
+        compute_infer: { count: expect.any(Number), ns: expect.any(Number) },
+        compute_output: { count: entry.compute_infer.count, ns: 0 },
+      });
+    }
+    expect(after.batch_stats.find((entry: JsonObject) => entry.batch_size === 2).compute_infer.ns).toBeGreaterThan(0);
     const all = (await getJson("/v2/models/stats")).json.model_stats as JsonObject[];
     expect(all.map((entry) => entry.name)).toEqual(["trt-embeddings", "trt-sentiment"]);
     expect((await getJson("/v2/models/nope/stats")).status).toBe(404);
@@ -130,10 +147,16 @@ describe("Triton's extensions", () => {
   it("POST /v2/repository/index lists the served models; load of a served model is 200, anything else 400", async () => {
     const index = await getJson("/v2/repository/index", { method: "POST", body: "{}" });
     expect(index.status).toBe(200);
+    // Versions as the statistics name them (Triton's integers), and a model route takes that integer too.
     expect(index.json).toEqual([
-      { name: "trt-embeddings", version: "v1", state: "READY", reason: "" },
-      { name: "trt-sentiment", version: "v7", state: "READY", reason: "" },
+      { name: "trt-embeddings", version: "1", state: "READY", reason: "" },
+      { name: "trt-sentiment", version: "1", state: "READY", reason: "" },
     ]);
+    const stats = (await getJson("/v2/models/stats")).json.model_stats as JsonObject[];
+    expect(stats.map((entry) => entry.version)).toEqual((index.json as JsonObject[]).map((entry) => entry.version));
+    expect((await fetch(`${server.url}/v2/models/trt-sentiment/versions/1/ready`)).status).toBe(200);
+    expect((await getJson("/v2/models/trt-sentiment/versions/1")).json).toMatchObject({ name: "trt-sentiment", versions: ["v7"] });
+    expect((await getJson("/v2/models/trt-sentiment/versions/2")).status).toBe(404);
     expect((await getJson("/v2/repository/index", { method: "POST", body: '{"ready": true}' })).json).toHaveLength(2);
     expect((await getJson("/v2/repository/index", { method: "POST", body: '{"bogus": 1}' })).status).toBe(400);
     expect((await getJson("/v2/repository/models/trt-embeddings/load", { method: "POST" })).status).toBe(200);

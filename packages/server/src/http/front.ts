@@ -5,10 +5,22 @@ import type { FrontMetrics } from "../metrics/front-metrics.js";
 import { serverMetadata } from "../protocol/metadata.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { modelStatistics } from "../protocol/statistics.js";
-import { decodeContentEncoding } from "./content-encoding.js";
+import { bodyDecoder, type BodyDecoder } from "./content-encoding.js";
+import { boundedInferBody, type BoundedInferBody } from "./infer-body-sink.js";
+import { MAX_OTHER_STRING_UNITS } from "./json-text-bounder.js";
 import { readBody, type BodyRead } from "./read-body.js";
 import { repositoryCall } from "./repository.js";
-import { ALL_STATS_PATH, errorReply, jsonReply, methodNotAllowed, parseModelPath, type HttpCall, type HttpReply } from "./routes.js";
+import {
+  ALL_STATS_PATH,
+  errorReply,
+  HEADER_LENGTH,
+  jsonReply,
+  methodNotAllowed,
+  parseHeaderLength,
+  parseModelPath,
+  type HttpCall,
+  type HttpReply,
+} from "./routes.js";
 
 /** How long the rest of an oversized body may take to arrive (and be dropped) before the connection is cut. */
 const BODY_DISCARD_MS = 30_000;
@@ -25,6 +37,12 @@ export interface ModelDispatcher {
   /** The configured models, and whether each has a ready worker (the repository index). */
   models(): { name: string; ready: boolean }[];
   handleModelCall(call: HttpCall): Promise<HttpReply>;
+  /**
+   * The most UTF-8 bytes a text of this model may have before it is refused or cut (the
+   * runtime's maxTextBytes of the version serving); undefined for a name not served. The front
+   * keeps one character more of each text than this and drops the rest as it arrives.
+   */
+  textLimitBytes(model: string): number | undefined;
 }
 
 export interface FrontOptions {
@@ -88,6 +106,27 @@ export function createFront(options: FrontOptions): Front {
     send(response, errorReply(error));
   }
 
+  /**
+   * Answers a request whose body is not wanted now (over the limit, or refused on what arrived)
+   * while the client may still be sending: the rest is read and dropped as it arrives, never kept.
+   * Closing the socket instead would reset the connection under a client still sending, and a
+   * reset can destroy the answer before the client reads it. A body that never ends is cut off.
+   */
+  function answerAndDiscard(
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: ProtocolError,
+    model: string | undefined,
+    isInfer: boolean,
+  ): void {
+    if (isInfer && model !== undefined) options.metrics.requestRejected(model, error.reason);
+    request.resume();
+    const cutOff = setTimeout(() => request.socket.destroy(), BODY_DISCARD_MS);
+    request.once("end", () => clearTimeout(cutOff));
+    request.once("close", () => clearTimeout(cutOff));
+    send(response, errorReply(error));
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const path = (request.url ?? "/").split("?")[0] ?? "/";
@@ -102,11 +141,44 @@ export function createFront(options: FrontOptions): Front {
       send(response, errorReply(error));
       return;
     }
-    const read = readBody(request, options.maxBodyBytes, bodyTimeoutMs);
+    // What can be refused from the headers is refused before a byte of the body is read.
+    let decoder: BodyDecoder;
+    let inferBody: BoundedInferBody | undefined;
+    try {
+      decoder = bodyDecoder(request.headers["content-encoding"]);
+      if (isInfer) {
+        // A text is kept to one character past its model's byte limit: enough for the worker to
+        // refuse it as over, or to cut it exactly as it would cut the whole text.
+        const limit = options.dispatcher.textLimitBytes(model) ?? MAX_OTHER_STRING_UNITS;
+        inferBody = boundedInferBody(parseHeaderLength(request.headers[HEADER_LENGTH]), limit + 1);
+      }
+    } catch (err) {
+      const error = err instanceof ProtocolError ? err : new ProtocolError("bad_request", (err as Error).message);
+      answerAndDiscard(request, response, error, model, isInfer);
+      return;
+    }
+    const read = readBody(request, {
+      limit: options.maxBodyBytes,
+      idleMs: bodyTimeoutMs,
+      ...(inferBody === undefined ? {} : { sink: inferBody }),
+      ...(decoder === undefined ? {} : { decoder }),
+    });
     receiving.add(read);
     const body = await read.result.finally(() => receiving.delete(read));
     if (!body.ok) {
-      if (!body.tooLarge && body.timedOut === true) {
+      if (body.tooLarge) {
+        const error = new ProtocolError(
+          "payload_too_large",
+          `the request body (${body.received} bytes or more) is over the server's limit of ${options.maxBodyBytes} bytes; send fewer rows per request`,
+        );
+        answerAndDiscard(request, response, error, model, isInfer);
+        return;
+      }
+      if (body.rejected !== undefined) {
+        answerAndDiscard(request, response, body.rejected, model, isInfer);
+        return;
+      }
+      if (body.timedOut === true) {
         // A stalled upload: the client is not sending, so the answer does not race its bytes.
         const error = new ProtocolError(
           "request_timeout",
@@ -115,41 +187,26 @@ export function createFront(options: FrontOptions): Front {
         refuse(request, response, error, model, isInfer);
         return;
       }
-      if (!body.tooLarge && body.shuttingDown === true) {
+      if (body.shuttingDown === true) {
         const error = new ProtocolError("shutting_down", "the server is shutting down; send the request to another instance");
         refuse(request, response, error, model, isInfer);
         return;
       }
-      if (!body.tooLarge) return;
-      const error = new ProtocolError(
-        "payload_too_large",
-        `the request body (${body.received} bytes or more) is over the server's limit of ${options.maxBodyBytes} bytes; send fewer rows per request`,
-      );
-      if (isInfer) options.metrics.requestRejected(model, error.reason);
-      // Answer now; the rest of the body is read and dropped as it arrives, never kept. Closing
-      // the socket instead would reset the connection under a client still sending, and a reset
-      // can destroy the 413 before the client reads it. A body that never ends is cut off.
-      request.resume();
-      const cutOff = setTimeout(() => request.socket.destroy(), BODY_DISCARD_MS);
-      request.once("end", () => clearTimeout(cutOff));
-      request.once("close", () => clearTimeout(cutOff));
-      send(response, errorReply(error));
       return;
     }
     inFlight += 1;
     response.once("close", () => {
       inFlight -= 1;
     });
-    let decoded: Buffer;
-    try {
-      decoded = await decodeContentEncoding(request.headers["content-encoding"], body.body, options.maxBodyBytes);
-    } catch (err) {
-      const error = err instanceof ProtocolError ? err : new ProtocolError("bad_request", (err as Error).message);
-      if (isInfer) options.metrics.requestRejected(model, error.reason);
-      send(response, errorReply(error));
-      return;
-    }
-    const call: HttpCall = { method, path, headers: request.headers, body: decoded };
+    const headerLength = inferBody?.headerLength();
+    const headers = headerLength === undefined ? request.headers : { ...request.headers, [HEADER_LENGTH]: String(headerLength) };
+    // Triton's integer versions (the repository index's and the statistics') name store versions here too.
+    const storeVersion = route?.version === undefined ? undefined : options.metrics.storeVersionOf(route.model, route.version);
+    const modelPath =
+      route?.version === undefined || storeVersion === route.version
+        ? path
+        : path.replace(`/versions/${encodeURIComponent(route.version)}`, `/versions/${encodeURIComponent(storeVersion ?? "")}`);
+    const call: HttpCall = { method, path: modelPath, headers, body: body.body };
     if (route === undefined) {
       send(response, await serverRoute(call));
       return;
@@ -194,7 +251,11 @@ export function createFront(options: FrontOptions): Front {
   async function serverRoute(call: HttpCall): Promise<HttpReply> {
     if (call.path === ALL_STATS_PATH) return statistics(call, undefined, undefined);
     if (call.path.startsWith("/v2/repository/")) {
-      return repositoryCall(call, options.dispatcher.models(), (name) => options.metrics.labelsFor(name).version);
+      // The same integer versions as the statistics (Triton's are integers; the store name is in the metadata).
+      return repositoryCall(call, options.dispatcher.models(), (name) => {
+        const storeVersion = options.metrics.labelsFor(name).version;
+        return String(options.metrics.versionNumber(name, storeVersion) ?? storeVersion);
+      });
     }
     const allowed = SERVER_ROUTES[call.path];
     if (allowed === undefined) return errorReply(new ProtocolError("not_found", `no route ${call.method} ${call.path}`));

@@ -149,7 +149,7 @@ async function infer(
   }
 }
 
-function parseHeaderLength(value: string | string[] | undefined): number | undefined {
+export function parseHeaderLength(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || !/^\d+$/.test(text)) {

@@ -101,6 +101,17 @@ export class FrontMetrics {
     return this.versionNumbers.get(model)?.get(version);
   }
 
+  /**
+   * The store version a path's `/versions/{v}` names: `v` itself where it is a store version this
+   * server loaded, else the store version whose Triton integer (versionNumber) `v` is.
+   */
+  storeVersionOf(model: string, v: string): string {
+    const numbers = this.versionNumbers.get(model);
+    if (numbers === undefined || numbers.has(v) || !/^[1-9]\d*$/.test(v)) return v;
+    for (const [version, number] of numbers) if (String(number) === v) return version;
+    return v;
+  }
+
   /** The labels of a request to `model`: its own name and version only once that model is loaded. */
   labelsFor(model: string): RequestLabels {
     const version = this.versions.get(model);

@@ -30,6 +30,10 @@ export const METRIC = {
   shadowAgreement: "trtforge_shadow_agreement_total",
   shadowCosine: "trtforge_shadow_cosine",
   shadowConfidenceDelta: "trtforge_shadow_confidence_delta",
+  /** Batches executed, by their size (label batch_size): the statistics extension's batch_stats. */
+  batchExecutions: "trtforge_inference_batch_executions_total",
+  /** Seconds batches of each size ran on their backend (label batch_size). */
+  batchComputeSeconds: "trtforge_inference_batch_compute_seconds_total",
 } as const;
 
 /**

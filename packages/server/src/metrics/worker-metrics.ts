@@ -77,6 +77,17 @@ export class WorkerMetrics {
     ["model", "version"],
     TOKEN_BUCKETS,
   );
+  // batch_size takes at most the profile's maximum batch values per version: bounded.
+  private readonly batchExecutions = this.metric.counter(
+    METRIC.batchExecutions,
+    "Batches executed, by rows per batch (the statistics extension's batch_stats)",
+    ["model", "version", "batch_size"],
+  );
+  private readonly batchComputeSeconds = this.metric.counter(
+    METRIC.batchComputeSeconds,
+    "Seconds batches ran on their backend, by rows per batch (the statistics extension's batch_stats)",
+    ["model", "version", "batch_size"],
+  );
   private readonly triton = {
     inferenceCount: this.tritonCounter(TRITON_METRIC.inferenceCount, "Number of inferences performed (batch elements)"),
     execCount: this.tritonCounter(TRITON_METRIC.execCount, "Number of model executions performed (batches)"),
@@ -97,6 +108,9 @@ export class WorkerMetrics {
     this.inferenceCount.inc(labels, report.rows);
     this.execCount.inc(labels);
     this.batchSize.observe(labels, report.rows);
+    const bySize = { ...labels, batch_size: String(report.rows) };
+    this.batchExecutions.inc(bySize);
+    this.batchComputeSeconds.inc(bySize, report.computeSeconds);
     this.computeDuration.observe({ ...labels, backend: report.backend }, report.computeSeconds);
     for (const seconds of report.queueSeconds) this.queueDuration.observe(labels, seconds);
     this.triton.inferenceCount.inc(labels, report.rows);

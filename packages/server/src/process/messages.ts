@@ -28,6 +28,8 @@ export interface WorkerConfig {
 export interface ServedSummary {
   agent: string;
   version: string;
+  /** The version's text byte limit (the runtime's maxTextBytes): the front bounds texts by it. */
+  maxTextBytes: number;
 }
 
 export type ToWorker =

@@ -4,12 +4,13 @@ import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
 import { createFront, type ModelDispatcher } from "../http/front.js";
 import { closeServer, listen, urlOf } from "../http/listen.js";
 import { createMetricsServer } from "../http/metrics-server.js";
-import { errorReply, modelOfPath, type HttpCall, type HttpReply } from "../http/routes.js";
+import { errorReply, modelOfPath, parseModelPath, type HttpCall, type HttpReply } from "../http/routes.js";
 import { DEFAULT_MAX_BODY_BYTES, type RunningServer } from "../in-process.js";
 import { FrontMetrics } from "../metrics/front-metrics.js";
 import { createNvmlSampler } from "@trtforge/gpu-metrics";
 import type { OnnxVariant } from "@trtforge/runtime";
 import type { GpuSampler } from "../metrics/gpu-sampler.js";
+import { withInstances } from "../protocol/model-config.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
 import { hostGpus } from "./gpu-count.js";
@@ -139,6 +140,8 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   });
 
   const metrics = new FrontMetrics(gpuSampler);
+  /** Each agent's text byte limit as its workers last reported it (the largest, should two differ). */
+  const textLimits = new Map<string, number>();
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
@@ -161,7 +164,12 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         options.restartPolicy ?? DEFAULT_RESTART_POLICY,
         (worker) => metrics.workerRestarted(worker),
         (served) => {
-          for (const { agent, version } of served) metrics.modelLoaded(agent, version);
+          for (const { agent, version, maxTextBytes } of served) {
+            metrics.modelLoaded(agent, version);
+            // A worker of a runtime module that reports none leaves the default bound in place.
+            if (Number.isInteger(maxTextBytes) && maxTextBytes > 0)
+              textLimits.set(agent, Math.max(maxTextBytes, textLimits.get(agent) ?? 0));
+          }
         },
       ),
   );
@@ -174,6 +182,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         name: model.agent,
         ready: handles.some((handle) => handle.holds(model.agent) && handle.isReady()),
       })),
+    textLimitBytes: (agent) => textLimits.get(agent),
     handleModelCall: (call: HttpCall): Promise<HttpReply> => {
       const agent = modelOfPath(call.path) ?? "";
       const holders = handles.filter((handle) => handle.holds(agent));
@@ -187,7 +196,21 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       }
       const ready = holders.filter((handle) => handle.isReady());
       const chosen = ready.length === 0 ? holders[0] : ready[turn++ % ready.length];
-      return (chosen ?? holders[0]!).call(call);
+      const reply = (chosen ?? holders[0]!).call(call);
+      if (parseModelPath(call.path)?.action !== "config") return reply;
+      // A worker knows only itself: the configuration's instance_group counts every worker holding the model.
+      return reply.then((answer) =>
+        answer.status === 200
+          ? {
+              ...answer,
+              body: withInstances(
+                answer.body,
+                agent,
+                holders.map((handle) => handle.plan),
+              ),
+            }
+          : answer,
+      );
     },
   };
 

@@ -4,6 +4,7 @@
  * protocol routes the in-process server uses. It dies with its supervisor (IPC disconnect).
  */
 import { createLogger, toForgeError, type Logger } from "@trtforge/core";
+import { maxTextBytes } from "@trtforge/runtime";
 import { endpointSet, type EndpointSet } from "../endpoint.js";
 import { handleModelCall } from "../http/routes.js";
 import { WorkerMetrics } from "../metrics/worker-metrics.js";
@@ -61,7 +62,11 @@ async function init(config: WorkerConfig): Promise<void> {
       logger,
     });
     endpoints = endpointSet(opened.endpoints);
-    const served = opened.endpoints.map((endpoint) => ({ agent: endpoint.agent, version: endpoint.current().version }));
+    const served = opened.endpoints.map((endpoint) => ({
+      agent: endpoint.agent,
+      version: endpoint.current().version,
+      maxTextBytes: maxTextBytes(endpoint.current().limits),
+    }));
     logger.info({ served, gpu: process.env.CUDA_VISIBLE_DEVICES }, "worker ready");
     send({ type: "ready", served });
   } catch (err) {

@@ -26,6 +26,7 @@ const TRITON_TYPES: Record<string, string> = {
  */
 export function modelConfig(model: ServedModel, batching: BatchingSettings | undefined): Record<string, unknown> {
   const onTensorRt = model.evidence.backend === "tensorrt";
+  const onGpu = onTensorRt || model.evidence.execution_provider === "cuda";
   const perRow = (spec: TensorSpec): { dims: number[]; reshape?: { shape: number[] } } => {
     const dims = spec.shape.slice(1);
     return dims.length === 0 ? { dims: [1], reshape: { shape: [] } } : { dims };
@@ -82,18 +83,38 @@ export function modelConfig(model: ServedModel, batching: BatchingSettings | und
             },
           }),
     },
-    instance_group: [
-      {
-        name: `${model.agent}_0`,
-        kind: onTensorRt ? "KIND_GPU" : "KIND_CPU",
-        count: 1,
-        gpus: onTensorRt ? [0] : [],
-      },
-    ],
+    // This process's one instance; a supervisor with several workers restates it (withInstances).
+    instance_group: [{ name: `${model.agent}_0`, kind: onGpu ? "KIND_GPU" : "KIND_CPU", count: 1, gpus: onGpu ? [0] : [] }],
     default_model_filename: model.evidence.artifact,
     cc_model_filenames: {},
     metric_tags: {},
     parameters,
     model_warmup: [],
   };
+}
+
+/**
+ * A worker's configuration reply restated for the whole server: `instance_group` counts every
+ * worker process that holds the model (one instance each, as each runs its own copy), of the kind
+ * the answering worker runs on (KIND_GPU: TensorRT, or ONNX Runtime's CUDA provider), with the GPUs
+ * those workers are pinned to (nvidia-smi indices). A body that is not a configuration is returned
+ * as it is.
+ */
+export function withInstances(body: Buffer, agent: string, workers: readonly { gpu: number | undefined }[]): Buffer {
+  let config: { instance_group?: { kind?: string }[] };
+  try {
+    config = JSON.parse(body.toString("utf8")) as typeof config;
+  } catch {
+    return body;
+  }
+  const kind = config.instance_group?.[0]?.kind;
+  if (kind !== "KIND_GPU" && kind !== "KIND_CPU") return body;
+  const gpus = workers.flatMap((worker) => (worker.gpu === undefined ? [] : [worker.gpu]));
+  const group = {
+    name: `${agent}_0`,
+    kind,
+    count: kind === "KIND_GPU" ? Math.max(1, gpus.length) : workers.length,
+    gpus: kind === "KIND_GPU" ? gpus : [],
+  };
+  return Buffer.from(JSON.stringify({ ...config, instance_group: [group] }));
 }

@@ -21,7 +21,15 @@ export interface ModelStatistics {
     "success" | "fail" | "queue" | "compute_input" | "compute_infer" | "compute_output" | "cache_hit" | "cache_miss",
     StatisticDuration
   >;
-  batch_stats: never[];
+  batch_stats: BatchStatistics[];
+}
+
+/** Triton's `InferBatchStatistics`: the executions of one batch size. */
+export interface BatchStatistics {
+  batch_size: number;
+  compute_input: StatisticDuration;
+  compute_infer: StatisticDuration;
+  compute_output: StatisticDuration;
 }
 
 /**
@@ -92,7 +100,47 @@ export function modelStatistics(
           cache_hit: { count: 0, ns: 0 },
           cache_miss: { count: 0, ns: 0 },
         },
-        batch_stats: [],
+        batch_stats: batchStatistics(values.get(METRIC.batchExecutions), values.get(METRIC.batchComputeSeconds), model, version),
       };
     });
+}
+
+/**
+ * One entry per batch size that executed, ascending, from the per-size series of the workers. The
+ * batch's input gathering and output splitting happen inside the backend run that compute_infer
+ * times, so compute_input and compute_output count the executions with 0 ns: the per-request input
+ * work (decoding, tokenizing) and output work (encoding the reply) are in inference_stats.
+ */
+function batchStatistics(
+  executions: MetricJson | undefined,
+  computeSeconds: MetricJson | undefined,
+  model: string,
+  version: string,
+): BatchStatistics[] {
+  const counts = new Map<number, { count: number; seconds: number }>();
+  const entry = (labels: Record<string, string | number | undefined>): { count: number; seconds: number } | undefined => {
+    if (labels.model !== model || labels.version !== version) return undefined;
+    const size = Number(labels.batch_size);
+    if (!Number.isInteger(size) || size < 1) return undefined;
+    const found = counts.get(size) ?? { count: 0, seconds: 0 };
+    counts.set(size, found);
+    return found;
+  };
+  for (const value of executions?.values ?? []) {
+    const found = entry(value.labels);
+    if (found !== undefined) found.count += value.value;
+  }
+  for (const value of computeSeconds?.values ?? []) {
+    const found = entry(value.labels);
+    if (found !== undefined) found.seconds += value.value;
+  }
+  return [...counts.entries()]
+    .filter(([, { count }]) => count > 0)
+    .sort(([a], [b]) => a - b)
+    .map(([size, { count, seconds }]) => ({
+      batch_size: size,
+      compute_input: { count, ns: 0 },
+      compute_infer: { count, ns: Math.round(seconds * 1e9) },
+      compute_output: { count, ns: 0 },
+    }));
 }

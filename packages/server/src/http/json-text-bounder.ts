@@ -1,0 +1,228 @@
+import { MAX_JSON_DEPTH } from "../protocol/infer-request.js";
+import { badRequest } from "../protocol/protocol-error.js";
+
+/** Longest string allowed outside an input's `data` (ids, names, keys, parameter values). */
+export const MAX_OTHER_STRING_UNITS = 64 * 1024;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+type Frame = { array: true } | { array: false; key: string | undefined };
+
+/** What a bounder did to a body. */
+export interface BoundingReport {
+  /** Strings in an input's `data` cut short. */
+  cutStrings: number;
+  /** Bytes of the body it passed on (what the worker receives). */
+  keptBytes: number;
+  /** Bytes of the body it was handed. */
+  seenBytes: number;
+}
+
+/**
+ * An incremental scanner over an infer request's JSON as its bytes arrive. It copies the JSON
+ * through except the tail of any string element of an input's `data` past `maxDataUnits` UTF-16
+ * code units: such a string is closed right there (at a whole character) and the rest of it is
+ * dropped as it arrives, so the front holds and forwards O(limit) per text whatever the body
+ * holds. The cut string keeps `maxDataUnits` units and more, so the worker's byte check still sees a
+ * text over its limit (refused or truncated per the request's `truncate`, exactly as it would the
+ * whole text: its cut reads only the first limit's worth). Any other string past
+ * MAX_OTHER_STRING_UNITS and nesting past MAX_JSON_DEPTH are refused at once with a 400, before
+ * the rest arrives. It checks only what it needs to find strings and structure; JSON.parse in the
+ * worker still validates the rest.
+ *
+ * Why our own scanner and no npm streaming parser: the parsers in reach (@streamparser/json,
+ * jsonparse, clarinet) hand a string over only when it is complete, so they hold a whole 8 MiB
+ * text; stream-json can stream strings in chunks but builds a token object per chunk through a
+ * stream pipeline, costing every small request. This needs string and bracket tracking only.
+ */
+export class JsonTextBounder {
+  private readonly kept: Buffer[] = [];
+  private readonly stack: Frame[] = [];
+  private inString = false;
+  /** 0: none; 1: after a backslash; 2 to 5: inside \uXXXX (digits left + 1). */
+  private escape = 0;
+  private stringIsKey = false;
+  private stringIsData = false;
+  private stringLimit = 0;
+  private units = 0;
+  private cutting = false;
+  private keyBytes: number[] = [];
+  private keyTooLong = false;
+  /** In an object: the next string is a key (after `{` or `,`), not a value (after `:`). */
+  private expectKey = false;
+  private readonly report: BoundingReport = { cutStrings: 0, keptBytes: 0, seenBytes: 0 };
+
+  constructor(private readonly maxDataUnits: number) {}
+
+  /** Scans one chunk; throws a 400 ProtocolError for a body it will not take (nothing is kept then). */
+  write(chunk: Buffer): void {
+    this.report.seenBytes += chunk.length;
+    let passStart = this.cutting ? -1 : 0;
+    for (let i = 0; i < chunk.length; i += 1) {
+      const byte = chunk[i]!;
+      if (this.inString) {
+        if (this.cutting) {
+          // Dropping the tail: find the closing quote fast, minding escapes.
+          if (this.escape === 1) {
+            this.escape = byte === 0x75 ? 5 : 0;
+            continue;
+          }
+          if (this.escape > 1) {
+            this.escape = this.escape === 2 ? 0 : this.escape - 1;
+            continue;
+          }
+          const quote = chunk.indexOf(QUOTE, i);
+          const slash = chunk.indexOf(BACKSLASH, i);
+          if (slash !== -1 && (quote === -1 || slash < quote)) {
+            this.escape = 1;
+            i = slash;
+            continue;
+          }
+          if (quote === -1) break; // the text goes on in the next chunk
+          i = quote;
+          this.cutting = false;
+          this.inString = false;
+          this.afterValue();
+          passStart = i; // the closing quote goes through
+          continue;
+        }
+        if (this.escape === 1) {
+          this.escape = byte === 0x75 ? 5 : 0;
+          this.keyByte(byte);
+          continue;
+        }
+        if (this.escape > 1) {
+          this.escape = this.escape === 2 ? 0 : this.escape - 1;
+          this.keyByte(byte);
+          continue;
+        }
+        if (byte === QUOTE) {
+          this.inString = false;
+          this.endString();
+          continue;
+        }
+        // A new character starts here (not a UTF-8 continuation byte): count it, or cut before it.
+        if ((byte & 0xc0) !== 0x80) {
+          if (this.units >= this.stringLimit) {
+            if (!this.stringIsData) {
+              throw badRequest(
+                `the infer request holds a ${this.stringIsKey ? "key" : "string"} of more than ${MAX_OTHER_STRING_UNITS} characters outside an input's "data"; only texts may be long`,
+              );
+            }
+            if (passStart >= 0 && i > passStart) this.keep(chunk.subarray(passStart, i), chunk);
+            this.report.cutStrings += 1;
+            this.cutting = true;
+            passStart = -1;
+            i -= 1; // the cutting branch looks at this byte again
+            continue;
+          }
+          this.units += byte >= 0xf0 ? 2 : 1;
+          if (byte === BACKSLASH) this.escape = 1;
+        }
+        this.keyByte(byte);
+        continue;
+      }
+      switch (byte) {
+        case QUOTE:
+          this.startString();
+          break;
+        case 0x7b: // {
+          this.push({ array: false, key: undefined });
+          this.expectKey = true;
+          break;
+        case 0x5b: // [
+          this.push({ array: true });
+          this.expectKey = false;
+          break;
+        case 0x7d: // }
+        case 0x5d: // ]
+          this.stack.pop();
+          this.afterValue();
+          break;
+        case 0x2c: {
+          // ,
+          const top = this.stack.at(-1);
+          this.expectKey = top !== undefined && !top.array;
+          break;
+        }
+        case 0x3a: // :
+          this.expectKey = false;
+          break;
+        default:
+          break;
+      }
+    }
+    if (passStart >= 0 && passStart < chunk.length) this.keep(chunk.subarray(passStart), chunk);
+  }
+
+  /** The bounded JSON, and what was cut. */
+  end(): { json: Buffer; report: BoundingReport } {
+    const json = Buffer.concat(this.kept);
+    this.kept.length = 0;
+    return { json, report: { ...this.report } };
+  }
+
+  private keep(part: Buffer, chunk?: Buffer): void {
+    // A part of a chunk is copied, so a cut text's chunk is not held alive by its short prefix.
+    this.kept.push(chunk === undefined || part.length === chunk.length ? part : Buffer.from(part));
+    this.report.keptBytes += part.length;
+  }
+
+  private push(frame: Frame): void {
+    if (this.stack.length >= MAX_JSON_DEPTH) {
+      throw badRequest(
+        `the infer request header nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; send "data" flat (row-major) or nested once per dimension of "shape"`,
+      );
+    }
+    this.stack.push(frame);
+  }
+
+  private startString(): void {
+    this.inString = true;
+    this.escape = 0;
+    this.units = 0;
+    const top = this.stack.at(-1);
+    this.stringIsKey = top !== undefined && !top.array && this.expectKey;
+    this.stringIsData = !this.stringIsKey && this.inData();
+    this.stringLimit = this.stringIsData ? this.maxDataUnits : MAX_OTHER_STRING_UNITS;
+    this.keyBytes = [];
+    this.keyTooLong = false;
+  }
+
+  private keyByte(byte: number): void {
+    if (!this.stringIsKey || this.keyTooLong) return;
+    if (this.keyBytes.length >= 64) {
+      this.keyTooLong = true;
+      return;
+    }
+    this.keyBytes.push(byte);
+  }
+
+  private endString(): void {
+    if (this.stringIsKey) {
+      const top = this.stack.at(-1);
+      if (top !== undefined && !top.array) top.key = this.keyTooLong ? undefined : Buffer.from(this.keyBytes).toString("latin1");
+      return;
+    }
+    this.afterValue();
+  }
+
+  private afterValue(): void {
+    this.expectKey = false;
+  }
+
+  /**
+   * Whether a string value here is an element of an input's data: root `inputs` → an array → an
+   * object's `data` → arrays only. A key spelt with escapes is not matched, and its strings are
+   * then held to MAX_OTHER_STRING_UNITS instead, so escaping cannot smuggle a long text past.
+   */
+  private inData(): boolean {
+    const [root, list, input] = this.stack;
+    if (root === undefined || root.array || root.key !== "inputs") return false;
+    if (list === undefined || !list.array) return false;
+    if (input === undefined || input.array || input.key !== "data") return false;
+    for (let depth = 3; depth < this.stack.length; depth += 1) if (!this.stack[depth]!.array) return false;
+    return true;
+  }
+}
