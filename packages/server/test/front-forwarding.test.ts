@@ -25,7 +25,7 @@ beforeAll(async () => {
         return Promise.resolve(jsonReply(200, { forwarded: call.body.length }));
       },
     },
-    metrics: new FrontMetrics(),
+    metrics: new FrontMetrics(undefined),
     workerMetrics: () => Promise.resolve([]),
     logger: silentLogger(),
     serverVersion: "test",
