@@ -11,3 +11,4 @@ export * from "./shape-cases.js";
 export * from "./cpu-serving.js";
 export * from "./python-child.js";
 export * from "./gpu-serving.js";
+export * from "./exporter-fingerprint.js";
