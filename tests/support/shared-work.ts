@@ -40,5 +40,9 @@ export async function workDirSharingExports(work: string): Promise<string> {
  * turns through the pipeline's build lock there, so the second reuses every stage of the first.
  */
 export function runWorkDir(): string {
-  return inject("trtforgeRunWorkDir");
+  const dir = inject("trtforgeRunWorkDir") as string | undefined;
+  if (dir === undefined) {
+    throw new Error("no shared work dir of this run: list the suite in E2E of vitest.config.ts, whose globalSetup makes it");
+  }
+  return dir;
 }
