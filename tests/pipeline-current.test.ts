@@ -9,6 +9,7 @@ import { createFakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput, PipelineResult } from "@trtforge/pipeline";
 import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
+import { workDirSharingExports } from "./support/shared-work.js";
 
 const AG_NEWS = agNewsCsv();
 const AGENT = "trt-embeddings";
@@ -19,7 +20,7 @@ let work: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-current-"));
   modelStore = join(dir, "models");
-  work = join(dir, "work");
+  work = await workDirSharingExports(join(dir, "work"));
   const run = importMiniLm(modelStore);
   if (run.status !== 0) throw new Error(run.stderr);
 });

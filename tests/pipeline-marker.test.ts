@@ -9,6 +9,7 @@ import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput } from "@trtforge/pipeline";
 import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
+import { workDirSharingExports } from "./support/shared-work.js";
 
 const AG_NEWS = agNewsCsv();
 const ONNXRUNTIME_NODE_PIN = (
@@ -21,7 +22,7 @@ let work: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-pipeline-"));
   store = join(dir, "store");
-  work = join(dir, "work");
+  work = await workDirSharingExports(join(dir, "work"));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -66,7 +67,8 @@ describe("build-engine --model store:... --precision int8 --calibrate ... --mark
   }, 600_000);
 
   it("publishes a verifiable marker version with ONNX, Q/DQ ONNX, calibration cache, metadata and provenance", async () => {
-    const run = runCli("build-engine", buildArgs());
+    // Another commit of the tool: the export is keyed on the exporter's code, so it is still reused.
+    const run = runCli("build-engine", buildArgs(), { TRTFORGE_GIT_COMMIT: "0123456789abcdef0123456789abcdef01234567" });
     expect(run.status, run.stderr).toBe(0);
     // A normal int8 marker build needs nothing of the operator: no warn-level line (pino level 40+).
     const warnings = run.stderr

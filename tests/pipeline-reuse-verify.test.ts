@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
 import { makeTinyClassifier } from "./support/tiny-classifier.js";
+import { workDirSharingExports } from "./support/shared-work.js";
 
 /** Issue 19 item 2: an identical build verifies the version it finds before reporting it reused. */
 let dir: string;
@@ -16,6 +17,7 @@ beforeAll(async () => {
   store = join(dir, "store");
   await mkdir(store);
   makeTinyClassifier(model);
+  await workDirSharingExports(join(dir, "work"));
 }, 300_000);
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 

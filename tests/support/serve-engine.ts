@@ -7,6 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { runWorkDir } from "./shared-work.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
@@ -62,8 +63,9 @@ export async function publishMiniLm(): Promise<PublishedStore> {
       "off",
       "--store-root",
       store,
+      // The run's shared work dir: the suites publishing this same build take turns there and reuse its stages.
       "--work-dir",
-      join(dir, "work"),
+      runWorkDir(),
       "--json",
     ]),
   ) as { versionPath: string };

@@ -13,3 +13,4 @@ export * from "./run-optimizer.js";
 export * from "./python-child.js";
 export * from "./protocol-messages.js";
 export * from "./gpu-serving.js";
+export * from "./exporter-fingerprint.js";

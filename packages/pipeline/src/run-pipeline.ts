@@ -4,7 +4,7 @@ import type { AccuracyFigure } from "@trtforge/accuracy";
 import { shapeProfiles, type EngineTarget, type SymbolicDim } from "@trtforge/builder";
 import { withWaitLock } from "@trtforge/fs-kit";
 import { resolveCurrent } from "@trtforge/model-store";
-import type { ExportReport, ValidationResult } from "@trtforge/export";
+import { installedExporterFingerprint, type ExportReport, type ValidationResult } from "@trtforge/export";
 import { resolveOnnxruntimeNodeVersion } from "@trtforge/toolchain";
 import { buildArtifact } from "./build-artifact.js";
 import { buildKeyOptions, metadataBuildOptions, type TrtBuildOptions } from "./build-options.js";
@@ -177,7 +177,8 @@ async function runStages(input: PipelineInput, run: PreparedRun): Promise<Pipeli
     samplesSha256: run.articles.sha256,
     seqLen: options.profile.sequence.opt,
     shapes: profileShapeCases(options),
-    toolVersion: `${run.builder.version}+${run.builder.git_commit ?? "unknown"}`,
+    // Keyed on the exporter's code, not the commit: a commit elsewhere in the project cannot change an export.
+    toolVersion: `${run.builder.version}+exporter-${await installedExporterFingerprint()}`,
     logger: log,
     ...signal,
     ...progress,
