@@ -17,6 +17,11 @@ const E2E = [
   "tests/gpu-runtime-smoke.test.ts",
   "tests/build-markers.test.ts",
   "packages/builder/test/trtrtx-build.test.ts",
+  "tests/compare-engines.test.ts",
+  // A whole build (export included) of the tiny classifier through the CLI, with the fake addon.
+  "packages/cli/test/max-batch-walk.test.ts",
+  // Real sensitivity probes over a MiniLM export: minutes, and nothing in it differs between Node versions.
+  "packages/calibration/test/w8a8-plan.test.ts",
 ];
 
 /**
