@@ -178,10 +178,11 @@ try {
     "the dynamic batcher: 60 concurrent requests of 1-4 articles merge into fewer executions, each gets its own rows",
     async () => {
       const reports = [];
-      const batcher = runtime.createBatcher(model, { maxQueueDelayMs: 5, maxQueue: 256, onBatch: (r) => reports.push(r) });
+      const batcher = runtime.createBatcher({ maxQueueDelayMs: 5, maxQueue: 256, onBatch: (r) => reports.push(r) });
       const requests = Array.from({ length: 60 }, (_, i) => {
-        const tokens = model.tokenize(articles.slice(100 + i * 4, 100 + i * 4 + 1 + (i % 4)), { truncate: true });
-        return { tokens, result: batcher.infer({ tokens }) };
+        // admit() tokenizes with the version it leases; the batcher runs the rows on that version.
+        const admitted = runtime.admit(model, { texts: articles.slice(100 + i * 4, 100 + i * 4 + 1 + (i % 4)), truncate: true });
+        return { tokens: admitted.tokens, result: batcher.infer(admitted) };
       });
       for (const [i, r] of requests.entries()) checkResult((await r.result).outputs, r.tokens, `request ${i}`);
       await batcher.close();
@@ -215,15 +216,17 @@ try {
     async () => {
       await publishStub("swap", "v1");
       const slot = await runtime.openModelSlot({ storeRoot, agent: "swap" }, { addon, requireTensorRT: true, pollMs: 50 });
-      const batcher = runtime.createBatcher(slot, { maxQueueDelayMs: 2, maxQueue: 256 });
+      const batcher = runtime.createBatcher({ maxQueueDelayMs: 2, maxQueue: 256 });
       const served = new Set();
       let stop = false;
       let failures = 0;
       const client = async (c) => {
         for (let i = 0; !stop; i++) {
-          const tokens = slot.current.tokenize([articles[(c * 31 + i) % articles.length]], { truncate: true });
+          // A lease on the slot's current version from tokenization to the answer, as the server takes one.
+          const admitted = runtime.admit(slot, { texts: [articles[(c * 31 + i) % articles.length]], truncate: true });
+          const tokens = admitted.tokens;
           try {
-            const result = await batcher.infer({ tokens });
+            const result = await batcher.infer(admitted);
             checkResult(result.outputs, tokens, `swap client ${c}`);
             served.add(result.evidence.version);
           } catch (err) {
