@@ -305,7 +305,7 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     });
   };
 
-  it("builds from the Q/DQ ONNX with one profile per input, records the GPU, saves the timing cache, and verifies as a real engine", async () => {
+  it("builds from the Q/DQ ONNX with one profile for every input, records the GPU, saves the timing cache, and verifies as a real engine", async () => {
     const addon = createFakeAddon({ trtMajor: 10 });
     const result = await pipeline(addon);
     expect(result).toMatchObject({ kind: "engine", reused: false });
@@ -313,8 +313,9 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     const request = addon.builds[0]!;
     expect(request.onnxPath).toMatch(/model\.qdq\.onnx$/);
     expect(request.typing).toBe("strong");
-    expect(request.profiles!.map((p) => p.input)).toEqual(["input_ids", "attention_mask", "token_type_ids"]);
-    expect(request.profiles![0]).toEqual({ input: "input_ids", min: [1, 1], opt: [8, 128], max: [16, 128] });
+    // One Profile object; the addon expands it over every dynamic [batch, sequence] input.
+    expect(request.profiles).toBeUndefined();
+    expect(request.profile).toEqual({ batch: { min: 1, opt: 8, max: 16 }, sequence: { min: 1, opt: 128, max: 128 } });
     expect(result.engineName).toMatch(/-trt-10\.16\.0\.72-int8\.engine$/);
     const engine = join(result.versionPath, result.engineName);
     const verify = runCli("verify-engine", [
