@@ -28,7 +28,7 @@ describe("runOptimizer (the CPU- and GPU-serving optimizers' one driver)", () =>
       args: [],
       report: z.object({ file: z.string() }),
       label: "CPU-serving",
-      input: "/work/model.onnx",
+      input: join(dir, "model.onnx"),
       timeoutMs: 60_000,
       logger: silentLogger(),
       python,
