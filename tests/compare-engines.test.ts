@@ -82,6 +82,22 @@ onnx.save(m, sys.argv[1])
   if (run.status !== 0) throw new Error(`model-store publish exited ${run.status}:\n${run.stderr}`);
 }
 
+/** The MiniLM build every version here comes from (the profile and article counts), before its precision. */
+const MINILM_BUILD = [
+  "--model",
+  "store:memory",
+  "--max-batch",
+  "32",
+  "--opt-batch",
+  "8",
+  "--sequence-length",
+  "128",
+  "--calibration-samples",
+  "64",
+  "--held-out",
+  "16",
+];
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-compare-"));
   store = join(dir, "store");
@@ -89,22 +105,8 @@ beforeAll(async () => {
   await mkdir(store);
   const imported = importMiniLm(store);
   if (imported.status !== 0) throw new Error(imported.stderr);
-  const minilm = [
-    "--model",
-    "store:memory",
-    "--max-batch",
-    "32",
-    "--opt-batch",
-    "8",
-    "--sequence-length",
-    "128",
-    "--calibration-samples",
-    "64",
-    "--held-out",
-    "16",
-  ];
-  embed.fp32 = build([...minilm, "--precision", "fp32"]).version;
-  embed.int8 = build([...minilm, "--precision", "int8"]).version;
+  embed.fp32 = build([...MINILM_BUILD, "--precision", "fp32"]).version;
+  embed.int8 = build([...MINILM_BUILD, "--precision", "int8"]).version;
   await publishDamaged(embed.agent, embed.int8, embed.damaged);
   const tiny = join(dir, "tiny");
   makeTinyClassifier(tiny);
@@ -396,18 +398,7 @@ describe("promotion with a compare report as evidence", () => {
 
   it("build-engine --promote over an existing current refuses without evidence before calibrating, and promotes with --without-evidence", () => {
     const args = [
-      "--model",
-      "store:memory",
-      "--max-batch",
-      "32",
-      "--opt-batch",
-      "8",
-      "--sequence-length",
-      "128",
-      "--calibration-samples",
-      "64",
-      "--held-out",
-      "16",
+      ...MINILM_BUILD,
       "--precision",
       "int8",
       "--calibrate",

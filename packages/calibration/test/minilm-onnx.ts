@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readArticles } from "@trtforge/articles";
+import { loadOnnxModel } from "@trtforge/onnx-graph";
+import { loadTokenizer } from "@trtforge/tokenizer";
 import { agNewsCsv } from "../../../tests/support/ag-news.js";
 
 export const REPO_ROOT = join(import.meta.dirname, "../../..");
@@ -70,4 +73,11 @@ export function minilmOnnx(): string {
     rmSync(work, { recursive: true, force: true });
   }
   return onnx;
+}
+
+/** The MiniLM ONNX (its path and loaded graph), its tokenizer and the AG News articles: what the MiniLM suites start from. */
+export async function loadMiniLm() {
+  const onnxPath = minilmOnnx();
+  const [model, tokenizer, articles] = await Promise.all([loadOnnxModel(onnxPath), loadTokenizer(minilmDir()), readArticles(AG_NEWS_CSV)]);
+  return { onnxPath, model, tokenizer, articles };
 }

@@ -1,9 +1,7 @@
-import { readArticles } from "@trtforge/articles";
-import { loadOnnxModel, quantizationSites } from "@trtforge/onnx-graph";
-import { loadTokenizer } from "@trtforge/tokenizer";
+import { quantizationSites } from "@trtforge/onnx-graph";
 import { describe, expect, it } from "vitest";
 import { calibrate, chooseFloatSites, measureSensitivity, type SiteSensitivity } from "../src/index.js";
-import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
+import { loadMiniLm } from "./minilm-onnx.js";
 
 const site = (node: string, loss: number): SiteSensitivity => ({ node, loss, cosine: 1 - loss });
 
@@ -21,12 +19,7 @@ describe("chooseFloatSites", () => {
 
 describe("measureSensitivity on MiniLM", () => {
   it("measures each site alone at the shape and ranks the GELU-fed FFN2 above a Q projection", async () => {
-    const onnxPath = minilmOnnx();
-    const [model, tokenizer, articles] = await Promise.all([
-      loadOnnxModel(onnxPath),
-      loadTokenizer(minilmDir()),
-      readArticles(AG_NEWS_CSV),
-    ]);
+    const { onnxPath, model, tokenizer, articles } = await loadMiniLm();
     const calibrated = await calibrate({
       onnxPath,
       tokenizer,

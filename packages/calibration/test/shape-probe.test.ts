@@ -1,19 +1,12 @@
 import { compareModels } from "@trtforge/accuracy";
-import { readArticles } from "@trtforge/articles";
-import { insertQdq, loadOnnxModel, serializeOnnxModel } from "@trtforge/onnx-graph";
-import { loadTokenizer } from "@trtforge/tokenizer";
+import { insertQdq, serializeOnnxModel } from "@trtforge/onnx-graph";
 import { describe, expect, it } from "vitest";
 import { calibrate, ShapeProbe } from "../src/index.js";
-import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
+import { loadMiniLm } from "./minilm-onnx.js";
 
 describe("ShapeProbe on MiniLM", () => {
   it("gives compareModels' cosine_mean at the shape, per output, the lowest of them", async () => {
-    const onnxPath = minilmOnnx();
-    const [model, tokenizer, articles] = await Promise.all([
-      loadOnnxModel(onnxPath),
-      loadTokenizer(minilmDir()),
-      readArticles(AG_NEWS_CSV),
-    ]);
+    const { onnxPath, model, tokenizer, articles } = await loadMiniLm();
     const calibrated = await calibrate({
       onnxPath,
       tokenizer,

@@ -1,19 +1,12 @@
 import { compareModels } from "@trtforge/accuracy";
-import { readArticles } from "@trtforge/articles";
-import { insertQdq, loadOnnxModel, quantizationSites, serializeOnnxModel } from "@trtforge/onnx-graph";
-import { loadTokenizer } from "@trtforge/tokenizer";
+import { insertQdq, quantizationSites, serializeOnnxModel } from "@trtforge/onnx-graph";
 import { describe, expect, it } from "vitest";
 import { calibrate, layerNormMatMulInputs, planW8A8, PROBABILITY_CLIPS, probabilityTensors } from "../src/index.js";
-import { AG_NEWS_CSV, minilmDir, minilmOnnx } from "./minilm-onnx.js";
+import { loadMiniLm } from "./minilm-onnx.js";
 
 describe("planW8A8 on MiniLM", () => {
   it("smooths the LayerNorm-fed MatMuls, keeps at most 10% in float and beats plain int8 at 256 tokens", async () => {
-    const onnxPath = minilmOnnx();
-    const [model, tokenizer, articles] = await Promise.all([
-      loadOnnxModel(onnxPath),
-      loadTokenizer(minilmDir()),
-      readArticles(AG_NEWS_CSV),
-    ]);
+    const { onnxPath, model, tokenizer, articles } = await loadMiniLm();
     const calibrated = await calibrate({
       onnxPath,
       tokenizer,

@@ -1,4 +1,5 @@
-import { cosine, mean, percentile } from "./stats.js";
+import { cosine } from "@trtforge/core";
+import { mean, percentile } from "./stats.js";
 
 /** How many nearest neighbours each article's ranking is compared on (JustNewsAgent's memory agent retrieves about this many). */
 export const NEIGHBOURS = 10;

@@ -8,3 +8,4 @@ export * from "./printable.js";
 export type { OnProgress, ProgressEvent } from "./progress.js";
 export * from "./profile.js";
 export * from "./float16.js";
+export { cosine } from "./vector-math.js";

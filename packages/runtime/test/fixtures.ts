@@ -260,3 +260,12 @@ async function cachedModelFile(dirName: string, fileName: string, build: (out: s
 export async function sha256Of(path: string): Promise<string> {
   return sha256Hex(await readFile(path));
 }
+
+/** Polls `condition` every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -5,7 +5,7 @@ import { ForgeError } from "@trtforge/core";
 import { rollback } from "@trtforge/model-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admit, createBatcher, openModelSlot } from "../src/index.js";
-import { agNewsTexts, publishVersion } from "./fixtures.js";
+import { agNewsTexts, publishVersion, until } from "./fixtures.js";
 
 let dir: string;
 let root: string;
@@ -20,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("ModelSlot: hot swap under continuous load", () => {
   it("switches to each new current version with zero failed requests, refuses a damaged or unloadable one, and follows a rollback", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admit, createBatcher, openModelSlot, openServedModel, type OutputTensor, type ServedModel } from "../src/index.js";
-import { agNewsTexts, fakeAddon, fakePlan, minilmDir, publishVersion } from "./fixtures.js";
+import { agNewsTexts, fakeAddon, fakePlan, minilmDir, publishVersion, until } from "./fixtures.js";
 
 let dir: string;
 let root: string;
@@ -19,14 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Both outputs of one text alone on one version: the answer a response naming that version must carry. */
 async function answerOf(model: ServedModel, text: string): Promise<OutputTensor[]> {

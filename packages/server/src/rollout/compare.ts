@@ -1,3 +1,4 @@
+import { cosine } from "@trtforge/core";
 import type { ModelKind, OutputTensor } from "@trtforge/runtime";
 
 /** How a candidate's answer to one request compares with the primary's, row by row. */
@@ -23,18 +24,6 @@ function embeddingOf(outputs: readonly OutputTensor[]): Extract<OutputTensor, { 
   const named = EMBEDDING_OUTPUTS.map((name) => find(outputs, name)).find((tensor) => tensor !== undefined);
   const tensor = named ?? outputs.find((t) => t.datatype === "FP32" && t.shape.length === 2);
   return tensor?.datatype === "FP32" && tensor.shape.length === 2 ? tensor : undefined;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? (na === nb ? 1 : 0) : dot / Math.sqrt(na * nb);
 }
 
 /**
