@@ -51,7 +51,9 @@ describe("runOptimizer (the CPU- and GPU-serving optimizers' one driver)", () =>
     );
     await expect(run(python)).rejects.toMatchObject({
       code: "EXPORT_CHILD_FAILED",
-      message: expect.stringMatching(/^CPU-serving optimization of \/work\/model\.onnx: the ONNX x does not exist/),
+      message: expect.stringMatching(
+        new RegExp(`^CPU-serving optimization of ${escapeRegExp(join(dir, "model.onnx"))}: the ONNX x does not exist`),
+      ),
       fix: "run the export stage first",
     });
   });
@@ -64,3 +66,7 @@ describe("runOptimizer (the CPU- and GPU-serving optimizers' one driver)", () =>
     });
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
