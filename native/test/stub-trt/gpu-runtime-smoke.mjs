@@ -143,12 +143,13 @@ try {
       assert.equal(model.evidence.checksum, first.checksum);
       assert.equal(model.evidence.version, "v1");
       assert.equal(model.fallbackDetail, undefined);
-      assert.deepEqual({ ...model.limits }, { minBatch: 1, optBatch: 16, maxBatch: 32, minSeq: 1, optSeq: 128, maxSeq: 256 });
+      assert.deepEqual(model.profile, { batch: { min: 1, opt: 16, max: 32 }, sequence: { min: 1, opt: 128, max: 256 } });
       return `${device.name} cc ${device.computeCapability}, TensorRT ${addon.trtVersion()}, ${first.engineName}`;
     },
   );
 
-  const { minSeq, maxBatch, maxSeq } = model.limits;
+  const { batch, sequence } = model.profile;
+  const [minSeq, maxBatch, maxSeq] = [sequence.min, batch.max, sequence.max];
   const long = (i) => articles.slice(i, i + 8).join(" "); // well over 256 tokens
   await check("run() at the profile's minimum 1x1 and maximum 32x256 and between, on real tokenized articles", async () => {
     const cases = [];

@@ -7,13 +7,13 @@ import { EngineMetadataSchema, profileOfMetadata } from "@trtforge/engine-format
 import type { AddonBinding, BuildEngineOptions } from "@trtforge/native";
 import { createFakeAddon } from "@trtforge/native/fake";
 import { BUILD_OPTIONS, normalizeBuildRequest, requestFromFlags, runPipeline, type BuildOptionRow } from "@trtforge/pipeline";
-import { limitsOf } from "@trtforge/runtime";
+import { admit, openServedModel } from "@trtforge/runtime";
 import { agNewsCsv } from "../../../tests/support/ag-news.js";
 import { makeTinyClassifier } from "../../../tests/support/tiny-classifier.js";
 import { createBuildEngineProgram } from "../src/build-engine-cli.js";
 
 // docs/development.md's walk of --max-batch: from the command line to the addon's build options and
-// back out of the engine metadata into the runtime's limits, one Profile the whole way.
+// back out of the engine metadata into the served model's profile, one Profile the whole way.
 let dir: string;
 let model: string;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ function recordingAddon(): { binding: AddonBinding; received: BuildEngineOptions
 }
 
 describe("--max-batch 7 walks through one Profile", () => {
-  it("is profile.batch.max in the request, the addon's options, the metadata and the runtime's limits", async () => {
+  it("is profile.batch.max in the request, the addon's options, the metadata and the served model", async () => {
     const argv = ["--model", model, "--max-batch", "7", "--sequence-length", "64", "--opt-sequence-length", "32", "--precision", "fp32"];
     const program = createBuildEngineProgram().exitOverride();
     program.action(() => undefined).parse(argv, { from: "user" });
@@ -87,6 +87,24 @@ describe("--max-batch 7 walks through one Profile", () => {
       expect(row.metadataKey in metadata || row.metadataKey in metadata.build_options, row.metadataKey).toBe(true);
     }
 
-    expect(limitsOf(metadata)).toEqual({ minBatch: 1, optBatch: 4, maxBatch: 7, minSeq: 1, optSeq: 32, maxSeq: 64 });
+    // The runtime opens the published version and serves the same Profile: 7 rows admitted and run, 8
+    // refused. On ONNX Runtime, because the fake engine's outputs are not the classifier's; the profile
+    // comes from the engine metadata on either backend.
+    const served = await openServedModel(
+      { storeRoot: join(dir, "store"), agent: result.agent, version: result.version },
+      { addon: binding, forceOnnxRuntime: true },
+    );
+    try {
+      expect(served.profile).toEqual(expected);
+      const texts = Array.from({ length: 8 }, (_, i) => `Markets closed higher for the ${i + 1}th day in a row.`);
+      const admitted = admit(served, { texts: texts.slice(0, 7), truncate: true });
+      expect(admitted.tokens.rows).toBe(7);
+      const outputs = await served.run(admitted.tokens);
+      admitted.release();
+      expect(outputs.find((o) => o.name === "label")?.shape).toEqual([7]);
+      expect(() => admit(served, { texts, truncate: true })).toThrow(expect.objectContaining({ code: "BATCH_TOO_LARGE" }));
+    } finally {
+      await served.dispose();
+    }
   }, 600_000);
 });

@@ -151,7 +151,7 @@ export async function compareVersions(options: CompareOptions): Promise<CompareR
   try {
     candidate = await open(options.candidate);
     const outputs = assertComparable(baseline, candidate);
-    const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH, baseline.limits.maxBatch, candidate.limits.maxBatch);
+    const batchSize = Math.min(options.batchSize ?? DEFAULT_BATCH, baseline.profile.batch.max, candidate.profile.batch.max);
     const sides = [baseline, candidate] as const;
     const collected = sides.map(() => new Map<string, Float32Array[]>(outputs.map((o) => [o, []])));
     const seconds: [number[], number[]] = [[], []];

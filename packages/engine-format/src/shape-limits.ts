@@ -50,7 +50,8 @@ export function profileMetadata(p: Profile): {
 /**
  * The profile an engine's metadata describes: from the input_ids entry's shapes (any input of rank 2
  * otherwise), the plan's max_batch_size and seq_len where no input says more. Each value is kept
- * inside [min, max], so metadata from any writer gives a usable profile.
+ * inside [min, max], so metadata from any writer gives a usable profile. The one reader of a
+ * metadata's profile: the runtime serves this object as ServedModel.profile, unconverted.
  */
 export function profileOfMetadata(metadata: EngineMetadata): Profile {
   const input = metadata.inputs.find((i) => i.name === "input_ids") ?? metadata.inputs.find((i) => i.max_shape.length === 2);

@@ -74,7 +74,7 @@ function isProvider(from: ModelLease | ModelProvider | ServedModel): from is Mod
 
 /**
  * The one admission of a request: takes a lease on a version (or uses the one given), checks the
- * rows against that version's profile (1..maxBatch rows, minSeq..maxSeq tokens, token values within
+ * rows against that version's profile (1..batch.max rows, sequence.min..sequence.max tokens, token values within
  * its vocabularies), tokenizes text with that version's tokenizer, checks the outputs asked for,
  * and returns the admitted batch holding the lease. On any refusal the lease is released and a
  * ForgeError (INPUT_MISMATCH, BATCH_TOO_LARGE, TEXT_TOO_LONG) names the input and the fix.
@@ -99,7 +99,7 @@ function checkRowCount(model: ServedModel, rows: number, input: string): void {
       fix: "send at least one row",
     });
   }
-  const { maxBatch } = model.limits;
+  const maxBatch = model.profile.batch.max;
   if (rows > maxBatch) {
     throw new ForgeError(
       "BATCH_TOO_LARGE",
@@ -112,12 +112,12 @@ function checkRowCount(model: ServedModel, rows: number, input: string): void {
 function admitTexts(model: ServedModel, texts: readonly string[], truncate: boolean): TokenRows {
   checkRowCount(model, texts.length, "text");
   // Bytes before tokens, whatever the model's tokenize does: a huge text costs O(limit), not O(text).
-  return model.tokenize(boundTextBytes(texts, maxTextBytes(model.limits), truncate), { truncate });
+  return model.tokenize(boundTextBytes(texts, maxTextBytes(model.profile), truncate), { truncate });
 }
 
 function admitTokens(model: ServedModel, tokens: TokenRows): TokenRows {
   checkRowCount(model, tokens.rows, "input_ids");
-  const { minSeq, maxSeq } = model.limits;
+  const { min: minSeq, max: maxSeq } = model.profile.sequence;
   if (tokens.seqLen < minSeq || tokens.seqLen > maxSeq) {
     throw new ForgeError(
       "TEXT_TOO_LONG",

@@ -100,7 +100,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     const { model } = queue[0]!.request;
     const queuedRows = queue.reduce((n, q) => n + (q.request.model === model ? q.request.tokens.rows : 0), 0);
     const waited = performance.now() - queue[0]!.enqueuedAt;
-    if (queuedRows >= model.limits.maxBatch || waited >= options.maxQueueDelayMs || closed) {
+    if (queuedRows >= model.profile.batch.max || waited >= options.maxQueueDelayMs || closed) {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       executing = execute().finally(() => {
@@ -132,7 +132,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         at += 1;
         continue;
       }
-      if (taken.length > 0 && rows + next.request.tokens.rows > model.limits.maxBatch) break;
+      if (taken.length > 0 && rows + next.request.tokens.rows > model.profile.batch.max) break;
       queue.splice(at, 1);
       taken.push(next);
       rows += next.request.tokens.rows;

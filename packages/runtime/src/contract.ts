@@ -5,6 +5,8 @@
  * Changing a name here is a change to both sides: keep it small and deliberate.
  */
 
+import type { Profile } from "@trtforge/core";
+
 /** Open Inference Protocol datatypes the runtime produces or accepts. */
 export type TensorDatatype = "BYTES" | "INT64" | "INT32" | "FP32" | "FP16" | "BOOL";
 
@@ -66,20 +68,11 @@ export type OutputTensor =
   | { name: string; datatype: "INT64"; shape: number[]; data: BigInt64Array }
   | { name: string; datatype: "BYTES"; shape: number[]; data: string[] };
 
-export interface ModelLimits {
-  minBatch: number;
-  maxBatch: number;
-  optBatch: number;
-  minSeq: number;
-  optSeq: number;
-  maxSeq: number;
-}
-
 export type ModelKind = "embedding" | "classification";
 
 /**
  * One loaded store version on one backend. `run` takes rows admitted for this version (admit():
- * at most limits.maxBatch rows whose seqLen lies in [minSeq, maxSeq], from its own tokenizer or
+ * at most profile.batch.max rows whose seqLen lies in profile.sequence's [min, max], from its own tokenizer or
  * checked against its vocabularies; the batcher's merges of them) and, trusting that, returns every output (classifiers: also `label` BYTES [rows] from
  * id2label and `probabilities` FP32 [rows, classes], softmax or sigmoid as the head is single- or
  * multi-label).
@@ -89,7 +82,12 @@ export interface ServedModel {
   readonly version: string;
   readonly kind: ModelKind;
   readonly evidence: ModelEvidence;
-  readonly limits: ModelLimits;
+  /**
+   * The engine's optimization profile as its metadata records it (profileOfMetadata): the batcher,
+   * admission and the server's metadata read their bounds here. The ONNX fallback serves within the
+   * same profile, so a client sees one model whichever backend runs.
+   */
+  readonly profile: Profile;
   /** Token inputs the model takes (input_ids, attention_mask, token_type_ids where used), INT64, [-1, -1]. */
   readonly inputs: TensorSpec[];
   /** Model outputs plus label/probabilities for classifiers. */
@@ -107,8 +105,8 @@ export interface ServedModel {
    */
   readonly rowsIndependent?: boolean;
   /**
-   * The model's own tokenizer. Rows longer than limits.maxSeq tokens, and texts over
-   * maxTextBytes(limits) UTF-8 bytes (checked before tokenizing), throw TEXT_TOO_LONG unless
+   * The model's own tokenizer. Rows longer than profile.sequence.max tokens, and texts over
+   * maxTextBytes(profile) UTF-8 bytes (checked before tokenizing), throw TEXT_TOO_LONG unless
    * truncate is true.
    */
   tokenize(texts: readonly string[], options: { truncate: boolean }): TokenRows;

@@ -3,7 +3,6 @@ export { openServedModel, warmUp, WARMUP_TEXTS, type OpenedModel, type OpenModel
 export type { ModelSource } from "./store-version.js";
 export { chooseOnnx, ONNX_VARIANTS, type OnnxChoice, type OnnxVariant } from "./onnx-choice.js";
 export { reasonOfProblems } from "./engine-gate.js";
-export { limitsOf } from "./limits.js";
 export { isTokenInput, TOKEN_INPUTS, tokenInput } from "./backend.js";
 export { mergeRows, padRows, sliceRows } from "./token-rows.js";
 export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-groups.js";

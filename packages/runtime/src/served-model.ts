@@ -1,22 +1,12 @@
 import { join } from "node:path";
-import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
-import { readSidecar, type EngineMetadata } from "@trtforge/engine-format";
+import { ForgeError, silentLogger, type Logger, type Profile } from "@trtforge/core";
+import { profileOfMetadata, readSidecar, type EngineMetadata } from "@trtforge/engine-format";
 import type { AddonBinding } from "@trtforge/native";
 import { loadTokenizer, type ModelTokenizer } from "@trtforge/tokenizer";
 import type { BackendRunner } from "./backend.js";
 import { applyHead, readClassifierHead, type ClassifierHead } from "./classifier-head.js";
-import type {
-  FallbackReason,
-  ModelEvidence,
-  ModelKind,
-  ModelLimits,
-  OutputTensor,
-  ServedModel,
-  TensorSpec,
-  TokenRows,
-} from "./contract.js";
+import type { FallbackReason, ModelEvidence, ModelKind, OutputTensor, ServedModel, TensorSpec, TokenRows } from "./contract.js";
 import { decideEngine, tensorrtRequired } from "./engine-gate.js";
-import { limitsOf } from "./limits.js";
 import type { OnnxVariant } from "./onnx-choice.js";
 import { openOnnxFallback } from "./onnx-fallback.js";
 import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
@@ -82,7 +72,7 @@ async function readEngineMetadata(version: VerifiedVersion, sidecar: string): Pr
   return reading.metadata;
 }
 
-function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: readonly string[], truncate: boolean): TokenRows {
+function tokenizeWith(tokenizer: ModelTokenizer, profile: Profile, texts: readonly string[], truncate: boolean): TokenRows {
   if (texts.length === 0) {
     throw new ForgeError("INPUT_MISMATCH", "no texts to tokenize: a batch needs at least one row", {
       input: "text",
@@ -90,20 +80,21 @@ function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: rea
     });
   }
   // Bytes first: a text far over the profile is refused or cut before the tokenizer walks all of it.
-  const bounded = boundTextBytes(texts, maxTextBytes(limits), truncate);
-  const encoded = tokenizer.encodeBatch(bounded, { maxLength: limits.maxSeq, padding: "longest", truncation: truncate });
-  if (!truncate && encoded.seqLen > limits.maxSeq) {
+  const bounded = boundTextBytes(texts, maxTextBytes(profile), truncate);
+  const { min: minSeq, max: maxSeq } = profile.sequence;
+  const encoded = tokenizer.encodeBatch(bounded, { maxLength: maxSeq, padding: "longest", truncation: truncate });
+  if (!truncate && encoded.seqLen > maxSeq) {
     const lengths = texts.map((_, r) =>
       encoded.attentionMask.subarray(r * encoded.seqLen, (r + 1) * encoded.seqLen).reduce((a, b) => a + b, 0n),
     );
-    const row = lengths.findIndex((n) => n > BigInt(limits.maxSeq));
+    const row = lengths.findIndex((n) => n > BigInt(maxSeq));
     throw new ForgeError(
       "TEXT_TOO_LONG",
-      `text ${row} has ${lengths[row]} tokens, more than the model's maximum sequence length ${limits.maxSeq}`,
+      `text ${row} has ${lengths[row]} tokens, more than the model's maximum sequence length ${maxSeq}`,
       {
         input: `text[${row}]`,
-        fix: `shorten the text, or ask for truncation (the first ${limits.maxSeq} tokens are then used)`,
-        details: { row, tokens: Number(lengths[row]), maxSeq: limits.maxSeq },
+        fix: `shorten the text, or ask for truncation (the first ${maxSeq} tokens are then used)`,
+        details: { row, tokens: Number(lengths[row]), maxSeq: maxSeq },
       },
     );
   }
@@ -114,7 +105,7 @@ function tokenizeWith(tokenizer: ModelTokenizer, limits: ModelLimits, texts: rea
     attentionMask: encoded.attentionMask,
     ...(encoded.tokenTypeIds === undefined ? {} : { tokenTypeIds: encoded.tokenTypeIds }),
   };
-  return tokens.seqLen < limits.minSeq ? padRows(tokens, limits.minSeq, BigInt(tokenizer.padTokenId ?? 0)) : tokens;
+  return tokens.seqLen < minSeq ? padRows(tokens, minSeq, BigInt(tokenizer.padTokenId ?? 0)) : tokens;
 }
 
 function classifierOutputs(head: ClassifierHead): TensorSpec[] {
@@ -136,7 +127,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
   const version = await openVerifiedVersion(source, log);
   const { engine, sidecar } = findEngine(version);
   const metadata = await readEngineMetadata(version, sidecar);
-  const limits = limitsOf(metadata);
+  const profile = profileOfMetadata(metadata);
   const tokenizer = await loadTokenizer(tokenizerDir(version));
   const configPath = modelConfigPath(version);
   const head = configPath === undefined ? undefined : await readClassifierHead(configPath);
@@ -222,7 +213,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
       backend: evidence.backend,
       precision: evidence.precision,
       artifact: evidence.artifact,
-      limits,
+      profile,
     },
     "model opened",
   );
@@ -232,7 +223,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     version: version.version,
     kind,
     evidence,
-    limits,
+    profile,
     inputs,
     outputs,
     labels: classifier?.labels,
@@ -240,7 +231,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     ...(vocab.typeVocabSize === undefined ? {} : { typeVocabSize: vocab.typeVocabSize }),
     rowsIndependent,
     fallbackDetail,
-    tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, limits, texts, truncate),
+    tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, profile, texts, truncate),
     run(batch: TokenRows): Promise<OutputTensor[]> {
       if (disposing !== undefined) {
         return Promise.reject(
@@ -284,7 +275,7 @@ export const WARMUP_TEXTS = [
  */
 export async function warmUp(model: ServedModel): Promise<void> {
   try {
-    const rows = Math.min(WARMUP_TEXTS.length, model.limits.maxBatch);
+    const rows = Math.min(WARMUP_TEXTS.length, model.profile.batch.max);
     const outputs = await model.run(model.tokenize(WARMUP_TEXTS.slice(0, rows), { truncate: true }));
     for (const out of outputs) {
       if (out.datatype === "FP32" && out.data.some((x) => !Number.isFinite(x))) {

@@ -1,10 +1,9 @@
-import { ForgeError } from "@trtforge/core";
-import type { ModelLimits } from "./contract.js";
+import { ForgeError, type Profile } from "@trtforge/core";
 
 /**
  * UTF-8 bytes a text may take per token of the profile's maximum sequence length before it is
  * refused (or cut, with truncation) without being tokenized. Tokenizing is linear in the text, so
- * an 8 MiB text held a worker for seconds and gigabytes only to keep its first maxSeq tokens.
+ * an 8 MiB text held a worker for seconds and gigabytes only to keep its first sequence.max tokens.
  * English news averages 4 to 6 bytes per WordPiece or BPE token, CJK about 3; 32 leaves a wide
  * margin, so a text refused by bytes is one that tokens would refuse as well, barring runs of
  * whitespace or words over the tokenizer's own word limit (which become one [UNK] each).
@@ -12,8 +11,8 @@ import type { ModelLimits } from "./contract.js";
 export const MAX_TEXT_BYTES_PER_TOKEN = 32;
 
 /** The most UTF-8 bytes one text may have for this profile (see MAX_TEXT_BYTES_PER_TOKEN). */
-export function maxTextBytes(limits: Pick<ModelLimits, "maxSeq">): number {
-  return limits.maxSeq * MAX_TEXT_BYTES_PER_TOKEN;
+export function maxTextBytes(profile: Pick<Profile, "sequence">): number {
+  return profile.sequence.max * MAX_TEXT_BYTES_PER_TOKEN;
 }
 
 // A cut is moved back to the last whitespace within this many bytes, so the last word is not halved.
@@ -40,7 +39,7 @@ function utf8Prefix(text: string, maxBytes: number): string {
  * Texts bounded by bytes before any tokenizer sees them, in time and memory linear in the limit,
  * never in the text: a text over `maxBytes` is refused with TEXT_TOO_LONG, or with `truncate` cut
  * to its first `maxBytes` bytes (whole characters, at a word boundary where one is near), which hold
- * at least maxSeq tokens of any ordinary text, so the tokenizer's own truncation then keeps the same
+ * at least sequence.max tokens of any ordinary text, so the tokenizer's own truncation then keeps the same
  * first tokens it would have kept from the whole text.
  */
 export function boundTextBytes(texts: readonly string[], maxBytes: number, truncate: boolean): string[] {

@@ -32,7 +32,7 @@ function versionDouble(version: string, offset: number): ServedModel {
     version,
     kind: "embedding",
     evidence,
-    limits: { minBatch: 1, maxBatch: 4, optBatch: 2, minSeq: 1, optSeq: 4, maxSeq: 6 },
+    profile: { batch: { min: 1, opt: 2, max: 4 }, sequence: { min: 1, opt: 4, max: 6 } },
     inputs: [
       { name: "input_ids", datatype: "INT64", shape: [-1, -1] },
       { name: "attention_mask", datatype: "INT64", shape: [-1, -1] },

@@ -84,7 +84,7 @@ describe("openServedModel: which version, and only a verified one", () => {
       });
       expect(current.kind).toBe("embedding");
       expect(current.labels).toBeUndefined();
-      expect(current.limits).toEqual({ minBatch: 1, optBatch: 8, maxBatch: MAX_BATCH, minSeq: 1, optSeq: 64, maxSeq: MAX_SEQ });
+      expect(current.profile).toEqual({ batch: { min: 1, opt: 8, max: MAX_BATCH }, sequence: { min: 1, opt: 64, max: MAX_SEQ } });
       expect(current.inputs.map((i) => i.name)).toEqual(["input_ids", "attention_mask", "token_type_ids"]);
       expect(current.outputs).toEqual([
         { name: "last_hidden_state", datatype: "FP32", shape: [-1, -1, 384] },

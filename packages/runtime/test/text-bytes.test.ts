@@ -63,7 +63,7 @@ describe("ServedModel.tokenize on a huge text", () => {
     const err = thrown(() => model.tokenize(["A short headline.", huge], { truncate: false }));
     expect(err.code).toBe("TEXT_TOO_LONG");
     expect(err.input).toBe("text[1]");
-    expect(err.message).toContain(`limit of ${maxTextBytes(model.limits)} bytes`);
+    expect(err.message).toContain(`limit of ${maxTextBytes(model.profile)} bytes`);
   });
 
   it("with truncate, gives the same first tokens as the tokenizer truncating the whole text", async () => {

@@ -51,7 +51,7 @@ export async function startInProcessServer(options: InProcessServerOptions): Pro
       handleModelCall: (call) => handleModelCall(options.endpoints, call, options.workerMetrics),
       textLimitBytes: (model) => {
         const endpoint = options.endpoints.get(model);
-        return endpoint === undefined ? undefined : maxTextBytes(endpoint.current().limits);
+        return endpoint === undefined ? undefined : maxTextBytes(endpoint.current().profile);
       },
     },
     metrics,

@@ -21,7 +21,7 @@ export async function openModels(options) {
       version: "v1",
       kind: "embedding",
       evidence: evidence(ref.agent),
-      limits: { minBatch: 1, maxBatch: 8, optBatch: 4, minSeq: 1, optSeq: 4, maxSeq: 16 },
+      profile: { batch: { min: 1, opt: 4, max: 8 }, sequence: { min: 1, opt: 4, max: 16 } },
       inputs: [
         { name: "input_ids", datatype: "INT64", shape: [-1, -1] },
         { name: "attention_mask", datatype: "INT64", shape: [-1, -1] },

@@ -42,7 +42,7 @@ export function doubleModel(options: {
     version: options.version,
     kind: options.kind,
     evidence,
-    limits: { minBatch: 1, maxBatch: options.maxBatch ?? 4, optBatch: 2, minSeq: 1, optSeq: 4, maxSeq },
+    profile: { batch: { min: 1, opt: 2, max: options.maxBatch ?? 4 }, sequence: { min: 1, opt: 4, max: maxSeq } },
     inputs: [
       { name: "input_ids", datatype: "INT64", shape: [-1, -1] },
       { name: "attention_mask", datatype: "INT64", shape: [-1, -1] },

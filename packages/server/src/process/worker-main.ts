@@ -65,7 +65,7 @@ async function init(config: WorkerConfig): Promise<void> {
     const served = opened.endpoints.map((endpoint) => ({
       agent: endpoint.agent,
       version: endpoint.current().version,
-      maxTextBytes: maxTextBytes(endpoint.current().limits),
+      maxTextBytes: maxTextBytes(endpoint.current().profile),
     }));
     logger.info({ served, gpu: process.env.CUDA_VISIBLE_DEVICES }, "worker ready");
     send({ type: "ready", served });

@@ -111,7 +111,9 @@ function admitCall(lease: ModelLease, call: InferCall, wanted: { outputs?: reado
     return admit(lease, { ...input, ...wanted });
   } catch (err) {
     if (isForgeError(err) && err.code === "TEXT_TOO_LONG" && "texts" in input) {
-      throw badRequest(`${err.message}; set the request parameter "truncate": true to cut texts at ${lease.model.limits.maxSeq} tokens`);
+      throw badRequest(
+        `${err.message}; set the request parameter "truncate": true to cut texts at ${lease.model.profile.sequence.max} tokens`,
+      );
     }
     if (isForgeError(err) && (err.code === "TEXT_TOO_LONG" || err.code === "BATCH_TOO_LARGE" || err.code === "INPUT_MISMATCH")) {
       throw badRequest(err.message);

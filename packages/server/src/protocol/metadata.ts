@@ -43,8 +43,8 @@ export function modelMetadata(model: ServedModel): Record<string, unknown> {
       // The protocol's metadata has no "optional": say here which inputs are alternatives (the
       // configuration extension marks every one optional).
       input_alternatives: inputAlternatives(model),
-      max_batch_size: model.limits.maxBatch,
-      max_sequence_length: model.limits.maxSeq,
+      max_batch_size: model.profile.batch.max,
+      max_sequence_length: model.profile.sequence.max,
       ...(model.labels === undefined ? {} : { labels: model.labels.join(",") }),
     },
   };

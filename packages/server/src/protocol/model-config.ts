@@ -44,7 +44,7 @@ export function modelConfig(model: ServedModel, batching: BatchingSettings | und
   const flat: Record<string, string> = {
     ...evidenceParameters(model.evidence),
     kind: model.kind,
-    max_sequence_length: String(model.limits.maxSeq),
+    max_sequence_length: String(model.profile.sequence.max),
     input_alternatives: inputAlternatives(model),
     ...(model.labels === undefined ? {} : { labels: model.labels.join(",") }),
   };
@@ -55,7 +55,7 @@ export function modelConfig(model: ServedModel, batching: BatchingSettings | und
     backend: onTensorRt ? "tensorrt" : "onnxruntime",
     // Store versions are names, not Triton's integers: the policy says "the one serving".
     version_policy: { latest: { num_versions: 1 } },
-    max_batch_size: model.limits.maxBatch,
+    max_batch_size: model.profile.batch.max,
     input: [input({ name: TEXT_INPUT_NAME, datatype: "BYTES", shape: [-1] }), ...model.inputs.map(input)],
     output: model.outputs.map((spec) => ({
       name: spec.name,
