@@ -2,7 +2,7 @@ import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { HttpCall, HttpReply } from "../http/routes.js";
 import type { CandidateRef } from "../rollout/candidate-ref.js";
 import type { ModelRef } from "./model-ref.js";
-import type { OnnxVariant } from "@trtforge/runtime";
+import { maxTextBytes, type OnnxVariant, type ServedModel } from "@trtforge/runtime";
 
 /** What a worker needs to open its models; sent once, right after the fork. */
 export interface WorkerConfig {
@@ -32,6 +32,11 @@ export interface ServedSummary {
   maxTextBytes: number;
 }
 
+/** What the front must know of the version serving an agent (sent at ready and after each hot swap). */
+export function servedSummary(model: ServedModel): ServedSummary {
+  return { agent: model.agent, version: model.version, maxTextBytes: maxTextBytes(model.profile) };
+}
+
 export type ToWorker =
   | { type: "init"; config: WorkerConfig }
   | { type: "call"; id: number; call: Omit<HttpCall, "headers"> & { headers: Record<string, string> } }
@@ -40,6 +45,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "ready"; served: ServedSummary[] }
+  /** A hot swap: this version serves its agent now (its text byte limit may differ from the last one's). */
+  | { type: "serving"; served: ServedSummary }
   | { type: "failed"; code: string; message: string; fix: string | undefined }
   | { type: "reply"; id: number; reply: HttpReply }
   | { type: "metrics"; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }

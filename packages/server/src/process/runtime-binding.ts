@@ -55,7 +55,9 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
         {
           ...slotOptions,
           onSwap: () => {
-            if (slot !== undefined) options.metrics.versionServing(slot.current.evidence);
+            if (slot === undefined) return;
+            options.metrics.versionServing(slot.current.evidence);
+            options.onSwap(slot.current);
           },
           onSwapRefused: () => options.metrics.swapRefused(ref.agent),
         },

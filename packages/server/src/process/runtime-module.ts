@@ -1,5 +1,5 @@
 import type { Logger } from "@trtforge/core";
-import type { OnnxVariant } from "@trtforge/runtime";
+import type { OnnxVariant, ServedModel } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { CandidateRef } from "../rollout/candidate-ref.js";
@@ -21,6 +21,11 @@ export interface OpenModelsOptions {
   gpu?: boolean;
   /** Batches and version changes go here (BatchReport, versionServing). */
   metrics: WorkerMetrics;
+  /**
+   * After a hot swap, with the version now serving the agent: the worker tells the supervisor,
+   * whose front bounds texts by that version's profile. A module without hot swaps never calls it.
+   */
+  onSwap(model: ServedModel): void;
   logger: Logger;
 }
 

@@ -140,8 +140,12 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   });
 
   const metrics = new FrontMetrics(gpuSampler);
-  /** Each agent's text byte limit as its workers last reported it (the largest, should two differ). */
-  const textLimits = new Map<string, number>();
+  /**
+   * Each agent's text byte limit per worker, as the worker last reported it (at ready and after
+   * each hot swap): the front bounds by the largest, since workers can swap a moment apart and each
+   * worker's admission bounds again by its own version's limit.
+   */
+  const textLimits = new Map<string, Map<string, number>>();
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
   const workerConfig = {
     storeRoot: options.storeRoot,
@@ -167,8 +171,9 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
           for (const { agent, version, maxTextBytes } of served) {
             metrics.modelLoaded(agent, version);
             // A worker of a runtime module that reports none leaves the default bound in place.
-            if (Number.isInteger(maxTextBytes) && maxTextBytes > 0)
-              textLimits.set(agent, Math.max(maxTextBytes, textLimits.get(agent) ?? 0));
+            if (!Number.isInteger(maxTextBytes) || maxTextBytes < 1) continue;
+            const byWorker = textLimits.get(agent) ?? new Map<string, number>();
+            textLimits.set(agent, byWorker.set(plan.name, maxTextBytes));
           }
         },
       ),
@@ -182,7 +187,10 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         name: model.agent,
         ready: handles.some((handle) => handle.holds(model.agent) && handle.isReady()),
       })),
-    textLimitBytes: (agent) => textLimits.get(agent),
+    textLimitBytes: (agent) => {
+      const byWorker = textLimits.get(agent);
+      return byWorker === undefined ? undefined : Math.max(...byWorker.values());
+    },
     handleModelCall: (call: HttpCall): Promise<HttpReply> => {
       const agent = modelOfPath(call.path) ?? "";
       const holders = handles.filter((handle) => handle.holds(agent));

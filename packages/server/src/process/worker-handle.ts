@@ -49,8 +49,11 @@ export class WorkerHandle {
     private readonly logger: Logger,
     private readonly policy: RestartPolicy,
     private readonly onRestart: (worker: string) => void,
-    /** The worker is ready with these versions (at start and after each restart). */
-    private readonly onReady: (served: readonly ServedSummary[]) => void = () => {},
+    /**
+     * The versions the worker serves: all of them when it is ready (at start and after each
+     * restart), and the one that changed after each hot swap.
+     */
+    private readonly onServed: (served: readonly ServedSummary[]) => void = () => {},
   ) {}
 
   get name(): string {
@@ -91,8 +94,12 @@ export class WorkerHandle {
           this.state = "ready";
           this.readyAt = Date.now();
           this.logger.info({ worker: this.name, pid: child.pid, served: message.served }, "worker ready");
-          this.onReady(message.served);
+          this.onServed(message.served);
           first?.resolve();
+          break;
+        case "serving":
+          this.logger.info({ worker: this.name, served: message.served }, "worker swapped version");
+          this.onServed([message.served]);
           break;
         case "failed":
           failure = new ForgeError(

@@ -4,11 +4,10 @@
  * protocol routes the in-process server uses. It dies with its supervisor (IPC disconnect).
  */
 import { createLogger, toForgeError, type Logger } from "@trtforge/core";
-import { maxTextBytes } from "@trtforge/runtime";
 import { endpointSet, type EndpointSet } from "../endpoint.js";
 import { handleModelCall } from "../http/routes.js";
 import { WorkerMetrics } from "../metrics/worker-metrics.js";
-import type { FromWorker, ToWorker, WorkerConfig } from "./messages.js";
+import { servedSummary, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
 import type { OpenedModels, OpenModels } from "./runtime-module.js";
 
 const send = (message: FromWorker): void => {
@@ -60,13 +59,10 @@ async function init(config: WorkerConfig): Promise<void> {
       gpu: config.gpu,
       metrics,
       logger,
+      onSwap: (model) => send({ type: "serving", served: servedSummary(model) }),
     });
     endpoints = endpointSet(opened.endpoints);
-    const served = opened.endpoints.map((endpoint) => ({
-      agent: endpoint.agent,
-      version: endpoint.current().version,
-      maxTextBytes: maxTextBytes(endpoint.current().profile),
-    }));
+    const served = opened.endpoints.map((endpoint) => servedSummary(endpoint.current()));
     logger.info({ served, gpu: process.env.CUDA_VISIBLE_DEVICES }, "worker ready");
     send({ type: "ready", served });
   } catch (err) {
