@@ -83,8 +83,9 @@ export function floorSessionOptions(threads, opt = "all", arena = "on") {
 }
 
 async function floorChild() {
-  // The root has no onnxruntime-node of its own: take the runtime package's, the one serve-engine runs.
-  const { InferenceSession, Tensor } = createRequire(join(root, "packages/runtime/package.json"))("onnxruntime-node");
+  // The root has no onnxruntime-node of its own: take the runtime package's, the one serve-engine runs
+  // (resolved by name, so a deployed copy, as in scripts/cpu-bench-carry.sh's kit, works too).
+  const { InferenceSession, Tensor } = createRequire(fileURLToPath(import.meta.resolve("@trtforge/runtime")))("onnxruntime-node");
   const { loadTokenizer } = await import("@trtforge/tokenizer");
   const texts = JSON.parse(await readFile(values.texts, "utf8"));
   const batch = Number(values.batch);
