@@ -114,7 +114,7 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   metricsUrl: string;
-  workers: { name: string; pid: number }[];
+  workers: { name: string; pid: number; role: "primary" | "shadow" }[];
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
@@ -149,7 +149,7 @@ export async function startServeEngine(store: string, extraArgs: string[] = [], 
     lines.once("line", resolve);
     void exited.then(({ code }) => reject(new Error(`serve-engine exited ${code} before serving:\n${stderr}`)));
   });
-  const serving = (JSON.parse(line) as { serving: { url: string; metrics_url: string; workers: { name: string; pid: number }[] } }).serving;
+  const serving = (JSON.parse(line) as { serving: { url: string; metrics_url: string; workers: ServeProcess["workers"] } }).serving;
   return {
     child,
     url: serving.url,

@@ -128,7 +128,9 @@ async function infer(
     const decodeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { rollout } = endpoint;
     const outcome: InferOutcome & { role?: "primary" | "canary" } =
-      rollout === undefined ? await runInfer(endpoint, decoded, version) : await runRollout(endpoint, rollout, decoded, version);
+      rollout === undefined || !rollout.active
+        ? await runInfer(endpoint, decoded, version)
+        : await runRollout(endpoint, rollout, decoded, version);
     const replyStarted = process.hrtime.bigint();
     const reply = inferReply(outcome, outcome.role);
     observer?.observeRequest({
