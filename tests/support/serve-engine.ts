@@ -13,7 +13,7 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 export const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const BIN = join(ROOT, "packages/cli/bin");
 export const AGENT = "trt-embeddings";
-const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
+const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging", "promotions"];
 
 function cli(command: string, args: string[], timeout = 600_000): string {
   const run = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
