@@ -77,6 +77,11 @@ describe("serve-engine with a canary or a shadow (real workers, MiniLM on the ON
           served_role: json.model_version === "cand" ? "canary" : "primary",
         });
       }
+      // The canary's version URLs answer as infer on them does (statistics too, once it has served).
+      for (const path of ["ready", "config", "stats", ""]) {
+        const response = await fetch(`${server.url}/v2/models/${AGENT}/versions/cand${path === "" ? "" : `/${path}`}`);
+        expect(response.status, path).toBe(200);
+      }
       const scrape = await (await fetch(server.metricsUrl)).text();
       expect(series(scrape, "trtforge_rollout_requests_total", { version: "cand", role: "canary" })).toBe(
         2 * versions.filter((v) => v === "cand").length,

@@ -146,6 +146,31 @@ describe("served canary", () => {
     expect(ids.map((id) => goesToCanary(10, id, () => 0))).toEqual(ids.map((id) => goesToCanary(10, id, () => 0.99)));
   }, 120_000);
 
+  it("the canary's version URLs (ready, config, metadata) answer for the canary, as infer on that URL does; an unknown version stays 404", async () => {
+    const { server } = await canaryServer(10);
+    const get = async (path: string) => {
+      const response = await fetch(`${server.url}/v2/models/news${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    for (const version of ["v1", "v2"]) {
+      expect((await get(`/versions/${version}/ready`)).status).toBe(200);
+      const config = await get(`/versions/${version}/config`);
+      expect(config.status).toBe(200);
+      expect(JSON.parse(config.text)).toMatchObject({ name: "news" });
+      const metadata = await get(`/versions/${version}`);
+      expect(metadata.status).toBe(200);
+      expect(JSON.parse(metadata.text)).toMatchObject({ name: "news", versions: [version] });
+      const answered = await infer(server, "news", textBody(["a b"]));
+      expect(answered.status).toBe(200);
+      const pinned = await fetch(`${server.url}/v2/models/news/versions/${version}/infer`, {
+        method: "POST",
+        body: JSON.stringify(textBody(["a b"])),
+      });
+      expect(((await pinned.json()) as JsonObject).model_version).toBe(version);
+    }
+    for (const path of ["/versions/v3/ready", "/versions/v3/config", "/versions/v3"]) expect((await get(path)).status).toBe(404);
+  });
+
   it("a canary that fails is dropped and its request answered by the primary; the primary keeps serving", async () => {
     const broken: ModelEndpoint = {
       ...directEndpoint(canaryModel),

@@ -74,6 +74,11 @@ export interface Rollout {
    */
   canaryFor(id: string | undefined, requestedVersion: string | undefined): ModelEndpoint | undefined;
   /**
+   * The endpoint serving `version` beside the primary: the canary's while it is in the rotation, so
+   * the version URLs (ready, config, metadata) answer for the version that infer answers on.
+   */
+  candidateServing(version: string): ModelEndpoint | undefined;
+  /**
    * The canary failed a request on its own account (not the client's): it is dropped from the
    * rotation and true is returned, so the request is answered by the primary instead.
    */
@@ -207,6 +212,9 @@ export function createRollout(options: RolloutOptions): Rollout {
           ? goesToCanary(canary.percent, id, options.random)
           : requestedVersion === canary.endpoint.current().version;
       return toCanary ? canary.endpoint : undefined;
+    },
+    candidateServing(version) {
+      return canary !== undefined && canary.endpoint.current().version === version ? canary.endpoint : undefined;
     },
     canaryFailed(error) {
       if (canary === undefined || !candidateFault(error)) return false;
