@@ -190,4 +190,32 @@ describe("serve-engine with a canary or a shadow (real workers, MiniLM on the ON
     }
     expect(await server.exited).toEqual({ code: 0, signal: null });
   }, 600_000);
+
+  it("a hung shadow worker (SIGSTOP) holds up no primary answer, and at shutdown it is killed after its short drain while the primary drains and the server exits 0", async () => {
+    const server = await startServeEngine(published.store, ["--shadow", `${AGENT}@cand`], pinned());
+    let stopped: number | undefined;
+    try {
+      const shadow = server.workers.find((worker) => worker.role === "shadow")!;
+      process.kill(shadow.pid, "SIGSTOP");
+      stopped = shadow.pid;
+      const answers = [];
+      for (const [i, text] of texts.slice(0, 10).entries()) answers.push(await infer(server.url, text, `hung-${i}`));
+      expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200));
+      // The first run waits on the hung shadow; every later one is shed (one run out at a time).
+      const scrape = await (await fetch(server.metricsUrl)).text();
+      expect(series(scrape, "trtforge_shadow_requests_total", { version: "cand", outcome: "shed" })).toBeGreaterThanOrEqual(9);
+    } finally {
+      await server.stop();
+      if (stopped !== undefined) {
+        // Killed by the supervisor already; a continue is harmless on a process that is gone.
+        try {
+          process.kill(stopped, "SIGCONT");
+        } catch {
+          // gone, as it should be
+        }
+      }
+    }
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.stderr()).toMatch(/"worker":"shadow-trt-embeddings"[^\n]*did not drain in time; killing it/);
+  }, 300_000);
 });
