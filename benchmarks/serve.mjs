@@ -276,7 +276,7 @@ async function peakRss(pid) {
 /** A store with one agent per ONNX the server should run: the runtime's "auto" choice decides which. */
 async function benchStore(storeRoot, agent, dir) {
   const { showVersion, publish } = await import("@trtforge/model-store");
-  const reserved = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"]; // the store's own keys
+  const reserved = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging", "promotions"]; // the store's own keys
   const version = await showVersion({ root: storeRoot, agent });
   const files = (await readdir(version.path, { recursive: true, withFileTypes: true }))
     .filter((e) => e.isFile())

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Shadow benchmark (issue 25 item 2): what `serve-engine --shadow` costs the primary, and what the
 // shadow sheds when the host is saturated. The real CLI (one CPU worker) on loopback, twice: the
-// primary alone, then the same primary with a shadow candidate. Each run:
-//   1 client    --count real AG News articles, one per request, sequentially: the primary's
-//               p50/p99 (the goal: p50 rises by at most 15 % with the shadow on, no request fails)
-//   saturated   --clients concurrent clients for --seconds: primary failures, and from /metrics
+// primary alone, and the same primary with a shadow candidate (both servers up at once). Phases:
+//   1 client    --count real AG News articles, one per request, sequentially to each server,
+//               interleaved in blocks of --block (ABBA), so that the host's load drift falls on both:
+//               the primary's p50/p99 (the goal: p50 rises by at most 15 % with the shadow on, no
+//               request fails)
+//   saturated   each server in turn, --clients concurrent clients for --seconds: primary failures, and from /metrics
 //               the shadow's compared/shed/failed counts (shed is the shadow giving way)
 // Results: a table on stdout and JSON under logs/benchmarks/ (or --out).
 //
@@ -13,7 +15,7 @@
 //     --store-root /tmp/shadow-store --work-dir /tmp/shadow-work
 //   model-store publish <that version's folder copy> --agent trt-embeddings --root /tmp/shadow-store --version cand ...
 //   node benchmarks/shadow.mjs --store-root /tmp/shadow-store --primary <version> --candidate cand
-//     [--agent trt-embeddings] [--count 300] [--clients 16] [--seconds 20]
+//     [--agent trt-embeddings] [--count 300] [--block 25] [--clients 16] [--seconds 20]
 import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     count: { type: "string", default: "300" },
     clients: { type: "string", default: "16" },
     seconds: { type: "string", default: "20" },
+    block: { type: "string", default: "25" },
     out: { type: "string" },
     articles: inputOptions.articles,
   },
@@ -44,6 +47,7 @@ const agent = values.agent;
 const count = Number(values.count);
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
+const block = Number(values.block);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
@@ -111,54 +115,94 @@ function metric(scrape, name, labels) {
     .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
 }
 
-async function run(name, extra, texts) {
-  const server = await startServe(extra);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const shadowCount = (outcome, scrape) => metric(scrape, "trtforge_shadow_requests_total", { outcome });
+
+/**
+ * The 1-client phase of both servers at once, interleaved: blocks of --block requests go to one
+ * server then the other (ABBA order), so a change in the host's load (a shared machine) falls on
+ * both sides alike instead of on whichever ran later. A pause between blocks lets the shadow finish
+ * its last run before the other server's block starts.
+ */
+async function oneClientInterleaved(servers, texts) {
+  const sequential = servers.map(() => []);
+  for (let i = 0; i < count; i += block) {
+    const order = (i / block) % 2 === 0 ? [0, 1] : [1, 0];
+    for (const side of order) {
+      await sleep(300);
+      for (let j = i; j < Math.min(count, i + block); j++)
+        sequential[side].push(await infer(servers[side].url, texts[j % texts.length], `seq-${j}`));
+    }
+  }
+  return sequential;
+}
+
+async function saturate(server, texts) {
+  const before = await (await fetch(server.metricsUrl)).text();
+  const deadline = performance.now() + seconds * 1000;
+  const saturated = [];
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let i = 0; performance.now() < deadline; i++)
+        saturated.push(await infer(server.url, texts[(c * 97 + i) % texts.length], `sat-${c}-${i}`));
+    }),
+  );
+  // The shadow's last runs finish after the primary's answers.
+  await sleep(2000);
+  const after = await (await fetch(server.metricsUrl)).text();
+  return { before, after, saturated };
+}
+
+async function runBoth(texts) {
+  const names = ["primary alone", "with shadow"];
+  const servers = [];
   try {
-    for (let i = 0; i < 20; i++) await infer(server.url, texts[i % texts.length], `warm-${i}`);
-    const sequential = [];
-    for (let i = 0; i < count; i++) sequential.push(await infer(server.url, texts[i % texts.length], `seq-${i}`));
-    const sorted = sequential.map((r) => r.ms).sort((a, b) => a - b);
-    const before = await (await fetch(server.metricsUrl)).text();
-    const deadline = performance.now() + seconds * 1000;
-    const saturated = [];
-    await Promise.all(
-      Array.from({ length: clients }, async (_, c) => {
-        for (let i = 0; performance.now() < deadline; i++)
-          saturated.push(await infer(server.url, texts[(c * 97 + i) % texts.length], `sat-${c}-${i}`));
-      }),
-    );
-    // The shadow's last runs finish after the primary's answers.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = await (await fetch(server.metricsUrl)).text();
-    const shadow = (outcome, scrape) => metric(scrape, "trtforge_shadow_requests_total", { outcome });
-    const cosineCount = metric(after, "trtforge_shadow_cosine_count", {});
-    return {
-      name,
-      one_client: {
-        requests: count,
-        failed: sequential.filter((r) => !r.ok).length,
-        p50_ms: percentile(sorted, 50),
-        p99_ms: percentile(sorted, 99),
-        shadow_compared: shadow("compared", before),
-        shadow_shed: shadow("shed", before),
-      },
-      saturated: {
-        clients,
-        seconds,
-        requests: saturated.length,
-        failed: saturated.filter((r) => !r.ok).length,
-        p50_ms: percentile(
-          saturated.map((r) => r.ms).sort((a, b) => a - b),
-          50,
-        ),
-        shadow_compared: shadow("compared", after) - shadow("compared", before),
-        shadow_shed: shadow("shed", after) - shadow("shed", before),
-        shadow_failed: shadow("failed", after) - shadow("failed", before),
-      },
-      shadow_mean_cosine: cosineCount === 0 ? null : metric(after, "trtforge_shadow_cosine_sum", {}) / cosineCount,
-    };
+    servers.push(await startServe([]));
+    servers.push(await startServe(["--shadow", `${agent}@${values.candidate}`]));
+    for (const server of servers) for (let i = 0; i < 20; i++) await infer(server.url, texts[i % texts.length], `warm-${i}`);
+    const loadBefore = loadavg();
+    const sequential = await oneClientInterleaved(servers, texts);
+    const loadAfter = loadavg();
+    const results = [];
+    for (const [index, server] of servers.entries()) {
+      const sorted = sequential[index].map((r) => r.ms).sort((a, b) => a - b);
+      const oneClientScrape = await (await fetch(server.metricsUrl)).text();
+      const saturatedLoad = loadavg();
+      const { after, before, saturated } = await saturate(server, texts);
+      const cosineCount = metric(after, "trtforge_shadow_cosine_count", {});
+      results.push({
+        name: names[index],
+        one_client: {
+          requests: count,
+          failed: sequential[index].filter((r) => !r.ok).length,
+          p50_ms: percentile(sorted, 50),
+          p99_ms: percentile(sorted, 99),
+          shadow_compared: shadowCount("compared", oneClientScrape),
+          shadow_shed: shadowCount("shed", oneClientScrape),
+          interleaved_blocks_of: block,
+          loadavg_start: loadBefore,
+          loadavg_end: loadAfter,
+        },
+        saturated: {
+          clients,
+          seconds,
+          requests: saturated.length,
+          failed: saturated.filter((r) => !r.ok).length,
+          p50_ms: percentile(
+            saturated.map((r) => r.ms).sort((a, b) => a - b),
+            50,
+          ),
+          shadow_compared: shadowCount("compared", after) - shadowCount("compared", before),
+          shadow_shed: shadowCount("shed", after) - shadowCount("shed", before),
+          shadow_failed: shadowCount("failed", after) - shadowCount("failed", before),
+          loadavg_start: saturatedLoad,
+        },
+        shadow_mean_cosine: cosineCount === 0 ? null : metric(after, "trtforge_shadow_cosine_sum", {}) / cosineCount,
+      });
+    }
+    return results;
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
@@ -168,7 +212,7 @@ const results = {
   store: values["store-root"],
   primary: `${agent}@${values.primary}`,
   candidate: `${agent}@${values.candidate}`,
-  runs: [await run("primary alone", [], texts), await run("with shadow", ["--shadow", `${agent}@${values.candidate}`], texts)],
+  runs: await runBoth(texts),
 };
 results.host.loadavg_end = loadavg();
 const [alone, shadowed] = results.runs;

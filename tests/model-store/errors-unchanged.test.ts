@@ -74,6 +74,12 @@ const CASES: Case[] = [
     65,
   ],
   [
+    "reserved metadata key promotions (promote's record)",
+    (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", '{"promotions":[]}', s.source],
+    "STORE_MANIFEST_INVALID",
+    65,
+  ],
+  [
     "metadata that is not JSON",
     (s) => ["publish", "--root", s.root, "--agent", "a", "--version", "v9", "--metadata", "{nope", s.source],
     "JSON_MALFORMED",

@@ -13,7 +13,7 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 export const MINILM = join(ROOT, ".tools/models/all-MiniLM-L6-v2");
 const BIN = join(ROOT, "packages/cli/bin");
 export const AGENT = "trt-embeddings";
-const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
+const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging", "promotions"];
 
 function cli(command: string, args: string[], timeout = 600_000): string {
   const run = spawnSync(process.execPath, [join(BIN, `${command}.js`), ...args], {
@@ -114,7 +114,7 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   metricsUrl: string;
-  workers: { name: string; pid: number }[];
+  workers: { name: string; pid: number; role: "primary" | "shadow" }[];
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
@@ -149,7 +149,7 @@ export async function startServeEngine(store: string, extraArgs: string[] = [], 
     lines.once("line", resolve);
     void exited.then(({ code }) => reject(new Error(`serve-engine exited ${code} before serving:\n${stderr}`)));
   });
-  const serving = (JSON.parse(line) as { serving: { url: string; metrics_url: string; workers: { name: string; pid: number }[] } }).serving;
+  const serving = (JSON.parse(line) as { serving: { url: string; metrics_url: string; workers: ServeProcess["workers"] } }).serving;
   return {
     child,
     url: serving.url,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { runCli } from "../cli-helpers.js";
 import { AGENT, type PublishedStore } from "./serve-engine.js";
 
-const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"];
+const STORE_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging", "promotions"];
 
 /**
  * Publishes a copy of the marker version whose engine is replaced by plan-like bytes (a real plan

@@ -67,7 +67,8 @@ export function storeFields(metadata: Record<string, unknown>): StoreFields {
   return fields;
 }
 
-export const RESERVED_METADATA_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging"] as const;
+/** Keys the store writes itself (promotions: model-store promote's record of each promotion with its evidence). */
+export const RESERVED_METADATA_KEYS = ["created_at", "files", "file_count", "total_bytes", "publisher", "staging", "promotions"] as const;
 
 export const UserMetadataSchema = z.record(z.string(), z.unknown()).superRefine((metadata, ctx) => {
   for (const key of RESERVED_METADATA_KEYS) {

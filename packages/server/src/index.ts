@@ -21,4 +21,11 @@ export { checkCandidates, formatCandidateRef, parseCanaryRef, parseShadowRef, ty
 export { goesToCanary, idPercentile } from "./rollout/canary.js";
 export { compareOutputs, type RowComparison } from "./rollout/compare.js";
 export { RolloutMetrics } from "./rollout/rollout-metrics.js";
-export { createRollout, SHADOW_DISAGREE_COSINE, type Rollout, type RolloutOptions } from "./rollout/rollout.js";
+export {
+  createRollout,
+  endpointShadowTarget,
+  SHADOW_DISAGREE_COSINE,
+  type Rollout,
+  type RolloutOptions,
+  type ShadowTarget,
+} from "./rollout/rollout.js";

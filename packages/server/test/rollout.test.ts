@@ -10,8 +10,10 @@ import {
   goesToCanary,
   parseCanaryRef,
   parseShadowRef,
+  endpointShadowTarget,
   RolloutMetrics,
   startInProcessServer,
+  type ShadowTarget,
   type ModelEndpoint,
   type RunningServer,
 } from "../src/index.js";
@@ -143,6 +145,31 @@ describe("served canary", () => {
     // Stable across processes too: the side is a hash of the id, not of anything this process holds.
     expect(ids.map((id) => goesToCanary(10, id, () => 0))).toEqual(ids.map((id) => goesToCanary(10, id, () => 0.99)));
   }, 120_000);
+
+  it("the canary's version URLs (ready, config, metadata) answer for the canary, as infer on that URL does; an unknown version stays 404", async () => {
+    const { server } = await canaryServer(10);
+    const get = async (path: string) => {
+      const response = await fetch(`${server.url}/v2/models/news${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    for (const version of ["v1", "v2"]) {
+      expect((await get(`/versions/${version}/ready`)).status).toBe(200);
+      const config = await get(`/versions/${version}/config`);
+      expect(config.status).toBe(200);
+      expect(JSON.parse(config.text)).toMatchObject({ name: "news" });
+      const metadata = await get(`/versions/${version}`);
+      expect(metadata.status).toBe(200);
+      expect(JSON.parse(metadata.text)).toMatchObject({ name: "news", versions: [version] });
+      const answered = await infer(server, "news", textBody(["a b"]));
+      expect(answered.status).toBe(200);
+      const pinned = await fetch(`${server.url}/v2/models/news/versions/${version}/infer`, {
+        method: "POST",
+        body: JSON.stringify(textBody(["a b"])),
+      });
+      expect(((await pinned.json()) as JsonObject).model_version).toBe(version);
+    }
+    for (const path of ["/versions/v3/ready", "/versions/v3/config", "/versions/v3"]) expect((await get(path)).status).toBe(404);
+  });
 
   it("a canary that fails is dropped and its request answered by the primary; the primary keeps serving", async () => {
     const broken: ModelEndpoint = {
@@ -280,6 +307,52 @@ describe("served shadow", () => {
     // The two doubles compute the same embedding: cosine 1 for both rows compared.
     expect(count).toBe(2);
     expect(sum).toBeCloseTo(2, 6);
+  });
+});
+
+describe("shadow elsewhere (serve-engine's shadow worker)", () => {
+  it("a shadow target's runs are compared or shed as it answers; gone at exit it is dropped (stage exit) and runs no more; gone at load the agent answers as if it had none", async () => {
+    const primary = doubleModel({ agent: "embed", version: "v1", kind: "embedding" });
+    const local = endpointShadowTarget(directEndpoint(doubleModel({ agent: "embed", version: "v2", kind: "embedding" })));
+    let answer: "run" | "shed" = "run";
+    let runs = 0;
+    const remote: ShadowTarget = {
+      version: "v2",
+      kind: "embedding",
+      run: (call) => {
+        runs++;
+        return answer === "shed" ? Promise.resolve("shed") : local.run(call);
+      },
+    };
+    const registry = new Registry();
+    const { logger, errors } = recordingLogger();
+    const rollout = createRollout({ agent: "embed", shadow: { target: remote }, metrics: new RolloutMetrics(registry), logger });
+    const server = await serve({ ...directEndpoint(primary), rollout });
+    const shadowRuns = (outcome: string) => metricValue(registry, "trtforge_shadow_requests_total", { version: "v2", outcome });
+    expect((await infer(server, "embed", textBody(["first text"]))).status).toBe(200);
+    await expect.poll(() => shadowRuns("compared")).toBe(1);
+    answer = "shed";
+    expect((await infer(server, "embed", textBody(["second text"]))).status).toBe(200);
+    await expect.poll(() => shadowRuns("shed")).toBe(1);
+    await expect.poll(() => rollout.shadowInFlight).toBe(0);
+    rollout.shadowGone("exit", "the shadow worker exited (signal SIGKILL)");
+    rollout.shadowGone("exit", "told twice: counted once");
+    const after = await infer(server, "embed", textBody(["third text"]));
+    expect(after.status).toBe(200);
+    expect(after.json.parameters.served_role).toBe("primary");
+    expect(runs).toBe(2);
+    expect(await metricValue(registry, "trtforge_rollout_candidate_dropped_total", { version: "v2", role: "shadow", stage: "exit" })).toBe(
+      1,
+    );
+    expect(errors).toEqual([expect.objectContaining({ role: "shadow", stage: "exit", err: "the shadow worker exited (signal SIGKILL)" })]);
+
+    const neverOpened = createRollout({ agent: "embed", shadow: { target: remote }, metrics: new RolloutMetrics(new Registry()), logger });
+    neverOpened.shadowGone("load", "STORE_CHECKSUM_MISMATCH");
+    const plain = await serve({ ...directEndpoint(primary), rollout: neverOpened });
+    const answered = await infer(plain, "embed", textBody(["fourth text"]));
+    expect(answered.status).toBe(200);
+    expect(answered.json.parameters.served_role).toBeUndefined();
+    expect(runs).toBe(2);
   });
 });
 

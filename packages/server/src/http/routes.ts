@@ -104,14 +104,17 @@ export async function handleModelCall(endpoints: EndpointSet, call: HttpCall, ob
     return errorReply(error, failed(error));
   }
   if (isInfer) return infer(endpoint, call, version, observer);
-  const current = endpoint.current();
-  if (version !== undefined && version !== current.version) {
+  const primary = endpoint.current();
+  // A canary's version answers on its version URLs as it does for infer.
+  const served = version === undefined || version === primary.version ? endpoint : endpoint.rollout?.candidateServing(version);
+  if (served === undefined) {
     return errorReply(
-      new ProtocolError("not_found", `model "${agent}" has no version "${version}" being served (serving "${current.version}")`),
+      new ProtocolError("not_found", `model "${agent}" has no version "${version}" being served (serving "${primary.version}")`),
     );
   }
+  const current = served.current();
   if (action === "ready") return { status: 200, headers: {}, body: Buffer.alloc(0), version: current.version };
-  if (action === "config") return jsonReply(200, modelConfig(current, endpoint.batching), { version: current.version });
+  if (action === "config") return jsonReply(200, modelConfig(current, served.batching), { version: current.version });
   return jsonReply(200, modelMetadata(current), { version: current.version });
 }
 
@@ -128,7 +131,9 @@ async function infer(
     const decodeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { rollout } = endpoint;
     const outcome: InferOutcome & { role?: "primary" | "canary" } =
-      rollout === undefined ? await runInfer(endpoint, decoded, version) : await runRollout(endpoint, rollout, decoded, version);
+      rollout === undefined || !rollout.active
+        ? await runInfer(endpoint, decoded, version)
+        : await runRollout(endpoint, rollout, decoded, version);
     const replyStarted = process.hrtime.bigint();
     const reply = inferReply(outcome, outcome.role);
     observer?.observeRequest({

@@ -2,7 +2,20 @@ import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { HttpCall, HttpReply } from "../http/routes.js";
 import type { CandidateRef } from "../rollout/candidate-ref.js";
 import type { ModelRef } from "./model-ref.js";
-import { maxTextBytes, type OnnxVariant, type ServedModel } from "@trtforge/runtime";
+import { maxTextBytes, type OnnxVariant, type OutputTensor, type ServedModel } from "@trtforge/runtime";
+import type { InferCall } from "../protocol/infer-request.js";
+import type { FailureReason } from "../protocol/protocol-error.js";
+import type { DropStage } from "../rollout/rollout-metrics.js";
+
+/**
+ * A worker's job: "primary" serves its models (and any canary); "shadow" runs one shadow candidate
+ * for the primaries, at the lowest CPU priority, and serves no client.
+ */
+export type WorkerRole = "primary" | "shadow";
+
+/** What became of one shadow run: the candidate's every output, shed (the shadow is starting), or a failure. */
+export type ShadowReply =
+  { outcome: "ran"; outputs: OutputTensor[] } | { outcome: "shed" } | { outcome: "failed"; reason: FailureReason; message: string };
 
 /** What a worker needs to open its models; sent once, right after the fork. */
 export interface WorkerConfig {
@@ -23,6 +36,8 @@ export interface WorkerConfig {
   runtimeModule: string | undefined;
   logLevel: string;
   jsonLogs: boolean;
+  /** ONNX Runtime intra-op threads of each session (the shadow worker's: SHADOW_INTRA_OP_THREADS); default the runtime's. */
+  intraOpNumThreads?: number;
 }
 
 export interface ServedSummary {
@@ -41,7 +56,13 @@ export type ToWorker =
   | { type: "init"; config: WorkerConfig }
   | { type: "call"; id: number; call: Omit<HttpCall, "headers"> & { headers: Record<string, string> } }
   | { type: "metrics"; id: number }
-  | { type: "drain" };
+  | { type: "drain" }
+  /** To the shadow worker: run the candidate of `agent` on a call the primary answered. */
+  | { type: "shadow-run"; id: number; agent: string; call: InferCall }
+  /** To a primary: the answer to its "shadow" message. */
+  | { type: "shadow-result"; id: number; reply: ShadowReply }
+  /** To a primary: its agent's shadow is gone (could not be opened, or its process exited). */
+  | { type: "shadow-dropped"; agent: string; stage: Exclude<DropStage, "infer">; reason: string };
 
 export type FromWorker =
   | { type: "ready"; served: ServedSummary[] }
@@ -50,4 +71,8 @@ export type FromWorker =
   | { type: "failed"; code: string; message: string; fix: string | undefined }
   | { type: "reply"; id: number; reply: HttpReply }
   | { type: "metrics"; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
-  | { type: "drained" };
+  | { type: "drained" }
+  /** From a primary: run the shadow of `agent` on this call (after the primary answered it). */
+  | { type: "shadow"; id: number; agent: string; call: InferCall }
+  /** From the shadow worker: the answer to a "shadow-run". */
+  | { type: "shadow-result"; id: number; reply: ShadowReply };

@@ -1,7 +1,7 @@
 import { toForgeError } from "@trtforge/core";
 import { createBatcher, openModelSlot, type Batcher, type ModelSlot, type ModelSlotOptions } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
-import type { CandidateRef } from "../rollout/candidate-ref.js";
+import type { CanaryRef, ShadowRef } from "../rollout/candidate-ref.js";
 import { RolloutMetrics } from "../rollout/rollout-metrics.js";
 import { createRollout } from "../rollout/rollout.js";
 import type { OpenedModels, OpenModelsOptions } from "./runtime-module.js";
@@ -13,9 +13,6 @@ export const DEFAULT_MAX_QUEUE = 128;
  */
 export const DEFAULT_MAX_QUEUE_DELAY_MS = 0;
 
-/** ONNX Runtime threads of a shadow candidate's session (see openModels). */
-export const SHADOW_INTRA_OP_THREADS = 1;
-
 /**
  * The worker's default runtime module: each model is a ModelSlot (verified open, warm-up, hot swap
  * on `current`) behind a dynamic batcher. The worker process is pinned to one GPU by
@@ -24,10 +21,10 @@ export const SHADOW_INTRA_OP_THREADS = 1;
 export async function openModels(options: OpenModelsOptions): Promise<OpenedModels> {
   const { logger } = options;
   const opened: { slot: ModelSlot; batcher: Batcher }[] = [];
-  const candidates = new Map<string, { ref: CandidateRef; slot: ModelSlot; batcher: Batcher }>();
+  const canaries = new Map<string, { ref: CanaryRef; slot: ModelSlot; batcher: Batcher }>();
   const closing = new Set<Promise<void>>();
   const closeAll = async (): Promise<void> => {
-    for (const { slot, batcher } of [...opened, ...candidates.values()]) {
+    for (const { slot, batcher } of [...opened, ...canaries.values()]) {
       await batcher.close();
       await slot.close();
     }
@@ -44,6 +41,7 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
     onnxVariant: options.onnxVariant,
     onnxCuda: options.gpu ?? false,
     requireGpu: options.requireGpu ?? false,
+    ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
     // The worker is pinned by UUID where NVML gave one (CUDA_VISIBLE_DEVICES=GPU-…).
     ...(options.gpu === true && process.env.CUDA_VISIBLE_DEVICES?.startsWith("GPU-") ? { gpuUuid: process.env.CUDA_VISIBLE_DEVICES } : {}),
   };
@@ -70,17 +68,21 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
     throw err;
   }
   const rolloutMetrics = new RolloutMetrics(options.metrics.registry);
-  // A candidate is opened like a primary (verified, warmed up), pinned to its version; one that
-  // fails is reported and left out, and the primary serves alone.
+  // A canary is opened like a primary (verified, warmed up), pinned to its version; one that fails
+  // is reported and left out, and the primary serves alone. A shadow is never opened here: it runs
+  // in the shadow process (its own, at the lowest CPU priority), reached through shadowTarget.
+  const shadows = new Map<string, ShadowRef>();
   for (const ref of options.candidates ?? []) {
     if (!opened.some(({ slot }) => slot.current.agent === ref.agent)) continue;
+    if (ref.role === "shadow") {
+      if (options.shadowTarget === undefined) continue;
+      shadows.set(ref.agent, ref);
+      rolloutMetrics.candidateServing(ref.agent, ref.version, ref.role);
+      continue;
+    }
     try {
-      // A shadow's ONNX Runtime session gets one thread: the primary keeps the rest of the host.
-      const slot = await openModelSlot(
-        { storeRoot: options.storeRoot, agent: ref.agent, version: ref.version },
-        ref.role === "shadow" ? { ...slotOptions, intraOpNumThreads: SHADOW_INTRA_OP_THREADS } : slotOptions,
-      );
-      candidates.set(ref.agent, { ref, slot, batcher: newBatcher() });
+      const slot = await openModelSlot({ storeRoot: options.storeRoot, agent: ref.agent, version: ref.version }, slotOptions);
+      canaries.set(ref.agent, { ref, slot, batcher: newBatcher() });
       rolloutMetrics.candidateServing(ref.agent, ref.version, ref.role);
       logger.info(
         { agent: ref.agent, version: ref.version, role: ref.role, backend: slot.current.evidence.backend },
@@ -104,20 +106,20 @@ export async function openModels(options: OpenModelsOptions): Promise<OpenedMode
   });
   const endpoints: ModelEndpoint[] = opened.map(({ slot, batcher }) => {
     const primary = endpointOf(slot, batcher);
-    const candidate = candidates.get(primary.agent);
-    if (candidate === undefined) return primary;
-    const candidateEndpoint = endpointOf(candidate.slot, candidate.batcher);
+    const canary = canaries.get(primary.agent);
+    const shadow = shadows.get(primary.agent);
+    if (canary === undefined && shadow === undefined) return primary;
     const rollout = createRollout({
       agent: primary.agent,
-      ...(candidate.ref.role === "canary"
-        ? { canary: { endpoint: candidateEndpoint, percent: candidate.ref.percent } }
-        : { shadow: { endpoint: candidateEndpoint } }),
+      ...(canary === undefined ? {} : { canary: { endpoint: endpointOf(canary.slot, canary.batcher), percent: canary.ref.percent } }),
+      ...(shadow === undefined || options.shadowTarget === undefined ? {} : { shadow: { target: options.shadowTarget(shadow, primary) } }),
       primaryBusy: () => batcher.busy,
       metrics: rolloutMetrics,
       logger,
-      onDrop: () => {
-        candidates.delete(primary.agent);
-        const closed = candidate.batcher.close().then(() => candidate.slot.close());
+      onDrop: (role) => {
+        if (role !== "canary" || canary === undefined) return;
+        canaries.delete(primary.agent);
+        const closed = canary.batcher.close().then(() => canary.slot.close());
         closing.add(closed);
         void closed.catch((err: unknown) => logger.error({ agent: primary.agent, err }, "closing a dropped candidate failed"));
       },

@@ -2,14 +2,22 @@ import type { Logger } from "@trtforge/core";
 import type { OnnxVariant, ServedModel } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import type { WorkerMetrics } from "../metrics/worker-metrics.js";
-import type { CandidateRef } from "../rollout/candidate-ref.js";
+import type { CandidateRef, ShadowRef } from "../rollout/candidate-ref.js";
+import type { ShadowTarget } from "../rollout/rollout.js";
 import type { ModelRef } from "./model-ref.js";
 
 export interface OpenModelsOptions {
   storeRoot: string;
   models: readonly ModelRef[];
-  /** Canary and shadow versions beside the served agents (serve-engine --canary, --shadow). */
+  /**
+   * Canary and shadow versions beside the served agents (serve-engine --canary, --shadow). A canary
+   * is opened here; a shadow never is: it runs where shadowTarget reaches it (no shadowTarget: no shadow).
+   */
   candidates?: readonly CandidateRef[];
+  /** The shadow process's side of a shadow candidate (serve-engine: over IPC through the supervisor). */
+  shadowTarget?: (ref: ShadowRef, primary: ModelEndpoint) => ShadowTarget;
+  /** ONNX Runtime intra-op threads of every session opened here; default the runtime's. */
+  intraOpNumThreads?: number;
   maxQueue: number | undefined;
   maxQueueDelayMs: number | undefined;
   requireTensorrt: boolean;

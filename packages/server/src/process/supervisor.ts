@@ -14,10 +14,15 @@ import { withInstances } from "../protocol/model-config.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { engineNamesOf } from "./engine-names.js";
 import { hostGpus } from "./gpu-count.js";
-import { checkCandidates, type CandidateRef } from "../rollout/candidate-ref.js";
+import { checkCandidates, type CandidateRef, type ShadowRef } from "../rollout/candidate-ref.js";
+import { SHADOW_INTRA_OP_THREADS } from "./lowest-priority.js";
+import type { ShadowReply } from "./messages.js";
 import { formatModelRef, parseModelRef, type ModelRef } from "./model-ref.js";
 import { planWorkers } from "./plan.js";
 import { DEFAULT_RESTART_POLICY, WorkerHandle, type RestartPolicy } from "./worker-handle.js";
+
+/** How long a shadow worker may finish its runs at shutdown before it is killed. */
+const SHADOW_STOP_DEADLINE_MS = 2000;
 
 export interface ServeOptions {
   storeRoot: string;
@@ -65,6 +70,8 @@ export interface ServeOptions {
 
 export interface WorkerStatus {
   name: string;
+  /** primary: serves clients; shadow: runs a shadow candidate at nice 19. */
+  role: "primary" | "shadow";
   gpu: number | undefined;
   pid: number | undefined;
   ready: boolean;
@@ -147,9 +154,15 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
    */
   const textLimits = new Map<string, Map<string, number>>();
   metrics.watchWorkers(() => handles.map((handle) => ({ name: handle.name, ready: handle.isReady() })));
+  const shadows = candidates.filter((candidate): candidate is ShadowRef => candidate.role === "shadow");
+  /** Agents whose shadow is gone (not opened, or its worker exited): primaries started later leave it out. */
+  const droppedShadows = new Set<string>();
   const workerConfig = {
     storeRoot: options.storeRoot,
-    candidates,
+    // A getter: each (re)started primary reads the candidates still in the rotation.
+    get candidates() {
+      return candidates.filter((candidate) => candidate.role !== "shadow" || !droppedShadows.has(candidate.agent));
+    },
     maxQueue: options.maxQueue,
     maxQueueDelayMs: options.maxQueueDelayMs,
     requireTensorrt: options.requireTensorrt ?? false,
@@ -176,8 +189,61 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
             textLimits.set(agent, byWorker.set(plan.name, maxTextBytes));
           }
         },
+        { onShadowRun: (agent, call) => runShadow(agent, call) },
       ),
   );
+
+  /** Tells the primaries that an agent's shadow is gone; their rollouts report and drop it. */
+  const dropShadow = (ref: ShadowRef, stage: "load" | "exit", reason: string): void => {
+    if (droppedShadows.has(ref.agent)) return;
+    droppedShadows.add(ref.agent);
+    for (const handle of handles) {
+      if (handle.holds(ref.agent)) handle.notify({ type: "shadow-dropped", agent: ref.agent, stage, reason });
+    }
+  };
+  // One shadow worker per shadow candidate, on the GPU of its agent's first primary (a TensorRT
+  // candidate needs one), never restarted: it exits, it is dropped.
+  const shadowHandles = new Map(
+    shadows.map((ref) => {
+      const home = plans.find((plan) => plan.models.some((model) => model.agent === ref.agent));
+      const plan = {
+        name: `shadow-${ref.agent}`,
+        gpu: home?.gpu,
+        ...(home?.gpuUuid === undefined ? {} : { gpuUuid: home.gpuUuid }),
+        models: [{ agent: ref.agent, version: ref.version }],
+      };
+      const handle = new WorkerHandle(
+        plan,
+        { ...workerConfig, candidates: [], intraOpNumThreads: SHADOW_INTRA_OP_THREADS },
+        logger,
+        options.restartPolicy ?? DEFAULT_RESTART_POLICY,
+        () => {},
+        () => {},
+        { role: "shadow", onGone: (how) => dropShadow(ref, "exit", `the shadow worker exited (${how})`) },
+      );
+      return [ref.agent, { ref, handle }] as const;
+    }),
+  );
+  const runShadow = (agent: string, call: Parameters<WorkerHandle["runShadow"]>[1]): Promise<ShadowReply> => {
+    const shadow = shadowHandles.get(agent);
+    if (shadow === undefined || droppedShadows.has(agent))
+      return Promise.resolve({ outcome: "failed", reason: "not_ready", message: `agent "${agent}" has no shadow serving` });
+    return shadow.handle.runShadow(agent, call);
+  };
+  /** Starts a shadow worker; one that cannot open its candidate is reported, and the primaries serve alone. */
+  const startShadow = async ({ ref, handle }: { ref: ShadowRef; handle: WorkerHandle }): Promise<void> => {
+    try {
+      await handle.start();
+    } catch (err) {
+      const message = (err as Error).message;
+      logger.error(
+        { agent: ref.agent, version: ref.version, role: "shadow", err: message },
+        "shadow candidate could not be opened; the primary serves alone",
+      );
+      // A primary still starting is told too: its worker keeps the news until its models are open.
+      dropShadow(ref, "load", message);
+    }
+  };
 
   let turn = 0;
   const dispatcher: ModelDispatcher = {
@@ -236,6 +302,9 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
   const metricsServer = createMetricsServer(async () => metrics.scrape(await workerMetrics()), logger);
 
   const stopWorkers = (deadlineMs: number): Promise<void[]> => Promise.all(handles.map((handle) => handle.stop(deadlineMs)));
+  // Shadow work is abandoned at shutdown, not waited for: a short drain, then SIGKILL, beside the primaries'.
+  const stopShadows = (): Promise<void[]> =>
+    Promise.all([...shadowHandles.values()].map(({ handle }) => handle.stop(SHADOW_STOP_DEADLINE_MS)));
   const httpPort = await listen(front.server, host, options.httpPort ?? 8000, "inference requests");
   let metricsPort: number;
   try {
@@ -244,10 +313,10 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
       { workers: plans.map((plan) => ({ name: plan.name, gpu: plan.gpu, models: plan.models.map(formatModelRef) })) },
       "starting workers",
     );
-    await Promise.all(handles.map((handle) => handle.start()));
+    await Promise.all([...handles.map((handle) => handle.start()), ...[...shadowHandles.values()].map(startShadow)]);
   } catch (err) {
     front.stopAccepting();
-    await Promise.all([stopWorkers(5000), closeServer(front.server), closeServer(metricsServer).catch(() => {})]);
+    await Promise.all([stopWorkers(5000), stopShadows(), closeServer(front.server), closeServer(metricsServer).catch(() => {})]);
     throw err;
   }
   const url = urlOf(host, httpPort);
@@ -259,8 +328,9 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     url,
     metricsUrl: `${urlOf(host, metricsPort)}/metrics`,
     workers: () =>
-      handles.map((handle) => ({
+      [...handles, ...[...shadowHandles.values()].map(({ handle }) => handle)].map((handle) => ({
         name: handle.name,
+        role: handle.role,
         gpu: handle.plan.gpu,
         pid: handle.pid,
         ready: handle.isReady(),
@@ -271,8 +341,9 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
         const deadline = Date.now() + drainTimeoutMs;
         front.stopAccepting();
         const closed = closeServer(front.server);
+        const shadowsStopped = stopShadows();
         while (front.inFlight() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-        await stopWorkers(Math.max(1000, deadline - Date.now()));
+        await Promise.all([stopWorkers(Math.max(1000, deadline - Date.now())), shadowsStopped]);
         front.server.closeAllConnections();
         await Promise.all([closed, closeServer(metricsServer)]);
         logger.info("stopped");

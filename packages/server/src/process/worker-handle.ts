@@ -3,10 +3,21 @@ import { ForgeError, type Logger } from "@trtforge/core";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import { errorReply, HEADER_LENGTH, type HttpCall, type HttpReply } from "../http/routes.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
-import type { FromWorker, ServedSummary, ToWorker, WorkerConfig } from "./messages.js";
+import type { InferCall } from "../protocol/infer-request.js";
+import type { FromWorker, ServedSummary, ShadowReply, ToWorker, WorkerConfig, WorkerRole } from "./messages.js";
 import type { WorkerPlan } from "./plan.js";
 
 const WORKER_MAIN = new URL("./worker-main.js", import.meta.url);
+const SHADOW_WORKER_MAIN = new URL("./shadow-worker-main.js", import.meta.url);
+
+export interface WorkerHandleOptions {
+  /** Default primary. A shadow worker runs at nice 19, serves no client, and is not restarted. */
+  role?: WorkerRole;
+  /** A primary's shadow run: the supervisor hands it to its agent's shadow worker. */
+  onShadowRun?: (agent: string, call: InferCall) => Promise<ShadowReply>;
+  /** A shadow worker that was ready exited (how it ended); it stays down. */
+  onGone?: (how: string) => void;
+}
 
 export interface RestartPolicy {
   /** First delay after an exit; doubles per exit in a row, up to maxDelayMs. */
@@ -42,6 +53,9 @@ export class WorkerHandle {
   private exitsInARow = 0;
   private readyAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly shadowRuns = new Map<number, (reply: ShadowReply) => void>();
+  /** stop() was called: shadow runs are shed from then on, not failures of the candidate. */
+  private stopping = false;
 
   constructor(
     readonly plan: WorkerPlan,
@@ -54,7 +68,12 @@ export class WorkerHandle {
      * restart), and the one that changed after each hot swap.
      */
     private readonly onServed: (served: readonly ServedSummary[]) => void = () => {},
+    private readonly options: WorkerHandleOptions = {},
   ) {}
+
+  get role(): WorkerRole {
+    return this.options.role ?? "primary";
+  }
 
   get name(): string {
     return this.plan.name;
@@ -85,7 +104,11 @@ export class WorkerHandle {
       env.CUDA_VISIBLE_DEVICES = this.plan.gpuUuid ?? String(this.plan.gpu);
       env.CUDA_DEVICE_ORDER = "PCI_BUS_ID";
     }
-    const child = fork(WORKER_MAIN, [], { serialization: "advanced", env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(this.role === "shadow" ? SHADOW_WORKER_MAIN : WORKER_MAIN, [], {
+      serialization: "advanced",
+      env,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.child = child;
     let failure: Error | undefined;
     child.on("message", (message: FromWorker) => {
@@ -123,6 +146,18 @@ export class WorkerHandle {
           break;
         case "drained":
           break;
+        case "shadow": {
+          const run = this.options.onShadowRun?.(message.agent, message.call) ?? Promise.resolve<ShadowReply>({ outcome: "shed" });
+          void run.then((reply) => {
+            if (this.child === child && child.connected)
+              child.send({ type: "shadow-result", id: message.id, reply } satisfies ToWorker, () => {});
+          });
+          break;
+        }
+        case "shadow-result":
+          this.shadowRuns.get(message.id)?.(message.reply);
+          this.shadowRuns.delete(message.id);
+          break;
       }
     });
     // A send racing the worker's death reports here instead of throwing: never let it crash the supervisor.
@@ -157,7 +192,16 @@ export class WorkerHandle {
     this.child = undefined;
     const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
     const wasDraining = this.state === "draining";
+    const wasServing = this.state === "ready" || this.state === "exiting";
     this.failCalls(`worker ${this.name} exited (${how}) while serving the request; retry it`);
+    for (const [id, answer] of this.shadowRuns) {
+      this.shadowRuns.delete(id);
+      answer(
+        this.stopping
+          ? { outcome: "shed" }
+          : { outcome: "failed", reason: "worker_exited", message: `the shadow worker ${this.name} exited (${how})` },
+      );
+    }
     for (const [id, answer] of this.metricRequests) {
       this.metricRequests.delete(id);
       answer(undefined);
@@ -174,6 +218,14 @@ export class WorkerHandle {
             fix: "run with LOG_LEVEL=debug and read the worker's log above",
           }),
       );
+      return;
+    }
+    if (this.role === "shadow") {
+      // A shadow that dies is dropped, not restarted: whatever killed it would likely do it again,
+      // and the primaries serve the same without it.
+      this.state = "stopped";
+      this.logger.error({ worker: this.name, how }, "shadow worker exited; its candidate is dropped, the primary keeps serving");
+      if (wasServing) this.options.onGone?.(how);
       return;
     }
     if (this.readyAt > 0 && Date.now() - this.readyAt >= this.policy.stableAfterMs) this.exitsInARow = 0;
@@ -249,8 +301,42 @@ export class WorkerHandle {
     return this.calls.size;
   }
 
+  /** A message to the worker if it is up (a primary's "shadow-dropped"); false when it could not go. */
+  notify(message: ToWorker): boolean {
+    const child = this.child;
+    if (child === undefined || !child.connected) return false;
+    child.send(message, () => {});
+    return true;
+  }
+
+  /**
+   * The shadow worker runs its candidate on a call a primary answered. Shed while it is still
+   * starting; a worker that is gone answers a failure (the primary then drops its shadow).
+   */
+  runShadow(agent: string, call: InferCall): Promise<ShadowReply> {
+    const child = this.child;
+    if (this.state === "starting" || this.stopping) return Promise.resolve({ outcome: "shed" });
+    if (this.state !== "ready" || child === undefined || !child.connected) {
+      return Promise.resolve({ outcome: "failed", reason: "not_ready", message: `the shadow worker ${this.name} is ${this.state}` });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.shadowRuns.set(id, resolve);
+      child.send({ type: "shadow-run", id, agent, call } satisfies ToWorker, (err) => {
+        if (err === null || !this.shadowRuns.has(id)) return;
+        this.shadowRuns.delete(id);
+        resolve({
+          outcome: "failed",
+          reason: "worker_exited",
+          message: `the shadow worker ${this.name} could not take the run: ${err.message}`,
+        });
+      });
+    });
+  }
+
   /** Asks the worker to finish its calls and dispose its models; SIGKILL after the deadline. */
   async stop(deadlineMs: number): Promise<void> {
+    this.stopping = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) {

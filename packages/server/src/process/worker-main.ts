@@ -2,13 +2,25 @@
  * A worker process: opens its models (on the GPU CUDA_VISIBLE_DEVICES leaves it, or on the
  * fallback; the runtime module warms each one up before it returns it), then answers the supervisor's model calls over IPC with the same
  * protocol routes the in-process server uses. It dies with its supervisor (IPC disconnect).
+ * Started by shadow-worker-main.ts (at nice 19 before this module loads), it is the shadow worker
+ * instead: it opens one shadow candidate and runs the calls the primaries answered ("shadow-run").
  */
 import { createLogger, toForgeError, type Logger } from "@trtforge/core";
 import { endpointSet, type EndpointSet } from "../endpoint.js";
 import { handleModelCall } from "../http/routes.js";
 import { WorkerMetrics } from "../metrics/worker-metrics.js";
-import { servedSummary, type FromWorker, type ToWorker, type WorkerConfig } from "./messages.js";
+import { runInfer } from "../protocol/infer.js";
+import type { InferCall } from "../protocol/infer-request.js";
+import { ProtocolError } from "../protocol/protocol-error.js";
+import type { ShadowRef } from "../rollout/candidate-ref.js";
+import type { ShadowTarget } from "../rollout/rollout.js";
+import { servedSummary, type FromWorker, type ShadowReply, type ToWorker, type WorkerConfig } from "./messages.js";
+import type { ModelEndpoint } from "../endpoint.js";
 import type { OpenedModels, OpenModels } from "./runtime-module.js";
+import { loweredPriority } from "./lowest-priority.js";
+import type { WorkerRole } from "./messages.js";
+
+const role: WorkerRole = loweredPriority() === undefined ? "primary" : "shadow";
 
 const send = (message: FromWorker): void => {
   process.send?.(message);
@@ -40,11 +52,72 @@ process.on("message", (message: ToWorker) => {
     case "drain":
       draining ??= drain();
       break;
+    case "shadow-run":
+      void shadowRun(message.id, message.agent, message.call);
+      break;
+    case "shadow-result":
+      shadowRuns.get(message.id)?.(message.reply);
+      shadowRuns.delete(message.id);
+      break;
+    case "shadow-dropped":
+      // Before the models are open it waits: the rollout it concerns does not exist yet.
+      if (endpoints === undefined) shadowsDroppedEarly.push(message);
+      else endpoints.get(message.agent)?.rollout?.shadowGone(message.stage, message.reason);
+      break;
   }
 });
 
+const shadowsDroppedEarly: Extract<ToWorker, { type: "shadow-dropped" }>[] = [];
+
+/** A primary's shadow runs waiting for the shadow worker's answer, by id. */
+const shadowRuns = new Map<number, (reply: ShadowReply) => void>();
+let nextShadowRun = 1;
+
+/** A primary's way to its agent's shadow candidate: through the supervisor to the shadow worker. */
+function remoteShadow(ref: ShadowRef, primary: ModelEndpoint): ShadowTarget {
+  return {
+    version: ref.version,
+    kind: primary.current().kind,
+    run: (call: InferCall) =>
+      new Promise((resolve, reject) => {
+        const id = nextShadowRun++;
+        shadowRuns.set(id, (reply) => {
+          if (reply.outcome === "failed") reject(new ProtocolError(reply.reason, reply.message));
+          else resolve(reply.outcome === "shed" ? "shed" : reply.outputs);
+        });
+        process.send?.({ type: "shadow", id, agent: ref.agent, call } satisfies FromWorker, undefined, {}, (err) => {
+          if (err === null || !shadowRuns.has(id)) return;
+          shadowRuns.delete(id);
+          reject(new ProtocolError("worker_exited", `the supervisor could not take the shadow run: ${err.message}`));
+        });
+      }),
+  };
+}
+
+/** The shadow worker: one shadow run, its candidate's every output back to the supervisor. */
+async function shadowRun(id: number, agent: string, call: InferCall): Promise<void> {
+  calls += 1;
+  let reply: ShadowReply;
+  try {
+    const endpoint = endpoints?.get(agent);
+    if (endpoint === undefined) throw new ProtocolError("not_ready", `the shadow worker does not hold "${agent}"`);
+    reply = { outcome: "ran", outputs: (await runInfer(endpoint, call, undefined, { allOutputs: true })).all };
+  } catch (err) {
+    reply =
+      err instanceof ProtocolError
+        ? { outcome: "failed", reason: err.reason, message: err.message }
+        : { outcome: "failed", reason: "internal", message: (err as Error).message };
+  } finally {
+    calls -= 1;
+  }
+  send({ type: "shadow-result", id, reply });
+}
+
 async function init(config: WorkerConfig): Promise<void> {
   logger = createLogger({ name: `serve-engine:${config.name}`, level: config.logLevel, json: config.jsonLogs });
+  const priorityFailure = loweredPriority()?.failure;
+  if (priorityFailure !== undefined)
+    logger.warn({ err: priorityFailure }, "the shadow worker could not lower its CPU priority to nice 19; it runs at normal priority");
   try {
     const module = (await import(config.runtimeModule ?? "./runtime-binding.js")) as { openModels: OpenModels };
     opened = await module.openModels({
@@ -57,13 +130,20 @@ async function init(config: WorkerConfig): Promise<void> {
       onnxVariant: config.onnxVariant,
       requireGpu: config.requireGpu,
       gpu: config.gpu,
+      ...(config.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: config.intraOpNumThreads }),
+      ...(role === "primary" ? { shadowTarget: remoteShadow } : {}),
       metrics,
       logger,
       onSwap: (model) => send({ type: "serving", served: servedSummary(model) }),
     });
     endpoints = endpointSet(opened.endpoints);
+    for (const { agent, stage, reason } of shadowsDroppedEarly.splice(0)) endpoints.get(agent)?.rollout?.shadowGone(stage, reason);
     const served = opened.endpoints.map((endpoint) => servedSummary(endpoint.current()));
     logger.info({ served, gpu: process.env.CUDA_VISIBLE_DEVICES }, "worker ready");
+    if (role === "shadow") {
+      for (const { agent, version } of served)
+        logger.info({ agent, version, role: "shadow", pid: process.pid }, "shadow candidate serving");
+    }
     send({ type: "ready", served });
   } catch (err) {
     const error = toForgeError(err);

@@ -5,6 +5,8 @@ import type { RowComparison } from "./compare.js";
 export type CandidateRole = "canary" | "shadow";
 /** What became of one request's shadow run. */
 export type ShadowOutcome = "compared" | "shed" | "failed";
+/** Why a candidate left: it could not be opened (load), failed a request (infer), or its process exited (exit: shadows). */
+export type DropStage = "load" | "infer" | "exit";
 
 /**
  * What a canary or shadow is watched by: requests per side, candidates dropped, and the shadow's
@@ -29,7 +31,7 @@ export class RolloutMetrics {
     });
     this.dropped = new Counter({
       name: METRIC.rolloutCandidateDropped,
-      help: "Canary or shadow candidates dropped from the rotation, by stage (load: failed to open, verify or warm up; infer: failed a request)",
+      help: "Canary or shadow candidates dropped from the rotation, by stage (load: failed to open, verify or warm up; infer: failed a request; exit: the shadow process exited)",
       labelNames: ["model", "version", "role", "stage"],
       registers,
     });
@@ -73,7 +75,7 @@ export class RolloutMetrics {
     this.requests.inc({ model: agent, version, role });
   }
 
-  candidateDropped(agent: string, version: string, role: CandidateRole, stage: "load" | "infer"): void {
+  candidateDropped(agent: string, version: string, role: CandidateRole, stage: DropStage): void {
     this.dropped.inc({ model: agent, version, role, stage });
   }
 

@@ -1,11 +1,12 @@
 import type { Logger } from "@trtforge/core";
+import type { ModelKind, OutputTensor } from "@trtforge/runtime";
 import type { ModelEndpoint } from "../endpoint.js";
 import { runInfer, type InferOutcome } from "../protocol/infer.js";
 import { TEXT_INPUT, type InferCall } from "../protocol/infer-request.js";
 import { ProtocolError } from "../protocol/protocol-error.js";
 import { goesToCanary } from "./canary.js";
 import { compareOutputs, type RowComparison } from "./compare.js";
-import type { CandidateRole, RolloutMetrics } from "./rollout-metrics.js";
+import type { CandidateRole, DropStage, RolloutMetrics } from "./rollout-metrics.js";
 
 /** Rows below this cosine count as a disagreement of an embedding shadow (logged in the sample). */
 export const SHADOW_DISAGREE_COSINE = 0.99;
@@ -14,10 +15,40 @@ export const DEFAULT_DISAGREEMENT_SAMPLE = 20;
 /** Characters of a request's text a logged disagreement carries. */
 const EXCERPT_CHARS = 160;
 
+/**
+ * Where a shadow candidate runs: serve-engine's is another process (the shadow worker, at the lowest
+ * CPU priority), reached over IPC; an endpoint in this process serves tests and embedders.
+ */
+export interface ShadowTarget {
+  readonly version: string;
+  /** What its outputs are compared as. */
+  readonly kind: ModelKind;
+  /**
+   * Every output of the candidate for the call, or "shed" when it cannot take the call now (it is
+   * still starting). Rejects with a ProtocolError; a candidate fault (internal, not_ready,
+   * worker_exited) drops the shadow.
+   */
+  run(call: InferCall): Promise<readonly OutputTensor[] | "shed">;
+}
+
+/** A shadow candidate served by an endpoint of this process. */
+export function endpointShadowTarget(endpoint: ModelEndpoint): ShadowTarget {
+  return {
+    get version() {
+      return endpoint.current().version;
+    },
+    get kind() {
+      return endpoint.current().kind;
+    },
+    run: async (call) => (await runInfer(endpoint, call, undefined, { allOutputs: true })).all,
+  };
+}
+
 export interface RolloutOptions {
   agent: string;
   canary?: { endpoint: ModelEndpoint; percent: number };
-  shadow?: { endpoint: ModelEndpoint; maxInFlight?: number; disagreementSample?: number };
+  /** The shadow: an endpoint of this process, or a target elsewhere (serve-engine: the shadow process). */
+  shadow?: ({ endpoint: ModelEndpoint } | { target: ShadowTarget }) & { maxInFlight?: number; disagreementSample?: number };
   /** Whether the primary is running or has requests waiting: the host is busy, and the shadow sheds instead of adding work. */
   primaryBusy?: () => boolean;
   metrics: RolloutMetrics;
@@ -43,6 +74,11 @@ export interface Rollout {
    */
   canaryFor(id: string | undefined, requestedVersion: string | undefined): ModelEndpoint | undefined;
   /**
+   * The endpoint serving `version` beside the primary: the canary's while it is in the rotation, so
+   * the version URLs (ready, config, metadata) answer for the version that infer answers on.
+   */
+  candidateServing(version: string): ModelEndpoint | undefined;
+  /**
    * The canary failed a request on its own account (not the client's): it is dropped from the
    * rotation and true is returned, so the request is answered by the primary instead.
    */
@@ -53,24 +89,52 @@ export interface Rollout {
   afterPrimary(call: InferCall, outcome: InferOutcome): void;
   /** Shadow runs in flight (what close() waits for). */
   readonly shadowInFlight: number;
+  /**
+   * False when the only candidate never served: a shadow whose process could not open it (stage
+   * load). The agent then answers as if it had none, as where a canary fails to open. A candidate
+   * dropped later leaves the evidence fields in place: clients saw them already.
+   */
+  readonly active: boolean;
+  /**
+   * The shadow left from outside this process: its process could not open it (stage load) or
+   * exited (stage exit). Reported and dropped like a failing shadow; nothing if already dropped.
+   */
+  shadowGone(stage: "load" | "exit", reason: string): void;
 }
 
 /** A failure that says the candidate is broken, not that the request was bad. */
 function candidateFault(error: ProtocolError): boolean {
-  return error.reason === "internal" || error.reason === "not_ready";
+  return error.reason === "internal" || error.reason === "not_ready" || error.reason === "worker_exited";
+}
+
+interface ShadowState {
+  target: ShadowTarget;
+  maxInFlight: number;
+  disagreementSample: number;
 }
 
 export function createRollout(options: RolloutOptions): Rollout {
   const { agent, metrics, logger } = options;
   let canary = options.canary;
-  let shadow = options.shadow;
+  let shadow: ShadowState | undefined =
+    options.shadow === undefined
+      ? undefined
+      : {
+          target: "target" in options.shadow ? options.shadow.target : endpointShadowTarget(options.shadow.endpoint),
+          maxInFlight: options.shadow.maxInFlight ?? 1,
+          disagreementSample: options.shadow.disagreementSample ?? DEFAULT_DISAGREEMENT_SAMPLE,
+        };
   let inFlight = 0;
   let logged = 0;
+  let neverServed = false;
 
-  const drop = (role: CandidateRole, version: string, err: unknown): void => {
+  const drop = (role: CandidateRole, version: string, err: unknown, stage: DropStage = "infer"): void => {
     const message = err instanceof Error ? err.message : String(err);
-    logger.error({ agent, version, role, err: message }, `${role} candidate failed; dropped from the rotation, the primary keeps serving`);
-    metrics.candidateDropped(agent, version, role, "infer");
+    logger.error(
+      { agent, version, role, stage, err: message },
+      `${role} candidate failed; dropped from the rotation, the primary keeps serving`,
+    );
+    metrics.candidateDropped(agent, version, role, stage);
     options.onDrop?.(role, version);
   };
 
@@ -97,11 +161,16 @@ export function createRollout(options: RolloutOptions): Rollout {
     });
   };
 
-  const runShadow = async (target: NonNullable<typeof shadow>, call: InferCall, outcome: InferOutcome): Promise<void> => {
-    const version = target.endpoint.current().version;
+  const runShadow = async (state: ShadowState, call: InferCall, outcome: InferOutcome): Promise<void> => {
+    const { target } = state;
+    const version = target.version;
     try {
-      const candidate = await runInfer(target.endpoint, call, undefined, { allOutputs: true });
-      const rows = compareOutputs(target.endpoint.current().kind, outcome.all, candidate.all);
+      const candidate = await target.run(call);
+      if (candidate === "shed") {
+        metrics.shadow(agent, version, "shed");
+        return;
+      }
+      const rows = compareOutputs(target.kind, outcome.all, candidate);
       metrics.shadow(agent, version, "compared");
       if (rows !== undefined) {
         metrics.compared(agent, version, rows);
@@ -111,7 +180,7 @@ export function createRollout(options: RolloutOptions): Rollout {
       metrics.shadow(agent, version, "failed");
       // A request the candidate refuses as bad (its own, tighter limits) says nothing of its health.
       if (err instanceof ProtocolError && !candidateFault(err)) return;
-      if (shadow === target) {
+      if (shadow === state) {
         shadow = undefined;
         drop("shadow", version, err);
       }
@@ -126,6 +195,16 @@ export function createRollout(options: RolloutOptions): Rollout {
     get shadowInFlight() {
       return inFlight;
     },
+    get active() {
+      return !neverServed;
+    },
+    shadowGone(stage, reason) {
+      if (shadow === undefined) return;
+      const version = shadow.target.version;
+      shadow = undefined;
+      if (stage === "load" && options.canary === undefined) neverServed = true;
+      drop("shadow", version, reason, stage);
+    },
     canaryFor(id, requestedVersion) {
       if (canary === undefined) return undefined;
       const toCanary =
@@ -133,6 +212,9 @@ export function createRollout(options: RolloutOptions): Rollout {
           ? goesToCanary(canary.percent, id, options.random)
           : requestedVersion === canary.endpoint.current().version;
       return toCanary ? canary.endpoint : undefined;
+    },
+    candidateServing(version) {
+      return canary !== undefined && canary.endpoint.current().version === version ? canary.endpoint : undefined;
     },
     canaryFailed(error) {
       if (canary === undefined || !candidateFault(error)) return false;
@@ -145,11 +227,11 @@ export function createRollout(options: RolloutOptions): Rollout {
       if (options.canary !== undefined) metrics.answered(agent, version, role);
     },
     afterPrimary(call, outcome) {
-      const target = shadow;
-      if (target === undefined) return;
-      const version = target.endpoint.current().version;
+      const state = shadow;
+      if (state === undefined) return;
+      const version = state.target.version;
       try {
-        if (inFlight >= (target.maxInFlight ?? 1)) {
+        if (inFlight >= state.maxInFlight) {
           metrics.shadow(agent, version, "shed");
           return;
         }
@@ -162,7 +244,7 @@ export function createRollout(options: RolloutOptions): Rollout {
             metrics.shadow(agent, version, "shed");
             return;
           }
-          void runShadow(target, call, outcome).finally(() => {
+          void runShadow(state, call, outcome).finally(() => {
             inFlight -= 1;
           });
         });
