@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "@trtforge/core";
-import { createFakeAddon, type FakeAddon } from "@trtforge/native/fake";
+import { createFakeAddon, type FakeAddon, type FakeLayer } from "@trtforge/native/fake";
 import type { PipelineInput } from "@trtforge/pipeline";
 import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
@@ -369,15 +369,20 @@ describe("the same pipeline with a real-build addon (the fake addon: TensorRT it
     expect(request.timingCache).toBeDefined();
   }, 300_000);
 
-  it("fails when no layer of the built engine runs in the asked precision", async () => {
-    // The check reads the built engine's layers whatever the TensorRT major (TensorRT 11 upgrades are why it
-    // exists): a TensorRT 10 addon reuses the precision stage of the first test here.
-    const addon = createFakeAddon({ trtMajor: 10, layers: [{ name: "gemm", type: "CaskGemm", precision: "fp32" }] });
-    await expect(pipeline(addon, { optLevel: 0 })).rejects.toMatchObject({
+  it("fails when no layer of the built engine runs in the asked precision (int8 on TensorRT 10, fp16 on TensorRT 11)", async () => {
+    // The check reads the built engine's layers whatever the TensorRT major (TensorRT 11 upgrades are why
+    // it exists). int8 on a TensorRT 10 addon reuses the precision stage of the first test here; a TensorRT
+    // 11 host would calibrate for its own version, so there the cheap fp16 stage is built instead.
+    const fp32Layers: FakeLayer[] = [{ name: "gemm", type: "CaskGemm", precision: "fp32" }];
+    await expect(pipeline(createFakeAddon({ trtMajor: 10, layers: fp32Layers }), { optLevel: 0 })).rejects.toMatchObject({
       code: "PRECISION_NOT_APPLIED",
       message: expect.stringContaining("no layer of the built engine runs in int8"),
     });
-  }, 300_000);
+    await expect(pipeline(createFakeAddon({ trtMajor: 11, layers: fp32Layers }), { precision: "fp16" })).rejects.toMatchObject({
+      code: "PRECISION_NOT_APPLIED",
+      message: expect.stringContaining("no layer of the built engine runs in fp16"),
+    });
+  }, 600_000);
 
   it("turns parser errors into TRT_PARSE_FAILED naming node and operator", async () => {
     const addon = createFakeAddon({
