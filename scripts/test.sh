@@ -17,10 +17,17 @@ bash scripts/setup-triton.sh >/dev/null
 # The summary line comes from scripts/vitest-summary.mjs, which counts unhandled errors and test
 # files that failed to load as failures (vitest's JSON report does not), so a red run never reads
 # "0 failed"; the exit status stays vitest's own.
+# TRTFORGE_TEST_DURATIONS=<dir>: each run also writes vitest's JSON report to <dir>/<label>.json, for
+# `node scripts/test-durations.mjs <dir>/<label>.json` (per-file durations, slowest first).
 run_vitest() {
   local label="$1"; shift
   local status=0
-  TRTFORGE_TEST_LABEL="$label" "$@" "$pnpm_bin" exec vitest run --reporter=default --reporter=./scripts/vitest-summary.mjs || status=$?
+  local report=()
+  if [ -n "${TRTFORGE_TEST_DURATIONS:-}" ]; then
+    mkdir -p "$TRTFORGE_TEST_DURATIONS"
+    report=(--reporter=json "--outputFile.json=$TRTFORGE_TEST_DURATIONS/$label.json")
+  fi
+  TRTFORGE_TEST_LABEL="$label" "$@" "$pnpm_bin" exec vitest run --reporter=default --reporter=./scripts/vitest-summary.mjs "${report[@]}" || status=$?
   [ "$status" = 0 ] || echo "$label: vitest exited $status" >&2
   return "$status"
 }

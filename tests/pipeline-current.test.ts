@@ -9,7 +9,7 @@ import { createFakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput, PipelineResult } from "@trtforge/pipeline";
 import { ROOT, importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
-import { workDirSharingExports } from "./support/shared-work.js";
+import { workDirSharingStages } from "./support/shared-work.js";
 
 const AG_NEWS = agNewsCsv();
 const AGENT = "trt-embeddings";
@@ -20,7 +20,8 @@ let work: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-current-"));
   modelStore = join(dir, "models");
-  work = await workDirSharingExports(join(dir, "work"));
+  // The CPU-serving stage shared too: pipeline-current and store-operator make the same fp32 builds, so one computes it for both.
+  work = await workDirSharingStages(join(dir, "work"), ["export", "cpu-serving"]);
   const run = importMiniLm(modelStore);
   if (run.status !== 0) throw new Error(run.stderr);
 });
@@ -168,7 +169,8 @@ describe("current is the version the operator chose to serve", () => {
 
   it("two identical builds sharing a work dir: the second waits for the first and reuses its stages and version", async () => {
     const store = join(dir, "store-d");
-    const shared = join(dir, "work-shared");
+    // A fresh export (what the test looks at); the CPU-serving stage is the shared one.
+    const shared = await workDirSharingStages(join(dir, "work-shared"), ["cpu-serving"]);
     const [one, two] = await Promise.all([build(store, 1, { workRoot: shared }), build(store, 1, { workRoot: shared })]);
     expect(one.version).toBe(two.version);
     expect([one.reused, two.reused].sort()).toEqual([false, true]);

@@ -7,7 +7,7 @@ import { createFakeAddon } from "@trtforge/native/fake";
 import type { PipelineInput, PipelineResult } from "@trtforge/pipeline";
 import { importMiniLm, runCli } from "./cli-helpers.js";
 import { agNewsCsv } from "./support/ag-news.js";
-import { workDirSharingExports } from "./support/shared-work.js";
+import { workDirSharingStages } from "./support/shared-work.js";
 
 // Issue 19's operator reproductions on real (fake-addon) builds published into a store.
 const AGENT = "trt-embeddings";
@@ -18,7 +18,8 @@ let work: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "trtforge-operator-"));
   modelStore = join(dir, "models");
-  work = await workDirSharingExports(join(dir, "work"));
+  // The CPU-serving stage shared too: pipeline-current and store-operator make the same fp32 builds, so one computes it for both.
+  work = await workDirSharingStages(join(dir, "work"), ["export", "cpu-serving"]);
   const run = importMiniLm(modelStore);
   if (run.status !== 0) throw new Error(run.stderr);
 });

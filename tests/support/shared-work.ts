@@ -29,9 +29,21 @@ declare module "vitest" {
  * Suites that test the export stage itself, or what a work dir holds, use a plain work dir instead.
  */
 export async function workDirSharingExports(work: string): Promise<string> {
-  await mkdir(join(SHARED_EXPORT_ROOT, "export"), { recursive: true });
+  return workDirSharingStages(work, ["export"]);
+}
+
+/**
+ * `work` with each of `stages` (folders of a work dir: "export", "cpu-serving", "int8", ...) linked
+ * to the shared one, as workDirSharingExports does for the exports: for suites that run the same
+ * stage with the same inputs as another suite, where that stage's work is not what they test. Every
+ * stage is content-keyed and written atomically, so suites running at once at worst both compute it.
+ */
+export async function workDirSharingStages(work: string, stages: readonly string[]): Promise<string> {
   await mkdir(work, { recursive: true });
-  await symlink(join(SHARED_EXPORT_ROOT, "export"), join(work, "export"), "dir");
+  for (const stage of stages) {
+    await mkdir(join(SHARED_EXPORT_ROOT, stage), { recursive: true });
+    await symlink(join(SHARED_EXPORT_ROOT, stage), join(work, stage), "dir");
+  }
   return work;
 }
 
