@@ -291,6 +291,8 @@ async function measureFallbackCost(
     const cost = await measureExecutionCost((tokens) => runner.run(tokens), {
       batch: Math.min(COST_BATCH, profile.batch.max),
       seqLen: profile.sequence.opt,
+      // Few runs: this is load time (a BERT-base batch of 8 at 512 tokens takes about a second on 2 cores).
+      repeats: 3,
     });
     log.info({ agent: evidence.agent, version: evidence.version, execution_cost: cost }, "execution cost measured");
     return cost;
