@@ -91,13 +91,31 @@ async function floorChild() {
   const batch = Number(values.batch);
   const tokenizer = await loadTokenizer(values.model);
   const session = await InferenceSession.create(values.onnx, floorSessionOptions(Number(values.threads), values.opt, values.arena));
-  // --group: each batch split as serve-engine's batcher splits it for ONNX Runtime (lengthGroups).
-  const { DEFAULT_PAD_WASTE, lengthGroups } = await import("@trtforge/runtime");
+  // --group: each batch split as serve-engine's batcher splits it for ONNX Runtime (lengthGroups, by
+  // the execution cost measured here as the runtime measures it when a model opens).
+  const { lengthGroups, measureExecutionCost } = await import("@trtforge/runtime");
   const lengthOf = (text) => tokenizer.encodeBatch([text], { maxLength: SEQ, padding: "longest", truncation: true }).seqLen;
+  const feedsOf = (tokens) => {
+    const dims = [tokens.rows, tokens.seqLen];
+    const feeds = {};
+    for (const name of session.inputNames) {
+      const data =
+        name === "input_ids"
+          ? tokens.inputIds
+          : name === "attention_mask"
+            ? tokens.attentionMask
+            : new BigInt64Array(tokens.rows * tokens.seqLen);
+      feeds[name] = new Tensor("int64", data, dims);
+    }
+    return feeds;
+  };
+  const cost = values.group
+    ? await measureExecutionCost((tokens) => session.run(feedsOf(tokens)), { batch: Math.max(2, batch), seqLen: SEQ })
+    : undefined;
   const runGrouped = async (rows) => {
     const sized = rows.map((text, index) => ({ text, index, rows: 1, seqLen: lengthOf(text) }));
     const out = new Float32Array(rows.length * 384);
-    for (const group of lengthGroups(sized, (g) => g, DEFAULT_PAD_WASTE.onnxruntime)) {
+    for (const group of lengthGroups(sized, (g) => g, cost)) {
       const data = await run(group.map((g) => g.text));
       group.forEach((g, k) => out.set(data.subarray(k * 384, (k + 1) * 384), g.index * 384));
     }
@@ -134,7 +152,7 @@ async function floorChild() {
   if (values.emb) await writeFile(values.emb, Buffer.concat(embeddings.map((e) => Buffer.from(e.buffer, e.byteOffset, e.byteLength))));
   await session.release();
   process.stdout.write(
-    `${JSON.stringify({ ...summary(latencies, texts.length, seconds), rss_loaded_bytes: rssLoaded, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+    `${JSON.stringify({ ...summary(latencies, texts.length, seconds), rss_loaded_bytes: rssLoaded, peak_rss_bytes: process.resourceUsage().maxRSS * 1024, ...(cost === undefined ? {} : { execution_cost: cost }) })}\n`,
   );
 }
 

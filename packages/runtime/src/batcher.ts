@@ -2,7 +2,8 @@ import { performance } from "node:perf_hooks";
 import { ForgeError, silentLogger, type Logger } from "@trtforge/core";
 import type { AdmittedBatch } from "./admission.js";
 import type { BatchReport, InferResult, OutputTensor, ServedModel, TokenRows } from "./contract.js";
-import { DEFAULT_PAD_WASTE, lengthGroups } from "./length-groups.js";
+import { DEFAULT_EXECUTION_COST, type ExecutionCost } from "./execution-cost.js";
+import { lengthGroups } from "./length-groups.js";
 import { mergeRows, rowAlone, sliceRows, stackRows } from "./token-rows.js";
 
 export interface BatcherOptions {
@@ -11,10 +12,11 @@ export interface BatcherOptions {
   /** Requests waiting (not yet executing) beyond which new ones are refused with OVERLOADED. */
   maxQueue: number;
   /**
-   * Padding a merged execution may carry, as a fraction of its real token cells, before its requests
-   * run as separate executions of similar lengths; default DEFAULT_PAD_WASTE for the serving backend.
+   * The execution cost the batcher groups rows by length with (lengthGroups): a merge is taken where
+   * the padding it adds costs less than the execution it saves. Default the model's measured cost
+   * (ServedModel.executionCost), else DEFAULT_EXECUTION_COST for its backend.
    */
-  maxPadWaste?: number;
+  executionCost?: ExecutionCost;
   /** Called after every executed batch, for metrics. */
   onBatch?: (report: BatchReport) => void;
   logger?: Logger;
@@ -84,7 +86,7 @@ function pick(outputs: readonly OutputTensor[], names: readonly string[] | undef
  * requests queue; then up to the model's maximum batch of those admitted by the oldest one's
  * version are taken (a batch never mixes versions: across a hot swap, tokens of version N run on
  * version N only), split by length where the backend
- * pays for padding (lengthGroups), each group merged at its longest sequence, and each request gets
+ * pays for padding (lengthGroups, by the model's execution cost), each group merged at its longest sequence, and each request gets
  * back exactly its rows (and its own sequence length for per-token outputs). One execution runs at a
  * time; the queue is bounded.
  */
@@ -143,13 +145,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
   async function execute(): Promise<void> {
     const { model, taken } = dequeue();
     const padId = padIdOf(taken.map((q) => q.request.tokens));
-    const maxWaste = options.maxPadWaste ?? DEFAULT_PAD_WASTE[model.evidence.backend];
-    // A model that runs its rows alone anyway gains nothing from a merged, padded batch; where
-    // padding is free (TensorRT's default) requests stay whole; otherwise rows are grouped by length.
-    const splitRows = model.rowsIndependent !== false && maxWaste !== Number.POSITIVE_INFINITY;
+    const cost = options.executionCost ?? model.executionCost ?? DEFAULT_EXECUTION_COST[model.evidence.backend];
+    // A model that runs its rows alone anyway gains nothing from a merged, padded batch; where an
+    // execution costs more than any padding (TensorRT's default) requests stay whole; otherwise rows
+    // are grouped by length.
+    const splitRows = model.rowsIndependent !== false && cost.fixedMs !== Number.POSITIVE_INFINITY;
     const pieces = taken.flatMap((q) => piecesOf(q, splitRows));
-    const groups =
-      model.rowsIndependent === false ? pieces.map((piece) => [piece]) : lengthGroups(pieces, (piece) => piece.tokens, maxWaste);
+    const groups = model.rowsIndependent === false ? pieces.map((piece) => [piece]) : lengthGroups(pieces, (piece) => piece.tokens, cost);
     for (const group of groups) await runGroup(model, group, padId);
   }
 

@@ -5,6 +5,7 @@
  * Changing a name here is a change to both sides: keep it small and deliberate.
  */
 
+import type { ExecutionCost } from "./execution-cost.js";
 import type { Profile } from "@trtforge/core";
 
 /** Open Inference Protocol datatypes the runtime produces or accepts. */
@@ -104,6 +105,12 @@ export interface ServedModel {
    * requests for it. Undefined means true.
    */
   readonly rowsIndependent?: boolean;
+  /**
+   * What one execution costs on this host, measured at load (measureExecutionCost) where the backend
+   * pays for padding; the batcher groups rows by length with it. Undefined: the backend's default
+   * (DEFAULT_EXECUTION_COST).
+   */
+  readonly executionCost?: ExecutionCost;
   /**
    * The model's own tokenizer. Rows longer than profile.sequence.max tokens, and texts over
    * maxTextBytes(profile) UTF-8 bytes (checked before tokenizing), throw TEXT_TOO_LONG unless

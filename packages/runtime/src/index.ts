@@ -5,7 +5,15 @@ export { chooseOnnx, ONNX_VARIANTS, type OnnxChoice, type OnnxVariant } from "./
 export { reasonOfProblems } from "./engine-gate.js";
 export { isTokenInput, TOKEN_INPUTS, tokenInput } from "./backend.js";
 export { mergeRows, padRows, sliceRows } from "./token-rows.js";
-export { DEFAULT_PAD_WASTE, lengthGroups, type RowsAndLength } from "./length-groups.js";
+export { lengthGroups, type RowsAndLength } from "./length-groups.js";
+export {
+  DEFAULT_EXECUTION_COST,
+  fitExecutionCost,
+  measureExecutionCost,
+  syntheticRows,
+  type ExecutionCost,
+  type TimedRun,
+} from "./execution-cost.js";
 export { createBatcher, type Batcher, type BatcherOptions } from "./batcher.js";
 export { admit, fixedProvider, type AdmissionInput, type AdmittedBatch, type ModelLease, type ModelProvider } from "./admission.js";
 export { ModelSlot, openModelSlot, type ModelSlotOptions } from "./model-slot.js";
@@ -25,3 +33,4 @@ export {
   type ProviderLoad,
   type ProviderProbe,
 } from "./cuda-provider.js";
+export { FRONT_CORES, ortThreading, SPIN_MIN_CORES, type OrtThreading } from "./ort-backend.js";

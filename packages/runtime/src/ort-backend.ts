@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { ForgeError } from "@trtforge/core";
 // Types only: the module itself is imported when a model falls back to it, so a TensorRT host (or
 // the GPU smoke run, which carries no onnxruntime-node) never loads ONNX Runtime's native library.
@@ -6,8 +7,10 @@ import { isTokenInput, tokenInput, type BackendRunner } from "./backend.js";
 import type { OutputTensor, TensorDatatype, TensorSpec, TokenRows } from "./contract.js";
 
 export interface OrtOptions {
-  /** ONNX Runtime's intra-op threads; default its own (one per core). */
+  /** ONNX Runtime's intra-op threads; default by the host's cores (ortThreading). */
   intraOpNumThreads?: number;
+  /** Cores the process may use; default os.availableParallelism(). */
+  cores?: number;
   /** Run on ONNX Runtime's CUDA provider on this device (as the process sees it) instead of the CPU. */
   cudaDeviceId?: number;
 }
@@ -38,6 +41,40 @@ function toOutput(name: string, tensor: Tensor): OutputTensor {
   }
 }
 
+/**
+ * Cores left to the HTTP front (the supervisor's one thread) and to the worker's main thread (the
+ * tokenizer and the batcher) beside ONNX Runtime's intra-op threads.
+ */
+export const FRONT_CORES = 2;
+
+/** From this many cores the worker takes every core but FRONT_CORES for intra-op threads, spinning. */
+export const SPIN_MIN_CORES = 8;
+
+export interface OrtThreading {
+  /** Undefined: ONNX Runtime's own default (one per physical core). */
+  intraOpNumThreads: number | undefined;
+  allowSpinning: boolean;
+}
+
+/**
+ * ONNX Runtime's intra-op threads and whether they spin between runs, by the host's cores. Spinning
+ * keeps the pool awake, so a parallel op starts at once instead of waking sleeping threads: on 16
+ * idle cores (MiniLM cpu.onnx, batch 1) a run took 2.4 ms spinning and 4.6 ms not. But a spinning
+ * pool holds its cores: on 2 cores (cpu-int8) it took them from the front and the tokenizer, and
+ * without spinning 32 clients went 194 → 255 articles/s and p99 at 8 clients 127 → 81 ms, for
+ * 4.8 → 5.7 ms at one client (benchmarks/README.md). So the pool spins only where FRONT_CORES stay
+ * free beside it: given threads, when cores − threads ≥ FRONT_CORES; by default, on hosts of at least
+ * SPIN_MIN_CORES cores with cores − FRONT_CORES threads. Smaller hosts keep ONNX Runtime's default
+ * threads without spinning (docs/serving.md).
+ */
+export function ortThreading(cores: number, intraOpNumThreads?: number): OrtThreading {
+  if (intraOpNumThreads !== undefined) {
+    return { intraOpNumThreads, allowSpinning: intraOpNumThreads > 1 && cores - intraOpNumThreads >= FRONT_CORES };
+  }
+  if (cores >= SPIN_MIN_CORES) return { intraOpNumThreads: cores - FRONT_CORES, allowSpinning: true };
+  return { intraOpNumThreads: undefined, allowSpinning: false };
+}
+
 /** The ONNX Runtime backend (CPU, or CUDA with cudaDeviceId) over one ONNX file of the store version. */
 export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}): Promise<BackendRunner> {
   let ort: typeof import("onnxruntime-node");
@@ -55,17 +92,15 @@ export async function openOrtRunner(onnxPath: string, options: OrtOptions = {}):
     );
   }
   const { InferenceSession, Tensor } = ort;
+  const threading = ortThreading(options.cores ?? availableParallelism(), options.intraOpNumThreads);
+  const spinning = threading.allowSpinning ? "1" : "0";
   let session: InferenceSession;
   try {
     session = await InferenceSession.create(onnxPath, {
       executionProviders: options.cudaDeviceId === undefined ? ["cpu"] : [{ name: "cuda", deviceId: options.cudaDeviceId }],
       graphOptimizationLevel: "all",
-      // ONNX Runtime's pool threads spin between runs by default, taking the cores the server's
-      // HTTP front and the tokenizer need. Measured with benchmarks/serve.mjs (cpu-int8, 2 cores):
-      // 32 clients 194 → 255 articles/s and p99 at 8 clients 127 → 81 ms without spinning, for
-      // 4.8 → 5.7 ms at one client (benchmarks/README.md).
-      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
-      ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
+      extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
+      ...(threading.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: threading.intraOpNumThreads }),
     });
   } catch (err) {
     const where = options.cudaDeviceId === undefined ? "" : ` on CUDA device ${options.cudaDeviceId}`;

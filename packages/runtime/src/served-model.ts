@@ -7,6 +7,7 @@ import type { BackendRunner } from "./backend.js";
 import { applyHead, readClassifierHead, type ClassifierHead } from "./classifier-head.js";
 import type { FallbackReason, ModelEvidence, ModelKind, OutputTensor, ServedModel, TensorSpec, TokenRows } from "./contract.js";
 import { decideEngine, tensorrtRequired } from "./engine-gate.js";
+import { measureExecutionCost, type ExecutionCost } from "./execution-cost.js";
 import type { OnnxVariant } from "./onnx-choice.js";
 import { openOnnxFallback } from "./onnx-fallback.js";
 import { openVerifiedVersion, type ModelSource, type VerifiedVersion } from "./store-version.js";
@@ -198,6 +199,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     );
   }
 
+  const executionCost = await measureFallbackCost(runner, evidence, rowsIndependent, profile, log);
   const hasLogits = runner.outputs.some((o) => o.name === "logits");
   const classifier = head !== undefined && hasLogits ? head : undefined;
   const kind: ModelKind = classifier === undefined ? "embedding" : "classification";
@@ -230,6 +232,7 @@ export async function openServedModel(source: ModelSource, options: OpenModelOpt
     ...(vocab.vocabSize === undefined ? {} : { vocabSize: vocab.vocabSize }),
     ...(vocab.typeVocabSize === undefined ? {} : { typeVocabSize: vocab.typeVocabSize }),
     rowsIndependent,
+    ...(executionCost === undefined ? {} : { executionCost }),
     fallbackDetail,
     tokenize: (texts, { truncate }) => tokenizeWith(tokenizer, profile, texts, truncate),
     run(batch: TokenRows): Promise<OutputTensor[]> {
@@ -268,6 +271,39 @@ export const WARMUP_TEXTS = [
   "Stocks rallied on Friday after the central bank held interest rates steady.",
   "The home team won the championship final in extra time.",
 ];
+
+/**
+ * The execution cost of an ONNX Runtime session on this host (measureExecutionCost at the profile's
+ * optimal length), for the batcher's length groups: how much merging rows of different lengths pays
+ * depends on the cores and threads, so it is measured, not assumed. TensorRT keeps its default
+ * (merge whole batches); a model whose rows run alone, or that takes one row, has nothing to merge.
+ * A failing run leaves the default: warmUp reports the failure.
+ */
+async function measureFallbackCost(
+  runner: BackendRunner,
+  evidence: ModelEvidence,
+  rowsIndependent: boolean,
+  profile: Profile,
+  log: Logger,
+): Promise<ExecutionCost | undefined> {
+  if (evidence.backend !== "onnxruntime" || !rowsIndependent || profile.batch.max < 2) return undefined;
+  try {
+    const cost = await measureExecutionCost((tokens) => runner.run(tokens), {
+      batch: Math.min(COST_BATCH, profile.batch.max),
+      seqLen: profile.sequence.opt,
+      // Few runs: this is load time (a BERT-base batch of 8 at 512 tokens takes about a second on 2 cores).
+      repeats: 3,
+    });
+    log.info({ agent: evidence.agent, version: evidence.version, execution_cost: cost }, "execution cost measured");
+    return cost;
+  } catch (err) {
+    log.warn({ agent: evidence.agent, version: evidence.version, err }, "execution cost not measured: the backend default applies");
+    return undefined;
+  }
+}
+
+/** The batch the execution cost is measured at besides 1: the size the batcher merges to under load. */
+const COST_BATCH = 8;
 
 /**
  * Runs one real batch (tokenizer and backend) and checks the outputs are finite: a version is

@@ -8,11 +8,18 @@ import {
   createBatcher,
   openServedModel,
   type BatchReport,
+  type ExecutionCost,
   type OpenedModel,
   type OutputTensor,
   type ServedModel,
 } from "../src/index.js";
 import { agNewsTexts, MAX_BATCH, publishVersion } from "./fixtures.js";
+
+// Given execution costs, so that grouping does not depend on this host's own measurement: the shape
+// measured on 2 threads (docs/serving.md), and one whose executions cost far more than padding.
+const TWO_THREADS: ExecutionCost = { fixedMs: 0.2, perCellMs: 0.1 };
+const HIGH_FIXED: ExecutionCost = { fixedMs: 100, perCellMs: 0.01 };
+const MERGE_ALL: ExecutionCost = { fixedMs: Infinity, perCellMs: 0 };
 
 let dir: string;
 let model: OpenedModel;
@@ -40,10 +47,17 @@ function maxAbsDiff(a: OutputTensor, b: OutputTensor): number {
 }
 
 describe("createBatcher", () => {
+  it("measures the ONNX Runtime model's execution cost when it opens", () => {
+    expect(model.evidence.backend).toBe("onnxruntime");
+    expect(model.executionCost).toBeDefined();
+    expect(model.executionCost!.fixedMs).toBeGreaterThanOrEqual(0);
+    expect(model.executionCost!.perCellMs).toBeGreaterThan(0);
+  });
+
   it("merges concurrent requests into fewer executions and gives each request exactly what it gets alone", async () => {
     const reports: BatchReport[] = [];
-    // Any padding allowed, so the requests merge whatever their lengths.
-    const batcher = createBatcher({ maxQueueDelayMs: 200, maxQueue: 64, maxPadWaste: Infinity, onBatch: (r) => reports.push(r) });
+    // An execution costs more than any padding, so the requests merge whatever their lengths.
+    const batcher = createBatcher({ maxQueueDelayMs: 200, maxQueue: 64, executionCost: MERGE_ALL, onBatch: (r) => reports.push(r) });
     // Requests of 1 to 3 real articles, of different lengths, so rows are padded when merged.
     const requests: string[][] = [];
     for (let i = 0, at = 0; i < 8; i++) {
@@ -90,7 +104,7 @@ describe("createBatcher", () => {
     await slow.close();
 
     const full: BatchReport[] = [];
-    const eager = createBatcher({ maxQueueDelayMs: 60_000, maxQueue: 64, maxPadWaste: Infinity, onBatch: (r) => full.push(r) });
+    const eager = createBatcher({ maxQueueDelayMs: 60_000, maxQueue: 64, executionCost: MERGE_ALL, onBatch: (r) => full.push(r) });
     const started = Date.now();
     const halves = [texts.slice(0, MAX_BATCH / 2), texts.slice(MAX_BATCH / 2, MAX_BATCH)];
     await Promise.all(halves.map((h) => eager.infer(admit(model, { tokens: model.tokenize(h, { truncate: true }) }))));
@@ -100,32 +114,37 @@ describe("createBatcher", () => {
     await eager.close();
   });
 
-  it("on ONNX Runtime, runs requests of very different lengths as separate executions, and merges them when padding is allowed", async () => {
+  it("runs requests of very different lengths apart where an execution's fixed cost is small (2 threads), and merges them where it is high", async () => {
     const short = model.tokenize([texts[0]!.split(" ").slice(0, 4).join(" ")], { truncate: true });
     const long = model.tokenize([texts.slice(0, 6).join(" ")], { truncate: true });
     expect(long.seqLen).toBeGreaterThan(4 * short.seqLen);
     const mixed = [short, long, short, long, short, long, short, long];
-    const runMixed = async (maxPadWaste: number | undefined) => {
+    const runMixed = async (executionCost: ExecutionCost | undefined, served: ServedModel = model) => {
       const reports: BatchReport[] = [];
       // infer() queues synchronously, so all eight are waiting when the delay ends.
       const batcher = createBatcher({
         maxQueueDelayMs: 100,
         maxQueue: 64,
-        ...(maxPadWaste === undefined ? {} : { maxPadWaste }),
+        ...(executionCost === undefined ? {} : { executionCost }),
         onBatch: (r) => reports.push(r),
       });
-      const results = await Promise.all(mixed.map((tokens) => batcher.infer(admit(model, { tokens }))));
+      const results = await Promise.all(mixed.map((tokens) => batcher.infer(admit(served, { tokens }))));
       await batcher.close();
       return { reports, results };
     };
-    // The default for onnxruntime (DEFAULT_PAD_WASTE): one execution per length, shortest first.
-    const grouped = await runMixed(undefined);
+    // 2 threads: padding a short row to a long one costs more than the ~0.2 ms an execution adds.
+    const grouped = await runMixed(TWO_THREADS);
     expect(grouped.reports.map((r) => [r.requests, r.rows, r.seqLen])).toEqual([
       [4, 4, short.seqLen],
       [4, 4, long.seqLen],
     ]);
-    const merged = await runMixed(Infinity);
+    // A high fixed cost: eight requests of mixed lengths run in fewer executions than requests.
+    const merged = await runMixed(HIGH_FIXED);
     expect(merged.reports.map((r) => [r.requests, r.rows, r.seqLen])).toEqual([[8, 8, long.seqLen]]);
+    expect(merged.reports.length).toBeLessThan(mixed.length);
+    // Without the option the model's own cost (measured at load on its host) decides.
+    const measured = await runMixed(undefined, { ...model, executionCost: HIGH_FIXED });
+    expect(measured.reports.map((r) => [r.requests, r.rows, r.seqLen])).toEqual([[8, 8, long.seqLen]]);
     // Either way each request gets what it gets alone.
     for (const [i, tokens] of mixed.entries()) {
       const alone = (await model.run(tokens)).find((o) => o.name === "sentence_embedding")!;
@@ -147,7 +166,7 @@ describe("createBatcher", () => {
     );
     const tokens = model.tokenize(mixedTexts, { truncate: true });
     const reports: BatchReport[] = [];
-    const batcher = createBatcher({ maxQueueDelayMs: 0, maxQueue: 4, onBatch: (r) => reports.push(r) });
+    const batcher = createBatcher({ maxQueueDelayMs: 0, maxQueue: 4, executionCost: TWO_THREADS, onBatch: (r) => reports.push(r) });
     const result = await batcher.infer(admit(model, { tokens }));
     await batcher.close();
     // Not one execution padded to the longest text: the short rows ran at their own, shorter length.

@@ -44,6 +44,45 @@ describe("JsonTextBounder", () => {
     });
   });
 
+  it("keeps escapes and quotes exact across chunk splits, in long spans kept and in cut tails", () => {
+    const long = "a".repeat(70);
+    // Escaped quotes and backslash runs of both parities, next to long ASCII spans (the native
+    // path) and non-ASCII ones (counted byte by byte); a cut text's tail ends on \\ right before
+    // its closing quote, and the text after it must come through whole.
+    const texts = [
+      String.raw`${long}\"${long}\\${long}\\\"é${long}`,
+      String.raw`${long}${long}\"\\\\\"${long}\\`,
+      String.raw`${long}\u0022${long}\\`,
+      String.raw`after: \"kept\" \\ whole`,
+    ];
+    const body = `{"id":"r1","inputs":[{"name":"text","datatype":"BYTES","shape":[4],"data":[${texts.map((t) => `"${t}"`).join(",")}]}]}`;
+    const original = (JSON.parse(body) as { inputs: { data: string[] }[] }).inputs[0]!.data;
+    for (const limit of [50, 100, 150, 1000]) {
+      const whole = bound(body, limit);
+      const kept = (JSON.parse(whole.json.toString()) as { inputs: { data: string[] }[] }).inputs[0]!.data;
+      expect(kept).toHaveLength(4);
+      kept.forEach((text, index) => {
+        expect(original[index]!.startsWith(text)).toBe(true);
+        expect(text.length).toBeGreaterThanOrEqual(Math.min(limit, original[index]!.length));
+      });
+      expect(kept[3]).toBe(original[3]);
+      if (limit === 1000) expect(whole.json.toString()).toBe(body);
+      for (let size = 1; size <= 80; size += 1) expect(bound(body, limit, size).json.toString()).toBe(whole.json.toString());
+    }
+  });
+
+  it("finds the end of a cut text of dense escapes, whatever its chunks", () => {
+    const tail = '\\"\n\u0022'.repeat(5000);
+    const escaped = JSON.stringify(tail);
+    const body = `{"inputs":[{"name":"text","datatype":"BYTES","shape":[2],"data":[${escaped},"next"]}]}`;
+    const whole = bound(body, 64);
+    const data = (JSON.parse(whole.json.toString()) as { inputs: { data: string[] }[] }).inputs[0]!.data;
+    expect(whole.report.cutStrings).toBe(1);
+    expect(tail.startsWith(data[0]!)).toBe(true);
+    expect(data[1]).toBe("next");
+    for (const size of [1, 2, 3, 7, 100, 4096]) expect(bound(body, 64, size).json.toString()).toBe(whole.json.toString());
+  });
+
   it("holds O(limit) of an 8 MiB text, whatever its chunks", () => {
     const huge = "news ".repeat((8 * 1024 * 1024) / 5);
     const body = Buffer.from(request([huge, "second"], { parameters: { truncate: false } }));

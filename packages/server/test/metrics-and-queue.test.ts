@@ -131,3 +131,61 @@ describe("a full queue answers 503 (the runtime's batcher, bounded by maxQueue)"
     }
   });
 });
+
+describe("executions by the model's execution cost (the batcher's length groups, issue 20)", () => {
+  /** Eight requests of 1 to 22 words, 3 apart: the first runs alone while the seven others queue behind it. */
+  async function executionsFor(executionCost: { fixedMs: number; perCellMs: number }) {
+    const model = doubleModel({ agent: "mixed", version: "v1", kind: "embedding", maxBatch: 8, maxSeq: 32 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated = {
+      ...model,
+      run: async (batch: Parameters<typeof model.run>[0]) => {
+        await gate;
+        return model.run(batch);
+      },
+    };
+    const metrics = new WorkerMetrics();
+    const batcher = createBatcher({ maxQueue: 64, maxQueueDelayMs: 0, executionCost, onBatch: (report) => metrics.observeBatch(report) });
+    const endpoint: ModelEndpoint = {
+      agent: "mixed",
+      current: () => gated,
+      acquire: () => fixedProvider(gated).acquire(),
+      infer: (request) => batcher.infer(request),
+    };
+    const server = await startInProcessServer({ endpoints: endpointSet([endpoint]), workerMetrics: metrics });
+    try {
+      const texts = Array.from({ length: 8 }, (_, i) => Array.from({ length: 1 + 3 * i }, () => "word").join(" "));
+      const infer = (text: string) =>
+        fetch(`${server.url}/v2/models/mixed/infer`, {
+          method: "POST",
+          body: JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [text] }] }),
+        });
+      const first = infer(texts[0]!);
+      while (!batcher.busy || batcher.pending > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const rest = texts.slice(1).map(infer);
+      while (batcher.pending < rest.length) await new Promise((resolve) => setTimeout(resolve, 5));
+      release();
+      const responses = await Promise.all([first, ...rest]);
+      expect(responses.map((response) => response.status)).toEqual(texts.map(() => 200));
+      const stats = (await (await fetch(`${server.url}/v2/models/mixed/stats`)).json()) as {
+        model_stats: { inference_count: number; execution_count: number }[];
+      };
+      return stats.model_stats[0]!;
+    } finally {
+      await server.close();
+      await batcher.close();
+    }
+  }
+
+  it("merges concurrent requests of mixed lengths into fewer executions where an execution costs more than their padding", async () => {
+    const high = await executionsFor({ fixedMs: 100, perCellMs: 0.01 });
+    expect(high.inference_count).toBe(8);
+    // The first alone, then the seven that queued behind it as one execution.
+    expect(high.execution_count).toBe(2);
+    // Where an execution costs less than padding a row by three tokens (the 2-thread shape), each length runs apart.
+    const low = await executionsFor({ fixedMs: 0.2, perCellMs: 0.1 });
+    expect(low.inference_count).toBe(8);
+    expect(low.execution_count).toBe(8);
+  }, 120_000);
+});

@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { MAX_JSON_DEPTH } from "../protocol/infer-request.js";
 import { badRequest } from "../protocol/protocol-error.js";
 
@@ -5,6 +6,8 @@ import { badRequest } from "../protocol/protocol-error.js";
 export const MAX_OTHER_STRING_UNITS = 64 * 1024;
 
 const QUOTE = 0x22;
+/** Kept string spans shorter than this are counted byte by byte: cheaper than a native call. */
+const MIN_FAST_SPAN = 32;
 const BACKSLASH = 0x5c;
 
 type Frame = { array: true } | { array: false; key: string | undefined };
@@ -59,33 +62,44 @@ export class JsonTextBounder {
   write(chunk: Buffer): void {
     this.report.seenBytes += chunk.length;
     let passStart = this.cutting ? -1 : 0;
+    // The next quote and backslash at or after a position, found natively (Buffer.indexOf) and
+    // remembered, so that each byte of the chunk is searched once however many escapes it holds.
+    let quoteAt = -2;
+    let slashAt = -2;
+    const nextQuote = (from: number): number => (quoteAt === -1 || quoteAt >= from ? quoteAt : (quoteAt = chunk.indexOf(QUOTE, from)));
+    const nextSlash = (from: number): number => (slashAt === -1 || slashAt >= from ? slashAt : (slashAt = chunk.indexOf(BACKSLASH, from)));
+    /** Below this, string bytes are counted one by one (a span that is not ASCII or may reach the limit). */
+    let slowUntil = 0;
     for (let i = 0; i < chunk.length; i += 1) {
       const byte = chunk[i]!;
       if (this.inString) {
         if (this.cutting) {
-          // Dropping the tail: find the closing quote fast, minding escapes.
-          if (this.escape === 1) {
-            this.escape = byte === 0x75 ? 5 : 0;
-            continue;
-          }
-          if (this.escape > 1) {
-            this.escape = this.escape === 2 ? 0 : this.escape - 1;
-            continue;
-          }
-          const quote = chunk.indexOf(QUOTE, i);
-          const slash = chunk.indexOf(BACKSLASH, i);
-          if (slash !== -1 && (quote === -1 || slash < quote)) {
-            this.escape = 1;
-            i = slash;
-            continue;
-          }
-          if (quote === -1) break; // the text goes on in the next chunk
-          i = quote;
+          // Dropping the tail: only the closing quote matters, the first one no odd run of
+          // backslashes escapes (\uXXXX digits are never a quote or a backslash). A tail without
+          // backslashes before its quote is crossed natively; escapes are walked in a tight loop.
+          const end = this.endOfCut(chunk, i, nextQuote, nextSlash);
+          if (end === -1) break; // the text goes on in the next chunk
+          i = end;
           this.cutting = false;
           this.inString = false;
           this.afterValue();
           passStart = i; // the closing quote goes through
           continue;
+        }
+        if (this.escape === 0 && !this.stringIsKey && i >= slowUntil && byte !== QUOTE && byte !== BACKSLASH) {
+          // Kept string content up to the next quote or backslash, at once: an ASCII span is one
+          // unit per byte, and one that cannot reach the limit needs no cut inside it. Otherwise
+          // the span is counted byte by byte below (UTF-8 lead bytes, the cut at a whole character).
+          const quote = nextQuote(i);
+          const slash = nextSlash(i);
+          const end = Math.min(quote === -1 ? chunk.length : quote, slash === -1 ? chunk.length : slash);
+          // Short spans (dense escapes) cost less counted below than through a native call.
+          if (end - i >= MIN_FAST_SPAN && this.units + (end - i) <= this.stringLimit && isAscii(chunk.subarray(i, end))) {
+            this.units += end - i;
+            i = end - 1;
+            continue;
+          }
+          slowUntil = end;
         }
         if (this.escape === 1) {
           this.escape = byte === 0x75 ? 5 : 0;
@@ -154,6 +168,36 @@ export class JsonTextBounder {
       }
     }
     if (passStart >= 0 && passStart < chunk.length) this.keep(chunk.subarray(passStart), chunk);
+  }
+
+  /**
+   * Where the cut string's closing quote is in the chunk, from `from` on, or -1 when the chunk ends
+   * first (this.escape then says whether it ended on an unpaired backslash).
+   */
+  private endOfCut(chunk: Buffer, from: number, nextQuote: (from: number) => number, nextSlash: (from: number) => number): number {
+    let i = from;
+    if (this.escape !== 0) {
+      // The byte after a backslash, or a \uXXXX digit: none of them ends the string.
+      if (i >= chunk.length) return -1;
+      this.escape = 0;
+      i += 1;
+    }
+    const quote = nextQuote(i);
+    const slash = nextSlash(i);
+    if (slash === -1 || (quote !== -1 && quote < slash)) return quote;
+    for (let at = slash; at < chunk.length; at += 1) {
+      const byte = chunk[at]!;
+      if (byte === BACKSLASH) {
+        at += 1;
+        if (at >= chunk.length) {
+          this.escape = 1;
+          return -1;
+        }
+      } else if (byte === QUOTE) {
+        return at;
+      }
+    }
+    return -1;
   }
 
   /** The bounded JSON, and what was cut. */
