@@ -186,7 +186,7 @@ async function main() {
         mem_bytes: totalmem(),
         loadavg_start: loadStart,
         node: process.version,
-        note: "shared machine, loaded by other work while this ran",
+        // Whether the host was idle is what loadavg_start/loadavg_end say; nothing here assumes it.
       },
       store_version: storeVersion,
       variant,
