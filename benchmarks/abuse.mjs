@@ -7,6 +7,10 @@
 //   unknown   POST /v2/models/<random unknown name>/infer
 //   huge      an 8 MiB text (alternately without truncate: 400 by bytes; with: cut, 200)
 //   stalled   headers and a few body bytes, then nothing (held open until the end)
+// --kinds picks them, round-robin (default unknown,huge,stalled); also huge-refused and huge-cut
+// (one form of huge only), and long: a legitimate request of a text longer than the profile's
+// maximum length (articles joined, about 4 KiB, truncate), the control for huge-cut, which after its
+// cut is the same max-length inference.
 // Figures: normal requests' p50/p99 in each phase (goal: p99 rise ≤ 20%), the server's RSS
 // (supervisor + worker, VmRSS) after each phase (goal: rise ≤ 10%), and how long SIGTERM takes with
 // the stalled uploads still open (the drain must not wait for them). Results: a table on stdout
@@ -16,7 +20,7 @@
 //     --model-id sentence-transformers/all-MiniLM-L6-v2 --precision fp32 --sequence-length 128 \
 //     --max-batch 32 --marker --store-root /tmp/abuse-store --work-dir /tmp/abuse-work
 //   node benchmarks/abuse.mjs --store-root /tmp/abuse-store [--agent trt-embeddings] [--count 600]
-//     [--clients 4] [--abusive 100]
+//     [--clients 4] [--abusive 100] [--kinds unknown,huge,stalled]
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     count: { type: "string", default: "600" },
     clients: { type: "string", default: "4" },
     abusive: { type: "string", default: "100" },
+    kinds: { type: "string", default: "unknown,huge,stalled" },
     out: { type: "string", default: join(root, "logs/benchmarks/abuse.json") },
     model: inputOptions.model,
     articles: inputOptions.articles,
@@ -42,6 +47,9 @@ if (values["store-root"] === undefined) throw new Error("--store-root is require
 const count = Number(values.count);
 const clients = Number(values.clients);
 const abusive = Number(values.abusive);
+const KINDS = ["unknown", "huge", "huge-refused", "huge-cut", "stalled", "long"];
+const kinds = values.kinds.split(",");
+for (const kind of kinds) if (!KINDS.includes(kind)) throw new Error(`--kinds: unknown kind "${kind}" (one of ${KINDS.join(", ")})`);
 const EIGHT_MIB = 8 * 1024 * 1024;
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -155,25 +163,29 @@ function stalledUpload(url) {
   });
 }
 
-async function abuse(url, stop) {
+async function abuse(url, stop, longText) {
   const hugeText = "news ".repeat(EIGHT_MIB / 5);
-  const huge = (truncate) =>
-    Buffer.from(JSON.stringify({ parameters: { truncate }, inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [hugeText] }] }));
-  const hugeBodies = [huge(false), huge(true)];
+  const textBody = (text, truncate) =>
+    Buffer.from(JSON.stringify({ parameters: { truncate }, inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: [text] }] }));
+  const hugeBodies = [textBody(hugeText, false), textBody(hugeText, true)];
+  const longBody = textBody(longText, true);
   const small = Buffer.from(JSON.stringify({ inputs: [{ name: "text", datatype: "BYTES", shape: [1], data: ["hello"] }] }));
-  const statuses = { unknown: {}, huge: {}, stalled: 0 };
+  const statuses = Object.fromEntries(kinds.map((kind) => [kind, kind === "stalled" ? 0 : {}]));
+  const count = (kind, status) => {
+    statuses[kind][status] = (statuses[kind][status] ?? 0) + 1;
+  };
   const sockets = [];
   for (let i = 0; i < abusive && !stop.done; i += 1) {
-    const kind = ["unknown", "huge", "stalled"][i % 3];
+    const kind = kinds[i % kinds.length];
+    const round = Math.floor(i / kinds.length);
     if (kind === "unknown") {
-      const status = await post(url, `/v2/models/no-such-model-${i}-${Math.random().toString(36).slice(2)}/infer`, small);
-      statuses.unknown[status] = (statuses.unknown[status] ?? 0) + 1;
-    } else if (kind === "huge") {
-      const status = await post(url, `/v2/models/${values.agent}/infer`, hugeBodies[Math.floor(i / 3) % 2]);
-      statuses.huge[status] = (statuses.huge[status] ?? 0) + 1;
-    } else {
+      count(kind, await post(url, `/v2/models/no-such-model-${i}-${Math.random().toString(36).slice(2)}/infer`, small));
+    } else if (kind === "stalled") {
       sockets.push(await stalledUpload(url));
       statuses.stalled += 1;
+    } else {
+      const body = { huge: hugeBodies[round % 2], "huge-refused": hugeBodies[0], "huge-cut": hugeBodies[1], long: longBody }[kind];
+      count(kind, await post(url, `/v2/models/${values.agent}/infer`, body));
     }
   }
   return { statuses, sockets };
@@ -181,6 +193,8 @@ async function abuse(url, stop) {
 
 const { articles } = await loadArticlesAndTokenizer(values);
 const texts = articles.articles.slice(0, count).map((a) => a.text);
+// About 4 KiB of consecutive articles: more tokens than any profile's maximum length here (256).
+const longText = articles.articles.slice(-40).map((a) => a.text).join(" ").slice(0, 4096);
 const server = await startServeEngine();
 const pids = [server.child.pid, ...server.workers.map((w) => w.pid)];
 // Warm-up: the first requests pay for lazy allocations, not abuse.
@@ -194,7 +208,7 @@ const [underAbuse, abuseResult] = await Promise.all([
   normalTraffic(server.url, texts).finally(() => {
     stop.done = true;
   }),
-  abuse(server.url, stop),
+  abuse(server.url, stop, longText),
 ]);
 const rssAbuse = await rssBytes(pids);
 const supervisorAbuse = await rssOf(pids[0]);
@@ -217,10 +231,10 @@ const result = {
   settings: {
     count,
     clients,
-    abusive_sent:
-      Object.values(abuseResult.statuses.unknown).reduce((a, b) => a + b, 0) +
-      Object.values(abuseResult.statuses.huge).reduce((a, b) => a + b, 0) +
-      abuseResult.statuses.stalled,
+    kinds,
+    abusive_sent: Object.values(abuseResult.statuses)
+      .map((s) => (typeof s === "number" ? s : Object.values(s).reduce((a, b) => a + b, 0)))
+      .reduce((a, b) => a + b, 0),
   },
   normal: { before: baselineBefore, under_abuse: underAbuse, after: baselineAfter },
   abusive_statuses: abuseResult.statuses,

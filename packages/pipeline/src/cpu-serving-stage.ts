@@ -108,6 +108,9 @@ export async function cpuServingStage(o: CpuServingStageOptions): Promise<CpuSer
     stage: "cpu-serving",
     onnx: o.onnxSha256,
     quantization,
+    // The weight range of dynamic-int8 (7 bits since full-range weights saturated on hosts without
+    // VNNI): a work dir's full-range artifact is not reused for it.
+    weights: quantization === "dynamic-int8" ? "int8-7bit" : null,
     dataset: o.articles.sha256,
     samples: o.calibrationSamples,
     heldOut: o.heldOut,
