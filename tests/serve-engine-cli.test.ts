@@ -34,6 +34,7 @@ describe("serve-engine command line", () => {
       "--cpu-workers",
       "--max-queue",
       "--max-queue-delay-ms",
+      "--ort-threads",
       "--require-tensorrt",
       "--onnx-variant",
       "--json",
@@ -52,6 +53,9 @@ describe("serve-engine command line", () => {
     const badWorkers = serve(["--store-root", store, "--model", "a", "--cpu-workers", "two"]);
     expect(badWorkers.status).toBe(11);
     expect(badWorkers.stderr).toMatch(/--cpu-workers must be a whole number, got "two"/);
+    const badThreads = serve(["--store-root", store, "--model", "a", "--ort-threads", "0"]);
+    expect(badThreads.status).toBe(11);
+    expect(badThreads.stderr).toMatch(/ONNX Runtime threads must be a positive integer, got 0/);
     const badVariant = serve(["--store-root", store, "--model", "a", "--onnx-variant", "fp16"]);
     expect(badVariant.status).toBe(2);
     expect(badVariant.stderr).toMatch(/--onnx-variant.*fp16.*auto, fp32, int8, cpu/s);

@@ -19,6 +19,7 @@ interface ServeCliOptions {
   cpuWorkers: string;
   maxQueue?: string;
   maxQueueDelayMs?: string;
+  ortThreads?: string;
   drainTimeoutMs: string;
   headerTimeoutMs: string;
   bodyTimeoutMs: string;
@@ -65,6 +66,10 @@ export function createServeEngineProgram(): Command {
       "--max-queue-delay-ms <n>",
       "how long a request may wait for others to join its batch when its model is idle (default 0: batches form while the model is busy)",
     )
+    .option(
+      "--ort-threads <n>",
+      "ONNX Runtime intra-op threads per worker (default: on 8 or more cores, all but 2, spinning between runs; below that, ONNX Runtime's own, not spinning)",
+    )
     .option("--drain-timeout-ms <n>", "on SIGTERM/SIGINT, how long requests in flight may take to finish", "30000")
     .option("--header-timeout-ms <n>", "a request's headers not complete this long after it starts: 408, connection closed", "30000")
     .option("--body-timeout-ms <n>", "a request body that sends nothing this long: 408 with a JSON error, connection closed", "30000")
@@ -103,6 +108,7 @@ export function createServeEngineProgram(): Command {
         cpuWorkers: parseInteger(opts.cpuWorkers, "--cpu-workers"),
         ...(opts.maxQueue === undefined ? {} : { maxQueue: parseInteger(opts.maxQueue, "--max-queue") }),
         ...(opts.maxQueueDelayMs === undefined ? {} : { maxQueueDelayMs: parseInteger(opts.maxQueueDelayMs, "--max-queue-delay-ms") }),
+        ...(opts.ortThreads === undefined ? {} : { ortThreads: parseInteger(opts.ortThreads, "--ort-threads") }),
         drainTimeoutMs: parseInteger(opts.drainTimeoutMs, "--drain-timeout-ms"),
         headerTimeoutMs: parseInteger(opts.headerTimeoutMs, "--header-timeout-ms"),
         bodyTimeoutMs: parseInteger(opts.bodyTimeoutMs, "--body-timeout-ms"),

@@ -46,6 +46,11 @@ export interface ServeOptions {
   gpuSampler?: GpuSampler;
   maxQueue?: number;
   maxQueueDelayMs?: number;
+  /**
+   * ONNX Runtime intra-op threads of each primary worker's sessions; default by the host's cores
+   * (ortThreading of @trtforge/runtime). Its pool spins only when 2 cores stay free beside it.
+   */
+  ortThreads?: number;
   requireTensorrt?: boolean;
   /** Which ONNX the ONNX Runtime fallback serves: auto (CPU-serving, else Q/DQ int8, else fp32), fp32, int8 or cpu. */
   onnxVariant?: OnnxVariant;
@@ -119,6 +124,11 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     candidates,
     models.map((model) => model.agent),
   );
+  if (options.ortThreads !== undefined && (!Number.isInteger(options.ortThreads) || options.ortThreads < 1))
+    throw new ForgeError("INVALID_LIMIT", `ONNX Runtime threads must be a positive integer, got ${options.ortThreads}`, {
+      input: "ortThreads",
+      fix: "pass --ort-threads 1 or more, or leave it out for the default by the host's cores",
+    });
   const cpuWorkers = options.cpuWorkers ?? 1;
   if (!Number.isInteger(cpuWorkers) || cpuWorkers < 1)
     throw new ForgeError("INVALID_LIMIT", `cpu workers must be a positive integer, got ${cpuWorkers}`, {
@@ -165,6 +175,7 @@ export async function startServer(options: ServeOptions): Promise<ServingServer>
     },
     maxQueue: options.maxQueue,
     maxQueueDelayMs: options.maxQueueDelayMs,
+    ...(options.ortThreads === undefined ? {} : { intraOpNumThreads: options.ortThreads }),
     requireTensorrt: options.requireTensorrt ?? false,
     onnxVariant: options.onnxVariant ?? "auto",
     requireGpu: options.requireGpu ?? false,
