@@ -9,6 +9,7 @@
 //   bash scripts/demo.sh                 # or any build-engine --precision int8 store
 //   node benchmarks/perf-analyzer.mjs --store-root demo-out/store [--agent trt-embeddings]
 //     [--variant auto|cpu|int8|fp32] [--count 256] [--requests 128] [--threads N] [--one-article]
+//     [--serve-args "--ort-threads 8"]
 // --one-article sends the article of median token length every time (floor and server alike), so
 // that p99/p50 measures the server's own tail, not the spread of article lengths (at batch 1 the
 // floor's p99 is ~2.4x its p50 on mixed AG News articles).
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     agent: { type: "string", default: "trt-embeddings" },
     variant: { type: "string", default: "auto" },
     "one-article": { type: "boolean", default: false },
+    // Extra serve-engine flags (space-separated).
+    "serve-args": { type: "string", default: "" },
     count: { type: "string", default: "256" },
     requests: { type: "string", default: "128" },
     threads: { type: "string", default: String(availableParallelism()) },
@@ -133,6 +136,7 @@ async function main() {
         String(port),
         "--metrics-port",
         String(port + 2),
+        ...values["serve-args"].split(" ").filter(Boolean),
       ],
       { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, LOG_LEVEL: "warn" } },
     );
@@ -202,6 +206,7 @@ async function main() {
       onnx: file,
       articles: texts.length,
       one_article: values["one-article"],
+      serve_args: values["serve-args"],
       threads: Number(values.threads),
       floor,
       perf_analyzer: byConcurrency,
