@@ -194,7 +194,11 @@ async function abuse(url, stop, longText) {
 const { articles } = await loadArticlesAndTokenizer(values);
 const texts = articles.articles.slice(0, count).map((a) => a.text);
 // About 4 KiB of consecutive articles: more tokens than any profile's maximum length here (256).
-const longText = articles.articles.slice(-40).map((a) => a.text).join(" ").slice(0, 4096);
+const longText = articles.articles
+  .slice(-40)
+  .map((a) => a.text)
+  .join(" ")
+  .slice(0, 4096);
 const server = await startServeEngine();
 const pids = [server.child.pid, ...server.workers.map((w) => w.pid)];
 // Warm-up: the first requests pay for lazy allocations, not abuse.

@@ -32,7 +32,11 @@ const { values } = parseArgs({
 if (!values.fp32 || !values.forms) throw new Error("pass --fp32 <onnx> and --forms name=onnx,... (see the header of this file)");
 const forms = Object.fromEntries(values.forms.split(",").map((pair) => pair.split("=")));
 
-const cpuFlags = (await readFile("/proc/cpuinfo", "utf8")).match(/^flags\s*:(.*)$/m)?.[1].trim().split(/\s+/) ?? [];
+const cpuFlags =
+  (await readFile("/proc/cpuinfo", "utf8"))
+    .match(/^flags\s*:(.*)$/m)?.[1]
+    .trim()
+    .split(/\s+/) ?? [];
 const vnni = cpuFlags.filter((f) => /vnni|amx_int8/.test(f));
 
 const dir = await mkdtemp(join(tmpdir(), "trtforge-int8-forms-"));
@@ -66,7 +70,9 @@ try {
     const e = await readF32(join(dir, `${name}.emb`));
     const cos = [];
     for (let r = 0; r < texts.length; r++) {
-      let dot = 0, na = 0, nb = 0;
+      let dot = 0,
+        na = 0,
+        nb = 0;
       for (let k = r * dim; k < (r + 1) * dim; k++) {
         dot += e[k] * reference[k];
         na += e[k] * e[k];
@@ -81,7 +87,13 @@ try {
   }
   const result = {
     date: new Date().toISOString(),
-    host: { cpus: cpus().length, cpu: cpus()[0]?.model, vnni_flags: vnni, avx512: cpuFlags.some((f) => f.startsWith("avx512")), loadavg: loadavg() },
+    host: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      vnni_flags: vnni,
+      avx512: cpuFlags.some((f) => f.startsWith("avx512")),
+      loadavg: loadavg(),
+    },
     articles: texts.length,
     threads: Number(values.threads),
     results,

@@ -89,7 +89,9 @@ async function main() {
       .filter((text) => tokenizer.encodeBatch([text], { maxLength: maxSeq + 1, padding: "longest", truncation: true }).seqLen <= maxSeq)
       .slice(0, Number(values.count));
     if (values["one-article"]) {
-      const lengths = texts.map((text) => tokenizer.encodeBatch([text], { maxLength: maxSeq, padding: "longest", truncation: true }).seqLen);
+      const lengths = texts.map(
+        (text) => tokenizer.encodeBatch([text], { maxLength: maxSeq, padding: "longest", truncation: true }).seqLen,
+      );
       const median = [...lengths].sort((a, b) => a - b)[Math.floor(lengths.length / 2)];
       texts.fill(texts[lengths.indexOf(median)]);
     }
