@@ -363,47 +363,76 @@ if "mse" in modes:
     log("MSE (all) + plan's float set", measure(qdq(sm05, mse_all, PLAN_FLOAT)), float=names(PLAN_FLOAT))
     results["_mse_all_fractions"] = {label.get(t, t): round(mse_all[t] / samax05[t], 3) for t in q_tensors}
 
-if "clips" in modes or "greedy" in modes or "final" in modes:
-    q_tensors = qtensors(sm05, samax05)
-    mse_all = mse_scales(samax05, fac05, q_tensors)
-
+# What the later modes start from: SmoothQuant alpha 0.5, the GELU outputs' amax by MSE, every other amax the max
+# (MSE on every activation lost at [1,1] and [16,128]; on the probabilities it keeps ~0.95 of the max).
+mse_g = mse_scales(samax05, fac05, gelus)
 CLIP_GRID = [1, 0.7, 0.5, 0.35, 0.25, 0.18, 0.125]
+GELU_GRID = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0]
+
+
+def search_amax(m, base, floats, which, tensors, grid, ref):
+    """One tensor at a time: the amax among grid x ref[t] that gives the best probe cosine (kept only if better)."""
+    a = dict(base)
+    best = probe(qdq(m, a, floats), which)
+    chosen = []
+    for t in tensors:
+        pick = None
+        for f in grid:
+            c = probe(qdq(m, {**a, t: ref[t] * f}, floats), which)
+            if c > best:
+                best, pick = c, f
+        if pick is not None:
+            a[t] = ref[t] * pick
+        chosen.append(pick)
+    return a, chosen, best
+
+
 if "clips" in modes:
     for which in ("plan", "dev"):
         a, chosen, best = search_clips(sm05, samax05, PLAN_FLOAT, which, CLIP_GRID)
         log(f"max amax, fine clip grid on {which} probe, plan's float set", measure(qdq(sm05, a, PLAN_FLOAT)), clips=chosen,
             probe_cosine=round(best, 5))
-        a, chosen, best = search_clips(sm05, mse_all, PLAN_FLOAT, which, CLIP_GRID)
-        log(f"MSE amax, fine clip grid on {which} probe, plan's float set", measure(qdq(sm05, a, PLAN_FLOAT)), clips=chosen,
+        a, chosen, best = search_clips(sm05, mse_g, PLAN_FLOAT, which, CLIP_GRID)
+        log(f"GELU MSE amax, fine clip grid on {which} probe, plan's float set", measure(qdq(sm05, a, PLAN_FLOAT)), clips=chosen,
             probe_cosine=round(best, 5))
 
 if "alpha" in modes:
     for which in ("dev",):
+        clipped, clips, _ = search_clips(sm05, mse_g, PLAN_FLOAT, which, CLIP_GRID)
+        fixed = {t: clipped[t] for t in gelus + probs}
         alphas = dict(half)
-        m, a0, fac = smooth(model, alphas)
-        base = mse_scales(a0, fac, qtensors(m, a0))
-        best = probe(qdq(m, base, PLAN_FLOAT), which)
+        best = probe(qdq(sm05, clipped, PLAN_FLOAT), which)
         for t in ln_outs:
             for al in (0.3, 0.4, 0.6, 0.7, 0.8):
                 trial = {**alphas, t: al}
-                m2, a2, f2 = smooth(model, trial)
-                b2 = mse_scales(a2, f2, qtensors(m2, a2))
-                c = probe(qdq(m2, b2, PLAN_FLOAT), which)
+                m2, a2, _ = smooth(model, trial)
+                c = probe(qdq(m2, {**a2, **fixed}, PLAN_FLOAT), which)
                 if c > best:
                     best, alphas = c, trial
-        m, a0, fac = smooth(model, alphas)
-        base = mse_scales(a0, fac, qtensors(m, a0))
-        log(f"MSE amax, alpha per tensor on {which} probe, plan's float set", measure(qdq(m, base, PLAN_FLOAT)),
-            alphas={label.get(t, t): v for t, v in alphas.items()}, probe_cosine=round(best, 5))
+        m, a0, _ = smooth(model, alphas)
+        log(f"GELU MSE amax, clips on {which} probe, alpha per tensor on {which} probe, plan's float set",
+            measure(qdq(m, {**a0, **fixed}, PLAN_FLOAT)), alphas={t: v for t, v in alphas.items() if v != 0.5}, clips=clips,
+            probe_cosine=round(best, 5))
+        log(f"GELU MSE amax, clips on {which} probe, alpha 0.5, plan's float set", measure(qdq(sm05, clipped, PLAN_FLOAT)))
 
-if "greedy" in modes:
+if "greedy" in modes or "final" in modes:
     for which in ("plan", "dev"):
-        ranked = sensitivity(sm05, mse_all, which)
+        # The recipe: clips (fine grid) with every MatMul in int8, then each GELU output's amax on the probe, then the float set.
+        a1, clips, _ = search_clips(sm05, mse_g, set(), which, CLIP_GRID)
+        log(f"GELU MSE amax, fine clips on {which} probe, all int8", measure(qdq(sm05, a1)), clips=clips)
+        ranked = sensitivity(sm05, a1, which)
         one = {n for _, n in ranked[:4]}
-        log(f"MSE amax, one-at-a-time top 4 float ({which} probe)", measure(qdq(sm05, mse_all, one)), float=names(one),
+        log(f"GELU MSE amax, fine clips, one-at-a-time top 4 float ({which} probe)", measure(qdq(sm05, a1, one)), float=names(one),
             ranked=[[label[n], round(l, 5)] for l, n in ranked[:10]])
-        fl, trace = greedy_float(sm05, mse_all, which)
-        log(f"MSE amax, greedy joint float 4 ({which} probe)", measure(qdq(sm05, mse_all, fl)), float=names(fl), trace=trace)
+        a2, gch, _ = search_amax(sm05, a1, set(), which, gelus, GELU_GRID, samax05)
+        log(f"GELU amax on {which} probe, fine clips, all int8", measure(qdq(sm05, a2)), clips=clips, gelu=gch)
+        ranked = sensitivity(sm05, a2, which)
+        one = {n for _, n in ranked[:4]}
+        log(f"GELU amax on {which} probe, fine clips, one-at-a-time top 4 float", measure(qdq(sm05, a2, one)), float=names(one),
+            ranked=[[label[n], round(l, 5)] for l, n in ranked[:10]], clips=clips, gelu=gch)
+        if "greedy" in modes:
+            fl, trace = greedy_float(sm05, a2, which, pool=[n for _, n in ranked[:16]])
+            log(f"GELU amax on {which} probe, fine clips, greedy joint float 4", measure(qdq(sm05, a2, fl)), float=names(fl), trace=trace)
 
 results["_settings"] = settings()
 with open(args.out, "w") as f:
