@@ -39,6 +39,7 @@ ap.add_argument("--articles", default=os.path.join(ROOT, "conf/samples/ag_news_1
 ap.add_argument("--calib-rows", type=int, default=16)
 ap.add_argument("--shapes", default="1x1,16x128,32x256", help="held-out shapes, batch x tokens")
 ap.add_argument("--modes", default="all", help="comma list of mode groups: plan,mse,clips,alpha,greedy,final (default all)")
+ap.add_argument("--final-probes", default="plan,mid,dev", help="probes the final recipe is searched on")
 args = ap.parse_args()
 started = time.time()
 modes = set(args.modes.split(",")) if args.modes != "all" else {"plan", "mse", "clips", "alpha", "greedy", "final"}
@@ -231,6 +232,8 @@ ref_out = {k: reference.run(["sentence_embedding"], f)[0] for k, f in tests.item
 PROBES = {
     # planW8A8's: PROBE_TEXTS (8) calibration articles at [2, longest] with guards [1,1] and [2,128].
     "plan": {"[2,256]": fill(calib[:8], 2, 256), "[1,1]": fill(calib[:8], 1, 1), "[2,128]": fill(calib[:8], 2, 128)},
+    # the plan's form with more rows and articles: 32 calibration articles at [4,256], guards [1,1] and [4,128].
+    "mid": {"[4,256]": fill(calib[:32], 4, 256), "[1,1]": fill(calib[:32], 1, 1), "[4,128]": fill(calib[:32], 4, 128)},
     # a larger dev probe from articles 300-500 (neither calibration nor held out).
     "dev": {"[8,256]": fill(dev, 8, 256), "[1,1]": fill(dev, 1, 1), "[8,128]": fill(dev, 8, 128)},
 }
@@ -416,7 +419,7 @@ if "alpha" in modes:
         log(f"GELU MSE amax, clips on {which} probe, alpha 0.5, plan's float set", measure(qdq(sm05, clipped, PLAN_FLOAT)))
 
 if "greedy" in modes or "final" in modes:
-    for which in ("plan", "dev"):
+    for which in args.final_probes.split(","):
         # The recipe: clips (fine grid) with every MatMul in int8, then each GELU output's amax on the probe, then the float set.
         a1, clips, _ = search_clips(sm05, mse_g, set(), which, CLIP_GRID)
         log(f"GELU MSE amax, fine clips on {which} probe, all int8", measure(qdq(sm05, a1)), clips=clips)
