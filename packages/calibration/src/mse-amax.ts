@@ -5,8 +5,8 @@ import { INT8_MAX } from "./amax.js";
  * below 0.3 (a long-tailed tensor's optimum can sit far below its max) and steps of 0.05 above.
  */
 export const MSE_AMAX_FRACTIONS: readonly number[] = [
-  0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
-  0.85, 0.9, 0.95, 1,
+  0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
+  0.95, 1,
 ];
 
 /**

@@ -331,5 +331,14 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     });
   }
   const floatNodes = new Set(chooseFloatSites(sensitivity, totalSites, share));
-  return { model: smoothing.model, scales, floatNodes, smoothed: smoothing.smoothed, sensitivity, totalSites, probabilityClips, geluAmaxFractions };
+  return {
+    model: smoothing.model,
+    scales,
+    floatNodes,
+    smoothed: smoothing.smoothed,
+    sensitivity,
+    totalSites,
+    probabilityClips,
+    geluAmaxFractions,
+  };
 }
