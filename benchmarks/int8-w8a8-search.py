@@ -39,6 +39,7 @@ ap.add_argument("--articles", default=os.path.join(ROOT, "conf/samples/ag_news_1
 ap.add_argument("--calib-rows", type=int, default=16)
 ap.add_argument("--shapes", default="1x1,16x128,32x256", help="held-out shapes, batch x tokens")
 ap.add_argument("--modes", default="all", help="comma list of mode groups: plan,mse,clips,alpha,greedy,final (default all)")
+ap.add_argument("--evaluate", help="only measure this Q/DQ ONNX (e.g. benchmarks/w8a8-plan.mjs's) on the held-out shapes")
 ap.add_argument("--final-probes", default="plan,mid,dev", help="probes the final recipe is searched on")
 args = ap.parse_args()
 started = time.time()
@@ -73,13 +74,16 @@ acts = sorted({i for n in matmuls for i in n.input if i not in init})
 all_names = [n.name for n in matmuls]
 
 
-def session(m, outs=()):
+def session(m, outs=(), optimize=True):
     m2 = onnx.ModelProto()
     m2.CopyFrom(m)
     for o in outs:
         m2.graph.output.append(helper.make_tensor_value_info(o, TensorProto.FLOAT, None))
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
+    if not optimize:
+        # Q/DQ pairs stay fake quantization (no fusion into integer kernels), as everywhere else here.
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     return ort.InferenceSession(m2.SerializeToString(), so, providers=["CPUExecutionProvider"])
 
 
@@ -241,8 +245,8 @@ probe_ref = {p: {k: reference.run(["sentence_embedding"], f)[0] for k, f in feed
 n_probes = [0]
 
 
-def measure(m):
-    sess = session(m)
+def measure(m, optimize=True):
+    sess = session(m, optimize=optimize)
     out = {}
     for k, f in tests.items():
         c = cosines(sess.run(["sentence_embedding"], f)[0], ref_out[k])
@@ -277,6 +281,9 @@ def settings():
 
 
 os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+if args.evaluate:
+    log(f"evaluate {os.path.relpath(os.path.abspath(args.evaluate), ROOT)}", measure(onnx.load(args.evaluate), optimize=False))
+    raise SystemExit(0)
 half = {a: 0.5 for a in ln_outs}
 sm05, samax05, fac05 = smooth(model, half)
 PLAN_CLIPS = [1, 0.5, 1, 0.25, 0.5, 0.25]
