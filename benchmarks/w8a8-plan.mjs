@@ -4,7 +4,7 @@
 // conf/samples/ag_news_1000.jsonl, the plan on 64 of them (probe [2, 256], guards [1, 1], [2, 32],
 // [2, 128]), then the Q/DQ ONNX and the plan's choices written to --out-dir. The held-out cosine of
 // that ONNX is measured by `benchmarks/int8-w8a8-search.py --evaluate <dir>/qdq.onnx` (articles 501 on).
-// Usage: node benchmarks/w8a8-plan.mjs --out-dir logs/benchmarks/w8a8-plan [--samples 64]
+// Usage: node benchmarks/w8a8-plan.mjs --out-dir DIR [--samples 64] [--before]
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     articles: { type: "string", default: join(root, "conf/samples/ag_news_1000.jsonl") },
     "out-dir": { type: "string" },
     samples: { type: "string", default: "64" },
+    // The plan before issue 24's search (s8a): GELU outputs at their max, clips from {1, 0.5, 0.25}.
+    before: { type: "boolean", default: false },
   },
 });
 if (values["out-dir"] === undefined) throw new Error("--out-dir is required");
@@ -47,6 +49,7 @@ const plan = await planW8A8({
   tokenizer,
   texts: articles.articles.slice(0, 64).map((a) => a.text),
   outputs: ["sentence_embedding"],
+  ...(values.before ? { geluAmax: "max", probabilityClipFactors: [1, 0.5, 0.25] } : {}),
   shape: { name: "probe", batch: 2, seqLen: 256 },
   guardShapes: [
     { name: "guard-1", batch: 1, seqLen: 1 },

@@ -51,6 +51,8 @@ export interface W8A8PlanOptions {
   maxFloatShare?: number;
   /** Search each attention-probability tensor's clip (PROBABILITY_CLIPS) on the calibration rows; default true. */
   searchProbabilityClips?: boolean;
+  /** The clip factors tried (default PROBABILITY_CLIPS); 1, the calibrated max, is always the starting point. */
+  probabilityClipFactors?: readonly number[];
   /**
    * The GELU outputs' (FFN2 inputs') amax: "mse" (default) the fraction of the calibrated max that
    * minimises their int8 quantization MSE over `MSE_SAMPLE_ROWS` rows at `shape`'s length; "max" keeps the calibrated max.
@@ -305,7 +307,7 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     for (const tensor of probabilityTensors(smoothing.model, scales)) {
       const base = scales.get(tensor)!;
       let chosen = 1;
-      for (const factor of PROBABILITY_CLIPS.slice(1)) {
+      for (const factor of (o.probabilityClipFactors ?? PROBABILITY_CLIPS).filter((f) => f !== 1)) {
         const trial = new Map(scales).set(tensor, base * factor);
         const cosine = await probe(trial);
         if (cosine > best) [best, chosen] = [cosine, factor];
