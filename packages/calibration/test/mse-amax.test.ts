@@ -1,5 +1,6 @@
+import { buildModel, createNode, createTensorValueInfo, DataType, tensorFromTypedArray } from "@trtforge/onnx-graph";
 import { describe, expect, it } from "vitest";
-import { MSE_AMAX_FRACTIONS, mseChosenAmax, PROBABILITY_CLIPS, quantizationMse } from "../src/index.js";
+import { geluMatMulInputs, MSE_AMAX_FRACTIONS, mseChosenAmax, PROBABILITY_CLIPS, quantizationMse } from "../src/index.js";
 
 /** Laplace(0, 1) at n evenly spaced quantiles: a long-tailed tensor with a known optimum clip. */
 function laplace(n: number): Float32Array {
@@ -47,5 +48,47 @@ describe("mseChosenAmax", () => {
 describe("PROBABILITY_CLIPS", () => {
   it("tries the finer grid (0.7 and 0.35 were chosen for MiniLM's layers)", () => {
     expect([...PROBABILITY_CLIPS]).toEqual([1, 0.7, 0.5, 0.35, 0.25]);
+  });
+});
+
+describe("geluMatMulInputs", () => {
+  /** x → LayerNorm → ln; ln · W1 → h; GELU(h) as the exporters write it (h·0.5·(1 + erf(h/√2))) → g; g · W2; and a Gelu op's output · W3. */
+  function ffn() {
+    const f = (name: string, dims: number[], n: number) => tensorFromTypedArray(name, DataType.FLOAT, dims, new Float32Array(n).fill(0.5));
+    return buildModel({
+      nodes: [
+        createNode({ op_type: "LayerNormalization", input: ["x", "gamma", "beta"], output: ["ln"], name: "ln" }),
+        createNode({ op_type: "MatMul", input: ["ln", "w1"], output: ["h"], name: "ffn1" }),
+        createNode({ op_type: "Div", input: ["h", "sqrt2"], output: ["hs"], name: "div" }),
+        createNode({ op_type: "Erf", input: ["hs"], output: ["e"], name: "erf" }),
+        createNode({ op_type: "Add", input: ["e", "one"], output: ["e1"], name: "add" }),
+        createNode({ op_type: "Mul", input: ["h", "e1"], output: ["he"], name: "mul" }),
+        createNode({ op_type: "Mul", input: ["he", "half"], output: ["g"], name: "gelu" }),
+        createNode({ op_type: "MatMul", input: ["g", "w2"], output: ["y"], name: "ffn2" }),
+        createNode({ op_type: "Gelu", input: ["y"], output: ["g2"], name: "gelu_op", domain: "" }),
+        createNode({ op_type: "MatMul", input: ["g2", "w3"], output: ["z"], name: "ffn3" }),
+        // A Mul with no Erf above it (a scaling) is no GELU.
+        createNode({ op_type: "Mul", input: ["z", "half"], output: ["zs"], name: "scale" }),
+        createNode({ op_type: "MatMul", input: ["zs", "w4"], output: ["out"], name: "proj" }),
+      ],
+      inputs: [createTensorValueInfo("x", DataType.FLOAT, [1, 4])],
+      outputs: [createTensorValueInfo("out", DataType.FLOAT, [1, 4])],
+      initializers: [
+        f("gamma", [4], 4),
+        f("beta", [4], 4),
+        f("w1", [4, 8], 32),
+        f("w2", [8, 4], 32),
+        f("w3", [4, 4], 16),
+        f("w4", [4, 4], 16),
+        f("sqrt2", [], 1),
+        f("one", [], 1),
+        f("half", [], 1),
+      ],
+      opset: 20,
+    });
+  }
+
+  it("finds the weight MatMul inputs a GELU writes (decomposed with Erf, or a Gelu op), not LayerNorm outputs or plain Muls", () => {
+    expect(geluMatMulInputs(ffn()).sort()).toEqual(["g", "g2"]);
   });
 });
