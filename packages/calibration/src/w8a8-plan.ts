@@ -274,6 +274,7 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
   // The GELU outputs: amax by quantization MSE (their long tail wastes most int8 levels at the max).
   const geluAmaxFractions = new Map<string, number>();
   if ((o.geluAmax ?? "mse") === "mse") {
+    throwIfCancelled(o.signal, "sampling the GELU outputs");
     const gelus = geluMatMulInputs(smoothing.model).filter((t) => scales.has(t));
     const samples = await activationSamples(o.model, o.onnxPath, gelus, o.tokenizer, o.texts, {
       name: "mse",
