@@ -7,21 +7,26 @@ the LayerNorm outputs that feed Q/K/V and FFN1), measured against fp32 with onnx
 at the demo profile's shapes [1,1], [16,128] and [32,256], rows of real AG News tokens joined from
 the 501st article on (held out), mean and 1st-percentile sentence-embedding cosine.
 
-Modes (each a row of the JSON's "results"):
-  plan today       planW8A8's choices as the demo build made them: alpha 0.5, per-layer probability
-                   clips (1, .5, 1, .25, .5, .25), FFN2 of layers 0-2 and P.V of layer 3 in float;
-  amax by MSE      each activation's amax the fraction of its calibrated max (grid) that minimises
-                   the int8 quantization MSE of that tensor over the calibration rows (all tensors,
-                   or only the GELU outputs and the attention probabilities); percentile 99.99/99.999;
-  clip grid        per-layer probability clip from a finer grid, chosen one layer at a time on the
-                   probe's output cosine (as planW8A8 does with {1, .5, .25});
-  alpha per layer  SmoothQuant alpha per LayerNorm output from a grid, chosen on the probe's cosine;
-  greedy float     the float set grown one MatMul at a time by the largest gain of the joint probe
-                   cosine, against the one-at-a-time sensitivity ranking;
-  probe rows       every choice made on the plan's probe (8 calibration articles at [2,256] with
-                   guards [1,1], [2,128]) or on a larger dev probe (articles 300-500, [8,256] and [8,128]).
+Modes (--modes, comma list; each result a row of the JSON's "results"):
+  plan     planW8A8's choices as the demo build made them: alpha 0.5, per-layer probability clips
+           (1, .5, 1, .25, .5, .25), FFN2 of layers 0-2 and P.V of layer 3 in float;
+  mse      each activation's amax the fraction of its calibrated max (grid 0.05-1) that minimises
+           the int8 quantization MSE of that tensor over the calibration rows (every activation,
+           the GELU outputs and/or the attention probabilities); percentile 99.99/99.999;
+  clips    per-layer probability clip from a finer grid, chosen one layer at a time on a probe's
+           output cosine (as planW8A8 does with its grid), on the max or the GELU-MSE amax;
+  alpha    SmoothQuant alpha per LayerNorm output from {.3,.4,.6,.7,.8}, chosen on the dev probe;
+  final    the recipe per probe (--final-probes): GELU MSE amax, clips with every MatMul in int8,
+           the 4 most sensitive MatMuls (one at a time) in float; then each GELU output's amax
+           searched on the probe, and the float set again;
+  greedy   final, plus the float set grown one MatMul at a time by the joint probe cosine.
+Probes (what choices are made on; the lowest mean cosine over their shapes): plan = planW8A8's
+(8 calibration articles at [2,256], guards [1,1], [2,128]); mid = 32 articles at [4,256], guards
+[1,1], [4,128]; dev = articles 301-500 (neither calibration nor held out) at [8,256], [8,128], [1,1].
+--evaluate ONNX only measures a given Q/DQ ONNX (Q/DQ kept as fake quantization: no graph optimization).
 Calibration: the first 300 articles, --calib-rows rows at 128 and at 256 tokens.
 Usage: .venv/bin/python benchmarks/int8-w8a8-search.py --out logs/benchmarks/int8-w8a8-search.json
+       [--modes plan,mse,clips,alpha,final,greedy] [--final-probes plan,mid,dev] [--evaluate qdq.onnx]
 """
 import argparse, json, os, platform, time
 import numpy as np
