@@ -67,13 +67,18 @@ export {
   type SiteSensitivity,
 } from "./sensitivity.js";
 export {
+  activationSamples,
   channelRanges,
   DEFAULT_SMOOTHING_ALPHA,
+  geluMatMulInputs,
   layerNormMatMulInputs,
+  MSE_SAMPLE_PER_RUN,
+  MSE_SAMPLE_ROWS,
   planW8A8,
   PROBABILITY_CLIPS,
   probabilityTensors,
   type W8A8Plan,
   type W8A8PlanOptions,
 } from "./w8a8-plan.js";
+export { MSE_AMAX_FRACTIONS, mseChosenAmax, quantizationMse } from "./mse-amax.js";
 export { ShapeProbe, type ShapeProbeOptions } from "./shape-probe.js";

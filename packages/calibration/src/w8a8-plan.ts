@@ -13,6 +13,7 @@ import {
 import type { ModelTokenizer } from "@trtforge/tokenizer";
 import { InferenceSession } from "onnxruntime-node";
 import { scaleOfAmax } from "./amax.js";
+import { mseChosenAmax } from "./mse-amax.js";
 import { batchFeeds, checkModelInputs, rowsOf } from "./model-inputs.js";
 import { ShapeProbe } from "./shape-probe.js";
 import {
@@ -50,13 +51,29 @@ export interface W8A8PlanOptions {
   maxFloatShare?: number;
   /** Search each attention-probability tensor's clip (PROBABILITY_CLIPS) on the calibration rows; default true. */
   searchProbabilityClips?: boolean;
+  /** The clip factors tried (default PROBABILITY_CLIPS); 1, the calibrated max, is always the starting point. */
+  probabilityClipFactors?: readonly number[];
+  /**
+   * The GELU outputs' (FFN2 inputs') amax: "mse" (default) the fraction of the calibrated max that
+   * minimises their int8 quantization MSE over `MSE_SAMPLE_ROWS` rows at `shape`'s length; "max" keeps the calibrated max.
+   */
+  geluAmax?: "mse" | "max";
   onStep?: (done: number, total: number) => void;
   /** Checked before each probe: an aborted run stops with CANCELLED. */
   signal?: AbortSignal | undefined;
 }
 
-/** Amax factors tried for each attention-probability tensor (1: its calibrated max, at most 1). */
-export const PROBABILITY_CLIPS = [1, 0.5, 0.25] as const;
+/**
+ * Amax factors tried for each attention-probability tensor (1: its calibrated max, at most 1). The
+ * finer grid (0.7 and 0.35 added) was chosen for 4 of MiniLM's 6 layers and took P·V alone in int8
+ * from 0.9924 (0.5 everywhere) to 0.9946 at [32, 256] (benchmarks/int8-w8a8-search.py).
+ */
+export const PROBABILITY_CLIPS = [1, 0.7, 0.5, 0.35, 0.25] as const;
+
+/** Rows (at the plan's longest length) whose GELU-output values the MSE amax is chosen on. */
+export const MSE_SAMPLE_ROWS = 8;
+/** Values kept per tensor and batch of rows for the MSE amax (a scattered sample, not every value). */
+export const MSE_SAMPLE_PER_RUN = 1 << 17;
 
 export interface W8A8Plan {
   /** The smoothed float model: insertQdq it with `scales` and `floatNodes`. */
@@ -69,6 +86,8 @@ export interface W8A8Plan {
   totalSites: number;
   /** Attention-probability tensor → the amax factor chosen for it on the calibration rows. */
   probabilityClips: Map<string, number>;
+  /** GELU output → its amax as a fraction of the calibrated max, chosen by quantization MSE (empty with geluAmax "max"). */
+  geluAmaxFractions: Map<string, number>;
 }
 
 /**
@@ -100,6 +119,98 @@ export function layerNormMatMulInputs(model: OnnxModel): string[] {
         (u) => u.node.op_type === "MatMul" && u.inputIndex === 0 && index.initializers.has(u.node.input[1]!),
       ),
     );
+}
+
+const GELU_OPS = new Set(["Gelu", "FastGelu", "BiasGelu"]);
+
+/**
+ * Activations a GELU writes that feed weight MatMuls as their first input: in a BERT, the second
+ * FFN projection's input. A Gelu op, or the exporters' decomposition x·0.5·(1 + erf(x/√2)) (or
+ * its tanh form): a Mul with an Erf or Tanh at most four nodes up. Their range is a long tail
+ * (MiniLM layer 0: amax 24, most values under 1), which max calibration spends its levels on.
+ */
+export function geluMatMulInputs(model: OnnxModel): string[] {
+  const graph = mainGraph(model);
+  const index = indexGraph(graph);
+  const isGelu = (tensor: string): boolean => {
+    const node = index.producers.get(tensor);
+    if (node === undefined) return false;
+    if (GELU_OPS.has(node.op_type)) return true;
+    if (node.op_type !== "Mul") return false;
+    let frontier = [node];
+    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+      const next = [];
+      for (const n of frontier) {
+        for (const input of n.input) {
+          const up = index.producers.get(input);
+          if (up === undefined) continue;
+          if (up.op_type === "Erf" || up.op_type === "Tanh") return true;
+          next.push(up);
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  };
+  const found = new Set<string>();
+  for (const node of graph.node) {
+    const input = node.input[0];
+    if (node.op_type === "MatMul" && input !== undefined && index.initializers.has(node.input[1]!) && isGelu(input)) found.add(input);
+  }
+  return [...found];
+}
+
+/**
+ * A scattered sample (a fixed pseudo-random pick of `perRun` values per batch of rows) of each
+ * tensor's values over the rows of `shape`, filled from `texts`.
+ */
+export async function activationSamples(
+  model: OnnxModel,
+  onnxPath: string,
+  tensors: readonly string[],
+  tokenizer: ModelTokenizer,
+  texts: readonly string[],
+  shape: FullShape,
+  perRun = MSE_SAMPLE_PER_RUN,
+): Promise<Map<string, Float32Array>> {
+  const inputs = checkModelInputs(model, tokenizer, onnxPath);
+  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, tensors)), { graphOptimizationLevel: "all" });
+  const parts = new Map<string, Float32Array[]>(tensors.map((t) => [t, []]));
+  // xorshift32: the same sample every run, spread over channels (a fixed stride could alias with the channel count).
+  let state = 0x9e3779b9;
+  const next = (n: number): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  try {
+    const batch = fillShape(tokenizer, texts, shape);
+    for (let row = 0; row < batch.batchSize; row += 4) {
+      const outputs = await session.run(batchFeeds(rowsOf(batch, row, Math.min(4, batch.batchSize - row)), inputs), [...tensors]);
+      for (const tensor of tensors) {
+        const data = outputs[tensor]!.data as Float32Array;
+        const count = Math.min(perRun, data.length);
+        const picked = new Float32Array(count);
+        for (let i = 0; i < count; i++) picked[i] = count === data.length ? data[i]! : data[next(data.length)]!;
+        parts.get(tensor)!.push(picked);
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  return new Map(
+    tensors.map((t) => {
+      const chunks = parts.get(t)!;
+      const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
+      return [t, all];
+    }),
+  );
 }
 
 /** Largest |x| per channel (last axis) of each tensor over the rows of `shape`, filled from `texts`. */
@@ -139,8 +250,10 @@ export async function channelRanges(
 /**
  * W8A8 that holds at long inputs: SmoothQuant on the LayerNorm-fed MatMuls (channel ranges measured
  * at the longest shape, the smoothed tensor's scale the larger of its smoothed range and nothing
- * else), then a measured per-site sensitivity at that shape chooses at most `maxFloatShare` of the
- * MatMuls to keep in float. Activation int8 and the symmetric Q/DQ form are kept everywhere else.
+ * else), the GELU outputs' amax by quantization MSE, each layer's attention-probability clip on the
+ * probe's output cosine, then a measured per-site sensitivity at that shape chooses at most
+ * `maxFloatShare` of the MatMuls to keep in float. Activation int8 and the symmetric Q/DQ form are
+ * kept everywhere else.
  */
 export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
   const tensors = layerNormMatMulInputs(o.model).filter((t) => o.scales.has(t));
@@ -157,6 +270,23 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     const channelMax = Math.max(...ranges.get(s.source)!);
     // The smoothed range grows with the calibrated range where calibration saw more than these rows did.
     scales.set(s.tensor, scaleOfAmax(s.amax * Math.max(1, calibrated / channelMax)));
+  }
+  // The GELU outputs: amax by quantization MSE (their long tail wastes most int8 levels at the max).
+  const geluAmaxFractions = new Map<string, number>();
+  if ((o.geluAmax ?? "mse") === "mse") {
+    throwIfCancelled(o.signal, "sampling the GELU outputs");
+    const gelus = geluMatMulInputs(smoothing.model).filter((t) => scales.has(t));
+    const samples = await activationSamples(o.model, o.onnxPath, gelus, o.tokenizer, o.texts, {
+      name: "mse",
+      batch: MSE_SAMPLE_ROWS,
+      seqLen: o.shape.seqLen,
+    });
+    for (const tensor of gelus) {
+      const max = scales.get(tensor)! * 127;
+      const amax = mseChosenAmax(samples.get(tensor)!, max);
+      scales.set(tensor, scaleOfAmax(amax));
+      geluAmaxFractions.set(tensor, amax / max);
+    }
   }
   // Per layer, the probability clip that gives the best output on the calibration rows, one layer at a time.
   const probabilityClips = new Map<string, number>();
@@ -178,7 +308,7 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     for (const tensor of probabilityTensors(smoothing.model, scales)) {
       const base = scales.get(tensor)!;
       let chosen = 1;
-      for (const factor of PROBABILITY_CLIPS.slice(1)) {
+      for (const factor of (o.probabilityClipFactors ?? PROBABILITY_CLIPS).filter((f) => f !== 1)) {
         const trial = new Map(scales).set(tensor, base * factor);
         const cosine = await probe(trial);
         if (cosine > best) [best, chosen] = [cosine, factor];
@@ -204,5 +334,14 @@ export async function planW8A8(o: W8A8PlanOptions): Promise<W8A8Plan> {
     });
   }
   const floatNodes = new Set(chooseFloatSites(sensitivity, totalSites, share));
-  return { model: smoothing.model, scales, floatNodes, smoothed: smoothing.smoothed, sensitivity, totalSites, probabilityClips };
+  return {
+    model: smoothing.model,
+    scales,
+    floatNodes,
+    smoothed: smoothing.smoothed,
+    sensitivity,
+    totalSites,
+    probabilityClips,
+    geluAmaxFractions,
+  };
 }

@@ -1,7 +1,7 @@
 import { compareModels } from "@trtforge/accuracy";
 import { insertQdq, quantizationSites, serializeOnnxModel } from "@trtforge/onnx-graph";
 import { describe, expect, it } from "vitest";
-import { calibrate, layerNormMatMulInputs, planW8A8, PROBABILITY_CLIPS, probabilityTensors } from "../src/index.js";
+import { calibrate, geluMatMulInputs, layerNormMatMulInputs, planW8A8, PROBABILITY_CLIPS, probabilityTensors } from "../src/index.js";
 import { loadMiniLm } from "./minilm-onnx.js";
 
 describe("planW8A8 on MiniLM", () => {
@@ -38,6 +38,12 @@ describe("planW8A8 on MiniLM", () => {
     expect(probabilities).toHaveLength(6);
     expect([...plan.probabilityClips.keys()].sort()).toEqual([...probabilities].sort());
     for (const factor of plan.probabilityClips.values()) expect(PROBABILITY_CLIPS).toContain(factor);
+    // The GELU outputs (FFN2 inputs, the exporter's Erf decomposition): one per layer, each clipped below its max by MSE.
+    const gelus = geluMatMulInputs(model);
+    expect(gelus).toHaveLength(6);
+    expect([...plan.geluAmaxFractions.keys()].sort()).toEqual([...gelus].sort());
+    for (const fraction of plan.geluAmaxFractions.values()) expect(fraction).toBeLessThan(1);
+    for (const tensor of gelus) expect(plan.scales.get(tensor)).toBeLessThan(calibrated.scales.get(tensor)!);
 
     // Held-out articles (never calibrated on), one full [8, 256] shape.
     const heldOut = articles.articles.slice(900, 1000).map((a) => a.text);

@@ -93,6 +93,8 @@ export interface W8A8Summary {
   smoothed_activations: string[];
   /** Attention-probability tensor → the amax factor chosen for it on calibration rows. */
   probability_clips: Record<string, number>;
+  /** GELU output (FFN2 input) → its amax as a fraction of the calibrated max, chosen by int8 quantization MSE. */
+  gelu_amax_fractions: Record<string, number>;
   /** The shape sensitivity and clips were measured at: a few rows at the profile's longest length. */
   probe_shape: { batch: number; seq_len: number };
   /** Shorter shapes every probe also ran at (its cosine the lowest over all). */
@@ -253,6 +255,7 @@ export async function precisionStage(o: PrecisionStageOptions): Promise<Precisio
         float_share: o.int8FloatShare,
         smoothed_activations: plan.smoothed.map((x) => x.source),
         probability_clips: Object.fromEntries(plan.probabilityClips),
+        gelu_amax_fractions: Object.fromEntries(plan.geluAmaxFractions),
         probe_shape: { batch: probeShape.batch, seq_len: probeShape.seqLen },
         guard_shapes: guardShapes.map((g) => ({ batch: g.batch, seq_len: g.seqLen })),
         seconds: (performance.now() - planStarted) / 1000,
