@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -280,3 +280,22 @@ describe("faults under load (2 CPU workers)", () => {
     expect(server.stderr()).not.toMatch(/"level":50/);
   }, 120_000);
 });
+
+describe("--ort-threads", () => {
+  it("sets the worker's ONNX Runtime intra-op threads: 4 threads run 3 more pool threads than 1, and both serve", async () => {
+    const workerThreads = async (threads: number) => {
+      const server = await startServeEngine(published.store, ["--ort-threads", String(threads)]);
+      try {
+        expect((await inferTexts(server.url, ["thread count"])).status).toBe(200);
+        return (await readdir(`/proc/${server.workers[0]!.pid}/task`)).length;
+      } finally {
+        await server.stop();
+      }
+    };
+    const one = await workerThreads(1);
+    const four = await workerThreads(4);
+    // ONNX Runtime's pool runs threads - 1 threads beside the caller; the rest of the process is the same.
+    expect(four - one).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+});
+
