@@ -298,4 +298,3 @@ describe("--ort-threads", () => {
     expect(four - one).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
-
