@@ -1,6 +1,10 @@
 import sys
-sys.argv = ["x", "--out", "/tmp/s8a/explore-base2.json", "--modes", "none"]
-__file__ = "/work/wt/s8a/benchmarks/int8-w8a8-search.py"; exec(open(__file__).read())
+sys.argv = ["x", "--out", "explore-base2.json", "--modes", "none"]
+import os
+# The search script of this checkout (three folders up), run in this namespace.
+__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks", "int8-w8a8-search.py")
+sys.path.insert(0, os.path.dirname(__file__))
+exec(open(__file__).read())
 mse_g = mse_scales(samax05, fac05, gelus)
 W = "dev"
 a1, clips, best = search_clips(sm05, mse_g, set(), W, CLIP_GRID)
@@ -26,4 +30,4 @@ fl, trace = greedy_float(sm05, a2, W, pool=[n for _, n in ranked[:16]])
 log("a2, greedy top4", measure(qdq(sm05, a2, fl)), float=names(fl), trace=trace)
 a3, clips3, best3 = search_clips(sm05, {**a2, **{p: amax[p] for p in probs}}, fl, W, CLIP_GRID)
 log("a2, greedy top4, clips re-searched", measure(qdq(sm05, a3, fl)), float=names(fl), clips=clips3, probe=best3)
-import pickle; pickle.dump({"a2": a2, "a3": a3, "fl": fl, "one": one, "ranked": ranked}, open("/tmp/s8a/explore2.pkl", "wb"))
+import pickle; pickle.dump({"a2": a2, "a3": a3, "fl": fl, "one": one, "ranked": ranked}, open("explore2.pkl", "wb"))

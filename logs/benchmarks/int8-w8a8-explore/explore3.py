@@ -1,6 +1,10 @@
 import sys
-sys.argv = ["x", "--out", "/tmp/s8a/explore-base3.json", "--modes", "none"]
-__file__ = "/work/wt/s8a/benchmarks/int8-w8a8-search.py"; exec(open(__file__).read())
+sys.argv = ["x", "--out", "explore-base3.json", "--modes", "none"]
+import os
+# The search script of this checkout (three folders up), run in this namespace.
+__file__ = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks", "int8-w8a8-search.py")
+sys.path.insert(0, os.path.dirname(__file__))
+exec(open(__file__).read())
 ffn2 = {n for n in all_names if kinds[n] == "FFN2"}
 notffn2 = set(all_names) - ffn2
 s = session(model, gelus)
