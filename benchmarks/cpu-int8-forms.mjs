@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { readF32, rowCosines } from "./embeddings.mjs";
 import { inputOptions, root } from "./inputs.mjs";
 
 const run = promisify(execFile);
@@ -52,10 +53,6 @@ try {
     const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 26 });
     return JSON.parse(stdout.trim().split("\n").pop());
   };
-  const readF32 = async (path) => {
-    const b = await readFile(path);
-    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-  };
   const all = { fp32: values.fp32, ...forms };
   const results = {};
   for (const [name, onnx] of Object.entries(all)) {
@@ -67,19 +64,7 @@ try {
   const reference = await readF32(join(dir, "fp32.emb"));
   const dim = reference.length / texts.length;
   for (const name of Object.keys(forms)) {
-    const e = await readF32(join(dir, `${name}.emb`));
-    const cos = [];
-    for (let r = 0; r < texts.length; r++) {
-      let dot = 0,
-        na = 0,
-        nb = 0;
-      for (let k = r * dim; k < (r + 1) * dim; k++) {
-        dot += e[k] * reference[k];
-        na += e[k] * e[k];
-        nb += reference[k] * reference[k];
-      }
-      cos.push(dot / Math.sqrt(na * nb));
-    }
+    const cos = rowCosines(await readF32(join(dir, `${name}.emb`)), reference, dim);
     cos.sort((a, b) => a - b);
     results[name].cosine_mean = cos.reduce((s, c) => s + c, 0) / cos.length;
     results[name].cosine_p01 = cos[Math.floor(cos.length * 0.01)];

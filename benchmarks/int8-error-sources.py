@@ -19,15 +19,12 @@ import argparse, json, os, platform, time
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import helper, numpy_helper, TensorProto
-from tokenizers import Tokenizer
+from onnx import helper, numpy_helper
+from w8a8_sim import MatMulGraph, Rows, add_input_args, cosines, qdq, session
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", required=True)
-ap.add_argument("--onnx", default=os.path.join(ROOT, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx"))
-ap.add_argument("--model", default=os.path.join(ROOT, ".tools/models/all-MiniLM-L6-v2"))
-ap.add_argument("--articles", default=os.path.join(ROOT, "conf/samples/ag_news_1000.jsonl"))
+add_input_args(ap)
 ap.add_argument("--rows", type=int, default=16)
 ap.add_argument("--lengths", default="128,256")
 ap.add_argument("--skip-sites", action="store_true")
@@ -37,94 +34,14 @@ args = ap.parse_args()
 lengths = [int(x) for x in args.lengths.split(",")]
 started = time.time()
 
-tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
-tok.no_padding()
-tok.no_truncation()
 texts = [json.loads(l)["text"] for l in open(args.articles)]
-CLS, SEP = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-
-
-def fill(txts, rows, length, start=0):
-    """Rows of `length` real tokens: consecutive articles joined, [CLS] ... [SEP]."""
-    out, k = [], start
-    for _ in range(rows):
-        row = []
-        while len(row) < length - 2:
-            row += tok.encode(txts[k % len(txts)], add_special_tokens=False).ids
-            k += 1
-        out.append([CLS] + row[: length - 2] + [SEP])
-    ids = np.array(out, dtype=np.int64)
-    return {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+fill = Rows(args.model).fill
 
 
 model = onnx.load(args.onnx)
-graph = model.graph
-init = {t.name: t for t in graph.initializer}
-producer = {o: n for n in graph.node for o in n.output}
-matmuls = [n for n in graph.node if n.op_type == "MatMul"]
-acts = sorted({i for n in matmuls for i in n.input if i not in init})
-
-
-def session(m, outs=()):
-    m2 = onnx.ModelProto()
-    m2.CopyFrom(m)
-    for o in outs:
-        m2.graph.output.append(helper.make_tensor_value_info(o, TensorProto.FLOAT, None))
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    return ort.InferenceSession(m2.SerializeToString(), so, providers=["CPUExecutionProvider"])
-
-
-def qdq(m, amax, float_nodes=frozenset()):
-    """insertQdq's form: per-tensor symmetric activations, per-output-channel weights (fake-quantized)."""
-    m2 = onnx.ModelProto()
-    m2.CopyFrom(m)
-    g = m2.graph
-    inits = {t.name: t for t in g.initializer}
-    done, after, extra = {}, {}, []
-    for n in list(g.node):
-        if n.op_type != "MatMul" or n.name in float_nodes:
-            continue
-        if not all((i in inits) or (i in amax) for i in n.input):
-            continue
-        for j, i in enumerate(n.input):
-            if i in inits:
-                w = numpy_helper.to_array(inits[i])
-                s = np.maximum(np.abs(w).max(axis=0) / 127, 1e-12).astype(np.float32)
-                inits[i].CopyFrom(numpy_helper.from_array((np.clip(np.round(w / s), -127, 127) * s).astype(np.float32), i))
-            else:
-                if i not in done:
-                    extra += [numpy_helper.from_array(np.array(amax[i] / 127, dtype=np.float32), i + "_s"),
-                              numpy_helper.from_array(np.array(0, dtype=np.int8), i + "_z")]
-                    after[i] = [helper.make_node("QuantizeLinear", [i, i + "_s", i + "_z"], [i + "_q"]),
-                                helper.make_node("DequantizeLinear", [i + "_q", i + "_s", i + "_z"], [i + "_dq"])]
-                    done[i] = i + "_dq"
-                n.input[j] = done[i]
-    g.initializer.extend(extra)
-    nodes = list(g.node)
-    del g.node[:]
-    for n in nodes:
-        g.node.append(n)
-        for o in n.output:
-            g.node.extend(after.get(o, []))
-    return m2
-
-
-def cosines(a, b):
-    a = a / np.linalg.norm(a, axis=1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=1, keepdims=True)
-    return (a * b).sum(1)
-
-
-def kind(n):
-    a = [i for i in n.input if i not in init]
-    if len(a) == 2:
-        return "QK" if producer[a[0]].op_type == "Mul" else "PV"
-    if a[0].startswith("gelu"):
-        return "FFN2"
-    if a[0].startswith("view"):
-        return "O"
-    return "QKV" if sum(a[0] in x.input for x in matmuls) == 3 else "FFN1"
+matmul_graph = MatMulGraph(model)
+init, producer, matmuls, acts = matmul_graph.init, matmul_graph.producer, matmul_graph.matmuls, matmul_graph.acts
+kind = matmul_graph.kind
 
 
 classes = {}

@@ -8,36 +8,20 @@ then: .venv/bin/python benchmarks/int8-w8a8-search.py --out X.json --evaluate /t
 Calibration: --rows rows of 256 real tokens joined from the first 300 articles of
 conf/samples/ag_news_1000.jsonl (as int8-w8a8-search.py fills its rows), CPU execution provider.
 """
-import argparse, json, os, time
-import numpy as np
-from tokenizers import Tokenizer
+import argparse, json, time
+from w8a8_sim import Rows, add_input_args
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", required=True)
-ap.add_argument("--onnx", default=os.path.join(ROOT, ".tools/models/all-MiniLM-L6-v2.onnx-fp32/model.onnx"))
-ap.add_argument("--model", default=os.path.join(ROOT, ".tools/models/all-MiniLM-L6-v2"))
-ap.add_argument("--articles", default=os.path.join(ROOT, "conf/samples/ag_news_1000.jsonl"))
+add_input_args(ap)
 ap.add_argument("--rows", type=int, default=32)
 ap.add_argument("--length", type=int, default=256)
 ap.add_argument("--method", default="max", help="ModelOpt calibration_method: max or entropy")
 ap.add_argument("--ops", default="", help="op_types_to_quantize, comma list (default: ModelOpt's own choice)")
 args = ap.parse_args()
 
-tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
-tok.no_padding()
-tok.no_truncation()
 texts = [json.loads(l)["text"] for l in open(args.articles)][:300]
-CLS, SEP = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-out, k = [], 0
-for _ in range(args.rows):
-    row = []
-    while len(row) < args.length - 2:
-        row += tok.encode(texts[k % len(texts)], add_special_tokens=False).ids
-        k += 1
-    out.append([CLS] + row[: args.length - 2] + [SEP])
-ids = np.array(out, dtype=np.int64)
-calib = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+calib = Rows(args.model).fill(texts, args.rows, args.length)
 
 from modelopt.onnx.quantization import quantize  # noqa: E402
 

@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { request, Agent } from "node:http";
 import { createRequire } from "node:module";
+import { readF32, rowCosines } from "./embeddings.mjs";
 import { inputOptions, root } from "./inputs.mjs";
 
 const { values } = parseArgs({
@@ -104,7 +105,7 @@ async function floorChild() {
           ? tokens.inputIds
           : name === "attention_mask"
             ? tokens.attentionMask
-            : new BigInt64Array(tokens.rows * tokens.seqLen);
+            : (tokens.tokenTypeIds ?? new BigInt64Array(tokens.rows * tokens.seqLen));
       feeds[name] = new Tensor("int64", data, dims);
     }
     return feeds;
@@ -123,18 +124,7 @@ async function floorChild() {
   };
   const run = async (rows) => {
     const enc = tokenizer.encodeBatch(rows, { maxLength: SEQ, padding: "longest", truncation: true });
-    const dims = [enc.batchSize, enc.seqLen];
-    const feeds = {};
-    for (const name of session.inputNames) {
-      const data =
-        name === "input_ids"
-          ? enc.inputIds
-          : name === "attention_mask"
-            ? enc.attentionMask
-            : (enc.tokenTypeIds ?? new BigInt64Array(enc.batchSize * enc.seqLen));
-      feeds[name] = new Tensor("int64", data, dims);
-    }
-    const out = await session.run(feeds, ["sentence_embedding"]);
+    const out = await session.run(feedsOf({ ...enc, rows: enc.batchSize }), ["sentence_embedding"]);
     return out.sentence_embedding.data;
   };
   const runBatch = values.group ? runGrouped : run;
@@ -171,23 +161,8 @@ function runChild(command, args) {
 }
 
 const cosines = (a, b, dim) => {
-  const out = [];
-  for (let r = 0; r < a.length / dim; r++) {
-    let dot = 0,
-      na = 0,
-      nb = 0;
-    for (let k = r * dim; k < (r + 1) * dim; k++) {
-      dot += a[k] * b[k];
-      na += a[k] * a[k];
-      nb += b[k] * b[k];
-    }
-    out.push(dot / Math.sqrt(na * nb));
-  }
+  const out = rowCosines(a, b, dim);
   return { cosine_mean: out.reduce((s, c) => s + c, 0) / out.length, cosine_min: Math.min(...out) };
-};
-const readF32 = async (path) => {
-  const b = await readFile(path);
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 };
 
 // ---------- serve-engine ----------

@@ -161,6 +161,31 @@ export function geluMatMulInputs(model: OnnxModel): string[] {
 }
 
 /**
+ * Runs `model` with `tensors` as extra outputs over the rows of `shape` (filled from `texts`), four
+ * rows at a time, handing each run's tensors to `visit`.
+ */
+async function visitTensors(
+  model: OnnxModel,
+  onnxPath: string,
+  tensors: readonly string[],
+  tokenizer: ModelTokenizer,
+  texts: readonly string[],
+  shape: FullShape,
+  visit: (outputs: InferenceSession.OnnxValueMapType) => void,
+): Promise<void> {
+  const inputs = checkModelInputs(model, tokenizer, onnxPath);
+  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, tensors)), { graphOptimizationLevel: "all" });
+  try {
+    const batch = fillShape(tokenizer, texts, shape);
+    for (let row = 0; row < batch.batchSize; row += 4) {
+      visit(await session.run(batchFeeds(rowsOf(batch, row, Math.min(4, batch.batchSize - row)), inputs), [...tensors]));
+    }
+  } finally {
+    await session.release();
+  }
+}
+
+/**
  * A scattered sample (a fixed pseudo-random pick of `perRun` values per batch of rows) of each
  * tensor's values over the rows of `shape`, filled from `texts`.
  */
@@ -173,8 +198,6 @@ export async function activationSamples(
   shape: FullShape,
   perRun = MSE_SAMPLE_PER_RUN,
 ): Promise<Map<string, Float32Array>> {
-  const inputs = checkModelInputs(model, tokenizer, onnxPath);
-  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, tensors)), { graphOptimizationLevel: "all" });
   const parts = new Map<string, Float32Array[]>(tensors.map((t) => [t, []]));
   // xorshift32: the same sample every run, spread over channels (a fixed stride could alias with the channel count).
   let state = 0x9e3779b9;
@@ -184,21 +207,15 @@ export async function activationSamples(
     state ^= state << 5;
     return (state >>> 0) % n;
   };
-  try {
-    const batch = fillShape(tokenizer, texts, shape);
-    for (let row = 0; row < batch.batchSize; row += 4) {
-      const outputs = await session.run(batchFeeds(rowsOf(batch, row, Math.min(4, batch.batchSize - row)), inputs), [...tensors]);
-      for (const tensor of tensors) {
-        const data = outputs[tensor]!.data as Float32Array;
-        const count = Math.min(perRun, data.length);
-        const picked = new Float32Array(count);
-        for (let i = 0; i < count; i++) picked[i] = count === data.length ? data[i]! : data[next(data.length)]!;
-        parts.get(tensor)!.push(picked);
-      }
+  await visitTensors(model, onnxPath, tensors, tokenizer, texts, shape, (outputs) => {
+    for (const tensor of tensors) {
+      const data = outputs[tensor]!.data as Float32Array;
+      const count = Math.min(perRun, data.length);
+      const picked = new Float32Array(count);
+      for (let i = 0; i < count; i++) picked[i] = count === data.length ? data[i]! : data[next(data.length)]!;
+      parts.get(tensor)!.push(picked);
     }
-  } finally {
-    await session.release();
-  }
+  });
   return new Map(
     tensors.map((t) => {
       const chunks = parts.get(t)!;
@@ -222,28 +239,20 @@ export async function channelRanges(
   texts: readonly string[],
   shape: FullShape,
 ): Promise<Map<string, Float32Array>> {
-  const inputs = checkModelInputs(model, tokenizer, onnxPath);
-  const session = await InferenceSession.create(serializeOnnxModel(withExtraOutputs(model, tensors)), { graphOptimizationLevel: "all" });
   const ranges = new Map<string, Float32Array>();
-  try {
-    const batch = fillShape(tokenizer, texts, shape);
-    for (let row = 0; row < batch.batchSize; row += 4) {
-      const outputs = await session.run(batchFeeds(rowsOf(batch, row, Math.min(4, batch.batchSize - row)), inputs), [...tensors]);
-      for (const tensor of tensors) {
-        const value = outputs[tensor]!;
-        const data = value.data as Float32Array;
-        const channels = value.dims.at(-1)!;
-        const amax = ranges.get(tensor) ?? new Float32Array(channels);
-        for (let i = 0; i < data.length; i++) {
-          const a = Math.abs(data[i]!);
-          if (a > amax[i % channels]!) amax[i % channels] = a;
-        }
-        ranges.set(tensor, amax);
+  await visitTensors(model, onnxPath, tensors, tokenizer, texts, shape, (outputs) => {
+    for (const tensor of tensors) {
+      const value = outputs[tensor]!;
+      const data = value.data as Float32Array;
+      const channels = value.dims.at(-1)!;
+      const amax = ranges.get(tensor) ?? new Float32Array(channels);
+      for (let i = 0; i < data.length; i++) {
+        const a = Math.abs(data[i]!);
+        if (a > amax[i % channels]!) amax[i % channels] = a;
       }
+      ranges.set(tensor, amax);
     }
-  } finally {
-    await session.release();
-  }
+  });
   return ranges;
 }
 
